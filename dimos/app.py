@@ -1,0 +1,39 @@
+"""The Flask application factory: a table of contents of what the server serves."""
+from __future__ import annotations
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from dimos.health import make_health_blueprint
+from gis.errors import DimosError
+from gis.settings import Settings
+from web_map import make_web_map_blueprint
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the dimos app; ``settings`` default to the environment's (read here, once)."""
+    settings = settings or Settings()
+    app = Flask(__name__)
+    app.config["JSON_SORT_KEYS"] = False
+    app.json.ensure_ascii = False  # Greek stays readable in JSON
+    app.extensions["dimos.settings"] = settings
+    register_blueprints(app, settings)
+    register_error_handlers(app)
+    return app
+
+
+def register_blueprints(app: Flask, settings: Settings) -> None:
+    app.register_blueprint(make_health_blueprint(settings))
+    app.register_blueprint(make_web_map_blueprint(settings))
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DimosError)
+    def dimos_error(error: DimosError):
+        if error.detail:
+            app.logger.warning("%s: %s", error.message, error.detail)
+        return jsonify(code=error.code, description=error.message), error.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        return jsonify(code=error.name, description=error.description), error.code

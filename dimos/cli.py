@@ -1,0 +1,141 @@
+"""The dimos command line: database lifecycle, demo data, serving."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+from gis import cluster, db, migrate
+from gis.errors import DimosError
+from gis.settings import Settings
+from gis.status import database_status
+
+
+def db_up(settings: Settings, args) -> None:
+    if settings.database_url:
+        info = db.require_extensions_available(settings.database_url)
+        print(f"using DATABASE_URL ({db.describe_url(settings.database_url)}): PostgreSQL "
+              f"{info.server_version}, PostGIS {info.postgis_available}, "
+              f"pgRouting {info.pgrouting_available} available")
+        return
+    local = cluster.LocalCluster(settings.state_dir, settings.pg_port)
+    print(local.up())
+    if db.create_database(settings.local_url("postgres"), settings.pg_database):
+        print(f"created database {settings.pg_database}")
+    print(f"DATABASE_URL={settings.effective_database_url}")
+
+
+def db_down(settings: Settings, args) -> None:
+    if settings.database_url:
+        print("DATABASE_URL is set: dimos does not manage that server; nothing stopped")
+        return
+    print(cluster.LocalCluster(settings.state_dir, settings.pg_port).down())
+
+
+def db_migrate(settings: Settings, args) -> None:
+    url = settings.effective_database_url
+    db.require_extensions_available(url)
+    migrate.upgrade(url, args.revision)
+    print(f"database {db.describe_url(url)} at revision {migrate.current_revision(url)}")
+
+
+def db_status(settings: Settings, args) -> None:
+    url = settings.effective_database_url
+    status = database_status(url)
+    print(f"database   {db.describe_url(url)}")
+    print(f"PostgreSQL {status.server}")
+    print(f"PostGIS    {status.postgis} (GEOS {status.geos}, PROJ {status.proj})")
+    print(f"pgRouting  {status.pgrouting}")
+    jurisdictions = sorted(status.counts_by_jurisdiction)
+    print(f"{'layer':<20}{'total':>8}" + "".join(f"{j:>12}" for j in jurisdictions))
+    for layer_id, total in status.counts.items():
+        per = "".join(f"{status.counts_by_jurisdiction[j].get(layer_id, 0):>12}" for j in jurisdictions)
+        print(f"{layer_id:<20}{total:>8}{per}")
+
+
+def demo_load(settings: Settings, args) -> None:
+    from data.demo import build_rethymno  # heavy (geopandas): only when asked
+    from dimos.demo import load_demo
+
+    url = settings.effective_database_url
+    db.require_schema(url)
+    started = time.perf_counter()
+    demo = build_rethymno()
+    built = time.perf_counter()
+    result = load_demo(url, demo)
+    print(f"demo '{result.jurisdiction_id}' built in {built - started:.1f} s, "
+          f"loaded in {time.perf_counter() - built:.1f} s:")
+    for layer_id, count in result.counts.items():
+        print(f"  {layer_id:<20}{count:>7}")
+    print(f"  {'road vertices':<20}{result.road_vertices:>7}")
+
+
+def serve(settings: Settings, args) -> None:
+    db.require_schema(settings.effective_database_url)
+    bind = f"{args.host or settings.host}:{args.port or settings.port}"
+    workers = str(args.workers or settings.workers)
+    print(f"serving the map and APIs at http://{bind}/ ({workers} workers)", flush=True)
+    os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "--workers", workers,
+                               "--bind", bind, "--access-logfile", "-", "dimos.wsgi:app"])
+
+
+def doctor(settings: Settings, args) -> None:
+    import pyogrio
+    import pyproj
+    import shapely
+
+    print(f"Python     {sys.version.split()[0]} ({sys.executable})")
+    print(f"GDAL       {pyogrio.__gdal_version_string__} (pyogrio {pyogrio.__version__})")
+    print(f"PROJ       {pyproj.proj_version_str} (pyproj {pyproj.__version__})")
+    print(f"GEOS       {shapely.geos_version_string} (shapely {shapely.__version__})")
+    where = "DATABASE_URL" if settings.database_url else "project cluster"
+    print(f"database   {db.describe_url(settings.effective_database_url)} ({where})")
+    info = db.inspect_server(settings.effective_database_url)
+    print(f"PostgreSQL {info.server_version}; PostGIS {info.postgis_installed or 'not installed'}; "
+          f"pgRouting {info.pgrouting_installed or 'not installed'}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dimos", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    database = commands.add_parser("db", help="the PostGIS database").add_subparsers(
+        dest="action", required=True)
+    database.add_parser("up", help="start the project's cluster (or check DATABASE_URL's)"
+                        ).set_defaults(func=db_up)
+    database.add_parser("down", help="stop the project's cluster").set_defaults(func=db_down)
+    database.add_parser("status", help="versions and per-layer counts").set_defaults(func=db_status)
+    migrate_parser = database.add_parser("migrate", help="create or upgrade the schema")
+    migrate_parser.add_argument("revision", nargs="?", default="head")
+    migrate_parser.set_defaults(func=db_migrate)
+
+    demo = commands.add_parser("demo", help="demo data").add_subparsers(dest="action", required=True)
+    demo.add_parser("load", help="load (or reset) the Rethymno demo").set_defaults(func=demo_load)
+
+    serve_parser = commands.add_parser("serve", help="serve the map and APIs with gunicorn")
+    serve_parser.add_argument("--host")
+    serve_parser.add_argument("--port", type=int)
+    serve_parser.add_argument("--workers", type=int)
+    serve_parser.set_defaults(func=serve)
+
+    commands.add_parser("doctor", help="versions of the stack and the database in use"
+                        ).set_defaults(func=doctor)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings()
+        args.func(settings, args)
+    except DimosError as error:
+        print(f"dimos: error: {error.message}", file=sys.stderr)
+        if os.environ.get("DIMOS_DEBUG") and error.detail:
+            print(error.detail, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The core of dimos: PostGIS schema, database lifecycle, spatial SQL and routing."""

@@ -1,0 +1,144 @@
+"""Connections to PostGIS and the checks that the server has what dimos needs."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg2
+from psycopg2 import sql
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine, make_url
+
+from gis.errors import DatabaseUnavailable
+
+CONNECT_TIMEOUT_S = 5
+
+AVAILABLE_EXTENSIONS_SQL = """
+SELECT name, default_version, installed_version
+FROM pg_available_extensions WHERE name IN ('postgis', 'pgrouting')
+"""
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """What a PostgreSQL server and database offer dimos."""
+
+    server_version: str
+    postgis_available: str | None
+    pgrouting_available: str | None
+    postgis_installed: str | None
+    pgrouting_installed: str | None
+
+
+def describe_url(url: str) -> str:
+    """host:port/database of a URL, without the password, for messages."""
+    u = make_url(url)
+    return f"{u.host or 'local socket'}:{u.port or 5432}/{u.database}"
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    """A SQLAlchemy engine on ``url`` whose connections fail fast when the server is gone."""
+    sa_url = make_url(url)
+    if sa_url.drivername in ("postgresql", "postgres"):
+        # SQLAlchemy 2.1 defaults to psycopg 3; dimos uses psycopg2 throughout
+        sa_url = sa_url.set(drivername="postgresql+psycopg2")
+    return create_engine(
+        sa_url,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "dimos"},
+        **kwargs,
+    )
+
+
+def connect(url: str):
+    """A raw psycopg2 connection, or DatabaseUnavailable saying which server did not answer."""
+    try:
+        return psycopg2.connect(url, connect_timeout=CONNECT_TIMEOUT_S, application_name="dimos")
+    except psycopg2.OperationalError as exc:
+        reason = (str(exc).strip().splitlines() or ["no answer"])[-1]
+        if "does not exist" in reason:
+            hint = "create it, or point DATABASE_URL at an existing database"
+        else:
+            hint = ("start it, or point DATABASE_URL at a running PostgreSQL "
+                    "(unset it to use the project's own cluster: dimos db up)")
+        raise DatabaseUnavailable(
+            f"cannot connect to the database at {describe_url(url)} ({reason}): {hint}",
+            detail=str(exc),
+        ) from None
+
+
+def inspect_server(url: str) -> ServerInfo:
+    """Versions of the server and of PostGIS/pgRouting, available and installed."""
+    with connect(url) as conn, conn.cursor() as cur:
+        cur.execute("SHOW server_version")
+        version = cur.fetchone()[0]
+        cur.execute(AVAILABLE_EXTENSIONS_SQL)
+        ext = {name: (default, installed) for name, default, installed in cur.fetchall()}
+    conn.close()
+    return ServerInfo(
+        server_version=version,
+        postgis_available=ext.get("postgis", (None, None))[0],
+        pgrouting_available=ext.get("pgrouting", (None, None))[0],
+        postgis_installed=ext.get("postgis", (None, None))[1],
+        pgrouting_installed=ext.get("pgrouting", (None, None))[1],
+    )
+
+
+def require_extensions_available(url: str) -> ServerInfo:
+    """The server's info, or DatabaseUnavailable naming the missing extension and the fix."""
+    info = inspect_server(url)
+    where = describe_url(url)
+    if not info.postgis_available or not info.postgis_available.startswith("3"):
+        raise DatabaseUnavailable(
+            f"the server at {where} has no PostGIS 3 (found: {info.postgis_available or 'none'}): "
+            "install PostGIS 3 on it (Debian: postgresql-15-postgis-3), or unset DATABASE_URL "
+            "to use the project's own cluster"
+        )
+    if not info.pgrouting_available:
+        raise DatabaseUnavailable(
+            f"the server at {where} has no pgRouting: install it (Debian: postgresql-15-pgrouting), "
+            "or unset DATABASE_URL to use the project's own cluster"
+        )
+    return info
+
+
+def require_schema(url: str) -> ServerInfo:
+    """The server's info if the database has PostGIS and pgRouting installed (migrated)."""
+    info = require_extensions_available(url)
+    if not info.postgis_installed or not info.pgrouting_installed:
+        missing = "PostGIS" if not info.postgis_installed else "pgRouting"
+        raise DatabaseUnavailable(
+            f"the database {describe_url(url)} has no {missing} extension installed: "
+            "run 'dimos db migrate' to create the extensions and the schema"
+        )
+    return info
+
+
+def create_database(server_url: str, name: str) -> bool:
+    """Create database ``name`` on the server of ``server_url`` unless it exists; True if created."""
+    conn = connect(server_url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            if cur.fetchone():
+                return False
+            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            return True
+    finally:
+        conn.close()
+
+
+def drop_database(server_url: str, name: str) -> None:
+    """Drop database ``name`` (closing its other sessions first)."""
+    conn = connect(server_url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    finally:
+        conn.close()
+
+
+def with_database(url: str, database: str) -> str:
+    """``url`` pointing at another database of the same server."""
+    return make_url(url).set(database=database).render_as_string(hide_password=False)

@@ -1,0 +1,36 @@
+"""One exception hierarchy for dimos, translated to an HTTP answer or a CLI line at the edge."""
+from __future__ import annotations
+
+
+class DimosError(Exception):
+    """An error whose ``message`` is safe to show a user; ``detail`` goes to the log only.
+
+    ``status`` is the HTTP status an API answers with, ``code`` the OGC exception code.
+    """
+
+    status = 500
+    code = "NoApplicableCode"
+
+    def __init__(self, message: str, *, detail: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+        if status is not None:
+            self.status = status
+
+
+class DatabaseUnavailable(DimosError):
+    """The database cannot be reached or lacks what dimos needs (PostGIS 3, pgRouting)."""
+
+    status = 503
+
+
+class SetupError(DimosError):
+    """The machine lacks something dimos needs to set itself up (packages, permissions, a port)."""
+
+
+class InvalidParameter(DimosError):
+    """A request parameter is malformed or out of range."""
+
+    status = 400
+    code = "InvalidParameterValue"

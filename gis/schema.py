@@ -1,0 +1,163 @@
+"""The PostGIS schema, derived from the layer catalogue (and the migrations, from this).
+
+Every layer table carries ``jurisdiction_id``: one installation holds several municipalities.
+Natural keys are unique within a municipality. Private fields live in ``<layer>_private``,
+one row per feature, so no query on a public table can ever return them.
+"""
+from __future__ import annotations
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+
+import layers
+from layers.model import STORAGE_SRID, Field, Layer
+
+# Constraint names follow one pattern so errors name the table and the rule broken.
+metadata = MetaData(
+    naming_convention={
+        "pk": "%(table_name)s_pkey",
+        "fk": "%(table_name)s_%(column_0_name)s_fkey",
+        "uq": "%(table_name)s_%(column_0_name)s_key",
+        "ix": "%(table_name)s_%(column_0_name)s_idx",
+    }
+)
+
+_TYPES = {
+    "text": Text,
+    "integer": Integer,
+    "bigint": BigInteger,
+    "real": Float,  # double precision: areas and terms with no rounding surprises
+    "boolean": Boolean,
+    "date": Date,
+    "timestamptz": lambda: DateTime(timezone=True),
+    "text[]": lambda: ARRAY(Text),
+}
+
+jurisdictions = Table(
+    "jurisdictions",
+    metadata,
+    Column("id", Text, primary_key=True, comment="short id, e.g. rethymno"),
+    Column("name_el", Text, nullable=False),
+    Column("name_en", Text, nullable=False),
+    Column("ypes_code", Text, comment="Ministry of Interior (ΥΠΕΣ) code"),
+    Column("elstat_code", Text, comment="ELSTAT (ΕΛ.ΣΤΑΤ.) code"),
+    Column("boundary", Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=True),
+           nullable=False, comment="land area of the municipality"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint(r"id ~ '^[a-z][a-z0-9_]*$'", name="jurisdictions_id_format"),
+    CheckConstraint("ST_IsValid(boundary)", name="jurisdictions_boundary_valid"),
+    comment="Municipalities served by this installation",
+)
+
+
+def _sql_literal(value: str) -> str:
+    # Catalogue constants only (never request values): quote as an SQL string literal.
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _field_checks(table: str, f: Field) -> list[CheckConstraint]:
+    """CHECK constraints for a field's choices, range and pattern."""
+    checks = []
+    if f.choices:
+        values = ", ".join(_sql_literal(c) for c in f.choices)
+        checks.append(CheckConstraint(f"{f.name} IN ({values})", name=f"{table}_{f.name}_choice"))
+    if f.minimum is not None:
+        checks.append(CheckConstraint(f"{f.name} >= {float(f.minimum)!r}", name=f"{table}_{f.name}_min"))
+    if f.maximum is not None:
+        checks.append(CheckConstraint(f"{f.name} <= {float(f.maximum)!r}", name=f"{table}_{f.name}_max"))
+    if f.pattern:
+        checks.append(CheckConstraint(f"{f.name} ~ {_sql_literal(f.pattern)}",
+                                      name=f"{table}_{f.name}_format"))
+    return checks
+
+
+def _column(f: Field) -> Column:
+    return Column(f.name, _TYPES[f.type](), nullable=not f.required, comment=f.title_en)
+
+
+def geometry_column(layer: Layer) -> Column:
+    return Column("geom", Geometry(layer.geometry_type.upper(), srid=layer.srid, spatial_index=True),
+                  nullable=False)
+
+
+def _layer_table(layer: Layer) -> Table:
+    name = layer.table
+    constraints = [
+        CheckConstraint("ST_IsValid(geom)", name=f"{name}_geom_valid"),
+        CheckConstraint("NOT ST_IsEmpty(geom)", name=f"{name}_geom_not_empty"),
+        UniqueConstraint("jurisdiction_id", *layer.natural_key, name=f"{name}_natural_key"),
+        *(UniqueConstraint("jurisdiction_id", f.name, name=f"{name}_{f.name}_unique")
+          for f in layer.public_fields if f.unique),
+        *(check for f in layer.public_fields for check in _field_checks(name, f)),
+        *(CheckConstraint(expr, name=check_name) for check_name, expr in layer.checks),
+    ]
+    if layer.allowed_geometries:
+        allowed = ", ".join(_sql_literal(g) for g in layer.allowed_geometries)
+        constraints.append(CheckConstraint(f"GeometryType(geom) IN ({allowed})",
+                                           name=f"{name}_geom_type"))
+    if layer.private_fields:
+        # the private table's composite key points here, so it cannot disagree on jurisdiction
+        constraints.append(UniqueConstraint("id", "jurisdiction_id", name=f"{name}_id_jurisdiction"))
+    return Table(
+        name,
+        metadata,
+        Column("id", BigInteger, Identity(), primary_key=True),
+        Column("jurisdiction_id", Text, ForeignKey(jurisdictions.c.id), nullable=False),
+        *(_column(f) for f in layer.public_fields),
+        geometry_column(layer),
+        Index(f"{name}_jurisdiction_id_idx", "jurisdiction_id"),
+        *constraints,
+        comment=f"{layer.title_en} / {layer.title_el}",
+    )
+
+
+def _private_table(layer: Layer) -> Table:
+    name = layer.private_table
+    return Table(
+        name,
+        metadata,
+        Column("feature_id", BigInteger, primary_key=True),
+        Column("jurisdiction_id", Text, nullable=False),
+        *(_column(f) for f in layer.private_fields),
+        ForeignKeyConstraint(["feature_id", "jurisdiction_id"],
+                             [f"{layer.table}.id", f"{layer.table}.jurisdiction_id"],
+                             ondelete="CASCADE", name=f"{name}_feature_fkey"),
+        *(check for f in layer.private_fields for check in _field_checks(name, f)),
+        comment=f"Personal data of {layer.id}: staff only, never published",
+    )
+
+
+TABLES: dict[str, Table] = {layer.id: _layer_table(layer) for layer in layers.CATALOGUE}
+PRIVATE_TABLES: dict[str, Table] = {
+    layer.id: _private_table(layer) for layer in layers.CATALOGUE if layer.private_fields
+}
+
+# pgRouting's vertices of the road network, rebuilt with the topology (gis/routing.py).
+road_vertices = Table(
+    "road_vertices",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("jurisdiction_id", Text, ForeignKey(jurisdictions.c.id), nullable=False),
+    Column("geom", Geometry("POINT", srid=STORAGE_SRID, spatial_index=True), nullable=False),
+    Index("road_vertices_jurisdiction_id_idx", "jurisdiction_id"),
+    comment="Road network vertices (pgRouting source/target ids)",
+)

@@ -1,0 +1,46 @@
+"""Typed settings, read from the environment once at the edge (CLI, WSGI) and passed in."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Where the database is and how the server runs.
+
+    With no ``DATABASE_URL``, dimos runs its own PostgreSQL cluster in ``state_dir/pg``
+    listening on 127.0.0.1:``pg_port``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="DIMOS_", extra="ignore")
+
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    state_dir: Path = PROJECT_DIR / ".dimos"
+    pg_port: int = Field(default=5439, ge=1024, le=65535)
+    pg_database: str = "dimos"
+    host: str = "127.0.0.1"
+    port: int = Field(default=5000, ge=1, le=65535)
+    workers: int = Field(default=4, ge=1, le=64)
+
+    @model_validator(mode="after")
+    def _empty_url_is_none(self) -> "Settings":
+        if self.database_url is not None and not self.database_url.strip():
+            self.database_url = None
+        return self
+
+    @property
+    def uses_local_cluster(self) -> bool:
+        return self.database_url is None
+
+    def local_url(self, database: str | None = None) -> str:
+        """The URL of a database in the project-local cluster."""
+        return f"postgresql://postgres@127.0.0.1:{self.pg_port}/{database or self.pg_database}"
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database dimos works on: ``DATABASE_URL`` if set, else the local cluster's."""
+        return self.database_url or self.local_url()

@@ -1,0 +1,65 @@
+"""The layer catalogue: every layer declared once, in the order the map lists them."""
+from layers import (
+    building_permits,
+    buildings,
+    bus_stops,
+    districts,
+    parking_bays,
+    parking_lots,
+    plans,
+    refuge_areas,
+    roads,
+    service_requests,
+    settlements,
+    traffic_cameras,
+    wifi_access_points,
+    zoning,
+)
+from layers.model import STORAGE_SRID, Field, Layer, Style, Temporal
+
+CATALOGUE: tuple[Layer, ...] = tuple(
+    module.LAYER
+    for module in (
+        zoning,
+        plans,
+        building_permits,
+        settlements,
+        service_requests,
+        parking_bays,
+        parking_lots,
+        wifi_access_points,
+        roads,
+        districts,
+        refuge_areas,
+        bus_stops,
+        traffic_cameras,
+        buildings,
+    )
+)
+
+_BY_ID = {layer.id: layer for layer in CATALOGUE}
+
+
+def get(layer_id: str) -> Layer:
+    """The declared layer ``layer_id``; KeyError naming the known ids otherwise."""
+    try:
+        return _BY_ID[layer_id]
+    except KeyError:
+        raise KeyError(f"unknown layer {layer_id!r}; known: {', '.join(_BY_ID)}") from None
+
+
+def legend() -> list[dict]:
+    """The map legend: title, geometry and default style of every layer, in catalogue order."""
+    return [
+        {
+            "id": layer.id,
+            "title": {"el": layer.title_el, "en": layer.title_en},
+            "geometry_type": layer.geometry_type,
+            "live": layer.live,
+            "style": {k: v for k, v in vars(layer.style).items() if v is not None},
+        }
+        for layer in CATALOGUE
+    ]
+
+
+__all__ = ["CATALOGUE", "STORAGE_SRID", "Field", "Layer", "Style", "Temporal", "get", "legend"]

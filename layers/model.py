@@ -1,0 +1,120 @@
+"""The vocabulary of the layer catalogue: what a layer and its fields declare."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+FieldType = Literal["text", "integer", "bigint", "real", "boolean", "date", "timestamptz", "text[]"]
+GeometryType = Literal[
+    "Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon", "Geometry"
+]
+
+#: Storage CRS of every layer: Greek Grid (GGRS87 / EPSG:2100), metres, the planners' native CRS.
+STORAGE_SRID = 2100
+
+
+@dataclass(frozen=True)
+class Field:
+    """One attribute of a layer.
+
+    ``private`` fields (citizens' personal data) are stored in a separate table and never reach
+    a public output; ``unit`` is shown in legends and OGC schemas (m, m², %, EUR/h, s...).
+    """
+
+    name: str
+    type: FieldType
+    title_el: str
+    title_en: str
+    unit: str | None = None
+    required: bool = False
+    private: bool = False
+    choices: tuple[str, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    pattern: str | None = None  # a PostgreSQL regular expression the value must match
+    unique: bool = False
+
+
+@dataclass(frozen=True)
+class Style:
+    """Default map style of a layer (Leaflet path/circle options)."""
+
+    color: str
+    fill_color: str | None = None
+    fill_opacity: float = 0.3
+    weight: float = 1.5
+    radius: float | None = None  # for points: circle marker radius in pixels
+    dash: str | None = None
+
+
+@dataclass(frozen=True)
+class Temporal:
+    """Which fields carry a feature's time: an instant (``start`` only) or an interval."""
+
+    start: str
+    end: str | None = None
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A declared layer: the single source of schema, OGC collection and legend."""
+
+    id: str
+    title_el: str
+    title_en: str
+    description_el: str
+    description_en: str
+    geometry_type: GeometryType
+    fields: tuple[Field, ...]
+    natural_key: tuple[str, ...]
+    style: Style
+    srid: int = STORAGE_SRID
+    temporal: Temporal | None = None
+    #: for geometry_type "Geometry": the simple types allowed (PostGIS GeometryType names)
+    allowed_geometries: tuple[str, ...] = ()
+    #: staff may create/replace/update/delete its features through the APIs
+    editable: bool = False
+    #: readings change by the minute (sensors): clients must cache briefly
+    live: bool = False
+    keywords: tuple[str, ...] = field(default_factory=tuple)
+    #: cross-field rules as (name, SQL boolean expression over the layer's columns)
+    checks: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def table(self) -> str:
+        """The PostGIS table of the public fields."""
+        return self.id
+
+    @property
+    def private_table(self) -> str:
+        """The PostGIS table of the private fields, kept apart from the public record."""
+        return f"{self.id}_private"
+
+    @property
+    def public_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if not f.private)
+
+    @property
+    def private_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.private)
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(f"layer {self.id!r} has no field {name!r}")
+
+    def __post_init__(self) -> None:
+        names = [f.name for f in self.fields]
+        if len(names) != len(set(names)):
+            raise ValueError(f"layer {self.id}: duplicate field names")
+        for key in self.natural_key:
+            f = self.field(key)
+            if f.private or not f.required:
+                raise ValueError(f"layer {self.id}: natural key {key} must be public and required")
+        if self.temporal:
+            for name in (self.temporal.start, self.temporal.end):
+                if name is not None:
+                    self.field(name)
+        if (self.geometry_type == "Geometry") != bool(self.allowed_geometries):
+            raise ValueError(f"layer {self.id}: allowed_geometries goes with geometry_type Geometry")

@@ -1,0 +1,22 @@
+"""Civil protection refuge areas (χώροι καταφυγής) and camp sites."""
+from layers.model import Field, Layer, Style
+
+LAYER = Layer(
+    id="refuge_areas",
+    title_el="Χώροι καταφυγής",
+    title_en="Refuge areas",
+    description_el="Χώροι καταφυγής και καταυλισμού της πολιτικής προστασίας με χωρητικότητα.",
+    description_en="Civil protection refuge areas and camp sites with their capacity.",
+    geometry_type="Point",
+    fields=(
+        Field("refuge_id", "text", "Κωδικός", "Refuge id", required=True),
+        Field("name", "text", "Όνομα", "Name", required=True),
+        Field("area_type", "text", "Είδος", "Type", required=True,
+              choices=("open_space", "camp_site", "school_yard", "sports_ground")),
+        Field("capacity_persons", "integer", "Χωρητικότητα", "Capacity", unit="persons", minimum=0),
+        Field("district_code", "text", "Κοινότητα", "District"),
+    ),
+    natural_key=("refuge_id",),
+    style=Style(color="#006d2c", fill_color="#41ab5d", fill_opacity=0.9, weight=1, radius=6),
+    keywords=("πολιτική προστασία", "refuge", "civil protection"),
+)

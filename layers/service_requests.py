@@ -1,0 +1,36 @@
+"""Citizen service requests: the public record; the reporter's contact data is private."""
+from layers.model import Field, Layer, Style, Temporal
+
+STATUSES = ("open", "acknowledged", "in_progress", "closed", "rejected", "duplicate")
+
+LAYER = Layer(
+    id="service_requests",
+    title_el="Αιτήματα πολιτών",
+    title_en="Citizen requests",
+    description_el="Αιτήματα πολιτών (λακκούβες, φωτισμός, απορρίμματα...) με κατηγορία, "
+    "κατάσταση και ημερομηνίες. Τα στοιχεία του αιτούντος δεν δημοσιεύονται.",
+    description_en="Citizens' service requests (potholes, street lights, rubbish...) with category, "
+    "status and dates. Reporters' personal data is never published.",
+    geometry_type="Point",
+    fields=(
+        Field("service_request_id", "text", "Αριθμός αιτήματος", "Request id", required=True),
+        Field("service_code", "text", "Κωδικός κατηγορίας", "Service code", required=True),
+        Field("service_name", "text", "Κατηγορία", "Category"),
+        Field("description", "text", "Περιγραφή", "Description"),
+        Field("status", "text", "Κατάσταση", "Status", required=True, choices=STATUSES),
+        Field("requested_at", "timestamptz", "Υποβλήθηκε", "Requested at", required=True),
+        Field("updated_at", "timestamptz", "Ενημερώθηκε", "Updated at"),
+        Field("closed_at", "timestamptz", "Έκλεισε", "Closed at"),
+        Field("address_string", "text", "Διεύθυνση", "Address"),
+        Field("district_code", "text", "Κοινότητα", "District"),
+        Field("reporter_name", "text", "Ονοματεπώνυμο", "Reporter's name", private=True),
+        Field("reporter_email", "text", "Ηλ. ταχυδρομείο", "Reporter's e-mail", private=True),
+        Field("reporter_phone", "text", "Τηλέφωνο", "Reporter's phone", private=True),
+    ),
+    natural_key=("service_request_id",),
+    temporal=Temporal("requested_at"),
+    checks=(("service_requests_closed_after", "closed_at IS NULL OR closed_at >= requested_at"),),
+    style=Style(color="#ff7f00", fill_color="#ff7f00", fill_opacity=0.8, weight=1, radius=5),
+    editable=True,
+    keywords=("Open311", "αίτημα", "request"),
+)

@@ -1,0 +1,78 @@
+"""Fixtures: a fresh test database on the real PostGIS (the project's cluster or DATABASE_URL).
+
+A session database gets every migration and the Rethymno demo once; each test that writes
+works in a transaction that is rolled back, so tests never see each other's rows.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from gis import db, migrate
+from gis.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings()
+
+
+@pytest.fixture(scope="session")
+def server_url(settings: Settings) -> str:
+    """The maintenance database of the server the tests run on (must be up: `make test` starts it)."""
+    url = db.with_database(settings.effective_database_url, "postgres")
+    db.connect(url).close()  # fails loudly (never skips) when the server is not there
+    return url
+
+
+@pytest.fixture(scope="session")
+def make_database(server_url: str):
+    """A factory of fresh, empty databases on the test server, all dropped at the end."""
+    created = []
+
+    def make(prefix: str = "dimos_test") -> str:
+        name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        db.create_database(server_url, name)
+        created.append(name)
+        return db.with_database(server_url, name)
+
+    yield make
+    for name in created:
+        db.drop_database(server_url, name)
+
+
+@pytest.fixture(scope="session")
+def migrated_url(make_database) -> str:
+    url = make_database()
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def demo():
+    from data.demo import build_rethymno
+
+    return build_rethymno()
+
+
+@pytest.fixture(scope="session")
+def demo_url(migrated_url: str, demo) -> str:
+    """The session test database with the Rethymno demo loaded."""
+    from dimos.demo import load_demo
+
+    load_demo(migrated_url, demo)
+    return migrated_url
+
+
+@pytest.fixture
+def cursor(demo_url: str):
+    """A cursor on the demo database inside a transaction rolled back after the test."""
+    conn = db.connect(demo_url)
+    try:
+        with conn.cursor() as cur:
+            yield cur
+    finally:
+        conn.rollback()
+        conn.close()

@@ -1,0 +1,103 @@
+"""The schema: migrations up and down, and the catalogue is what PostGIS stores."""
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+import layers
+from gis import db, migrate
+from gis.migrate import include_object
+from gis.schema import metadata
+from gis.status import schema_differences
+
+
+def _tables(url: str) -> set[str]:
+    conn = db.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            return {row[0] for row in cur.fetchall()}
+    finally:
+        conn.close()
+
+
+def test_migrations_go_up_down_and_up_again(make_database):
+    url = make_database()
+    migrate.upgrade(url)
+    assert migrate.current_revision(url) == migrate.head_revision(url)
+    assert {layer.table for layer in layers.CATALOGUE} <= _tables(url)
+    migrate.downgrade(url, "base")
+    assert migrate.current_revision(url) is None
+    assert not ({layer.table for layer in layers.CATALOGUE} & _tables(url))
+    migrate.upgrade(url)
+    assert {layer.table for layer in layers.CATALOGUE} <= _tables(url)
+
+
+def test_migrated_schema_equals_the_catalogue(migrated_url):
+    engine = db.make_engine(migrated_url)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": True, "include_object": include_object})
+            assert compare_metadata(context, metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_every_layer_is_stored_with_its_geometry_type_and_srid(migrated_url):
+    conn = db.connect(migrated_url)
+    try:
+        with conn.cursor() as cur:
+            assert schema_differences(cur) == []
+            cur.execute("SELECT f_table_name, srid FROM geometry_columns WHERE f_table_schema='public'")
+            srids = dict(cur.fetchall())
+    finally:
+        conn.close()
+    for layer in layers.CATALOGUE:
+        assert srids[layer.table] == 2100, layer.id
+
+
+def test_private_fields_are_not_columns_of_public_tables(migrated_url):
+    conn = db.connect(migrated_url)
+    try:
+        with conn.cursor() as cur:
+            for layer in layers.CATALOGUE:
+                cur.execute("SELECT column_name FROM information_schema.columns WHERE table_name=%s",
+                            (layer.table,))
+                public_columns = {row[0] for row in cur.fetchall()}
+                assert public_columns == {"id", "jurisdiction_id", "geom",
+                                          *(f.name for f in layer.public_fields)}, layer.id
+                if layer.private_fields:
+                    cur.execute("SELECT column_name FROM information_schema.columns "
+                                "WHERE table_name=%s", (layer.private_table,))
+                    assert {f.name for f in layer.private_fields} <= {r[0] for r in cur.fetchall()}
+    finally:
+        conn.close()
+    assert {f.name for f in layers.get("service_requests").private_fields} == {
+        "reporter_name", "reporter_email", "reporter_phone"}
+
+
+def test_every_table_carries_its_jurisdiction(migrated_url):
+    conn = db.connect(migrated_url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("""
+                SELECT t.tablename FROM pg_tables t WHERE t.schemaname = 'public'
+                  AND t.tablename NOT IN ('jurisdictions', 'spatial_ref_sys', 'alembic_version')
+                  AND NOT EXISTS (SELECT 1 FROM information_schema.columns c
+                                  WHERE c.table_name = t.tablename
+                                    AND c.column_name = 'jurisdiction_id')""")
+            assert cur.fetchall() == []
+    finally:
+        conn.close()
+
+
+def test_layer_tables_have_gist_indexes(migrated_url):
+    conn = db.connect(migrated_url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT tablename FROM pg_indexes WHERE indexdef LIKE '%USING gist (geom)%'")
+            indexed = {row[0] for row in cur.fetchall()}
+    finally:
+        conn.close()
+    assert {layer.table for layer in layers.CATALOGUE} <= indexed
