@@ -55,11 +55,11 @@ def db_status(settings: Settings, args) -> None:
 
 
 def demo_load(settings: Settings, args) -> None:
+    url = settings.effective_database_url
+    db.require_schema(url)
     from data.demo import build_rethymno  # heavy (geopandas): only when asked
     from dimos.demo import load_demo
 
-    url = settings.effective_database_url
-    db.require_schema(url)
     started = time.perf_counter()
     demo = build_rethymno()
     built = time.perf_counter()

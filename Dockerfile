@@ -1,0 +1,25 @@
+# The dimos app image. The database runs apart (compose.yaml: PostGIS + pgRouting).
+FROM python:3.12-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
+    DIMOS_HOST=0.0.0.0 DIMOS_PORT=5000 DIMOS_WORKERS=4
+
+RUN useradd --create-home --uid 1000 dimos
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY dimos ./dimos
+COPY gis ./gis
+COPY layers ./layers
+COPY ogc ./ogc
+COPY importers ./importers
+COPY web_map ./web_map
+COPY data ./data
+RUN pip install .
+
+USER dimos
+EXPOSE 5000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
+    CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:5000/health').status != 200)"
+# DATABASE_URL must point at PostGIS 3 + pgRouting; the schema is migrated at every start
+# (a no-op when current), the demo loaded only when DIMOS_LOAD_DEMO=1.
+CMD ["sh", "-c", "dimos db up && dimos db migrate && if [ \"$DIMOS_LOAD_DEMO\" = 1 ]; then dimos demo load; fi && exec dimos serve"]

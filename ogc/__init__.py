@@ -1,0 +1,1 @@
+"""OGC API integration (pygeoapi configuration, providers, processes): built on the catalogue."""

@@ -1,0 +1,84 @@
+"""The app: /health tells the database's state, the home page lists layers and attributions."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+import layers
+from dimos.app import create_app
+from gis.settings import Settings
+from tests.test_cli import closed_port
+
+
+@pytest.fixture(scope="module")
+def client(demo_url):
+    return create_app(Settings(database_url=demo_url)).test_client()
+
+
+def test_health_reports_postgis_and_a_count_for_every_layer(client):
+    answer = client.get("/health")
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert body["status"] == "ok" and body["database"] == "reachable"
+    assert body["postgis"].startswith("3.")
+    assert body["pgrouting"].startswith("3.")
+    assert set(body["layers"]) == {layer.id for layer in layers.CATALOGUE}
+    assert all(count > 0 for count in body["layers"].values()), body["layers"]
+    assert set(body["jurisdictions"]) == {"rethymno"}
+
+
+def test_health_is_503_with_a_reason_when_the_database_is_down():
+    url = f"postgresql://postgres@127.0.0.1:{closed_port()}/dimos"
+    answer = create_app(Settings(database_url=url)).test_client().get("/health")
+    assert answer.status_code == 503
+    body = answer.get_json()
+    assert body["database"] == "unreachable" and "cannot connect" in body["reason"]
+
+
+def test_home_page_lists_every_layer_in_greek_and_english_with_attributions(client):
+    page = client.get("/").get_data(as_text=True)
+    for layer in layers.CATALOGUE:
+        assert layer.title_el in page and layer.title_en in page
+    assert "© OpenStreetMap contributors" in page and "ΕΛ.ΣΤΑΤ." in page
+    assert "geodata.gov.gr" in page
+
+
+def test_legend_comes_from_the_catalogue(client):
+    legend = client.get("/api/legend").get_json()
+    assert [entry["id"] for entry in legend["layers"]] == [layer.id for layer in layers.CATALOGUE]
+    zoning = legend["layers"][0]
+    assert zoning["style"]["color"] == layers.get("zoning").style.color
+
+
+def test_unknown_path_is_a_json_404(client):
+    answer = client.get("/no/such/page")
+    assert answer.status_code == 404 and answer.get_json()["code"] == "Not Found"
+
+
+def test_dimos_serve_runs_gunicorn_that_answers_health(demo_url):
+    port = closed_port()
+    env = {**os.environ, "DATABASE_URL": demo_url}
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "dimos"), "serve", "--port", str(port), "--workers", "2"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                answer = requests.get(f"http://127.0.0.1:{port}/health", timeout=5)
+                break
+            except requests.ConnectionError:
+                assert server.poll() is None, server.stdout.read()
+                assert time.monotonic() < deadline, "gunicorn did not answer in 30 s"
+                time.sleep(0.2)
+        assert answer.status_code == 200
+        assert answer.json()["layers"]["parking_bays"] == 600
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
