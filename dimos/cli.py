@@ -72,7 +72,7 @@ def demo_load(settings: Settings, args) -> None:
 
 
 def serve(settings: Settings, args) -> None:
-    db.require_schema(settings.effective_database_url)
+    database_status(settings.effective_database_url)  # fail now, in one line, if not ready
     bind = f"{args.host or settings.host}:{args.port or settings.port}"
     workers = str(args.workers or settings.workers)
     print(f"serving the map and APIs at http://{bind}/ ({workers} workers)", flush=True)
