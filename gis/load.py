@@ -18,7 +18,7 @@ PAGE_SIZE = 1000
 
 def _value(value):
     """A Python value psycopg2 can bind: NaN/NaT become NULL, numpy scalars plain Python."""
-    if value is None or value is pd.NaT:
+    if value is None or value is pd.NaT or value is pd.NA:
         return None
     if isinstance(value, float) and math.isnan(value):
         return None

@@ -51,7 +51,7 @@ def test_the_whole_road_network_is_one_routable_graph(cursor):
     cursor.execute("""
         WITH far AS (
             SELECT s.geom FROM settlements s ORDER BY ST_Distance(s.geom,
-                (SELECT geom FROM settlements WHERE name = 'Ρέθυμνο' LIMIT 1)) DESC LIMIT 1),
+                (SELECT geom FROM settlements WHERE name = 'Ρέθυμνον' LIMIT 1)) DESC LIMIT 1),
         a AS (SELECT id FROM road_vertices ORDER BY geom <-> ST_Transform(
                  ST_SetSRID(ST_MakePoint(24.4740, 35.3670), 4326), 2100) LIMIT 1),
         b AS (SELECT v.id FROM road_vertices v, far ORDER BY v.geom <-> ST_Centroid(far.geom) LIMIT 1)

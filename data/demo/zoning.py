@@ -1,0 +1,143 @@
+"""Plans and zones: the town's General Urban Plan and its 2015 amendment, the settlements'
+delimitation, and the rural ΖΟΕ, with realistic Greek building terms.
+
+The amendment supersedes some town zones: their 2004 rows end on the amendment's date and new
+rows start on it, so "what applied on a date" has different answers before and after.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from shapely.geometry import MultiPoint, Point
+
+from data.demo.common import SRID, Land, as_multipolygon, layer_frame
+
+OLD_TOWN_CENTRE = Point(24.4735, 35.3695)  # the Venetian old town, lon/lat
+TOWN_SEEDS = 14
+
+PLANS = {
+    "GPS-2004": dict(plan_type="ΓΠΣ", title="Γενικό Πολεοδομικό Σχέδιο Ρεθύμνου",
+                     fek="ΦΕΚ 561/Δ/2004", approval_date=date(2004, 6, 15),
+                     valid_from=date(2004, 7, 1)),
+    "GPS-2015": dict(plan_type="ΓΠΣ", title="Τροποποίηση ΓΠΣ Ρεθύμνου (παραλιακή ζώνη)",
+                     fek="ΦΕΚ 112/ΑΑΠ/2015", approval_date=date(2015, 4, 28),
+                     valid_from=date(2015, 5, 20), amends="GPS-2004"),
+    "OIK-1987": dict(plan_type="ΣΧΟΟΑΠ", title="Όρια και όροι δόμησης οικισμών Δήμου Ρεθύμνης",
+                     fek="ΦΕΚ 181/Δ/1987", approval_date=date(1987, 3, 2),
+                     valid_from=date(1987, 4, 10)),
+    "ZOE-1995": dict(plan_type="ΖΟΕ", title="Ζώνη Οικιστικού Ελέγχου ενδοχώρας Ρεθύμνου",
+                     fek="ΦΕΚ 45/Δ/1995", approval_date=date(1995, 1, 20),
+                     valid_from=date(1995, 3, 1)),
+}
+
+# land use → (σ.δ., κάλυψη %, height m, floors, αρτιότητα m², πρόσωπο m)
+TERMS = {
+    "historic_centre": (1.6, 70, 11.0, 3, 150, 8),
+    "town_centre": (2.4, 70, 17.5, 5, 200, 10),
+    "general_residential": (1.6, 60, 14.0, 4, 250, 10),
+    "pure_residential": (1.2, 60, 11.0, 3, 300, 12),
+    "tourism": (0.8, 40, 11.0, 3, 1000, 20),
+    "green": (0.0, 0, 0.0, 0, 0, 0),
+    "settlement": (0.8, 60, 8.5, 2, 300, 10),
+    "agriculture": (0.2, 10, 7.5, 2, 4000, 25),
+    "protected": (0.05, 5, 4.5, 1, 20000, 45),
+}
+
+
+def _zone(zone_id, plan_id, code, land_use, geometry, valid_from, valid_to=None, terms=None):
+    bc, cov, height, floors, plot, front = terms or TERMS[land_use]
+    return {"zone_id": zone_id, "plan_id": plan_id, "zone_code": code, "land_use": land_use,
+            "building_coefficient": bc, "coverage_pct": cov, "max_height_m": height,
+            "max_floors": floors, "min_plot_area_m2": plot, "min_frontage_m": front,
+            "valid_from": valid_from, "valid_to": valid_to, "geometry": geometry}
+
+
+def town_zones(town, coastline, parks, land: Land, rng: np.random.Generator) -> list[dict]:
+    """The town's 2004 zones, and the 2015 versions of the seafront and one residential zone."""
+    centre = gpd.GeoSeries([OLD_TOWN_CENTRE], crs=4326).to_crs(SRID).iloc[0]
+    historic = town.intersection(centre.buffer(380))
+    green = shapely.union_all([p.intersection(town) for p in parks]).difference(historic)
+    seafront = town.intersection(coastline.buffer(160)).difference(historic).difference(green)
+    rest = town.difference(historic).difference(green).difference(seafront)
+    seeds = [rest.representative_point()]
+    minx, miny, maxx, maxy = rest.bounds
+    while len(seeds) < TOWN_SEEDS:
+        p = Point(rng.uniform(minx, maxx), rng.uniform(miny, maxy))
+        if rest.contains(p):
+            seeds.append(p)
+    cells = shapely.voronoi_polygons(MultiPoint(seeds), extend_to=town.envelope.buffer(100))
+    start = PLANS["GPS-2004"]["valid_from"]
+    amended = PLANS["GPS-2015"]["valid_from"]
+    zones, n = [], 0
+
+    def add(land_use, geometry, amend_terms=None):
+        nonlocal n
+        geometry = land.clip_polygon(geometry)
+        if geometry.is_empty:
+            return
+        n += 1
+        code = f"Π{n}"
+        if amend_terms is None:
+            zones.append(_zone(f"GPS-2004/{code}", "GPS-2004", code, land_use, geometry, start))
+        else:
+            zones.append(_zone(f"GPS-2004/{code}", "GPS-2004", code, land_use, geometry, start,
+                               amended))
+            zones.append(_zone(f"GPS-2015/{code}", "GPS-2015", code, land_use, geometry, amended,
+                               terms=amend_terms))
+
+    add("historic_centre", historic)
+    add("green", green)
+    # the amendment lowered the seafront's coefficient to protect the coast
+    add("tourism", seafront, amend_terms=(0.6, 35, 9.0, 2, 2000, 25))
+    for i, cell in enumerate(cells.geoms):
+        distance = cell.centroid.distance(centre)
+        land_use = ("town_centre" if distance < 700 else
+                    "general_residential" if distance < 1400 else "pure_residential")
+        # ... and raised one residential zone's coefficient (a densification)
+        amend = (1.8, 60, 14.0, 4, 250, 10) if land_use == "general_residential" and i % 5 == 0 \
+            else None
+        add(land_use, cell.intersection(rest), amend_terms=amend)
+    return zones
+
+
+def settlement_zones(settlements: gpd.GeoDataFrame) -> list[dict]:
+    start = PLANS["OIK-1987"]["valid_from"]
+    zones = []
+    for n, row in enumerate(settlements[settlements["name"] != "Ρέθυμνον"].itertuples(), 1):
+        bc = 0.6 if row.category == "pre_1923" else 0.8
+        zones.append(_zone(f"OIK-1987/{row.settlement_code}", "OIK-1987", f"Ο{n}", "settlement",
+                           row.geometry, start, terms=(bc, 60, 8.5, 2, 300, 10)))
+    return zones
+
+
+def rural_zones(districts: gpd.GeoDataFrame, built_up, land: Land) -> list[dict]:
+    """The ΖΟΕ outside the town and the settlements: agriculture, protected in the uplands."""
+    start = PLANS["ZOE-1995"]["valid_from"]
+    zones = []
+    for n, row in enumerate(districts.itertuples(), 1):
+        geometry = land.clip_polygon(row.geometry.difference(built_up))
+        if geometry.is_empty:
+            continue
+        # the southern (upland) communities are protected, the coastal plain agricultural
+        land_use = "protected" if row.geometry.centroid.y < 3904000 else "agriculture"
+        zones.append(_zone(f"ZOE-1995/{row.district_code}", "ZOE-1995", f"ΖΟΕ{n}", land_use,
+                           geometry, start))
+    return zones
+
+
+def build_plans_and_zoning(settlements, districts, coastline, parks, land: Land,
+                           rng: np.random.Generator):
+    """The ``plans`` and ``zoning`` layers."""
+    town = settlements[settlements["name"] == "Ρέθυμνον"].geometry.iloc[0]
+    built_up = shapely.union_all(list(settlements.geometry))
+    zones = (town_zones(town, coastline, parks, land, rng) + settlement_zones(settlements)
+             + rural_zones(districts, built_up, land))
+    plans = []
+    for plan_id, plan in PLANS.items():
+        members = [z["geometry"] for z in zones if z["plan_id"] == plan_id]
+        plans.append({"plan_id": plan_id, **plan,
+                      "geometry": land.clip_polygon(shapely.union_all(members))})
+    return layer_frame("plans", plans), layer_frame("zoning", zones)

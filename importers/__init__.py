@@ -1,0 +1,1 @@
+"""Importers: files of every kind planners have (OpenStreetMap, boundaries, settlements) in."""
