@@ -7,7 +7,6 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-
 from geoalchemy2 import alembic_helpers
 
 from gis.db import make_engine

@@ -5,7 +5,8 @@ LAYER = Layer(
     id="plans",
     title_el="Πολεοδομικά σχέδια",
     title_en="Urban plans",
-    description_el="Εγκεκριμένα σχέδια (ΓΠΣ, ΣΧΟΟΑΠ, ΖΟΕ, ρυμοτομικά) και τροποποιήσεις τους, με ΦΕΚ και περίοδο ισχύος.",
+    description_el="Εγκεκριμένα σχέδια (ΓΠΣ, ΣΧΟΟΑΠ, ΖΟΕ, ρυμοτομικά) και τροποποιήσεις τους, "
+    "με ΦΕΚ και περίοδο ισχύος.",
     description_en="Approved plans (General Urban Plan, ΣΧΟΟΑΠ, ΖΟΕ, town plans) and their amendments, "
     "with their Government Gazette (ΦΕΚ) issue and period in force.",
     geometry_type="MultiPolygon",

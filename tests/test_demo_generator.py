@@ -41,8 +41,8 @@ def test_every_value_keeps_the_catalogue_rules(demo, layer):
 
 
 def test_settlement_points_lie_in_their_boundaries(demo):
-    from importers.settlements import read_settlements
     from data.demo import DEFAULT_SOURCES
+    from importers.settlements import read_settlements
 
     points = read_settlements(DEFAULT_SOURCES / "settlements/rethymno_settlements_2021.geojson")
     polygons = demo.layers["settlements"].set_index("settlement_code").geometry
@@ -55,3 +55,10 @@ def test_districts_tile_the_municipality(demo):
     boundary = demo.jurisdiction["boundary"]
     assert abs(districts.geometry.union_all().area - boundary.area) / boundary.area < 1e-4
     assert districts.geometry.area.sum() == pytest.approx(boundary.area, rel=1e-4)  # no overlaps
+
+
+def test_parking_bays_do_not_overlap_each_other_or_buildings(demo):
+    bays = demo.layers["parking_bays"].geometry
+    assert bays.union_all().area == pytest.approx(bays.area.sum(), rel=1e-9)
+    buildings = demo.layers["buildings"].geometry.union_all()
+    assert not bays.intersects(buildings).any()

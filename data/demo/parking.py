@@ -41,7 +41,6 @@ def build_bays(roads: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, land: Land,
     streets = streets.sort_values(["distance", "road_id"])
     obstacles = shapely.STRtree(list(buildings.geometry) + list(roads.geometry))
     placed: list[Polygon] = []
-    placed_tree_items: list[Polygon] = []
     records = []
     for street in streets.itertuples():
         side = 1 if rng.random() < 0.5 else -1
@@ -54,9 +53,9 @@ def build_bays(roads: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, land: Land,
                 continue
             clear = all(not bay.intersects(obstacles.geometries[i])
                         for i in obstacles.query(bay))
-            if clear and not any(bay.intersects(p) for p in placed_tree_items[-40:]):
+            if clear and not any(bay.intersects(p) for p in placed
+                                 if abs(p.centroid.x - bay.centroid.x) < 10):
                 placed.append(bay)
-                placed_tree_items.append(bay)
                 records.append(_bay_record(len(records) + 1, bay, street.name,
                                            street.distance, rng))
         if len(records) == BAY_COUNT:

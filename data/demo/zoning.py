@@ -13,7 +13,7 @@ import numpy as np
 import shapely
 from shapely.geometry import MultiPoint, Point
 
-from data.demo.common import SRID, Land, as_multipolygon, layer_frame
+from data.demo.common import SRID, Land, layer_frame
 
 OLD_TOWN_CENTRE = Point(24.4735, 35.3695)  # the Venetian old town, lon/lat
 TOWN_SEEDS = 14
