@@ -1,8 +1,15 @@
 # The dimos app image. The database runs apart (compose.yaml: PostGIS + pgRouting).
+# Front-end assets (Leaflet, Swagger UI, Bootstrap) come from the npm registry: no CDN.
+FROM node:20-bookworm-slim AS assets
+WORKDIR /assets
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+
 FROM python:3.12-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
-    DIMOS_HOST=0.0.0.0 DIMOS_PORT=5000 DIMOS_WORKERS=4
+    DIMOS_HOST=0.0.0.0 DIMOS_PORT=5000 DIMOS_WORKERS=4 \
+    DIMOS_ASSETS_DIR=/app/node_modules DIMOS_STATE_DIR=/tmp/dimos
 
 RUN useradd --create-home --uid 1000 dimos
 WORKDIR /app
@@ -15,6 +22,7 @@ COPY importers ./importers
 COPY web_map ./web_map
 COPY data ./data
 RUN pip install .
+COPY --from=assets /assets/node_modules ./node_modules
 
 USER dimos
 EXPOSE 5000

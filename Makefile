@@ -5,20 +5,24 @@ VENV := .venv
 BIN := $(VENV)/bin
 DIMOS := $(BIN)/dimos
 VENV_STAMP := $(VENV)/.installed
+ASSETS_STAMP := node_modules/.installed
 
-.PHONY: run test setup venv db demo bench clean-db help
+.PHONY: run test setup venv assets system-packages db demo clean-db help
 
 help:
 	@echo "make run   - set everything up and serve the map and APIs at http://127.0.0.1:5000/"
 	@echo "make test  - set everything up and run every test"
 
-run: demo
+run: demo assets
 	$(DIMOS) serve
 
-test: db
+test: db assets
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-setup: demo
+setup: demo assets
+
+system-packages:
+	scripts/install-system-packages
 
 venv: $(VENV_STAMP)
 
@@ -29,7 +33,14 @@ $(VENV_STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
-db: venv
+# Leaflet and the API pages' assets, from the npm registry (served by dimos: no CDN)
+assets: $(ASSETS_STAMP)
+
+$(ASSETS_STAMP): package.json package-lock.json | system-packages
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+db: venv system-packages
 	$(DIMOS) db up
 	$(DIMOS) db migrate
 

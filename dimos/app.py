@@ -7,24 +7,30 @@ from werkzeug.exceptions import HTTPException
 from dimos.health import make_health_blueprint
 from gis.errors import DimosError
 from gis.settings import Settings
+from ogc.mount import register_ogc
 from web_map import make_web_map_blueprint
 
 
-def create_app(settings: Settings | None = None) -> Flask:
-    """Build the dimos app; ``settings`` default to the environment's (read here, once)."""
+def create_app(settings: Settings | None = None, with_ogc: bool = True) -> Flask:
+    """Build the dimos app; ``settings`` default to the environment's (read here, once).
+
+    ``with_ogc=False`` leaves pygeoapi out: it can be configured once per process only.
+    """
     settings = settings or Settings()
     app = Flask(__name__)
     app.config["JSON_SORT_KEYS"] = False
     app.json.ensure_ascii = False  # Greek stays readable in JSON
     app.extensions["dimos.settings"] = settings
-    register_blueprints(app, settings)
+    register_blueprints(app, settings, with_ogc)
     register_error_handlers(app)
     return app
 
 
-def register_blueprints(app: Flask, settings: Settings) -> None:
+def register_blueprints(app: Flask, settings: Settings, with_ogc: bool) -> None:
     app.register_blueprint(make_health_blueprint(settings))
     app.register_blueprint(make_web_map_blueprint(settings))
+    if with_ogc:
+        register_ogc(app, settings)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -73,11 +73,14 @@ def demo_load(settings: Settings, args) -> None:
 
 def serve(settings: Settings, args) -> None:
     database_status(settings.effective_database_url)  # fail now, in one line, if not ready
-    bind = f"{args.host or settings.host}:{args.port or settings.port}"
+    host, port = args.host or settings.host, args.port or settings.port
     workers = str(args.workers or settings.workers)
-    print(f"serving the map and APIs at http://{bind}/ ({workers} workers)", flush=True)
-    os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "--workers", workers,
-                               "--bind", bind, "--access-logfile", "-", "dimos.wsgi:app"])
+    # the workers build their settings from the environment: hand them the overrides
+    env = {**os.environ, "DIMOS_HOST": host, "DIMOS_PORT": str(port)}
+    print(f"serving the map and APIs at http://{host}:{port}/ ({workers} workers)", flush=True)
+    os.execvpe(sys.executable, [sys.executable, "-m", "gunicorn", "--workers", workers,
+                                "--bind", f"{host}:{port}", "--access-logfile", "-",
+                                "dimos.wsgi:app"], env)
 
 
 def doctor(settings: Settings, args) -> None:

@@ -1,10 +1,13 @@
 """Connections to PostGIS and the checks that the server has what dimos needs."""
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg2
 from psycopg2 import sql
+from psycopg2.pool import ThreadedConnectionPool
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine, make_url
 
@@ -142,3 +145,50 @@ def drop_database(server_url: str, name: str) -> None:
 def with_database(url: str, database: str) -> str:
     """``url`` pointing at another database of the same server."""
     return make_url(url).set(database=database).render_as_string(hide_password=False)
+
+
+_POOLS: dict[str, ThreadedConnectionPool] = {}
+_POOLS_LOCK = threading.Lock()
+POOL_MAX = 8
+#: No request may hold the database longer than this (ms): one heavy query cannot starve the rest.
+STATEMENT_TIMEOUT_MS = 30_000
+
+
+def _pool(url: str) -> ThreadedConnectionPool:
+    with _POOLS_LOCK:
+        if url not in _POOLS:
+            _POOLS[url] = ThreadedConnectionPool(
+                0, POOL_MAX, url, connect_timeout=CONNECT_TIMEOUT_S, application_name="dimos",
+                options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS}")
+        return _POOLS[url]
+
+
+@contextmanager
+def pooled_cursor(url: str, commit: bool = False):
+    """A cursor from this process's pool for ``url``: committed if ``commit``, else rolled back.
+
+    A broken connection (server restarted) is discarded, so the next call reconnects.
+    """
+    try:
+        pool = _pool(url)
+        conn = pool.getconn()
+    except psycopg2.OperationalError as exc:
+        raise DatabaseUnavailable(f"the database at {describe_url(url)} is unavailable",
+                                  detail=str(exc)) from None
+    broken = False
+    try:
+        with conn.cursor() as cur:
+            yield cur
+        if commit:
+            conn.commit()
+        else:
+            conn.rollback()
+    except psycopg2.OperationalError:
+        broken = True
+        raise
+    except BaseException:
+        if not conn.closed:
+            conn.rollback()
+        raise
+    finally:
+        pool.putconn(conn, close=broken or bool(conn.closed))

@@ -110,7 +110,7 @@ def _feature_json(q: FeatureQuery) -> sql.Composable:
             geom = sql.SQL("ST_FlipCoordinates({})").format(geom)
         # 2100/3857 are metres: 3 decimals are millimetres; degrees need 8 for ~1 mm
         digits = 8 if int(q.out_srid) == 4326 else 3
-        geometry = sql.SQL("ST_AsGeoJSON({}, {})::json").format(geom, sql.Literal(digits))
+        geometry = sql.SQL("ST_AsGeoJSON({}, {}, 0)::json").format(geom, sql.Literal(digits))
     return sql.SQL("json_build_object('type', 'Feature', 'id', id, 'geometry', {}, "
                    "'properties', {})").format(geometry, properties)
 

@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=5000, ge=1, le=65535)
     workers: int = Field(default=4, ge=1, le=64)
+    #: the address clients reach dimos at (links in OGC documents); default http://host:port
+    public_url: str | None = None
+    #: npm packages (package.json) served under /vendor: Leaflet and the API pages' assets
+    assets_dir: Path = PROJECT_DIR / "node_modules"
+    #: raster basemap of the map pages: the only address outside dimos a browser is sent to
+    basemap_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
     @model_validator(mode="after")
     def _empty_url_is_none(self) -> "Settings":
@@ -39,6 +45,10 @@ class Settings(BaseSettings):
     def local_url(self, database: str | None = None) -> str:
         """The URL of a database in the project-local cluster."""
         return f"postgresql://postgres@127.0.0.1:{self.pg_port}/{database or self.pg_database}"
+
+    @property
+    def effective_public_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def effective_database_url(self) -> str:

@@ -76,3 +76,45 @@ def cursor(demo_url: str):
     finally:
         conn.rollback()
         conn.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(demo_url: str, tmp_path_factory):
+    """`dimos serve` (gunicorn, the OGC API mounted) on the demo database, on a free port.
+
+    A process of its own: pygeoapi takes one configuration per process.
+    """
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import requests
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    state_dir = tmp_path_factory.mktemp("dimos-state")
+    env = {**os.environ, "DATABASE_URL": demo_url, "DIMOS_STATE_DIR": str(state_dir)}
+    log = open(state_dir / "server.log", "w")
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "dimos"), "serve", "--port", str(port),
+         "--workers", "2"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(f"{url}/health", timeout=5).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            log.close()
+            raise RuntimeError("dimos serve did not start: "
+                               + (state_dir / "server.log").read_text()[-2000:])
+        time.sleep(0.2)
+    yield url
+    server.terminate()
+    server.wait(timeout=30)
+    log.close()

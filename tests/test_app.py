@@ -18,7 +18,7 @@ from tests.test_cli import closed_port
 
 @pytest.fixture(scope="module")
 def client(demo_url):
-    return create_app(Settings(database_url=demo_url)).test_client()
+    return create_app(Settings(database_url=demo_url), with_ogc=False).test_client()
 
 
 def test_health_reports_postgis_and_a_count_for_every_layer(client):
@@ -35,7 +35,7 @@ def test_health_reports_postgis_and_a_count_for_every_layer(client):
 
 def test_health_is_503_with_a_reason_when_the_database_is_down():
     url = f"postgresql://postgres@127.0.0.1:{closed_port()}/dimos"
-    answer = create_app(Settings(database_url=url)).test_client().get("/health")
+    answer = create_app(Settings(database_url=url), with_ogc=False).test_client().get("/health")
     assert answer.status_code == 503
     body = answer.get_json()
     assert body["database"] == "unreachable" and "cannot connect" in body["reason"]

@@ -1,10 +1,11 @@
 """The web map served at / and the map legend derived from the layer catalogue."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, abort, jsonify, render_template, send_from_directory
 
 import layers
 from gis.settings import Settings
+from ogc.templates import VENDORED
 
 # Shown wherever the data is shown (data/README.md gives sources and licences).
 ATTRIBUTIONS = (
@@ -20,6 +21,13 @@ def make_web_map_blueprint(settings: Settings) -> Blueprint:
     @blueprint.get("/")
     def index():
         return render_template("index.html", legend=layers.legend(), attributions=ATTRIBUTIONS)
+
+    @blueprint.get("/vendor/<package>/<path:path>")
+    def vendor(package: str, path: str):
+        """The npm packages of package.json, served by dimos itself (no CDN)."""
+        if package not in VENDORED:
+            abort(404)
+        return send_from_directory(settings.assets_dir / package, path, max_age=86400)
 
     @blueprint.get("/api/legend")
     def legend():

@@ -1,0 +1,108 @@
+"""pygeoapi's configuration, generated from the layer catalogue (no second list of layers)."""
+from __future__ import annotations
+
+import layers
+from gis.settings import Settings
+from layers.model import Layer
+
+CRS_URIS = {
+    "CRS84": "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+    4326: "http://www.opengis.net/def/crs/EPSG/0/4326",
+    3857: "http://www.opengis.net/def/crs/EPSG/0/3857",
+    2100: "http://www.opengis.net/def/crs/EPSG/0/2100",
+}
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 10_000
+ATTRIBUTION = ("© OpenStreetMap contributors (ODbL) · Kallikratis boundaries, geodata.gov.gr "
+               "(CC BY 3.0) · Πηγή: ΕΛ.ΣΤΑΤ.")
+_JSON_TYPES = {"text": "string", "integer": "integer", "bigint": "integer", "real": "number",
+               "boolean": "boolean", "date": "string", "timestamptz": "string", "text[]": "array"}
+
+
+def _resource(layer: Layer, settings: Settings, extent_crs84: list[float]) -> dict:
+    provider = {
+        "type": "feature",
+        "name": "ogc.providers.features.DimosFeatures",
+        "data": {"layer": layer.id, "database_url": settings.effective_database_url},
+        "id_field": "id",
+        "geom_field": "geom",
+        "editable": layer.editable,
+        "crs": list(CRS_URIS.values()),
+        "storage_crs": CRS_URIS[layer.srid],
+        "title_field": layer.natural_key[0],
+    }
+    if layer.temporal:
+        provider["time_field"] = layer.temporal.start
+    return {
+        "type": "collection",
+        "title": {"el": layer.title_el, "en": layer.title_en},
+        "description": {"el": layer.description_el, "en": layer.description_en},
+        "keywords": {"el": list(layer.keywords), "en": list(layer.keywords)},
+        "extents": {"spatial": {"bbox": extent_crs84, "crs": CRS_URIS["CRS84"]}},
+        "links": [],
+        "limits": {"default_items": DEFAULT_LIMIT, "max_items": MAX_LIMIT, "on_exceed": "error"},
+        "providers": [provider],
+    }
+
+
+def field_schema(layer: Layer) -> dict[str, dict]:
+    """JSON Schema of the public fields (what pygeoapi calls a provider's fields)."""
+    schema = {}
+    for f in layer.public_fields:
+        entry: dict = {"type": _JSON_TYPES[f.type], "title": f.title_en,
+                       "x-dimos-title-el": f.title_el}
+        if f.type == "date":
+            entry["format"] = "date"
+        elif f.type == "timestamptz":
+            entry["format"] = "date-time"
+        if f.choices:
+            entry["enum"] = list(f.choices)
+        if f.unit:
+            entry["x-ogc-unit"] = f.unit
+        schema[f.name] = entry
+    return schema
+
+
+def build_config(settings: Settings, public_url: str, extent_crs84: list[float]) -> dict:
+    """The whole pygeoapi configuration for one process."""
+    return {
+        "server": {
+            "bind": {"host": settings.host, "port": settings.port},
+            "url": f"{public_url.rstrip('/')}/ogc",
+            "mimetype": "application/json; charset=UTF-8",
+            "encoding": "utf-8",
+            "gzip": False,
+            "languages": ["el", "en"],
+            "cors": False,
+            "pretty_print": False,
+            "limits": {"default_items": DEFAULT_LIMIT, "max_items": MAX_LIMIT,
+                       "on_exceed": "error"},
+            "map": {"url": settings.basemap_url, "attribution": ATTRIBUTION},
+            "templates": {"path": str(settings.state_dir / "ogc" / "templates")},
+        },
+        "logging": {"level": "ERROR"},
+        "metadata": {
+            "identification": {
+                "title": {"el": "dimos — Χωρικές υπηρεσίες Δήμου Ρεθύμνης",
+                          "en": "dimos — spatial services of the Municipality of Rethymno"},
+                "description": {
+                    "el": "Πολεοδομικά σχέδια, άδειες, οικισμοί, αιτήματα πολιτών, στάθμευση και "
+                          "WiFi του δήμου, μέσω προτύπων OGC API.",
+                    "en": "The municipality's plans, permits, settlements, citizen requests, "
+                          "parking and WiFi, over OGC API standards."},
+                "keywords": {"el": ["πολεοδομία", "ΓΠΣ", "ΦΕΚ"], "en": ["planning", "zoning"]},
+                "keywords_type": "theme",
+                "terms_of_service": "https://creativecommons.org/licenses/by/4.0/",
+                "url": public_url,
+            },
+            "license": {"name": "CC BY 4.0 (data: ODbL for OpenStreetMap features)",
+                        "url": "https://creativecommons.org/licenses/by/4.0/"},
+            "provider": {"name": "Δήμος Ρεθύμνης / Municipality of Rethymno", "url": public_url},
+            "contact": {"name": "Υ.ΔΟΜ. Δήμου Ρεθύμνης", "position": "GIS",
+                        "address": "Κουντουριώτη 80", "city": "Ρέθυμνο",
+                        "stateorprovince": "Κρήτη", "postalcode": "74100", "country": "Greece",
+                        "email": "gis@example.gr", "url": public_url, "role": "pointOfContact"},
+        },
+        "resources": {layer.id: _resource(layer, settings, extent_crs84)
+                      for layer in layers.CATALOGUE},
+    }

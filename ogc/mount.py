@@ -1,0 +1,74 @@
+"""Mounting pygeoapi under /ogc: the one place that handles its import-time configuration.
+
+pygeoapi reads ``PYGEOAPI_CONFIG``/``PYGEOAPI_OPENAPI`` when ``pygeoapi.flask_app`` is first
+imported, so a process serves one configuration: this module writes it (from the catalogue),
+writes the OpenAPI document and the offline templates, sets the variables, then imports.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import yaml
+from flask import Flask
+
+from gis.db import pooled_cursor
+from gis.settings import Settings
+from ogc.config import build_config
+from ogc.cql2 import parse_cql2_json, parse_cql2_text
+from ogc.templates import write_offline_templates
+
+WORLD = [-180.0, -90.0, 180.0, 90.0]
+EXTENT_SQL = """
+SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
+FROM (SELECT ST_Extent(ST_Transform(boundary, 4326)) AS e FROM jurisdictions) AS extent
+"""
+
+
+def _extent_crs84(settings: Settings) -> list[float]:
+    """The municipalities' extent in CRS84, or the world while the database is unreachable."""
+    try:
+        with pooled_cursor(settings.effective_database_url) as cur:
+            cur.execute(EXTENT_SQL)
+            row = cur.fetchone()
+    except Exception:  # start without the database (health says 503), never fail to start
+        return WORLD
+    return [round(v, 6) for v in row] if row and row[0] is not None else WORLD
+
+
+def write_configuration(settings: Settings) -> tuple[Path, Path]:
+    """Write pygeoapi's config and OpenAPI document; return their paths."""
+    from pygeoapi.openapi import get_oas
+
+    folder = settings.state_dir / "ogc"
+    folder.mkdir(parents=True, exist_ok=True)
+    config = build_config(settings, settings.effective_public_url, _extent_crs84(settings))
+    write_offline_templates(Path(config["server"]["templates"]["path"]))
+    config_path = folder / f"pygeoapi-config-{os.getpid()}.yml"
+    config_path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False),
+                           encoding="utf-8")
+    openapi_path = folder / f"openapi-{os.getpid()}.json"
+    openapi_path.write_text(json.dumps(get_oas(config), ensure_ascii=False, default=str),
+                            encoding="utf-8")
+    return config_path, openapi_path
+
+
+def register_ogc(app: Flask, settings: Settings) -> None:
+    """Mount pygeoapi's blueprint under /ogc, configured from the catalogue."""
+    if "pygeoapi.flask_app" in sys.modules:
+        mounted = app.extensions.get("dimos.ogc_config") or os.environ.get("PYGEOAPI_CONFIG")
+        raise RuntimeError(f"pygeoapi is already configured in this process ({mounted}); "
+                           "one configuration per process: start another process")
+    config_path, openapi_path = write_configuration(settings)
+    os.environ["PYGEOAPI_CONFIG"] = str(config_path)
+    os.environ["PYGEOAPI_OPENAPI"] = str(openapi_path)
+    from pygeoapi.api import itemtypes
+    from pygeoapi.flask_app import BLUEPRINT
+
+    # CQL2 with S_DWITHIN (pygeofilter's grammar lacks it): the one patch of pygeoapi
+    itemtypes.parse_cql2_text = parse_cql2_text
+    itemtypes.parse_cql2_json = parse_cql2_json
+    app.register_blueprint(BLUEPRINT, url_prefix="/ogc")
+    app.extensions["dimos.ogc_config"] = str(config_path)

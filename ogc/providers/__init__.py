@@ -1,0 +1,1 @@
+"""dimos providers for pygeoapi: thin adapters over gis/ (no SQL here)."""

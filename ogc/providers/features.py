@@ -1,0 +1,106 @@
+"""OGC API Features provider: GeoJSON built by PostGIS (gis/features.py), public fields only."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from pygeoapi.provider.base import (
+    BaseProvider,
+    ProviderConnectionError,
+    ProviderInvalidQueryError,
+    ProviderItemNotFoundError,
+)
+
+import layers
+from gis.db import pooled_cursor
+from gis.errors import DatabaseUnavailable, InvalidParameter
+from gis.features import FeatureQuery, get_feature, query_features
+from ogc.config import field_schema
+from ogc.crs import srid_and_axes
+
+
+class DimosFeatures(BaseProvider):
+    """One catalogue layer; ``data`` is ``{"layer": id, "database_url": url}``."""
+
+    def __init__(self, provider_def):
+        super().__init__(provider_def)
+        self.layer = layers.get(provider_def["data"]["layer"])
+        self.database_url = provider_def["data"]["database_url"]
+        self._fields = field_schema(self.layer)
+
+    def get_fields(self):
+        return self._fields
+
+    def query(self, offset=0, limit=10, resulttype="results", bbox=None, datetime_=None,
+              properties=None, sortby=None, select_properties=None, skip_geometry=False,
+              crs_transform_spec=None, q=None, language=None, filterq=None, **kwargs):
+        out_srid, swap = self._target(crs_transform_spec)
+        query = FeatureQuery(
+            layer=self.layer, limit=0 if resulttype == "hits" else int(limit),
+            offset=int(offset), bbox=self._bbox(bbox), datetime_=_interval(datetime_),
+            equals=list(properties or []), cql=filterq,
+            sortby=[(s["property"], s["order"] != "-") for s in sortby or []],
+            properties=list(select_properties) if select_properties else None,
+            skip_geometry=bool(skip_geometry), out_srid=out_srid, swap_axes=swap)
+        with self._errors(), pooled_cursor(self.database_url) as cur:
+            features, matched = query_features(cur, query)
+        collection = {"type": "FeatureCollection", "features": features,
+                      "numberReturned": len(features)}
+        if matched is not None:
+            collection["numberMatched"] = matched
+        return collection
+
+    def get(self, identifier, crs_transform_spec=None, **kwargs):
+        out_srid, swap = self._target(crs_transform_spec)
+        try:
+            feature_id = int(identifier)
+        except (TypeError, ValueError):
+            raise ProviderItemNotFoundError(user_msg=f"no feature {identifier!r} in {self.layer.id}")
+        with self._errors(), pooled_cursor(self.database_url) as cur:
+            feature = get_feature(cur, self.layer, feature_id, out_srid, swap)
+        if feature is None:
+            raise ProviderItemNotFoundError(user_msg=f"no feature {identifier!r} in {self.layer.id}")
+        return feature
+
+    def _target(self, crs_transform_spec) -> tuple[int, bool]:
+        """SRID and axis swap of the output; pygeoapi gives no spec when it is the storage CRS."""
+        if crs_transform_spec is None:
+            return self.layer.srid, False
+        try:
+            return srid_and_axes(crs_transform_spec.target_crs_uri)
+        except ValueError as exc:
+            raise ProviderInvalidQueryError(user_msg=str(exc))
+
+    @staticmethod
+    def _bbox(bbox):
+        if not bbox:
+            return None
+        if len(bbox) != 4:
+            raise ProviderInvalidQueryError(user_msg="bbox: give 4 numbers (minx,miny,maxx,maxy)")
+        minx, miny, maxx, maxy = (float(v) for v in bbox)
+        if minx > maxx or miny > maxy:
+            raise ProviderInvalidQueryError(user_msg="bbox: minx must not exceed maxx, nor miny maxy")
+        return (minx, miny, maxx, maxy)
+
+    @staticmethod
+    @contextmanager
+    def _errors():
+        """dimos errors raised inside a provider become pygeoapi's, so it answers 400/503."""
+        try:
+            yield
+        except InvalidParameter as exc:
+            raise ProviderInvalidQueryError(user_msg=exc.message) from None
+        except DatabaseUnavailable as exc:
+            raise ProviderConnectionError(user_msg=exc.message) from None
+
+    def __repr__(self):
+        return f"<DimosFeatures {self.layer.id}>"
+
+
+def _interval(datetime_):
+    """pygeoapi's datetime string (instant, 'a/b', '../b', 'a/..') as (start, end)."""
+    if not datetime_:
+        return None
+    if "/" not in datetime_:
+        return (datetime_, datetime_)
+    start, end = datetime_.split("/", 1)
+    return (None if start in ("", "..") else start, None if end in ("", "..") else end)
