@@ -161,3 +161,14 @@ road_vertices = Table(
     Index("road_vertices_jurisdiction_id_idx", "jurisdiction_id"),
     comment="Road network vertices (pgRouting source/target ids)",
 )
+
+# The version of every layer's data, bumped by a trigger in the writing transaction
+# (migration 0002): tile caches and ETags key on it, so nothing is served stale after a write.
+layer_changes = Table(
+    "layer_changes",
+    metadata,
+    Column("layer_id", Text, primary_key=True),
+    Column("version", BigInteger, nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    comment="Data version of each layer (bumped by trigger on every write)",
+)

@@ -33,6 +33,14 @@ def _resource(layer: Layer, settings: Settings, extent_crs84: list[float]) -> di
     }
     if layer.temporal:
         provider["time_field"] = layer.temporal.start
+    tiles = {
+        "type": "tile",
+        "name": "ogc.providers.tiles.DimosTiles",
+        "data": provider["data"],
+        "options": {"zoom": {"min": 0, "max": 22},
+                    "schemes": ["WebMercatorQuad"]},
+        "format": {"name": "pbf", "mimetype": "application/vnd.mapbox-vector-tile"},
+    }
     return {
         "type": "collection",
         "title": {"el": layer.title_el, "en": layer.title_en},
@@ -41,7 +49,7 @@ def _resource(layer: Layer, settings: Settings, extent_crs84: list[float]) -> di
         "extents": {"spatial": {"bbox": extent_crs84, "crs": CRS_URIS["CRS84"]}},
         "links": [],
         "limits": {"default_items": DEFAULT_LIMIT, "max_items": MAX_LIMIT, "on_exceed": "error"},
-        "providers": [provider],
+        "providers": [provider, tiles],
     }
 
 

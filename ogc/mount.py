@@ -16,6 +16,7 @@ from flask import Flask
 
 from gis.db import pooled_cursor
 from gis.settings import Settings
+from ogc.caching import register_cache_headers
 from ogc.config import build_config
 from ogc.cql2 import parse_cql2_json, parse_cql2_text
 from ogc.templates import write_offline_templates
@@ -71,4 +72,5 @@ def register_ogc(app: Flask, settings: Settings) -> None:
     itemtypes.parse_cql2_text = parse_cql2_text
     itemtypes.parse_cql2_json = parse_cql2_json
     app.register_blueprint(BLUEPRINT, url_prefix="/ogc")
+    register_cache_headers(app, settings)
     app.extensions["dimos.ogc_config"] = str(config_path)

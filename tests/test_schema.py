@@ -83,7 +83,8 @@ def test_every_table_carries_its_jurisdiction(migrated_url):
         with conn.cursor() as cur:
             cur.execute("""
                 SELECT t.tablename FROM pg_tables t WHERE t.schemaname = 'public'
-                  AND t.tablename NOT IN ('jurisdictions', 'spatial_ref_sys', 'alembic_version')
+                  AND t.tablename NOT IN ('jurisdictions', 'spatial_ref_sys', 'alembic_version',
+                                          'layer_changes')  -- system tables
                   AND NOT EXISTS (SELECT 1 FROM information_schema.columns c
                                   WHERE c.table_name = t.tablename
                                     AND c.column_name = 'jurisdiction_id')""")
@@ -101,3 +102,24 @@ def test_layer_tables_have_gist_indexes(migrated_url):
     finally:
         conn.close()
     assert {layer.table for layer in layers.CATALOGUE} <= indexed
+
+
+def test_every_layer_bumps_its_data_version_on_write(migrated_url):
+    conn = db.connect(migrated_url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT tgrelid::regclass::text FROM pg_trigger "
+                        "WHERE tgname LIKE '%%_note_change'")
+            assert {layer.table for layer in layers.CATALOGUE} <= {r[0] for r in cur.fetchall()}
+            cur.execute("SELECT version FROM layer_changes WHERE layer_id = 'bus_stops'")
+            (before,) = cur.fetchone()
+            cur.execute("INSERT INTO jurisdictions (id, name_el, name_en, boundary) VALUES "
+                        "('versiontown', 'v', 'v', ST_Multi(ST_Buffer(ST_MakePoint(550000, "
+                        "3910000), 100))::geometry(MultiPolygon, 2100))")
+            cur.execute("INSERT INTO bus_stops (jurisdiction_id, stop_id, smart, geom) VALUES "
+                        "('versiontown', 'S1', false, ST_SetSRID(ST_MakePoint(550000, 3910000), 2100))")
+            cur.execute("SELECT version FROM layer_changes WHERE layer_id = 'bus_stops'")
+            assert cur.fetchone()[0] == before + 1
+    finally:
+        conn.rollback()
+        conn.close()

@@ -1,0 +1,53 @@
+"""HTTP caching of items and tiles: ETag, Last-Modified, Cache-Control and 304s.
+
+dimos itself never serves stale data (tile caches key on the layer's data version); these
+headers let clients revalidate cheaply, briefly for live layers, longer for plans.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+
+from flask import Flask, Response, request
+
+import layers
+from gis.db import pooled_cursor
+from gis.errors import DimosError
+from gis.settings import Settings
+from gis.tiles import layer_version
+
+_CACHED_PATH = re.compile(r"^/ogc/collections/(?P<layer>[a-z_]+)/(items|tiles/)")
+LIVE_MAX_AGE_S = 5
+PLAN_MAX_AGE_S = 3600
+DEFAULT_MAX_AGE_S = 300
+PLAN_LAYERS = ("plans", "zoning", "settlements")
+
+
+def max_age(layer_id: str) -> int:
+    layer = layers.get(layer_id)
+    if layer.live:
+        return LIVE_MAX_AGE_S
+    return PLAN_MAX_AGE_S if layer.id in PLAN_LAYERS else DEFAULT_MAX_AGE_S
+
+
+def register_cache_headers(app: Flask, settings: Settings) -> None:
+    @app.after_request
+    def cache_headers(response: Response) -> Response:
+        match = _CACHED_PATH.match(request.path)
+        if request.method != "GET" or response.status_code != 200 or not match:
+            return response
+        try:
+            layer = layers.get(match["layer"])
+            with pooled_cursor(settings.effective_database_url) as cur:
+                version, changed_at = layer_version(cur, layer)
+        except (KeyError, DimosError):
+            return response
+        response.headers["Cache-Control"] = f"public, max-age={max_age(layer.id)}"
+        if changed_at is not None:
+            response.last_modified = changed_at
+        # the same request on the same data version gets the same answer (bodies carry a
+        # timestamp, so they cannot be hashed): a weak validator
+        language = request.headers.get("Accept-Language", "")
+        key = f"{request.full_path}|{language}|{version}".encode()
+        response.set_etag(hashlib.sha1(key).hexdigest(), weak=True)
+        return response.make_conditional(request)

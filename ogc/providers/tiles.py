@@ -1,0 +1,55 @@
+"""OGC API Tiles provider: vector tiles from PostGIS (gis/tiles.py) on WebMercatorQuad."""
+from __future__ import annotations
+
+from pygeoapi.models.provider.base import TileMatrixSetEnum
+from pygeoapi.provider.base import ProviderConnectionError, ProviderInvalidQueryError
+from pygeoapi.provider.base_mvt import BaseMVTProvider
+from pygeoapi.provider.mvt_postgresql import MVTPostgreSQLProvider
+
+import layers
+from gis.db import pooled_cursor
+from gis.errors import DatabaseUnavailable, InvalidParameter
+from gis.tiles import TileCache, layer_version, render_tile
+
+# one per worker process; keys carry the layer's data version, so writes invalidate at once
+CACHE = TileCache()
+
+
+class DimosTiles(MVTPostgreSQLProvider):
+    """Tiles of one catalogue layer; ``data`` is ``{"layer": id, "database_url": url}``.
+
+    Reuses the stock PostgreSQL tile provider's metadata documents, not its SQL.
+    """
+
+    def __init__(self, provider_def):
+        BaseMVTProvider.__init__(self, provider_def)  # skip the stock provider's database setup
+        self.layer = layers.get(provider_def["data"]["layer"])
+        self.database_url = provider_def["data"]["database_url"]
+        self.table = self.layer.table
+
+    def get_tiling_schemes(self):
+        return [TileMatrixSetEnum.WEBMERCATORQUAD.value]
+
+    def get_tiles(self, layer=None, tileset=None, z=None, y=None, x=None, format_=None):
+        if tileset != TileMatrixSetEnum.WEBMERCATORQUAD.value.tileMatrixSet:
+            raise ProviderInvalidQueryError(
+                user_msg=f"tile matrix set {tileset!r} not offered: use WebMercatorQuad")
+        try:
+            z, y, x = int(z), int(y), int(x)
+            with pooled_cursor(self.database_url) as cur:
+                version, _ = layer_version(cur, self.layer)
+                key = (self.database_url, self.layer.id, version, z, x, y)
+                tile = CACHE.get(key)
+                if tile is None:
+                    tile = render_tile(cur, self.layer, z, x, y)
+                    CACHE.put(key, tile)
+        except (TypeError, ValueError):
+            raise ProviderInvalidQueryError(user_msg="tile: z, row and column must be integers")
+        except InvalidParameter as exc:
+            raise ProviderInvalidQueryError(user_msg=exc.message) from None
+        except DatabaseUnavailable as exc:
+            raise ProviderConnectionError(user_msg=exc.message) from None
+        return tile
+
+    def __repr__(self):
+        return f"<DimosTiles {self.layer.id}>"

@@ -1,0 +1,126 @@
+"""OGC API Tiles: vector tiles from PostGIS, small at low zoom, never stale, revalidatable."""
+from __future__ import annotations
+
+import math
+
+import mapbox_vector_tile
+import pytest
+import requests
+
+import layers
+from gis import db
+
+TMS = "WebMercatorQuad"
+OLD_TOWN = (24.4735, 35.3695)
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
+    n = 2 ** z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return z, x, y
+
+
+def tile_url(ogc: str, layer_id: str, z: int, x: int, y: int) -> str:
+    return f"{ogc}/collections/{layer_id}/tiles/{TMS}/{z}/{y}/{x}?f=mvt"
+
+
+@pytest.fixture(scope="module")
+def ogc(live_server):
+    return f"{live_server}/ogc"
+
+
+def fetch(ogc, layer_id, z, x, y, **headers):
+    return requests.get(tile_url(ogc, layer_id, z, x, y), headers=headers, timeout=60)
+
+
+def decode(content: bytes) -> dict:
+    return mapbox_vector_tile.decode(content) if content else {}
+
+
+def count_in_tile(url, layer, z, x, y) -> int:
+    conn = db.connect(url)
+    try:
+        with conn.cursor() as cur:
+            # tiles carry a 64/4096 buffer around the tile, as map renderers need
+            cur.execute(f"SELECT count(*) FROM {layer.table} WHERE ST_Intersects(ST_Transform("
+                        "geom, 3857), ST_TileEnvelope(%s, %s, %s, margin => 64.0 / 4096))",
+                        (z, x, y))
+            return cur.fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_a_z16_tile_holds_every_bay_of_the_old_town_with_public_attributes(ogc, demo_url):
+    z, x, y = tile_of(*OLD_TOWN, 16)
+    answer = fetch(ogc, "parking_bays", z, x, y)
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"] == "application/vnd.mapbox-vector-tile"
+    tile = decode(answer.content)["parking_bays"]
+    assert len(tile["features"]) == count_in_tile(demo_url, layers.get("parking_bays"), z, x, y) > 0
+    properties = tile["features"][0]["properties"]
+    assert {"bay_id", "occupancy_state", "bay_type"} <= set(properties)
+
+
+def test_request_tiles_carry_no_personal_data_nor_free_text(ogc):
+    z, x, y = tile_of(*OLD_TOWN, 15)
+    features = decode(fetch(ogc, "service_requests", z, x, y).content)["service_requests"]["features"]
+    assert features
+    for feature in features:
+        assert not {"reporter_name", "reporter_email", "reporter_phone", "description"} & set(
+            feature["properties"])
+
+
+@pytest.mark.parametrize("layer", layers.CATALOGUE, ids=lambda layer: layer.id)
+def test_low_zoom_tiles_stay_small(ogc, layer):
+    for z in (6, 8, 10, 12):
+        answer = fetch(ogc, layer.id, *tile_of(*OLD_TOWN, z))
+        assert answer.status_code == 200
+        assert len(answer.content) < 500_000, (layer.id, z, len(answer.content))
+
+
+def test_sub_pixel_features_are_dropped_at_low_zoom_and_kept_when_zoomed_in(ogc):
+    z8 = decode(fetch(ogc, "buildings", *tile_of(*OLD_TOWN, 8)).content)
+    z16 = decode(fetch(ogc, "buildings", *tile_of(*OLD_TOWN, 16)).content)
+    assert "buildings" not in z8  # houses are smaller than a 600 m pixel
+    assert z16["buildings"]["features"]
+
+
+@pytest.mark.parametrize("path", ["22/0/9999999", "14/-1/5", "30/0/0", "14/99999/1"])
+def test_invalid_tile_coordinates_are_a_400(ogc, path):
+    answer = requests.get(f"{ogc}/collections/zoning/tiles/{TMS}/{path}?f=mvt", timeout=30)
+    assert answer.status_code in (400, 404), answer.text  # 404: not a z/y/x path at all
+    if answer.status_code == 400:
+        assert "tile" in answer.json()["description"]
+
+
+def test_a_changed_zone_is_never_served_stale(ogc, demo_url):
+    z, x, y = tile_of(*OLD_TOWN, 15)
+    before = decode(fetch(ogc, "zoning", z, x, y).content)["zoning"]["features"]
+    zone_id = before[0]["properties"]["zone_id"]
+    conn = db.connect(demo_url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("UPDATE zoning SET building_coefficient = 9.9 WHERE zone_id = %s",
+                        (zone_id,))
+        after = decode(fetch(ogc, "zoning", z, x, y).content)["zoning"]["features"]
+        changed = [f for f in after if f["properties"]["zone_id"] == zone_id]
+        assert changed and changed[0]["properties"]["building_coefficient"] == 9.9
+    finally:
+        with conn, conn.cursor() as cur:
+            cur.execute("UPDATE zoning SET building_coefficient = %s WHERE zone_id = %s",
+                        (before[0]["properties"]["building_coefficient"], zone_id))
+        conn.close()
+
+
+def test_tiles_and_items_revalidate_with_304(ogc):
+    z, x, y = tile_of(*OLD_TOWN, 14)
+    first = fetch(ogc, "zoning", z, x, y)
+    assert first.headers["Cache-Control"] == "public, max-age=3600"
+    assert "Last-Modified" in first.headers
+    again = fetch(ogc, "zoning", z, x, y, **{"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and not again.content
+    bays = requests.get(f"{ogc}/collections/parking_bays/items?f=json&limit=5", timeout=30)
+    assert bays.headers["Cache-Control"] == "public, max-age=5"  # live sensors
+    assert requests.get(f"{ogc}/collections/parking_bays/items?f=json&limit=5", timeout=30,
+                        headers={"If-None-Match": bays.headers["ETag"]}).status_code == 304
