@@ -11,6 +11,11 @@ CRS_URIS = {
     3857: "http://www.opengis.net/def/crs/EPSG/0/3857",
     2100: "http://www.opengis.net/def/crs/EPSG/0/2100",
 }
+#: OGC API process id → its pygeoapi processor class.
+PROCESSES = {
+    "planning-report": "ogc.processes.planning_report.PlanningReportProcessor",
+    "nearest": "ogc.processes.nearest.NearestProcessor",
+}
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 10_000
 ATTRIBUTION = ("© OpenStreetMap contributors (ODbL) · Kallikratis boundaries, geodata.gov.gr "
@@ -111,6 +116,11 @@ def build_config(settings: Settings, public_url: str, extent_crs84: list[float])
                         "stateorprovince": "Κρήτη", "postalcode": "74100", "country": "Greece",
                         "email": "gis@example.gr", "url": public_url, "role": "pointOfContact"},
         },
-        "resources": {layer.id: _resource(layer, settings, extent_crs84)
-                      for layer in layers.CATALOGUE},
+        "resources": {
+            **{layer.id: _resource(layer, settings, extent_crs84) for layer in layers.CATALOGUE},
+            **{process_id: {"type": "process",
+                            "processor": {"name": processor,
+                                          "database_url": settings.effective_database_url}}
+               for process_id, processor in PROCESSES.items()},
+        },
     }

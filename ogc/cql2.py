@@ -38,14 +38,32 @@ def _text_parser() -> Lark:
 _PARSER = _text_parser()
 
 
+def _envelope(x1, y1, x2, y2) -> values.Geometry:
+    ring = [[x1, y1], [x2, y1], [x2, y2], [x1, y2], [x1, y1]]
+    return values.Geometry({"type": "Polygon", "coordinates": [ring]})
+
+
+def _envelope_literal(node):
+    """CQL2's envelope literal BBOX(x1, y1, x2, y2), which pygeofilter reads as a function."""
+    if (isinstance(node, ast.Function) and node.name.lower() == "bbox"
+            and len(node.arguments) == 4
+            and all(isinstance(v, (int, float)) for v in node.arguments)):
+        return _envelope(*node.arguments)
+    return node
+
+
 def _bboxes_as_polygons(node):
-    """BBOX(geometry, x1, y1, x2, y2) as S_INTERSECTS with a polygon, so that pygeoapi
-    reprojects it from filter-crs to the storage CRS like every other filter geometry."""
+    """BBOX(geometry, x1, y1, x2, y2) as S_INTERSECTS with a polygon, and envelope literals as
+    polygons, so that pygeoapi reprojects them from filter-crs to the storage CRS like every
+    other filter geometry."""
     if isinstance(node, ast.BBox):
-        x1, y1, x2, y2 = node.minx, node.miny, node.maxx, node.maxy
-        ring = [[x1, y1], [x2, y1], [x2, y2], [x1, y2], [x1, y1]]
-        return ast.GeometryIntersects(node.lhs, values.Geometry(
-            {"type": "Polygon", "coordinates": [ring]}))
+        return ast.GeometryIntersects(node.lhs, _envelope(node.minx, node.miny,
+                                                          node.maxx, node.maxy))
+    if isinstance(node, ast.DistanceWithin):
+        return ast.DistanceWithin(_envelope_literal(node.lhs), _envelope_literal(node.rhs),
+                                  node.distance, node.units)
+    if isinstance(node, ast.SpatialComparisonPredicate):
+        return type(node)(_envelope_literal(node.lhs), _envelope_literal(node.rhs))
     if isinstance(node, (ast.And, ast.Or)):
         return type(node)(_bboxes_as_polygons(node.lhs), _bboxes_as_polygons(node.rhs))
     if isinstance(node, ast.Not):

@@ -7,6 +7,7 @@ writes the OpenAPI document and the offline templates, sets the variables, then 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ from gis.settings import Settings
 from ogc.caching import register_cache_headers
 from ogc.config import build_config
 from ogc.cql2 import parse_cql2_json, parse_cql2_text
+from ogc.processes import QuietInputErrors
 from ogc.templates import write_offline_templates
 
 WORLD = [-180.0, -90.0, 180.0, 90.0]
@@ -71,6 +73,8 @@ def register_ogc(app: Flask, settings: Settings) -> None:
     # CQL2 with S_DWITHIN (pygeofilter's grammar lacks it): the one patch of pygeoapi
     itemtypes.parse_cql2_text = parse_cql2_text
     itemtypes.parse_cql2_json = parse_cql2_json
+    for manager in ("dummy", "base"):  # logger filters are not inherited: name each module
+        logging.getLogger(f"pygeoapi.process.manager.{manager}").addFilter(QuietInputErrors())
     app.register_blueprint(BLUEPRINT, url_prefix="/ogc")
     register_cache_headers(app, settings)
     app.extensions["dimos.ogc_config"] = str(config_path)

@@ -128,6 +128,15 @@ def test_zones_with_coefficient_above_1_2_intersecting_a_drawn_polygon(ogc, demo
     assert served and served == expected
 
 
+def test_envelope_literal_selects_what_the_bbox_parameter_does(ogc):
+    bbox = "24.470,35.365,24.480,35.372"
+    by_param = get(f"{ogc}/collections/parking_bays/items", bbox=bbox, limit=1000).json()
+    by_filter = get(f"{ogc}/collections/parking_bays/items", limit=1000,
+                    filter=f"S_INTERSECTS(geometry, BBOX({bbox}))").json()
+    ids = {f["id"] for f in by_param["features"]}
+    assert ids and ids == {f["id"] for f in by_filter["features"]}
+
+
 def test_s_dwithin_takes_metres_in_text_and_json(ogc, demo_url):
     point = (24.4735, 35.3695)
     text = get(f"{ogc}/collections/service_requests/items", limit=1000, skipGeometry="true",

@@ -1,0 +1,125 @@
+"""OGC API Processes of dimos: thin pygeoapi processors over the queries in ``gis/``.
+
+Inputs arrive as JSON; this module turns them into checked values (geometries in the storage
+CRS, dates, bounded numbers) and dimos errors into pygeoapi's, so bad input is a 400 that
+names the input, never a traceback.
+"""
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from datetime import date
+
+import shapely
+from pygeoapi.process.base import ProcessorExecuteError
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+
+from gis.db import pooled_cursor
+from gis.errors import DatabaseUnavailable, InvalidParameter
+from layers.model import STORAGE_SRID
+from ogc.config import CRS_URIS
+
+#: Input CRSs a caller may name (URI or short form) and their SRIDs.
+INPUT_CRS = {**{uri: (4326 if key == "CRS84" else key) for key, uri in CRS_URIS.items()},
+             "CRS84": 4326, "EPSG:2100": 2100, "EPSG:4326": 4326}
+TO_STORAGE_SQL = "SELECT ST_AsBinary(ST_Transform(ST_GeomFromWKB(%s, %s), %s))"
+
+
+class InputError(ProcessorExecuteError):
+    """Bad process input: pygeoapi answers 400 InvalidParameterValue with this message."""
+
+    http_status_code = 400
+    ogc_exception_code = "InvalidParameterValue"
+
+
+def input_srid(value) -> int:
+    """The SRID of the optional ``crs`` input (CRS84 when absent)."""
+    if value is None:
+        return 4326
+    if value not in INPUT_CRS:
+        raise InvalidParameter(f"crs: {value!r} is not supported; use one of "
+                               f"{', '.join(CRS_URIS.values())}")
+    return INPUT_CRS[value]
+
+
+def read_geometry(name: str, value, srid: int, kinds: tuple[str, ...]) -> BaseGeometry:
+    """The GeoJSON geometry input ``name`` as shapely, checked for type, validity and range."""
+    if not isinstance(value, dict) or "type" not in value:
+        raise InvalidParameter(f"{name}: give a GeoJSON geometry object ({' or '.join(kinds)})")
+    if value["type"] not in kinds:
+        raise InvalidParameter(f"{name}: a GeoJSON {' or '.join(kinds)}, not {value['type']}")
+    try:
+        geometry = shape(value)
+    except (ValueError, TypeError, IndexError, AttributeError, shapely.errors.ShapelyError) as exc:
+        raise InvalidParameter(f"{name}: malformed GeoJSON {value['type']}: its coordinates "
+                               f"must be [x, y] positions ({type(exc).__name__})") from None
+    if geometry.is_empty:
+        raise InvalidParameter(f"{name}: the geometry is empty")
+    if not geometry.is_valid:
+        raise InvalidParameter(f"{name}: invalid geometry ({shapely.is_valid_reason(geometry)})")
+    if srid == 4326:
+        minx, miny, maxx, maxy = geometry.bounds
+        if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
+            raise InvalidParameter(f"{name}: coordinates outside longitude −180…180 / latitude "
+                                   "−90…90 (CRS84 is longitude, latitude; say crs for EPSG:2100)")
+    return geometry
+
+
+def to_storage(cur, geometry: BaseGeometry, srid: int) -> BaseGeometry:
+    """``geometry`` reprojected by PostGIS to the storage CRS (as the features are)."""
+    if srid == STORAGE_SRID:
+        return geometry
+    cur.execute(TO_STORAGE_SQL, (shapely.to_wkb(geometry), srid, STORAGE_SRID))
+    return shapely.from_wkb(bytes(cur.fetchone()[0]))
+
+
+def read_date(name: str, value) -> date:
+    """An ISO date input (today when absent)."""
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidParameter(f"{name}: {value!r} is not an ISO date (YYYY-MM-DD)") from None
+
+
+def read_number(name: str, value, default: float, low: float, high: float) -> float:
+    """A number input within [low, high]."""
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidParameter(f"{name}: a number, not {value!r}")
+    if not low <= value <= high:
+        raise InvalidParameter(f"{name}: {value} outside {low:g}–{high:g}")
+    return value
+
+
+@contextmanager
+def database(url: str):
+    """A read-only cursor; dimos errors become pygeoapi's (400 for input, message kept)."""
+    try:
+        with pooled_cursor(url) as cur:
+            yield cur
+    except InvalidParameter as exc:
+        raise InputError(user_msg=exc.message) from None
+    except DatabaseUnavailable as exc:
+        raise ProcessorExecuteError(user_msg=exc.message) from None
+
+
+class QuietInputErrors(logging.Filter):
+    """pygeoapi logs every failed job with its traceback; a caller's bad input is not a fault."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], InputError):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def check_inputs(data: dict, known: set[str]) -> None:
+    """InvalidParameter for an input the process does not take (a typo must not be ignored)."""
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise InvalidParameter(f"unknown input(s) {', '.join(unknown)}; this process takes "
+                               f"{', '.join(sorted(known))}")

@@ -1,0 +1,97 @@
+"""The `nearest` process: the nearest features of a layer to a point, with distances in metres."""
+from __future__ import annotations
+
+from lark.exceptions import LarkError
+from pygeoapi.crs import modify_pygeofilter
+from pygeoapi.process.base import BaseProcessor
+
+import layers
+from gis.errors import InvalidParameter
+from gis.nearest import MAX_COUNT, nearest_features
+from ogc.config import CRS_URIS
+from ogc.cql2 import parse_cql2_text
+from ogc.processes import (check_inputs, database, input_srid, read_geometry, read_number,
+                           to_storage)
+
+DEFAULT_COUNT = 5
+
+PROCESS_METADATA = {
+    "version": "1.0.0",
+    "id": "nearest",
+    "title": {"el": "Πλησιέστερα στοιχεία", "en": "Nearest features"},
+    "description": {
+        "el": "Τα πλησιέστερα στοιχεία ενός θεματικού επιπέδου σε ένα σημείο, με απόσταση σε "
+              "μέτρα (π.χ. ελεύθερες θέσεις στάθμευσης, χώροι καταφυγής, σημεία WiFi).",
+        "en": "The features of a layer nearest a point, with their distance in metres "
+              "(e.g. free parking bays, refuge areas, WiFi access points that are up)."},
+    "jobControlOptions": ["sync-execute"],
+    "outputTransmission": ["value"],
+    "keywords": ["nearest", "distance"],
+    "links": [],
+    "inputs": {
+        "layer": {"title": "Layer id", "minOccurs": 1, "maxOccurs": 1,
+                  "schema": {"type": "string", "enum": [layer.id for layer in layers.CATALOGUE]}},
+        "location": {"title": "Location (GeoJSON Point, CRS84 unless crs says otherwise)",
+                     "minOccurs": 1, "maxOccurs": 1,
+                     "schema": {"$ref": "http://schemas.opengis.net/ogcapi/features/part1/1.0/"
+                                        "openapi/schemas/pointGeoJSON.yaml"}},
+        "crs": {"title": "CRS of location", "schema": {"type": "string"},
+                "minOccurs": 0, "maxOccurs": 1},
+        "count": {"title": "How many features", "minOccurs": 0, "maxOccurs": 1,
+                  "schema": {"type": "integer", "minimum": 1, "maximum": MAX_COUNT,
+                             "default": DEFAULT_COUNT}},
+        "filter": {"title": "CQL2 text filter on the layer's public fields (geometries in CRS84)",
+                   "schema": {"type": "string"}, "minOccurs": 0, "maxOccurs": 1},
+    },
+    "outputs": {
+        "features": {"title": "GeoJSON FeatureCollection (CRS84), nearest first, with distance_m",
+                     "schema": {"type": "object", "contentMediaType": "application/geo+json"}},
+    },
+    "example": {"inputs": {"layer": "refuge_areas", "count": 3,
+                           "location": {"type": "Point", "coordinates": [24.4747, 35.3676]}}},
+}
+
+
+def read_filter(text, layer):
+    """The CQL2 text input as a pygeofilter AST with its geometries in the storage CRS."""
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise InvalidParameter("filter: CQL2 text (a string)")
+    try:
+        node = parse_cql2_text(text)
+    except LarkError as exc:
+        raise InvalidParameter(f"filter: malformed CQL2 text ({str(exc).splitlines()[0]})") from None
+    return modify_pygeofilter(node, filter_crs_uri=CRS_URIS["CRS84"],
+                              storage_crs_uri=CRS_URIS[layer.srid], geometry_column_name="geom")
+
+
+class NearestProcessor(BaseProcessor):
+    def __init__(self, processor_def):
+        super().__init__(processor_def, PROCESS_METADATA)
+        self.database_url = processor_def["database_url"]
+
+    def execute(self, data, outputs=None):
+        with database(self.database_url) as cur:
+            check_inputs(data, set(PROCESS_METADATA["inputs"]))
+            layer_id = data.get("layer")
+            try:
+                layer = layers.get(layer_id)
+            except (KeyError, TypeError):
+                raise InvalidParameter(f"layer: {layer_id!r} is not a layer; layers: "
+                                       f"{', '.join(x.id for x in layers.CATALOGUE)}") from None
+            if "location" not in data:
+                raise InvalidParameter("location: required (a GeoJSON Point)")
+            srid = input_srid(data.get("crs"))
+            point = to_storage(cur, read_geometry("location", data["location"], srid, ("Point",)),
+                               srid)
+            count = read_number("count", data.get("count"), DEFAULT_COUNT, 1, MAX_COUNT)
+            if int(count) != count:
+                raise InvalidParameter(f"count: a whole number, not {count}")
+            features = nearest_features(cur, layer, point, int(count),
+                                        read_filter(data.get("filter"), layer))
+        return "application/geo+json", {"type": "FeatureCollection", "features": features,
+                                        "numberReturned": len(features)}
+
+    def __repr__(self):
+        return "<NearestProcessor>"
