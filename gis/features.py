@@ -48,8 +48,9 @@ def _where(q: FeatureQuery) -> tuple[sql.Composable, list]:
         clauses.append(sql.SQL("jurisdiction_id = %s"))
         params.append(q.jurisdiction_id)
     if q.bbox is not None:
-        clauses.append(sql.SQL("geom && ST_MakeEnvelope(%s, %s, %s, %s, {})").format(
-            sql.Literal(int(q.layer.srid))))
+        # the geometry, not just its bounding box, must meet the bbox (Features Part 1)
+        clauses.append(sql.SQL("ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, {}))")
+                       .format(sql.Literal(int(q.layer.srid))))
         params.extend(float(v) for v in q.bbox)
     if q.datetime_ is not None and q.layer.temporal:
         clause, values = _where_datetime(q.layer, q.datetime_)

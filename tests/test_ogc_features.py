@@ -129,10 +129,12 @@ def test_zones_with_coefficient_above_1_2_intersecting_a_drawn_polygon(ogc, demo
 
 
 def test_envelope_literal_selects_what_the_bbox_parameter_does(ogc):
-    bbox = "24.470,35.365,24.480,35.372"
-    by_param = get(f"{ogc}/collections/parking_bays/items", bbox=bbox, limit=1000).json()
+    bbox = "542500,3913500,543500,3914500"
+    by_param = get(f"{ogc}/collections/parking_bays/items", bbox=bbox, limit=1000,
+                   **{"bbox-crs": CRS2100}).json()
     by_filter = get(f"{ogc}/collections/parking_bays/items", limit=1000,
-                    filter=f"S_INTERSECTS(geometry, BBOX({bbox}))").json()
+                    filter=f"S_INTERSECTS(geometry, BBOX({bbox}))",
+                    **{"filter-crs": CRS2100}).json()
     ids = {f["id"] for f in by_param["features"]}
     assert ids and ids == {f["id"] for f in by_filter["features"]}
 
