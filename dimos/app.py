@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
+from dimos.access import register_access_rules
 from dimos.health import make_health_blueprint
 from gis.errors import DimosError
 from gis.settings import Settings
@@ -21,6 +22,7 @@ def create_app(settings: Settings | None = None, with_ogc: bool = True) -> Flask
     app.config["JSON_SORT_KEYS"] = False
     app.json.ensure_ascii = False  # Greek stays readable in JSON
     app.extensions["dimos.settings"] = settings
+    register_access_rules(app, settings)
     register_blueprints(app, settings, with_ogc)
     register_error_handlers(app)
     return app

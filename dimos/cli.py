@@ -6,8 +6,9 @@ import os
 import sys
 import time
 
-from gis import cluster, db, migrate
-from gis.errors import DimosError
+from gis import cluster, db, migrate, tokens
+from gis.errors import DimosError, InvalidParameter
+from gis.schema import ROLES
 from gis.settings import Settings
 from gis.status import database_status
 
@@ -71,6 +72,29 @@ def demo_load(settings: Settings, args) -> None:
     print(f"  {'road vertices':<20}{result.road_vertices:>7}")
 
 
+def token_create(settings: Settings, args) -> None:
+    url = settings.effective_database_url
+    db.require_schema(url)
+    with db.pooled_cursor(url, commit=True) as cur:
+        token = tokens.issue_token(cur, args.name, args.role)
+    print(f"token for {args.name} ({args.role}); shown once, store it now:", file=sys.stderr)
+    print(token)
+
+
+def token_revoke(settings: Settings, args) -> None:
+    with db.pooled_cursor(settings.effective_database_url, commit=True) as cur:
+        if not tokens.revoke_token(cur, args.name):
+            raise InvalidParameter(f"no live token named {args.name!r}")
+    print(f"revoked the token of {args.name}")
+
+
+def token_list(settings: Settings, args) -> None:
+    with db.pooled_cursor(settings.effective_database_url) as cur:
+        for name, role, created, revoked in tokens.list_tokens(cur):
+            state = f"revoked {revoked:%Y-%m-%d %H:%M}" if revoked else "live"
+            print(f"{name:<24}{role:<10}created {created:%Y-%m-%d %H:%M}  {state}")
+
+
 def serve(settings: Settings, args) -> None:
     database_status(settings.effective_database_url)  # fail now, in one line, if not ready
     host, port = args.host or settings.host, args.port or settings.port
@@ -115,6 +139,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="demo data").add_subparsers(dest="action", required=True)
     demo.add_parser("load", help="load (or reset) the Rethymno demo").set_defaults(func=demo_load)
+
+    token = commands.add_parser("token", help="API tokens (staff, apps)").add_subparsers(
+        dest="action", required=True)
+    create = token.add_parser("create", help="issue a token and print it once")
+    create.add_argument("name", help="who or what holds it (a person, an app)")
+    create.add_argument("--role", default="staff", choices=ROLES)
+    create.set_defaults(func=token_create)
+    revoke = token.add_parser("revoke", help="revoke a token by its name")
+    revoke.add_argument("name")
+    revoke.set_defaults(func=token_revoke)
+    token.add_parser("list", help="tokens and their state").set_defaults(func=token_list)
 
     serve_parser = commands.add_parser("serve", help="serve the map and APIs with gunicorn")
     serve_parser.add_argument("--host")

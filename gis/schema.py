@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
@@ -171,4 +172,25 @@ layer_changes = Table(
     Column("version", BigInteger, nullable=False),
     Column("changed_at", DateTime(timezone=True), nullable=False),
     comment="Data version of each layer (bumped by trigger on every write)",
+)
+
+#: Roles a signed-in principal can hold (the security issue adds sign-in; tokens come first).
+ROLES = ("citizen", "staff", "planner", "crew", "admin")
+
+# API tokens: only a SHA-256 of each token is stored, so a leaked table grants nothing.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("name", Text, nullable=False, comment="who or what holds the token"),
+    Column("role", Text, nullable=False),
+    Column("token_sha256", Text, nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("revoked_at", DateTime(timezone=True)),
+    CheckConstraint("role IN (" + ", ".join(_sql_literal(r) for r in ROLES) + ")",
+                    name="api_tokens_role_choice"),
+    # one live token per name; revoked ones stay as history
+    Index("api_tokens_live_name_idx", "name", unique=True,
+          postgresql_where=text("revoked_at IS NULL")),
+    comment="API tokens (hashed) and the role each grants",
 )

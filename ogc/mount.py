@@ -7,21 +7,22 @@ writes the OpenAPI document and the offline templates, sets the variables, then 
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
 from pathlib import Path
 
 import yaml
-from flask import Flask
+from flask import Flask, jsonify, request
+from pygeoapi.error import GenericError
 
 from gis.db import pooled_cursor
 from gis.settings import Settings
 from ogc.caching import register_cache_headers
 from ogc.config import build_config
+from ogc.conformance import declare as declare_conformance
 from ogc.cql2 import parse_cql2_json, parse_cql2_text
-from ogc.processes import QuietInputErrors
-from ogc.templates import write_offline_templates
+from ogc.logs import quiet_client_errors
+from ogc.templates import use_offline_templates_everywhere, write_offline_templates
 
 WORLD = [-180.0, -90.0, 180.0, 90.0]
 EXTENT_SQL = """
@@ -58,6 +59,20 @@ def write_configuration(settings: Settings) -> tuple[Path, Path]:
     return config_path, openapi_path
 
 
+def _parse_filter_parameter(text: str):
+    """The ``filter`` query parameter in the language ``filter-lang`` names (pygeoapi reads
+    it as CQL2 text whatever filter-lang says)."""
+    if request.args.get("filter-lang") == "cql2-json":
+        return parse_cql2_json(text)
+    return parse_cql2_text(text)
+
+
+def _provider_error(error):
+    """A pygeoapi error raised where pygeoapi itself does not catch it: its status, not a 500."""
+    return jsonify(code=error.ogc_exception_code, description=error.message), \
+        int(error.http_status_code)
+
+
 def register_ogc(app: Flask, settings: Settings) -> None:
     """Mount pygeoapi's blueprint under /ogc, configured from the catalogue."""
     if "pygeoapi.flask_app" in sys.modules:
@@ -67,14 +82,18 @@ def register_ogc(app: Flask, settings: Settings) -> None:
     config_path, openapi_path = write_configuration(settings)
     os.environ["PYGEOAPI_CONFIG"] = str(config_path)
     os.environ["PYGEOAPI_OPENAPI"] = str(openapi_path)
-    from pygeoapi.api import itemtypes
+    import pygeoapi.api
+    from pygeoapi.api import itemtypes, processes, tiles
     from pygeoapi.flask_app import BLUEPRINT
 
-    # CQL2 with S_DWITHIN (pygeofilter's grammar lacks it): the one patch of pygeoapi
-    itemtypes.parse_cql2_text = parse_cql2_text
+    # Where pygeoapi falls short, in one place: conformance it cannot claim, tile matrix set
+    # pages on CDN templates, CQL2 with S_DWITHIN and filter-lang, tracebacks for bad input.
+    declare_conformance(pygeoapi.api, itemtypes, processes, tiles)
+    use_offline_templates_everywhere(tiles)
+    itemtypes.parse_cql2_text = _parse_filter_parameter
     itemtypes.parse_cql2_json = parse_cql2_json
-    for manager in ("dummy", "base"):  # logger filters are not inherited: name each module
-        logging.getLogger(f"pygeoapi.process.manager.{manager}").addFilter(QuietInputErrors())
+    quiet_client_errors()
     app.register_blueprint(BLUEPRINT, url_prefix="/ogc")
     register_cache_headers(app, settings)
+    app.register_error_handler(GenericError, _provider_error)
     app.extensions["dimos.ogc_config"] = str(config_path)

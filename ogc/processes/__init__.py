@@ -6,7 +6,6 @@ names the input, never a traceback.
 """
 from __future__ import annotations
 
-import logging
 from contextlib import contextmanager
 from datetime import date
 
@@ -105,16 +104,6 @@ def database(url: str):
         raise InputError(user_msg=exc.message) from None
     except DatabaseUnavailable as exc:
         raise ProcessorExecuteError(user_msg=exc.message) from None
-
-
-class QuietInputErrors(logging.Filter):
-    """pygeoapi logs every failed job with its traceback; a caller's bad input is not a fault."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and isinstance(record.exc_info[1], InputError):
-            record.exc_info = None
-            record.exc_text = None
-        return True
 
 
 def check_inputs(data: dict, known: set[str]) -> None:

@@ -10,8 +10,7 @@ from gis.errors import InvalidParameter
 from gis.nearest import MAX_COUNT, nearest_features
 from ogc.config import CRS_URIS
 from ogc.cql2 import parse_cql2_text
-from ogc.processes import (check_inputs, database, input_srid, read_geometry, read_number,
-                           to_storage)
+from ogc.processes import check_inputs, database, input_srid, read_geometry, read_number, to_storage
 
 DEFAULT_COUNT = 5
 

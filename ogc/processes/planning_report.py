@@ -5,8 +5,15 @@ from pygeoapi.process.base import BaseProcessor
 
 from gis.errors import InvalidParameter
 from gis.planning import MAX_RADIUS_M, planning_report
-from ogc.processes import (check_inputs, database, input_srid, read_date, read_geometry,
-                           read_number, to_storage)
+from ogc.processes import (
+    check_inputs,
+    database,
+    input_srid,
+    read_date,
+    read_geometry,
+    read_number,
+    to_storage,
+)
 
 DEFAULT_RADIUS_M = 100.0
 _GEOMETRY = {"$ref": "http://schemas.opengis.net/ogcapi/features/part1/1.0/openapi/schemas/"

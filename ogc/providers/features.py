@@ -2,20 +2,38 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from http import HTTPStatus
 
+from flask import has_request_context, request
 from pygeoapi.provider.base import (
     BaseProvider,
     ProviderConnectionError,
+    ProviderGenericError,
     ProviderInvalidQueryError,
     ProviderItemNotFoundError,
 )
 
 import layers
 from gis.db import pooled_cursor
+from gis.edit import Conflict, NotFound, create_feature, delete_feature, read_feature, replace_feature
 from gis.errors import DatabaseUnavailable, InvalidParameter
 from gis.features import FeatureQuery, get_feature, query_features
 from ogc.config import field_schema
 from ogc.crs import srid_and_axes
+
+
+class ProviderConflict(ProviderGenericError):
+    """pygeoapi has no 409 error; a natural key taken twice is one."""
+
+    ogc_exception_code = "Conflict"
+    http_status_code = HTTPStatus.CONFLICT
+
+
+class ProviderInvalidFeature(ProviderGenericError):
+    """A written feature that breaks a rule of its layer."""
+
+    ogc_exception_code = "InvalidParameterValue"
+    http_status_code = HTTPStatus.BAD_REQUEST
 
 
 class DimosFeatures(BaseProvider):
@@ -51,15 +69,43 @@ class DimosFeatures(BaseProvider):
 
     def get(self, identifier, crs_transform_spec=None, **kwargs):
         out_srid, swap = self._target(crs_transform_spec)
-        try:
-            feature_id = int(identifier)
-        except (TypeError, ValueError):
-            raise ProviderItemNotFoundError(user_msg=f"no feature {identifier!r} in {self.layer.id}")
+        feature_id = self._feature_id(identifier)
         with self._errors(), pooled_cursor(self.database_url) as cur:
             feature = get_feature(cur, self.layer, feature_id, out_srid, swap)
         if feature is None:
             raise ProviderItemNotFoundError(user_msg=f"no feature {identifier!r} in {self.layer.id}")
         return feature
+
+    def create(self, item):
+        with self._errors(ProviderInvalidFeature), pooled_cursor(self.database_url, commit=True) as cur:
+            return create_feature(cur, self.layer, read_feature(item), self._content_crs())
+
+    def update(self, identifier, item):
+        feature_id = self._feature_id(identifier)
+        with self._errors(ProviderInvalidFeature), pooled_cursor(self.database_url, commit=True) as cur:
+            replace_feature(cur, self.layer, feature_id, read_feature(item), self._content_crs())
+        return True
+
+    def delete(self, identifier):
+        feature_id = self._feature_id(identifier)
+        with self._errors(ProviderInvalidFeature), pooled_cursor(self.database_url, commit=True) as cur:
+            delete_feature(cur, self.layer, feature_id)
+        return True
+
+    def _feature_id(self, identifier) -> int:
+        try:
+            return int(identifier)
+        except (TypeError, ValueError):
+            raise ProviderItemNotFoundError(user_msg=f"no feature {identifier!r} in {self.layer.id}")
+
+    @staticmethod
+    def _content_crs() -> tuple[int, bool]:
+        """The CRS of a written feature: the request's Content-Crs header, CRS84 without one."""
+        uri = request.headers.get("Content-Crs", "").strip("<> ") if has_request_context() else ""
+        try:
+            return srid_and_axes(uri or None)
+        except ValueError as exc:
+            raise ProviderInvalidQueryError(user_msg=f"Content-Crs: {exc}")
 
     def _target(self, crs_transform_spec) -> tuple[int, bool]:
         """SRID and axis swap of the output; pygeoapi gives no spec when it is the storage CRS."""
@@ -83,12 +129,16 @@ class DimosFeatures(BaseProvider):
 
     @staticmethod
     @contextmanager
-    def _errors():
-        """dimos errors raised inside a provider become pygeoapi's, so it answers 400/503."""
+    def _errors(invalid=ProviderInvalidQueryError):
+        """dimos errors raised inside a provider become pygeoapi's, so it answers 4xx/503."""
         try:
             yield
         except InvalidParameter as exc:
-            raise ProviderInvalidQueryError(user_msg=exc.message) from None
+            raise invalid(user_msg=exc.message) from None
+        except NotFound as exc:
+            raise ProviderItemNotFoundError(user_msg=exc.message) from None
+        except Conflict as exc:
+            raise ProviderConflict(user_msg=exc.message) from None
         except DatabaseUnavailable as exc:
             raise ProviderConnectionError(user_msg=exc.message) from None
 

@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 from pygeoapi.models.provider.base import TileMatrixSetEnum
-from pygeoapi.provider.base import ProviderConnectionError, ProviderInvalidQueryError
+from pygeoapi.provider.base import (
+    ProviderConnectionError,
+    ProviderInvalidQueryError,
+    ProviderItemNotFoundError,
+)
 from pygeoapi.provider.base_mvt import BaseMVTProvider
 from pygeoapi.provider.mvt_postgresql import MVTPostgreSQLProvider
 
@@ -13,6 +17,7 @@ from gis.tiles import TileCache, layer_version, render_tile
 
 # one per worker process; keys carry the layer's data version, so writes invalidate at once
 CACHE = TileCache()
+WEB_MERCATOR = TileMatrixSetEnum.WEBMERCATORQUAD.value.tileMatrixSet
 
 
 class DimosTiles(MVTPostgreSQLProvider):
@@ -30,10 +35,17 @@ class DimosTiles(MVTPostgreSQLProvider):
     def get_tiling_schemes(self):
         return [TileMatrixSetEnum.WEBMERCATORQUAD.value]
 
+    def get_metadata(self, dataset, server_url, layer=None, tileset=None, *args, **kwargs):
+        # the stock provider fails with an UnboundLocalError on an unknown tile matrix set
+        if tileset != WEB_MERCATOR:
+            raise ProviderItemNotFoundError(
+                user_msg=f"tile matrix set {tileset!r} not offered: use {WEB_MERCATOR}")
+        return super().get_metadata(dataset, server_url, layer, tileset, *args, **kwargs)
+
     def get_tiles(self, layer=None, tileset=None, z=None, y=None, x=None, format_=None):
-        if tileset != TileMatrixSetEnum.WEBMERCATORQUAD.value.tileMatrixSet:
+        if tileset != WEB_MERCATOR:
             raise ProviderInvalidQueryError(
-                user_msg=f"tile matrix set {tileset!r} not offered: use WebMercatorQuad")
+                user_msg=f"tile matrix set {tileset!r} not offered: use {WEB_MERCATOR}")
         try:
             z, y, x = int(z), int(y), int(x)
             with pooled_cursor(self.database_url) as cur:

@@ -1,0 +1,83 @@
+"""Who may do what: every write endpoint's role rule, in one table, checked before the view.
+
+A request carries ``Authorization: Bearer <token>``; the token's role (``gis.tokens``) must be
+one the rule allows. No token: 401 with ``WWW-Authenticate``; a token without the role: 403.
+Reads stay public; private fields never reach public outputs whatever the role (the providers
+do not select them).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flask import Flask, g, jsonify, request
+
+from gis.db import pooled_cursor
+from gis.settings import Settings
+from gis.tokens import Principal, principal_for
+
+STAFF = frozenset({"staff", "admin"})
+
+
+@dataclass(frozen=True)
+class Rule:
+    methods: frozenset[str]
+    path: re.Pattern
+    roles: frozenset[str]
+    #: further condition on the request (e.g. POST items is a write only with a GeoJSON body)
+    applies: object = None
+
+
+RULES = (
+    # OGC API Features Part 4: create (POST GeoJSON), replace (PUT), delete
+    Rule(frozenset({"POST"}), re.compile(r"^/ogc/collections/[^/]+/items/?$"), STAFF,
+         lambda: request.content_type == "application/geo+json"),
+    Rule(frozenset({"PUT", "PATCH", "DELETE"}), re.compile(r"^/ogc/collections/[^/]+/items/[^/]+$"),
+         STAFF),
+    # dismissing someone's process job
+    Rule(frozenset({"DELETE"}), re.compile(r"^/ogc/jobs/[^/]+$"), STAFF),
+)
+
+
+def rule_for(method: str, path: str) -> Rule | None:
+    for rule in RULES:
+        if method in rule.methods and rule.path.match(path) and (
+                rule.applies is None or rule.applies()):
+            return rule
+    return None
+
+
+def _bearer_token() -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def _refuse(status: int, message: str):
+    response = jsonify(code="Unauthorized" if status == 401 else "Forbidden", description=message)
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="dimos"'
+    return response
+
+
+def register_access_rules(app: Flask, settings: Settings) -> None:
+    database_url = settings.effective_database_url
+
+    @app.before_request
+    def check_access():
+        g.principal = None
+        token = _bearer_token()
+        if token:
+            with pooled_cursor(database_url) as cur:
+                g.principal = principal_for(cur, token)
+        rule = rule_for(request.method, request.path)
+        if rule is None:
+            return None
+        principal: Principal | None = g.principal
+        if principal is None:
+            return _refuse(401, "sign in: this needs a staff token (Authorization: Bearer …)"
+                           if not token else "the token is unknown or revoked")
+        if principal.role not in rule.roles:
+            return _refuse(403, f"role {principal.role!r} may not {request.method} here; "
+                                f"needs one of {', '.join(sorted(rule.roles))}")
+        return None

@@ -1,0 +1,220 @@
+"""Create, replace and delete one feature of an editable layer, checked before it is written.
+
+A feature arrives as GeoJSON (geometry in CRS84 unless the caller names another CRS). What
+can be checked from the catalogue is checked here, naming the property; what needs the
+database (choices, ranges, patterns, natural keys, geometry validity) is enforced by its
+constraints, whose names this module turns back into the same kind of message. Every
+statement runs in the caller's transaction: a rejected feature writes nothing.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+import psycopg2
+from psycopg2 import errorcodes, sql
+
+from gis.errors import DimosError, InvalidParameter
+from layers.model import Field, Layer
+
+MAX_VERTICES = 100_000
+
+_PYTHON_TYPES = {"text": (str,), "integer": (int,), "bigint": (int,), "real": (int, float),
+                 "boolean": (bool,), "date": (str,), "timestamptz": (str,), "text[]": (list,)}
+
+JURISDICTION_SQL = """
+SELECT j.id FROM jurisdictions AS j
+WHERE ST_Intersects(j.boundary, ST_PointOnSurface(ST_GeomFromWKB(%(wkb)s, %(srid)s)))
+ORDER BY j.id LIMIT 1
+"""
+
+GEOMETRY_SQL = """
+SELECT ST_AsBinary(g), ST_IsValid(g), ST_IsValidReason(g), GeometryType(g), ST_NPoints(g)
+FROM (SELECT ST_Transform(ST_SetSRID(CASE WHEN %(swap)s THEN ST_FlipCoordinates(parsed.g)
+                                          ELSE parsed.g END, %(srid)s), %(storage_srid)s) AS g
+      FROM (SELECT ST_GeomFromGeoJSON(%(geojson)s) AS g) AS parsed) AS stored
+"""
+
+
+class Conflict(DimosError):
+    """The feature clashes with a stored one (a natural key already taken)."""
+
+    status = 409
+    code = "Conflict"
+
+
+class NotFound(DimosError):
+    status = 404
+    code = "NotFound"
+
+
+def read_feature(body: bytes | str | dict) -> dict:
+    """The GeoJSON Feature in a request body; InvalidParameter saying what is wrong."""
+    if isinstance(body, (bytes, str)):
+        try:
+            body = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidParameter(f"body: not JSON ({exc})") from None
+    if not isinstance(body, dict) or body.get("type") != "Feature":
+        raise InvalidParameter('body: a GeoJSON Feature ({"type": "Feature", ...})')
+    if not isinstance(body.get("geometry"), dict):
+        raise InvalidParameter("geometry: required (a GeoJSON geometry object)")
+    if not isinstance(body.get("properties"), dict):
+        raise InvalidParameter("properties: required (an object)")
+    return body
+
+
+def _check_value(layer: Layer, f: Field, value) -> object:
+    if value is None:
+        if f.required:
+            raise InvalidParameter(f"{f.name}: required for {layer.id}")
+        return None
+    if isinstance(value, bool) and f.type != "boolean":
+        raise InvalidParameter(f"{f.name}: a {f.type}, not {value!r}")
+    if not isinstance(value, _PYTHON_TYPES[f.type]):
+        raise InvalidParameter(f"{f.name}: a {f.type}, not {type(value).__name__} {value!r}")
+    if f.type == "date":
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise InvalidParameter(f"{f.name}: {value!r} is not an ISO date") from None
+    if f.type == "timestamptz":
+        try:
+            stamp = datetime.fromisoformat(value)
+        except ValueError:
+            raise InvalidParameter(f"{f.name}: {value!r} is not an ISO date-time") from None
+        if stamp.tzinfo is None:
+            raise InvalidParameter(f"{f.name}: {value!r} needs a time zone (e.g. +02:00 or Z)")
+        return stamp
+    if f.type == "text[]" and not all(isinstance(v, str) for v in value):
+        raise InvalidParameter(f"{f.name}: a list of strings")
+    if f.choices and value not in f.choices:
+        raise InvalidParameter(f"{f.name}: {value!r} is not one of {', '.join(f.choices)}")
+    return value
+
+
+def check_properties(layer: Layer, properties: dict) -> dict[str, object]:
+    """The public field values of a full feature, each checked against the catalogue."""
+    public = {f.name: f for f in layer.public_fields}
+    private = {f.name for f in layer.private_fields}
+    for name in properties:
+        if name in private:
+            raise InvalidParameter(f"{name}: personal data is not written through this API")
+        if name not in public and name != "id":
+            raise InvalidParameter(f"{name}: not a property of {layer.id}; properties: "
+                                   f"{', '.join(public)}")
+    return {name: _check_value(layer, f, properties.get(name)) for name, f in public.items()}
+
+
+def _geometry(cur, layer: Layer, geometry: dict, crs: tuple[int, bool]) -> tuple[bytes, str]:
+    """The feature's geometry in the storage CRS (WKB) and its municipality.
+
+    ``crs`` is the SRID the coordinates are in and whether they come latitude first.
+    """
+    srid, swap = crs
+    expected = layer.allowed_geometries or (layer.geometry_type.upper(),)
+    try:
+        cur.execute("SAVEPOINT parse_geometry")
+        cur.execute(GEOMETRY_SQL, {"geojson": json.dumps(geometry), "srid": srid,
+                                   "swap": swap, "storage_srid": layer.srid})
+        wkb, valid, reason, kind, points = cur.fetchone()
+        cur.execute("RELEASE SAVEPOINT parse_geometry")
+    except psycopg2.Error as exc:
+        cur.execute("ROLLBACK TO SAVEPOINT parse_geometry")
+        raise InvalidParameter(f"geometry: not a GeoJSON geometry PostGIS can read "
+                               f"({exc.diag.message_primary})") from None
+    if kind not in expected and not (kind == "POLYGON" and "MULTIPOLYGON" in expected):
+        raise InvalidParameter(f"geometry: {layer.id} takes {' or '.join(expected)}, not {kind}")
+    if points > MAX_VERTICES:
+        raise InvalidParameter(f"geometry: {points} vertices, more than {MAX_VERTICES}")
+    if not valid:
+        raise InvalidParameter(f"geometry: invalid ({reason})")
+    if kind == "POLYGON" and layer.geometry_type == "MultiPolygon":
+        cur.execute("SELECT ST_AsBinary(ST_Multi(ST_GeomFromWKB(%s)))", (wkb,))
+        (wkb,) = cur.fetchone()
+    cur.execute(JURISDICTION_SQL, {"wkb": wkb, "srid": layer.srid})
+    row = cur.fetchone()
+    if row is None:
+        raise InvalidParameter("geometry: outside every municipality this server holds")
+    return bytes(wkb), row[0]
+
+
+def _rule_text(f: Field, rule: str) -> str:
+    if rule == "min":
+        return f"at least {f.minimum:g}"
+    if rule == "max":
+        return f"at most {f.maximum:g}"
+    if rule == "format":
+        return f"must match {f.pattern}"
+    if rule == "choice":
+        return f"one of {', '.join(f.choices or ())}"
+    return f"breaks the rule {rule}"
+
+
+def _constraint_message(layer: Layer, exc: psycopg2.Error) -> DimosError:
+    """A database constraint violation as the message a client can act on."""
+    name = exc.diag.constraint_name or ""
+    if exc.pgcode == errorcodes.UNIQUE_VIOLATION:
+        key = ", ".join(layer.natural_key)
+        for f in layer.public_fields:
+            if name == f"{layer.table}_{f.name}_unique":
+                key = f.name
+        return Conflict(f"{key}: a feature of {layer.id} with this value already exists")
+    for f in layer.public_fields:
+        prefix = f"{layer.table}_{f.name}_"
+        if name.startswith(prefix):
+            return InvalidParameter(f"{f.name}: {_rule_text(f, name[len(prefix):])}")
+    for check_name, expression in layer.checks:
+        if name == check_name:
+            return InvalidParameter(f"properties: break the rule {check_name} ({expression})")
+    return InvalidParameter(f"{layer.id}: the feature breaks the rule {name or exc.pgcode}")
+
+
+def _write(cur, layer: Layer, statement: sql.Composable, params: list):
+    try:
+        cur.execute("SAVEPOINT write_feature")
+        cur.execute(statement, params)
+        row = cur.fetchone()
+        cur.execute("RELEASE SAVEPOINT write_feature")
+        return row
+    except (psycopg2.IntegrityError, psycopg2.DataError) as exc:
+        cur.execute("ROLLBACK TO SAVEPOINT write_feature")
+        raise _constraint_message(layer, exc) from None
+
+
+def create_feature(cur, layer: Layer, feature: dict, crs: tuple[int, bool]) -> int:
+    """Insert ``feature``; its new id."""
+    values = check_properties(layer, feature["properties"])
+    wkb, jurisdiction = _geometry(cur, layer, feature["geometry"], crs)
+    columns = ["jurisdiction_id", *values, "geom"]
+    statement = sql.SQL("INSERT INTO {table} ({columns}) VALUES ({values}, "
+                        "ST_GeomFromWKB(%s, {srid})) RETURNING id").format(
+        table=sql.Identifier(layer.table),
+        columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
+        values=sql.SQL(", ").join(sql.Placeholder() * (len(columns) - 1)),
+        srid=sql.Literal(int(layer.srid)))
+    (feature_id,) = _write(cur, layer, statement, [jurisdiction, *values.values(), wkb])
+    return feature_id
+
+
+def replace_feature(cur, layer: Layer, feature_id: int, feature: dict, crs: tuple[int, bool]) -> None:
+    """Replace every public property and the geometry of feature ``feature_id``."""
+    values = check_properties(layer, feature["properties"])
+    wkb, jurisdiction = _geometry(cur, layer, feature["geometry"], crs)
+    columns = ["jurisdiction_id", *values]
+    statement = sql.SQL("UPDATE {table} SET ({columns}, geom) = ({values}, "
+                        "ST_GeomFromWKB(%s, {srid})) WHERE id = %s RETURNING id").format(
+        table=sql.Identifier(layer.table),
+        columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
+        values=sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+        srid=sql.Literal(int(layer.srid)))
+    if _write(cur, layer, statement, [jurisdiction, *values.values(), wkb, feature_id]) is None:
+        raise NotFound(f"no feature {feature_id} in {layer.id}")
+
+
+def delete_feature(cur, layer: Layer, feature_id: int) -> None:
+    """Delete feature ``feature_id`` (its private row goes with it)."""
+    statement = sql.SQL("DELETE FROM {table} WHERE id = %s RETURNING id").format(
+        table=sql.Identifier(layer.table))
+    if _write(cur, layer, statement, [feature_id]) is None:
+        raise NotFound(f"no feature {feature_id} in {layer.id}")

@@ -1,0 +1,66 @@
+"""API tokens: issued once, stored as a SHA-256 digest, looked up per request, revocable."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+import psycopg2
+
+from gis.errors import InvalidParameter
+from gis.schema import ROLES
+
+ISSUE_SQL = "INSERT INTO api_tokens (name, role, token_sha256) VALUES (%s, %s, %s)"
+LOOKUP_SQL = """
+SELECT name, role FROM api_tokens WHERE token_sha256 = %s AND revoked_at IS NULL
+"""
+REVOKE_SQL = "UPDATE api_tokens SET revoked_at = now() WHERE name = %s AND revoked_at IS NULL"
+LIST_SQL = "SELECT name, role, created_at, revoked_at FROM api_tokens ORDER BY name"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a request acts for."""
+
+    name: str
+    role: str
+
+
+def _digest(token: str) -> str:
+    # tokens are 256 random bits: a plain hash suffices (no dictionary to guard against)
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(cur, name: str, role: str) -> str:
+    """A new token for ``name`` with ``role``; the only time the token itself is seen."""
+    if role not in ROLES:
+        raise InvalidParameter(f"role: {role!r} is not one of {', '.join(ROLES)}")
+    if not name.strip():
+        raise InvalidParameter("name: give who or what holds the token")
+    token = secrets.token_urlsafe(32)
+    try:
+        cur.execute("SAVEPOINT issue_token")
+        cur.execute(ISSUE_SQL, (name, role, _digest(token)))
+    except psycopg2.errors.UniqueViolation:
+        cur.execute("ROLLBACK TO SAVEPOINT issue_token")
+        raise InvalidParameter(f"name: a live token named {name!r} exists; revoke it first or pick "
+                               "another name") from None
+    return token
+
+
+def principal_for(cur, token: str) -> Principal | None:
+    """The holder of ``token``, or None if it is unknown or revoked."""
+    cur.execute(LOOKUP_SQL, (_digest(token),))
+    row = cur.fetchone()
+    return Principal(*row) if row else None
+
+
+def revoke_token(cur, name: str) -> bool:
+    """Revoke the live token named ``name``; False if there is none."""
+    cur.execute(REVOKE_SQL, (name,))
+    return cur.rowcount > 0
+
+
+def list_tokens(cur) -> list[tuple]:
+    cur.execute(LIST_SQL)
+    return cur.fetchall()

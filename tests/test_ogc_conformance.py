@@ -1,0 +1,175 @@
+"""What /ogc/conformance declares, and a test for each class that the others do not cover:
+the landing page and HTML pages working offline, OpenAPI, queryables, CQL2 JSON, advanced
+comparisons, every spatial function, tilesets."""
+from __future__ import annotations
+
+import importlib
+import json
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlparse
+
+import pytest
+import requests
+
+import layers
+from gis import db
+from ogc.conformance import CLASSES
+
+POLYGON = "POLYGON((24.470 35.365,24.480 35.365,24.480 35.372,24.470 35.372,24.470 35.365))"
+CDN_HOSTS = ("unpkg.com", "cdn.jsdelivr.net", "cdnjs.cloudflare.com", "code.jquery.com",
+             "fonts.googleapis.com", "stackpath.bootstrapcdn.com")
+
+
+@pytest.fixture(scope="module")
+def ogc(live_server):
+    return f"{live_server}/ogc"
+
+
+class Assets(HTMLParser):
+    """URLs a browser loads to show a page: scripts, images, style sheets, icons."""
+
+    def __init__(self):
+        super().__init__()
+        self.urls = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in ("script", "img", "iframe", "source") and attrs.get("src"):
+            self.urls.append(attrs["src"])
+        rel = (attrs.get("rel") or "").lower()
+        if tag == "link" and attrs.get("href") and ("stylesheet" in rel or "icon" in rel):
+            self.urls.append(attrs["href"])
+
+
+def assets(html: str) -> list[str]:
+    parser = Assets()
+    parser.feed(html)
+    return parser.urls
+
+
+def get(url, **params):
+    params.setdefault("f", "json")
+    return requests.get(url, params=params, timeout=60)
+
+
+def rows(url, query, params=()):
+    conn = db.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(query, params)
+            return cur.fetchall()
+    finally:
+        conn.close()
+
+
+def test_conformance_declares_exactly_the_classes_with_a_test(ogc):
+    served = set(get(f"{ogc}/conformance").json()["conformsTo"])
+    assert served == set(CLASSES)
+    for uri, test in CLASSES.items():
+        module, function = test.split("::")
+        assert callable(getattr(importlib.import_module(f"tests.{module}"), function, None)), uri
+
+
+def test_landing_page_links_and_every_html_page_works_offline(ogc, live_server):
+    landing = get(ogc).json()
+    relations = {link["rel"] for link in landing["links"]}
+    assert {"service-desc", "conformance", "data"} <= relations
+    zone = get(f"{ogc}/collections/zoning/items", limit=1).json()["features"][0]["id"]
+    pages = [ogc, f"{ogc}/collections", f"{ogc}/collections/zoning",
+             f"{ogc}/collections/zoning/items", f"{ogc}/collections/zoning/items/{zone}",
+             f"{ogc}/collections/zoning/queryables", f"{ogc}/collections/zoning/tiles",
+             f"{ogc}/conformance", f"{ogc}/processes", f"{ogc}/processes/planning-report",
+             f"{ogc}/openapi", f"{ogc}/TileMatrixSets"]
+    origin = urlparse(live_server).netloc
+    checked = set()
+    for page in pages:
+        html = get(page, f="html")
+        assert html.status_code == 200, page
+        text = html.content.decode()
+        assert not [host for host in CDN_HOSTS if host in text], page
+        for src in assets(text):
+            asset = urljoin(page, src)
+            if urlparse(asset).scheme in ("http", "https") and asset not in checked:
+                # the configured public URL may name another host: compare paths on ours
+                assert urlparse(asset).netloc in (origin, "127.0.0.1:5000"), (page, asset)
+                local = f"{live_server}{urlparse(asset).path}"
+                assert requests.get(local, timeout=30).status_code == 200, (page, asset)
+                checked.add(asset)
+    assert any("/vendor/leaflet/" in asset for asset in checked)
+    assert any("/vendor/swagger-ui-dist/" in asset for asset in checked)
+
+
+def test_openapi_describes_every_collection_and_process(ogc):
+    document = requests.get(f"{ogc}/openapi", params={"f": "json"}, timeout=60).json()
+    assert document["openapi"].startswith("3.0")
+    paths = document["paths"]
+    for layer in layers.CATALOGUE:
+        assert f"/collections/{layer.id}/items" in paths, layer.id
+    for process in ("planning-report", "nearest"):
+        assert f"/processes/{process}/execution" in paths
+
+
+def test_queryables_list_the_public_fields_only(ogc):
+    for layer in layers.CATALOGUE:
+        queryables = get(f"{ogc}/collections/{layer.id}/queryables").json()["properties"]
+        public = {f.name for f in layer.public_fields}
+        assert public <= set(queryables), layer.id
+        assert not {f.name for f in layer.private_fields} & set(queryables), layer.id
+
+
+def test_a_queryable_as_a_query_parameter_filters(ogc, demo_url):
+    free = get(f"{ogc}/collections/parking_bays/items", occupancy_state="free",
+               limit=1000).json()
+    (expected,), = rows(demo_url, "SELECT count(*) FROM parking_bays "
+                                  "WHERE occupancy_state = 'free'")
+    assert expected and len(free["features"]) == expected
+    assert {f["properties"]["occupancy_state"] for f in free["features"]} == {"free"}
+
+
+def test_cql2_json_and_text_select_the_same_features(ogc):
+    text = "building_coefficient > 1.2 AND land_use = 'general_residential'"
+    as_json = {"op": "and", "args": [
+        {"op": ">", "args": [{"property": "building_coefficient"}, 1.2]},
+        {"op": "=", "args": [{"property": "land_use"}, "general_residential"]}]}
+    by_text = get(f"{ogc}/collections/zoning/items", filter=text, limit=1000).json()
+    by_json = get(f"{ogc}/collections/zoning/items", filter=json.dumps(as_json),
+                  **{"filter-lang": "cql2-json", "limit": 1000}).json()
+    ids = {f["id"] for f in by_text["features"]}
+    assert ids and ids == {f["id"] for f in by_json["features"]}
+
+
+@pytest.mark.parametrize("cql, where", [
+    ("address LIKE 'Αρκαδίου%'", "address LIKE 'Αρκαδίου%%'"),
+    ("floors BETWEEN 2 AND 3", "floors BETWEEN 2 AND 3"),
+    ("permit_type IN ('demolition', 'legalisation')",
+     "permit_type IN ('demolition', 'legalisation')"),
+    ("NOT (status = 'issued') AND kaek IS NULL", "NOT (status = 'issued') AND kaek IS NULL"),
+])
+def test_like_between_and_in_match_postgresql(ogc, demo_url, cql, where):
+    served = get(f"{ogc}/collections/building_permits/items", filter=cql, limit=10000,
+                 skipGeometry="true")
+    assert served.status_code == 200, served.text
+    expected = {row[0] for row in rows(demo_url,
+                                       f"SELECT id FROM building_permits WHERE {where}")}
+    assert {f["id"] for f in served.json()["features"]} == expected
+
+
+@pytest.mark.parametrize("function", ["S_INTERSECTS", "S_DISJOINT", "S_WITHIN", "S_CONTAINS",
+                                      "S_TOUCHES", "S_OVERLAPS", "S_CROSSES", "S_EQUALS"])
+def test_every_spatial_function_matches_postgis(ogc, demo_url, function):
+    sql_function = "ST_" + function[2:].title()
+    served = get(f"{ogc}/collections/zoning/items", limit=1000, skipGeometry="true",
+                 filter=f"{function}(geometry, {POLYGON})")
+    assert served.status_code == 200, served.text
+    expected = {row[0] for row in rows(demo_url, f"""
+        SELECT id FROM zoning WHERE {sql_function}(geom,
+            ST_Transform(ST_GeomFromText(%s, 4326), 2100))""", (POLYGON,))}
+    assert {f["id"] for f in served.json()["features"]} == expected
+
+
+def test_tilesets_list_and_tileset_metadata(ogc):
+    tilesets = get(f"{ogc}/collections/parking_bays/tiles").json()["tilesets"]
+    assert [t["tileMatrixSetURI"].rsplit("/", 1)[-1] for t in tilesets] == ["WebMercatorQuad"]
+    metadata = get(f"{ogc}/collections/parking_bays/tiles/WebMercatorQuad/metadata").json()
+    assert metadata["tileMatrixSetURI"].endswith("WebMercatorQuad")
+    assert get(f"{ogc}/TileMatrixSets/WebMercatorQuad").status_code == 200
