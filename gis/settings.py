@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=5000, ge=1, le=65535)
     workers: int = Field(default=4, ge=1, le=64)
+    #: per-worker memory for rendered vector tiles (0 turns the cache off, e.g. to benchmark)
+    tile_cache_mb: int = Field(default=64, ge=0, le=4096)
     #: the address clients reach dimos at (links in OGC documents); default http://host:port
     public_url: str | None = None
     #: npm packages (package.json) served under /vendor: Leaflet and the API pages' assets

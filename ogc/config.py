@@ -41,7 +41,7 @@ def _resource(layer: Layer, settings: Settings, extent_crs84: list[float]) -> di
     tiles = {
         "type": "tile",
         "name": "ogc.providers.tiles.DimosTiles",
-        "data": provider["data"],
+        "data": {**provider["data"], "cache_bytes": settings.tile_cache_mb * 2 ** 20},
         "options": {"zoom": {"min": 0, "max": 22},
                     "schemes": ["WebMercatorQuad"]},
         "format": {"name": "pbf", "mimetype": "application/vnd.mapbox-vector-tile"},

@@ -16,7 +16,7 @@ from gis.errors import DatabaseUnavailable, InvalidParameter
 from gis.tiles import TileCache, layer_version, render_tile
 
 # one per worker process; keys carry the layer's data version, so writes invalidate at once
-CACHE = TileCache()
+_CACHES: dict[int, TileCache] = {}
 WEB_MERCATOR = TileMatrixSetEnum.WEBMERCATORQUAD.value.tileMatrixSet
 
 
@@ -31,6 +31,8 @@ class DimosTiles(MVTPostgreSQLProvider):
         self.layer = layers.get(provider_def["data"]["layer"])
         self.database_url = provider_def["data"]["database_url"]
         self.table = self.layer.table
+        size = int(provider_def["data"].get("cache_bytes", 64 * 2 ** 20))
+        self.cache = _CACHES.setdefault(size, TileCache(size)) if size else None
 
     def get_tiling_schemes(self):
         return [TileMatrixSetEnum.WEBMERCATORQUAD.value]
@@ -51,10 +53,11 @@ class DimosTiles(MVTPostgreSQLProvider):
             with pooled_cursor(self.database_url) as cur:
                 version, _ = layer_version(cur, self.layer)
                 key = (self.database_url, self.layer.id, version, z, x, y)
-                tile = CACHE.get(key)
+                tile = self.cache.get(key) if self.cache else None
                 if tile is None:
                     tile = render_tile(cur, self.layer, z, x, y)
-                    CACHE.put(key, tile)
+                    if self.cache:
+                        self.cache.put(key, tile)
         except (TypeError, ValueError):
             raise ProviderInvalidQueryError(user_msg="tile: z, row and column must be integers")
         except InvalidParameter as exc:
