@@ -6,8 +6,10 @@ BIN := $(VENV)/bin
 DIMOS := $(BIN)/dimos
 VENV_STAMP := $(VENV)/.installed
 ASSETS_STAMP := node_modules/.installed
+BENCH_VENV := .bench-venv
+BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: run test setup venv assets system-packages db demo clean-db help
+.PHONY: run test setup venv assets system-packages db demo clean-db help bench
 
 help:
 	@echo "make run   - set everything up and serve the map and APIs at http://127.0.0.1:5000/"
@@ -50,3 +52,13 @@ demo: db
 clean-db:
 	-$(DIMOS) db down
 	rm -rf .dimos
+
+# dimos against tipg (its own venv: FastAPI/asyncpg stay out of ours) and stock pygeoapi
+bench: demo $(BENCH_STAMP)
+	$(BIN)/python -m bench.run
+
+$(BENCH_STAMP): bench/requirements-tipg.txt
+	@python=$$(scripts/find-python) && echo "using $$python" && \
+	  { [ -x $(BENCH_VENV)/bin/python ] || $$python -m venv $(BENCH_VENV); }
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r bench/requirements-tipg.txt
+	touch $@

@@ -36,6 +36,9 @@ RULES = (
          STAFF),
     # dismissing someone's process job
     Rule(frozenset({"DELETE"}), re.compile(r"^/ogc/jobs/[^/]+$"), STAFF),
+    # Open311: the workflow's status changes, and the reporter's personal data
+    Rule(frozenset({"POST"}), re.compile(r"^/open311/v2/servicerequestupdates\.[a-z]+$"), STAFF),
+    Rule(frozenset({"GET"}), re.compile(r"^/open311/v2/requests/[^/]+/contact\.[a-z]+$"), STAFF),
 )
 
 
@@ -48,8 +51,13 @@ def rule_for(method: str, path: str) -> Rule | None:
 
 
 def _bearer_token() -> str | None:
+    """The request's token: an Authorization bearer, or Open311's api_key parameter."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    if request.path.startswith("/open311/"):
+        return request.values.get("api_key") or None
+    return None
 
 
 def _refuse(status: int, message: str):
@@ -70,13 +78,14 @@ def register_access_rules(app: Flask, settings: Settings) -> None:
         if token:
             with pooled_cursor(database_url) as cur:
                 g.principal = principal_for(cur, token)
+            if g.principal is None:  # a wrong key is an error even where none is needed
+                return _refuse(401, "the token (or api_key) is unknown or revoked")
         rule = rule_for(request.method, request.path)
         if rule is None:
             return None
         principal: Principal | None = g.principal
         if principal is None:
-            return _refuse(401, "sign in: this needs a staff token (Authorization: Bearer …)"
-                           if not token else "the token is unknown or revoked")
+            return _refuse(401, "sign in: this needs a staff token (Authorization: Bearer …)")
         if principal.role not in rule.roles:
             return _refuse(403, f"role {principal.role!r} may not {request.method} here; "
                                 f"needs one of {', '.join(sorted(rule.roles))}")

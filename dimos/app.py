@@ -6,7 +6,9 @@ from werkzeug.exceptions import HTTPException
 
 from dimos.access import register_access_rules
 from dimos.health import make_health_blueprint
+from dimos.open311 import make_open311_blueprint
 from gis.errors import DimosError
+from gis.photos import MAX_BYTES, MAX_PHOTOS
 from gis.settings import Settings
 from ogc.mount import register_ogc
 from web_map import make_web_map_blueprint
@@ -21,6 +23,8 @@ def create_app(settings: Settings | None = None, with_ogc: bool = True) -> Flask
     app = Flask(__name__)
     app.config["JSON_SORT_KEYS"] = False
     app.json.ensure_ascii = False  # Greek stays readable in JSON
+    # up to 3 photos of 10 MB and the form around them; more is refused before it is read
+    app.config["MAX_CONTENT_LENGTH"] = MAX_PHOTOS * MAX_BYTES + 2 ** 20
     app.extensions["dimos.settings"] = settings
     register_access_rules(app, settings)
     register_blueprints(app, settings, with_ogc)
@@ -31,6 +35,7 @@ def create_app(settings: Settings | None = None, with_ogc: bool = True) -> Flask
 def register_blueprints(app: Flask, settings: Settings, with_ogc: bool) -> None:
     app.register_blueprint(make_health_blueprint(settings))
     app.register_blueprint(make_web_map_blueprint(settings))
+    app.register_blueprint(make_open311_blueprint(settings))
     if with_ogc:
         register_ogc(app, settings)
 

@@ -95,6 +95,15 @@ def token_list(settings: Settings, args) -> None:
             print(f"{name:<24}{role:<10}created {created:%Y-%m-%d %H:%M}  {state}")
 
 
+def notify_send(settings: Settings, args) -> None:
+    from gis.notify import SmtpSender, send_pending
+
+    sender = SmtpSender(settings.smtp_host, settings.smtp_port, settings.mail_from)
+    with db.pooled_cursor(settings.effective_database_url, commit=True) as cur:
+        sent, failed = send_pending(cur, sender)
+    print(f"notifications: {sent} sent, {failed} failed (retried next time)")
+
+
 def serve(settings: Settings, args) -> None:
     database_status(settings.effective_database_url)  # fail now, in one line, if not ready
     host, port = args.host or settings.host, args.port or settings.port
@@ -150,6 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("name")
     revoke.set_defaults(func=token_revoke)
     token.add_parser("list", help="tokens and their state").set_defaults(func=token_list)
+
+    notify = commands.add_parser("notify", help="citizens' notifications").add_subparsers(
+        dest="action", required=True)
+    notify.add_parser("send", help="send the outbox by e-mail (DIMOS_SMTP_HOST/PORT)"
+                      ).set_defaults(func=notify_send)
 
     serve_parser = commands.add_parser("serve", help="serve the map and APIs with gunicorn")
     serve_parser.add_argument("--host")

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import layers
 from gis.db import connect
-from gis.load import replace_layers, upsert_jurisdiction
+from gis.load import replace_layers, replace_services, upsert_jurisdiction
 from gis.routing import build_topology
 
 
@@ -29,6 +29,7 @@ def load_demo(url: str, demo) -> LoadResult:
         with conn, conn.cursor() as cur:
             upsert_jurisdiction(cur, demo.jurisdiction)
             counts = replace_layers(cur, jurisdiction_id, demo.layers, order)
+            replace_services(cur, jurisdiction_id, demo.services, demo.service_routing)
             vertices = build_topology(cur, jurisdiction_id)
     finally:
         conn.close()

@@ -8,7 +8,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 from psycopg2 import sql
-from psycopg2.extras import execute_values
+from psycopg2.extras import Json, execute_values
 
 import layers
 from layers.model import Layer
@@ -108,3 +108,21 @@ def replace_layers(cur, jurisdiction_id: str, frames: Mapping[str, gpd.GeoDataFr
         delete_features(cur, layer, jurisdiction_id)
         counts[layer_id] = insert_features(cur, layer, jurisdiction_id, frames[layer_id])
     return counts
+
+
+def replace_services(cur, jurisdiction_id: str, services: list[dict], routing: list[dict]) -> int:
+    """Replace a municipality's Open311 services and routing rules; returns the services."""
+    cur.execute("DELETE FROM services WHERE jurisdiction_id = %s", (jurisdiction_id,))
+    execute_values(cur, """
+        INSERT INTO services (jurisdiction_id, service_code, name_el, name_en, description,
+                              group_name, keywords, sla_hours, department, attributes)
+        VALUES %s""", [(jurisdiction_id, s["service_code"], s["name_el"], s["name_en"],
+                        s["description"], s["group_name"], s["keywords"], s["sla_hours"],
+                        s["department"], Json(s["attributes"])) for s in services])
+    if routing:
+        execute_values(cur, """
+            INSERT INTO service_routing (jurisdiction_id, service_code, district_code,
+                                         settlement_code, department) VALUES %s""",
+                       [(jurisdiction_id, r["service_code"], r["district_code"],
+                         r["settlement_code"], r["department"]) for r in routing])
+    return len(services)

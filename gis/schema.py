@@ -20,6 +20,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Table,
     Text,
@@ -27,7 +28,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 import layers
 from layers.model import STORAGE_SRID, Field, Layer
@@ -193,4 +194,102 @@ api_tokens = Table(
     Index("api_tokens_live_name_idx", "name", unique=True,
           postgresql_where=text("revoked_at IS NULL")),
     comment="API tokens (hashed) and the role each grants",
+)
+
+# Open311: the request categories of each municipality, with SLA and default department.
+services = Table(
+    "services",
+    metadata,
+    Column("jurisdiction_id", Text, ForeignKey(jurisdictions.c.id), primary_key=True),
+    Column("service_code", Text, primary_key=True),
+    Column("name_el", Text, nullable=False),
+    Column("name_en", Text, nullable=False),
+    Column("description", Text),
+    Column("group_name", Text),
+    Column("keywords", ARRAY(Text), nullable=False, server_default=text("'{}'")),
+    Column("sla_hours", Integer, nullable=False, comment="expected completion after submission"),
+    Column("department", Text, nullable=False, comment="assigned unless a routing rule says"),
+    Column("attributes", JSONB, nullable=False, server_default=text("'[]'::jsonb"),
+           comment="Open311 service definition attributes"),
+    CheckConstraint("sla_hours > 0", name="services_sla_positive"),
+    comment="Citizen request categories (Open311 services)",
+)
+
+# Department by category × area: the most specific matching rule wins.
+service_routing = Table(
+    "service_routing",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("jurisdiction_id", Text, nullable=False),
+    Column("service_code", Text, nullable=False),
+    Column("district_code", Text, comment="any district when empty"),
+    Column("settlement_code", Text, comment="any settlement when empty"),
+    Column("department", Text, nullable=False),
+    ForeignKeyConstraint(["jurisdiction_id", "service_code"],
+                         ["services.jurisdiction_id", "services.service_code"],
+                         ondelete="CASCADE", name="service_routing_service_fkey"),
+    comment="Which department handles a category in an area",
+)
+
+# Every change of a request, never overwritten: the request row holds the current state only.
+service_request_updates = Table(
+    "service_request_updates",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("jurisdiction_id", Text, nullable=False),
+    Column("request_id", BigInteger, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("note", Text, comment="public note shown to the citizen"),
+    Column("agency_responsible", Text),
+    Column("crew", Text),
+    Column("duplicate_of", Text),
+    Column("actor", Text, nullable=False, comment="who made the change (staff, or citizen)"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    ForeignKeyConstraint(["request_id", "jurisdiction_id"],
+                         ["service_requests.id", "service_requests.jurisdiction_id"],
+                         ondelete="CASCADE", name="service_request_updates_request_fkey"),
+    Index("service_request_updates_request_id_idx", "request_id"),
+    Index("service_request_updates_created_at_idx", "created_at"),
+    comment="History of citizen requests: each status change with who, when and a public note",
+)
+
+# Photos of requests, re-encoded without metadata (no EXIF, no GPS) before they are stored.
+service_request_media = Table(
+    "service_request_media",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("jurisdiction_id", Text, nullable=False),
+    Column("request_id", BigInteger, nullable=False),
+    Column("content_type", Text, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("sha256", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    ForeignKeyConstraint(["request_id", "jurisdiction_id"],
+                         ["service_requests.id", "service_requests.jurisdiction_id"],
+                         ondelete="CASCADE", name="service_request_media_request_fkey"),
+    Index("service_request_media_request_id_idx", "request_id"),
+    comment="Photos of citizen requests (metadata stripped)",
+)
+
+# Status-change notifications waiting for (or sent by) a sender: e-mail now, push later.
+notification_outbox = Table(
+    "notification_outbox",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("jurisdiction_id", Text, nullable=False),
+    Column("request_id", BigInteger, nullable=False),
+    Column("channel", Text, nullable=False, server_default=text("'email'")),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("last_error", Text),
+    ForeignKeyConstraint(["request_id", "jurisdiction_id"],
+                         ["service_requests.id", "service_requests.jurisdiction_id"],
+                         ondelete="CASCADE", name="notification_outbox_request_fkey"),
+    Index("notification_outbox_unsent_idx", "id", postgresql_where=text("sent_at IS NULL")),
+    comment="Notifications to citizens; the recipient is read from the private table at send time",
 )

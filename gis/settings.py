@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     workers: int = Field(default=4, ge=1, le=64)
     #: per-worker memory for rendered vector tiles (0 turns the cache off, e.g. to benchmark)
     tile_cache_mb: int = Field(default=64, ge=0, le=4096)
+    #: SMTP relay for citizens' notifications (``dimos notify send``)
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    mail_from: str = "noreply@example.gr"
     #: the address clients reach dimos at (links in OGC documents); default http://host:port
     public_url: str | None = None
     #: npm packages (package.json) served under /vendor: Leaflet and the API pages' assets

@@ -19,8 +19,9 @@ from data.demo.common import SRID, Land
 from data.demo.parking import build_bays, build_lots
 from data.demo.permits import build_permits
 from data.demo.places import build_districts, build_settlements
-from data.demo.requests import build_requests
+from data.demo.requests import SERVICES, build_requests
 from data.demo.roads import build_roads
+from data.demo.services import build_services
 from data.demo.zoning import OLD_TOWN_CENTRE, build_plans_and_zoning
 from importers import osm
 from importers.boundaries import read_municipality
@@ -39,6 +40,9 @@ class DemoData:
     jurisdiction: dict
     layers: dict[str, gpd.GeoDataFrame]
     notes: list[str] = field(default_factory=list)
+    #: Open311 services and routing rules (category × area → department)
+    services: list[dict] = field(default_factory=list)
+    service_routing: list[dict] = field(default_factory=list)
 
 
 def build_rethymno(sources: Path = DEFAULT_SOURCES, seed: int = 7301) -> DemoData:
@@ -89,4 +93,5 @@ def build_rethymno(sources: Path = DEFAULT_SOURCES, seed: int = 7301) -> DemoDat
     jurisdiction = {"id": "rethymno", "name_el": "Δήμος Ρεθύμνης",
                     "name_en": "Municipality of Rethymno", "ypes_code": "9318",
                     "elstat_code": "7301", "boundary": shapely.MultiPolygon(boundary)}
-    return DemoData(jurisdiction, layers, notes)
+    services, routing = build_services({code: v[0] for code, v in SERVICES.items()})
+    return DemoData(jurisdiction, layers, notes, services, routing)

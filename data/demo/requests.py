@@ -10,6 +10,7 @@ import shapely
 from shapely.geometry import Point
 
 from data.demo.common import DEMO_NOW, Land, layer_frame
+from data.demo.services import DETAILS, department_for
 
 COUNT = 5600
 FIRST_YEAR = 2019
@@ -78,6 +79,7 @@ def build_requests(roads: gpd.GeoDataFrame, settlements: gpd.GeoDataFrame,
     weights = villages["population_2021"].to_numpy(float) + 20
     weights /= weights.sum()
     district_tree = shapely.STRtree(list(districts.geometry))
+    settlement_tree = shapely.STRtree(list(settlements.geometry))
     codes = list(SERVICES)
     service_weights = np.array([SERVICES[c][1] for c in codes], float)
     service_weights /= service_weights.sum()
@@ -101,12 +103,18 @@ def build_requests(roads: gpd.GeoDataFrame, settlements: gpd.GeoDataFrame,
         updated = requested + timedelta(hours=float(rng.uniform(1, min(age_days * 24, 24 * 30))))
         closed = updated if status in ("closed", "rejected", "duplicate") else None
         district = districts.iloc[int(district_tree.query(point, predicate="intersects")[0])]
+        inside = settlement_tree.query(point, predicate="intersects")
         first, last = rng.choice(FIRST_NAMES), rng.choice(SURNAMES)
         records.append({
             "service_request_id": f"{requested.year}-{n + 1:06d}", "service_code": code,
             "service_name": name, "description": str(rng.choice(templates)), "status": status,
             "requested_at": requested, "updated_at": updated, "closed_at": closed,
             "address_string": address, "district_code": district["district_code"],
+            "settlement_code": settlements.iloc[int(inside[0])]["settlement_code"]
+            if len(inside) else None,
+            "agency_responsible": department_for(code, district["district_code"]),
+            "expected_at": requested + timedelta(hours=DETAILS[code][3]),
+            "duplicate_of": None, "submission_token": None,
             "reporter_name": f"{first} {last}",
             "reporter_email": f"{LATIN.get(first[0], 'x').lower()}.{LATIN.get(last[0], 'x').lower()}"
                               f"{n}@example.gr",

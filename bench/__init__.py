@@ -1,0 +1,1 @@
+"""Benchmarks: dimos against its peers (tipg, stock pygeoapi) in one run; `make bench`."""

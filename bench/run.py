@@ -1,0 +1,341 @@
+"""`make bench`: dimos against tipg and stock pygeoapi on one database, in one run; prints a table.
+
+Cases: (a) a bbox items query returning 100 features from `building_permits` grown to 1,000,000
+rows, (b) z14 and z16 vector tiles over Rethymno's old town (and the raw ST_AsMVT query time of
+the same tiles), (c) dimos's `planning-report` process. Each is timed sequentially and with 16
+concurrent clients. Exit status 1 only when the benchmark cannot run; a missed target is printed.
+"""
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import mapbox_vector_tile
+import psycopg2
+import requests
+
+import layers
+from bench.data import TARGET_ROWS, prepare_database
+from bench.servers import (
+    BenchError,
+    Server,
+    start_dimos,
+    start_stock_pygeoapi,
+    start_tipg,
+    stop,
+)
+from gis.settings import Settings
+from gis.tiles import render_tile, tile_fields
+
+CONCURRENCY = 16
+WARMUP = 10
+# Old town of Rethymno (CRS84): a 200 m × 200 m street-level view, ~9,000 permits once grown
+BBOX = (24.4724, 35.3686, 24.4746, 35.3704)
+LIMIT = 100
+# Tiles over the old town (z, x, y): at z14 the town spans two tiles, at z16 its core four
+TILES = {14: [(9305, 6469), (9306, 6469)],
+         16: [(37222, 25876), (37223, 25876), (37222, 25877), (37223, 25877)]}
+REPORT_INPUTS = {"inputs": {"location": {"type": "Point", "coordinates": [24.4735, 35.3695]},
+                            "radius": 100}}
+# Same for every server: a fresh connection per request (keep-alive against uvicorn costs
+# ~40 ms with python-requests, STACK.md) and no compression (the same bytes for all).
+HEADERS = {"Connection": "close", "Accept-Encoding": "identity"}
+
+
+@dataclass
+class Stats:
+    median_ms: float
+    p95_ms: float
+    per_s: float
+    n: int
+
+
+@dataclass
+class Row:
+    case: str
+    server: str
+    sequential: Stats
+    concurrent: Stats | None  # None: measured sequentially only (raw SQL)
+
+
+def summarise(latencies: list[float], wall_s: float) -> Stats:
+    ms = [s * 1000 for s in latencies]
+    p95 = statistics.quantiles(ms, n=20, method="inclusive")[18]
+    return Stats(round(statistics.median(ms), 2), round(p95, 2), round(len(ms) / wall_s, 1),
+                 len(ms))
+
+
+def measure(call, n: int, concurrent: bool = True) -> tuple[Stats, Stats | None]:
+    """Warm up, then ``n`` sequential calls, then 2n calls from CONCURRENCY threads.
+
+    ``call(i)`` makes request i (cycling through its URLs) and returns its latency in s.
+    """
+    for i in range(WARMUP):
+        call(i)
+    started = time.perf_counter()
+    sequential = [call(i) for i in range(n)]
+    seq = summarise(sequential, time.perf_counter() - started)
+    if not concurrent:
+        return seq, None
+    with ThreadPoolExecutor(CONCURRENCY) as pool:
+        started = time.perf_counter()
+        latencies = list(pool.map(call, range(2 * n)))
+        return seq, summarise(latencies, time.perf_counter() - started)
+
+
+def fetch(method: str, url: str, body: dict | None = None) -> requests.Response:
+    response = requests.request(method, url, json=body, headers=HEADERS, timeout=120)
+    if response.status_code != 200 or not response.content:
+        raise BenchError(f"{method} {url}: HTTP {response.status_code}, "
+                         f"{len(response.content)} bytes: {response.text[:300]}")
+    return response
+
+
+def http_call(urls: list[str], method: str = "GET", body: dict | None = None):
+    def call(i: int) -> float:
+        started = time.perf_counter()
+        fetch(method, urls[i % len(urls)], body)
+        return time.perf_counter() - started
+    return call
+
+
+def raw_tile_call(database_url: str, z: int):
+    """render_tile through psycopg2 on one connection: the tile's SQL time plus a round trip."""
+    conn = psycopg2.connect(database_url)
+    layer = layers.get("building_permits")
+
+    def call(i: int) -> float:
+        x, y = TILES[z][i % len(TILES[z])]
+        started = time.perf_counter()
+        with conn.cursor() as cur:
+            if not render_tile(cur, layer, z, x, y):
+                raise BenchError(f"raw ST_AsMVT: tile {z}/{x}/{y} is empty")
+        conn.rollback()
+        return time.perf_counter() - started
+    return call, conn
+
+
+def bbox_param() -> str:
+    return ",".join(str(v) for v in BBOX)
+
+
+def item_urls(servers: dict[str, Server]) -> dict[str, str]:
+    bbox = f"limit={LIMIT}&bbox={bbox_param()}"
+    return {
+        "dimos": f"{servers['dimos'].url}/ogc/collections/building_permits/items?f=json&{bbox}",
+        "tipg": f"{servers['tipg'].url}/collections/public.building_permits/items"
+                f"?f=geojson&{bbox}",
+        "pygeoapi-stock": f"{servers['pygeoapi-stock'].url}/collections/building_permits/items"
+                          f"?f=json&{bbox}",
+    }
+
+
+def tile_urls(servers: dict[str, Server], z: int) -> dict[str, list[str]]:
+    # dimos (OGC API Tiles via pygeoapi) takes row before column; tipg takes {z}/{x}/{y}.
+    # tipg is asked for the attributes dimos's tiles carry, so both tiles hold the same data.
+    fields = ",".join(tile_fields(layers.get("building_permits")))
+    path = "collections/building_permits/tiles/WebMercatorQuad"
+    return {
+        "dimos": [f"{servers['dimos'].url}/ogc/{path}/{z}/{y}/{x}?f=mvt" for x, y in TILES[z]],
+        "dimos (tile cache)": [f"{servers['dimos-cache'].url}/ogc/{path}/{z}/{y}/{x}?f=mvt"
+                               for x, y in TILES[z]],
+        "tipg": [f"{servers['tipg'].url}/collections/public.building_permits/tiles/"
+                 f"WebMercatorQuad/{z}/{x}/{y}?properties={fields}" for x, y in TILES[z]],
+    }
+
+
+def check_answers(servers: dict[str, Server]) -> list[str]:
+    """Fail loudly unless every server answers what is measured; notes on what came back."""
+    notes = []
+    for name, url in item_urls(servers).items():
+        features = fetch("GET", url).json()["features"]
+        if len(features) != LIMIT:
+            raise BenchError(f"{name}: the bbox query returned {len(features)} features, "
+                             f"not {LIMIT}: {url}")
+    notes.append(f"(a) every server returned {LIMIT} features for bbox {bbox_param()}")
+    for z in TILES:
+        for name, urls in tile_urls(servers, z).items():
+            counts = []
+            for url in urls:
+                tile = mapbox_vector_tile.decode(fetch("GET", url).content)
+                counts.append(sum(len(layer["features"]) for layer in tile.values()))
+            if not all(counts):
+                raise BenchError(f"{name}: an empty z{z} tile among {urls}")
+            notes.append(f"(b) z{z} features per tile, {name}: {counts}")
+    report = fetch("POST", report_url(servers), REPORT_INPUTS).json()
+    notes.append(f"(c) planning-report: {len(report['zones'])} zones, "
+                 f"{len(report['permits'])} permits within 100 m")
+    return notes
+
+
+def report_url(servers: dict[str, Server]) -> str:
+    return f"{servers['dimos'].url}/ogc/processes/planning-report/execution"
+
+
+def count_in_bbox(database_url: str) -> int:
+    conn = psycopg2.connect(database_url)
+    try:
+        with conn.cursor() as cur:
+            # the bbox is CRS84 (lon, lat); the permits are stored in EPSG:2100
+            cur.execute("SELECT count(*) FROM building_permits WHERE ST_Intersects(geom, "
+                        "ST_Transform(ST_MakeEnvelope(%s, %s, %s, %s, 4326), 2100))", BBOX)
+            return cur.fetchone()[0]
+    finally:
+        conn.close()
+
+
+def run_cases(servers: dict[str, Server], database_url: str) -> list[Row]:
+    rows = []
+
+    def timed(case: str, server: str, call, n: int, concurrent: bool = True) -> None:
+        print(f"  {case} — {server} …", flush=True)
+        rows.append(Row(case, server, *measure(call, n, concurrent)))
+
+    case = "(a) items bbox, 100 features"
+    for name, url in item_urls(servers).items():
+        timed(case, name, http_call([url]), 200)
+    for z in TILES:
+        case = f"(b) tile z{z}"
+        for name, urls in tile_urls(servers, z).items():
+            timed(case, name, http_call(urls), 100)
+        call, conn = raw_tile_call(database_url, z)
+        try:
+            timed(case, "raw ST_AsMVT (SQL)", call, 100, concurrent=False)
+        finally:
+            conn.close()
+    timed("(c) planning-report", "dimos",
+          http_call([report_url(servers)], "POST", REPORT_INPUTS), 200)
+    return rows
+
+
+@dataclass
+class Target:
+    case: str
+    ratio: str
+    mode: str
+    value: float
+    goal: str
+    passed: bool
+
+
+def _find(rows: list[Row], case: str, server: str) -> Row:
+    return next(r for r in rows if r.case == case and r.server == server)
+
+
+def targets(rows: list[Row]) -> list[Target]:
+    """The issue's targets, on median latency, sequential and 16 concurrent."""
+    out = []
+
+    def add(case, ratio, num, den, goal_text, ok, modes=("sequential", "concurrent")):
+        for mode in modes:
+            a, b = getattr(num, mode), getattr(den, mode)
+            value = round(a.median_ms / b.median_ms, 2)
+            out.append(Target(case, ratio, mode, value, goal_text, ok(value)))
+
+    items = "(a) items bbox, 100 features"
+    dimos, tipg, stock = (_find(rows, items, s) for s in ("dimos", "tipg", "pygeoapi-stock"))
+    add(items, "dimos / tipg", dimos, tipg, "≤ 1.0", lambda v: v <= 1.0)
+    add(items, "stock pygeoapi / dimos", stock, dimos, "≥ 3.0", lambda v: v >= 3.0)
+    for z in TILES:
+        case = f"(b) tile z{z}"
+        dimos, tipg, raw = (_find(rows, case, s) for s in ("dimos", "tipg", "raw ST_AsMVT (SQL)"))
+        add(case, "dimos / tipg", dimos, tipg, "≤ 1.0", lambda v: v <= 1.0)
+        add(case, "dimos / raw SQL", dimos, raw, "≤ 1.5", lambda v: v <= 1.5, ("sequential",))
+    return out
+
+
+def render_table(rows: list[Row]) -> list[str]:
+    head = (f"{'case':<30}{'server':<22}{'n':>5}{'seq med ms':>12}{'p95 ms':>9}{'req/s':>8}"
+            f"{'c16 med ms':>12}{'p95 ms':>9}{'req/s':>8}")
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        s, c = r.sequential, r.concurrent
+        conc = (f"{c.median_ms:>12.1f}{c.p95_ms:>9.1f}{c.per_s:>8.1f}" if c
+                else f"{'—':>12}{'—':>9}{'—':>8}")
+        lines.append(f"{r.case:<30}{r.server:<22}{s.n:>5}{s.median_ms:>12.1f}{s.p95_ms:>9.1f}"
+                     f"{s.per_s:>8.1f}{conc}")
+    return lines
+
+
+def render_targets(found: list[Target]) -> list[str]:
+    lines = ["targets (ratio of median latencies):"]
+    for t in found:
+        mode = "sequential" if t.mode == "sequential" else f"{CONCURRENCY} concurrent"
+        lines.append(f"  {t.case:<30}{t.ratio:<24}{mode:<15}{t.value:>6.2f}  target {t.goal}  "
+                     f"{'PASS' if t.passed else 'MISS'}")
+    return lines
+
+
+def write_results(folder: Path, context: dict, rows: list[Row], found: list[Target],
+                  text: list[str]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "results.json").write_text(json.dumps(
+        {**context, "rows": [asdict(r) for r in rows], "targets": [asdict(t) for t in found]},
+        indent=2, ensure_ascii=False))
+    md = ["# dimos benchmark", ""] + [f"- {k}: {v}" for k, v in context.items()]
+    md += ["", "| case | server | n | seq median ms | seq p95 ms | seq req/s | "
+           f"{CONCURRENCY}-conc median ms | p95 ms | req/s |", "|---|---|--:|--:|--:|--:|--:|--:|--:|"]
+    for r in rows:
+        s, c = r.sequential, r.concurrent
+        conc = f"{c.median_ms} | {c.p95_ms} | {c.per_s}" if c else "— | — | —"
+        md.append(f"| {r.case} | {r.server} | {s.n} | {s.median_ms} | {s.p95_ms} | {s.per_s} "
+                  f"| {conc} |")
+    md += ["", "| case | ratio | mode | value | target | result |", "|---|---|---|--:|---|---|"]
+    md += [f"| {t.case} | {t.ratio} | {t.mode} | {t.value} | {t.goal} | "
+           f"{'PASS' if t.passed else 'MISS'} |" for t in found]
+    md += ["", "```", *text, "```", ""]
+    (folder / "results.md").write_text("\n".join(md))
+
+
+def main() -> int:
+    started = time.perf_counter()
+    settings = Settings()
+    servers: dict[str, Server] = {}
+    try:
+        database_url = prepare_database(settings.effective_database_url)
+        with tempfile.TemporaryDirectory(prefix="dimos-bench-") as tmp:
+            folder = Path(tmp)
+            print("starting dimos, dimos with its tile cache, tipg, stock pygeoapi "
+                  "(2 workers each) …", flush=True)
+            servers["dimos"] = start_dimos(database_url, folder)
+            servers["dimos-cache"] = start_dimos(database_url, folder, tile_cache_mb=64,
+                                                 name="dimos-cache")
+            servers["tipg"] = start_tipg(database_url, folder)
+            servers["pygeoapi-stock"] = start_stock_pygeoapi(database_url, folder)
+            notes = check_answers(servers)
+            print("\n".join(notes), flush=True)
+            rows = run_cases(servers, database_url)
+    except BenchError as error:
+        print(f"bench: error: {error}", file=sys.stderr)
+        return 1
+    finally:
+        for server in servers.values():
+            stop(server)
+    found = targets(rows)
+    context = {"rows in building_permits": f"{TARGET_ROWS:,}",
+               "permits in the bbox": f"{count_in_bbox(database_url):,}",
+               "bbox (CRS84)": bbox_param(),
+               "tiles": "; ".join(f"z{z}: " + ", ".join(f"{x}/{y}" for x, y in t)
+                                  for z, t in TILES.items()),
+               "clients": f"python-requests, Connection: close, sequential and "
+                          f"{CONCURRENCY} threads; {WARMUP} warm-up requests per row",
+               "servers": "2 workers each; dimos tile cache off (but for the tile-cache row)",
+               "duration_s": round(time.perf_counter() - started, 1)}
+    text = render_table(rows) + [""] + render_targets(found) + [""] + notes
+    print()
+    print("\n".join(text))
+    out = settings.state_dir / "bench"
+    write_results(out, context, rows, found, text)
+    print(f"\nwritten to {out}/results.json and results.md; the whole run took "
+          f"{context['duration_s']:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""Starting and stopping the servers under test: dimos, tipg and stock pygeoapi, 2 workers each."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+import yaml
+from sqlalchemy.engine import make_url
+
+from gis.settings import PROJECT_DIR, Settings
+from gis.tiles import BUFFER, MAX_FEATURES
+from ogc.config import CRS_URIS, build_config
+
+WORKERS = 2
+START_TIMEOUT_S = 90
+VENV_BIN = PROJECT_DIR / ".venv" / "bin"
+BENCH_VENV_BIN = PROJECT_DIR / ".bench-venv" / "bin"
+
+
+class BenchError(Exception):
+    """The benchmark could not run (a server did not start, an answer was wrong)."""
+
+
+@dataclass
+class Server:
+    name: str
+    url: str  # base URL, no trailing slash
+    process: subprocess.Popen
+    log: Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(name: str, args: list[str], env: dict, ready_path: str, port: int, folder: Path,
+           cwd: Path = PROJECT_DIR) -> Server:
+    log = folder / f"{name}.log"
+    # a session of its own: stop() signals the whole group (master and workers)
+    process = subprocess.Popen(args, env={**os.environ, **env}, cwd=cwd, start_new_session=True,
+                               stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    server = Server(name, f"http://127.0.0.1:{port}", process, log)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        try:
+            if requests.get(server.url + ready_path, headers={"Connection": "close"},
+                            timeout=5).status_code == 200:
+                return server
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    stop(server)
+    tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+    raise BenchError(f"{name} did not answer {ready_path} within {START_TIMEOUT_S} s "
+                     f"(log {log}):\n{tail}")
+
+
+def start_dimos(database_url: str, folder: Path, tile_cache_mb: int = 0,
+                name: str = "dimos") -> Server:
+    """dimos as deployed (`dimos serve`, gunicorn); tile cache off unless asked."""
+    port = free_port()
+    state = folder / f"{name}-state"
+    env = {"DATABASE_URL": database_url, "DIMOS_STATE_DIR": str(state),
+           "DIMOS_TILE_CACHE_MB": str(tile_cache_mb)}
+    return _start(name, [str(VENV_BIN / "dimos"), "serve", "--port", str(port),
+                         "--workers", str(WORKERS)], env, "/health", port, folder)
+
+
+def start_tipg(database_url: str, folder: Path) -> Server:
+    """tipg from PyPI under uvicorn, publishing our one table and no functions.
+
+    Its tiles are set to dimos's buffer and feature cap, so both cut the same tiles.
+    """
+    port = free_port()
+    env = {"DATABASE_URL": database_url,
+           "TIPG_DB_SCHEMAS": '["public"]',
+           "TIPG_DB_TABLES": '["public.building_permits"]',
+           "TIPG_DB_FUNCTIONS": "[]",  # none of PostGIS's/pgRouting's functions
+           "TIPG_CATALOG_TTL": "0",  # no catalogue refresh in the middle of a measurement
+           "TIPG_TILE_BUFFER": str(BUFFER),
+           "TIPG_MAX_FEATURES_PER_TILE": str(MAX_FEATURES)}
+    args = [str(BENCH_VENV_BIN / "uvicorn"), "tipg.main:app", "--host", "127.0.0.1",
+            "--port", str(port), "--workers", str(WORKERS), "--no-access-log"]
+    # cwd: tipg reads a .env file from its working directory; give it an empty one
+    return _start("tipg", args, env, "/healthz", port, folder, cwd=folder)
+
+
+def stock_pygeoapi_config(database_url: str, public_url: str) -> dict:
+    """pygeoapi's config with one collection on its stock `PostgreSQL` provider."""
+    db = make_url(database_url)
+    config = build_config(Settings(database_url=database_url), public_url, [-180, -90, 180, 90])
+    config["server"]["url"] = public_url
+    del config["server"]["templates"]  # pygeoapi's own templates (JSON is measured)
+    config["resources"] = {"building_permits": {
+        "type": "collection",
+        "title": "Building permits",
+        "description": "Building permits, stock PostgreSQL provider",
+        "keywords": ["permit"],
+        "extents": {"spatial": {"bbox": [-180, -90, 180, 90], "crs": CRS_URIS["CRS84"]}},
+        "links": [],
+        "providers": [{
+            "type": "feature",
+            "name": "PostgreSQL",
+            "data": {"host": db.host, "port": db.port or 5432, "dbname": db.database,
+                     "user": db.username, "password": db.password or "",
+                     "search_path": ["public"]},
+            "id_field": "id",
+            "table": "building_permits",
+            "geom_field": "geom",
+            "storage_crs": CRS_URIS[2100],
+        }],
+    }}
+    return config
+
+
+def start_stock_pygeoapi(database_url: str, folder: Path) -> Server:
+    """pygeoapi 0.24's own Flask app under gunicorn, stock PostgreSQL provider."""
+    from pygeoapi.openapi import get_oas
+
+    port = free_port()
+    config = stock_pygeoapi_config(database_url, f"http://127.0.0.1:{port}")
+    config_path = folder / "pygeoapi-stock.yml"
+    config_path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
+    openapi_path = folder / "pygeoapi-stock-openapi.json"
+    openapi_path.write_text(json.dumps(get_oas(config), default=str))
+    env = {"PYGEOAPI_CONFIG": str(config_path), "PYGEOAPI_OPENAPI": str(openapi_path)}
+    args = [str(VENV_BIN / "python"), "-m", "gunicorn", "--workers", str(WORKERS),
+            "--bind", f"127.0.0.1:{port}", "pygeoapi.flask_app:APP"]
+    return _start("pygeoapi-stock", args, env, "/collections?f=json", port, folder)
+
+
+def stop(server: Server) -> None:
+    """Stop a server's process group: TERM, then KILL after 10 s."""
+    if server.process.poll() is not None:
+        return
+    try:
+        os.killpg(server.process.pid, signal.SIGTERM)
+        server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.process.pid, signal.SIGKILL)
+        server.process.wait()
+    except ProcessLookupError:
+        pass
