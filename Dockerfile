@@ -1,5 +1,6 @@
 # The dimos app image. The database runs apart (compose.yaml: PostGIS + pgRouting).
-# Front-end assets (Leaflet, Swagger UI, Bootstrap) come from the npm registry: no CDN.
+# Front-end assets (Leaflet and its plugins, Swagger UI, Bootstrap) come from the npm registry:
+# no CDN.
 FROM node:20-bookworm-slim AS assets
 WORKDIR /assets
 COPY package.json package-lock.json ./

@@ -93,3 +93,22 @@ def parse_cql2_json(document):
     """The pygeofilter AST of a CQL2 JSON filter (S_DWITHIN: {"op": "s_dwithin", ...})."""
     root = json.loads(document) if isinstance(document, (str, bytes)) else document
     return _bboxes_as_polygons(walk_cql_json(_distance_nodes(root)))
+
+
+def parse_filter_crs84(text: str, layer):
+    """A CQL2 text filter whose geometries are in CRS84, as an AST in ``layer``'s storage CRS;
+    InvalidParameter if it does not parse (for dimos' own endpoints: processes, exports)."""
+    from lark.exceptions import LarkError
+    from pygeoapi.crs import modify_pygeofilter
+
+    from gis.errors import InvalidParameter
+    from ogc.config import CRS_URIS
+
+    if not isinstance(text, str):
+        raise InvalidParameter("filter: CQL2 text (a string)")
+    try:
+        node = parse_cql2_text(text)
+    except LarkError as exc:
+        raise InvalidParameter(f"filter: malformed CQL2 text ({str(exc).splitlines()[0]})") from None
+    return modify_pygeofilter(node, filter_crs_uri=CRS_URIS["CRS84"],
+                              storage_crs_uri=CRS_URIS[layer.srid], geometry_column_name="geom")

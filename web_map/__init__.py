@@ -1,11 +1,14 @@
-"""The web map served at / and the map legend derived from the layer catalogue."""
+"""The web map served at /, its assets (npm packages, served here: no CDN) and its small APIs."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, render_template, send_from_directory
+from flask import Blueprint, Response, abort, g, jsonify, render_template, request, send_from_directory
 
 import layers
+from gis.db import pooled_cursor
+from gis.errors import InvalidParameter
+from gis.export import export_selection
 from gis.settings import Settings
-from ogc.templates import VENDORED
+from ogc.cql2 import parse_filter_crs84
 
 # Shown wherever the data is shown (data/README.md gives sources and licences).
 ATTRIBUTIONS = (
@@ -13,10 +16,24 @@ ATTRIBUTIONS = (
     "Kallikratis municipal boundaries, geodata.gov.gr (CC BY 3.0)",
     "Πηγή: ΕΛ.ΣΤΑΤ.",
 )
+#: URL name → folder in node_modules of the npm packages in package.json
+ASSETS = {
+    "leaflet": "leaflet", "swagger-ui-dist": "swagger-ui-dist", "bootstrap": "bootstrap",
+    "leaflet.vectorgrid": "leaflet.vectorgrid", "leaflet.markercluster": "leaflet.markercluster",
+    "leaflet.heat": "leaflet.heat", "leaflet-geoman": "@geoman-io/leaflet-geoman-free",
+}
+CENTRE_SQL = """
+SELECT ST_Y(c), ST_X(c) FROM (
+  SELECT ST_Transform(ST_PointOnSurface(geom), 4326) AS c FROM settlements
+  ORDER BY population_2021 DESC NULLS LAST LIMIT 1) AS largest
+"""
+FALLBACK_CENTRE = [35.368, 24.475]  # Rethymno's old town
 
 
 def make_web_map_blueprint(settings: Settings) -> Blueprint:
-    blueprint = Blueprint("web_map", __name__, template_folder="templates")
+    blueprint = Blueprint("web_map", __name__, template_folder="templates",
+                          static_folder="static", static_url_path="/assets")
+    url = settings.effective_database_url
 
     @blueprint.get("/")
     def index():
@@ -25,12 +42,43 @@ def make_web_map_blueprint(settings: Settings) -> Blueprint:
     @blueprint.get("/vendor/<package>/<path:path>")
     def vendor(package: str, path: str):
         """The npm packages of package.json, served by dimos itself (no CDN)."""
-        if package not in VENDORED:
+        if package not in ASSETS:
             abort(404)
-        return send_from_directory(settings.assets_dir / package, path, max_age=86400)
+        return send_from_directory(settings.assets_dir / ASSETS[package], path, max_age=86400)
 
     @blueprint.get("/api/legend")
     def legend():
         return jsonify(layers=layers.legend(), attributions=list(ATTRIBUTIONS))
+
+    @blueprint.get("/api/config")
+    def config():
+        with pooled_cursor(url) as cur:
+            cur.execute(CENTRE_SQL)
+            row = cur.fetchone()
+        return jsonify(legend=layers.legend(), attributions=list(ATTRIBUTIONS),
+                       centre=list(row) if row else FALLBACK_CENTRE,
+                       basemap_url=settings.basemap_url or None)
+
+    @blueprint.get("/api/whoami")
+    def whoami():
+        principal = g.get("principal")
+        if principal is None:
+            return jsonify(code="Unauthorized", description="not signed in"), 401
+        return jsonify(name=principal.name, role=principal.role)
+
+    @blueprint.get("/api/export")
+    def export():
+        """A selection (layer + CQL2 text in CRS84) as GeoPackage or DXF in EPSG:2100."""
+        try:
+            layer = layers.get(request.args.get("layer", ""))
+        except KeyError:
+            raise InvalidParameter("layer: not a layer of the catalogue") from None
+        text = request.args.get("filter")
+        cql = parse_filter_crs84(text, layer) if text else None
+        with pooled_cursor(url) as cur:
+            data, media_type, name = export_selection(cur, layer, cql,
+                                                      request.args.get("format", "gpkg"))
+        return Response(data, content_type=media_type,
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     return blueprint

@@ -1,15 +1,12 @@
 """The `nearest` process: the nearest features of a layer to a point, with distances in metres."""
 from __future__ import annotations
 
-from lark.exceptions import LarkError
-from pygeoapi.crs import modify_pygeofilter
 from pygeoapi.process.base import BaseProcessor
 
 import layers
 from gis.errors import InvalidParameter
 from gis.nearest import MAX_COUNT, nearest_features
-from ogc.config import CRS_URIS
-from ogc.cql2 import parse_cql2_text
+from ogc.cql2 import parse_filter_crs84
 from ogc.processes import check_inputs, database, input_srid, read_geometry, read_number, to_storage
 
 DEFAULT_COUNT = 5
@@ -51,20 +48,6 @@ PROCESS_METADATA = {
 }
 
 
-def read_filter(text, layer):
-    """The CQL2 text input as a pygeofilter AST with its geometries in the storage CRS."""
-    if text is None:
-        return None
-    if not isinstance(text, str):
-        raise InvalidParameter("filter: CQL2 text (a string)")
-    try:
-        node = parse_cql2_text(text)
-    except LarkError as exc:
-        raise InvalidParameter(f"filter: malformed CQL2 text ({str(exc).splitlines()[0]})") from None
-    return modify_pygeofilter(node, filter_crs_uri=CRS_URIS["CRS84"],
-                              storage_crs_uri=CRS_URIS[layer.srid], geometry_column_name="geom")
-
-
 class NearestProcessor(BaseProcessor):
     def __init__(self, processor_def):
         super().__init__(processor_def, PROCESS_METADATA)
@@ -88,9 +71,13 @@ class NearestProcessor(BaseProcessor):
             if int(count) != count:
                 raise InvalidParameter(f"count: a whole number, not {count}")
             features = nearest_features(cur, layer, point, int(count),
-                                        read_filter(data.get("filter"), layer))
+                                        _filter(data.get("filter"), layer))
         return "application/geo+json", {"type": "FeatureCollection", "features": features,
                                         "numberReturned": len(features)}
 
     def __repr__(self):
         return "<NearestProcessor>"
+
+
+def _filter(text, layer):
+    return None if text is None else parse_filter_crs84(text, layer)

@@ -1,0 +1,227 @@
+"""The web map in a real headless Chromium (Debian's), driven by Playwright."""
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from PIL import Image
+
+import layers
+from gis import db
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+class Visit:
+    """A page of the map with every request and console error it caused."""
+
+    def __init__(self, browser, base, **context):
+        self.context = browser.new_context(**context)
+        self.page = self.context.new_page()
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.goto(base + "/")
+        self.page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+
+    def click_map_at(self, lon: float, lat: float, zoom: int = 17) -> None:
+        self.page.evaluate(f"dimos.map.setView([{lat}, {lon}], {zoom}, {{animate: false}})")
+        point = self.page.evaluate(
+            f"(() => {{ const p = dimos.map.latLngToContainerPoint([{lat}, {lon}]);"
+            f" return [p.x, p.y]; }})()")
+        box = self.page.locator("#map").bounding_box()
+        self.page.mouse.click(box["x"] + point[0], box["y"] + point[1])
+
+
+@pytest.fixture
+def visit(browser, live_server):
+    opened = []
+
+    def open_page(**context):
+        opened.append(Visit(browser, live_server, **context))
+        return opened[-1]
+
+    yield open_page
+    for page in opened:
+        page.context.close()
+
+
+def rows(url, query, params=()):
+    conn = db.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(query, params)
+            return cur.fetchall()
+    finally:
+        conn.close()
+
+
+def test_the_map_loads_with_no_request_leaving_the_server_and_no_errors(visit, live_server):
+    page = visit()
+    page.page.wait_for_load_state("networkidle")
+    origin = urlparse(live_server).netloc
+    outside = [u for u in page.requests if urlparse(u).scheme in ("http", "https")
+               and urlparse(u).netloc != origin]
+    assert outside == []
+    assert page.errors == []
+    assert any("/ogc/collections/roads/tiles/" in u for u in page.requests)  # own basemap
+    assert any("/ogc/collections/zoning/tiles/" in u for u in page.requests)
+
+
+def test_the_layer_panel_is_the_catalogue_in_greek_and_english(visit):
+    page = visit().page
+    labels = page.locator("#layers label").all_inner_texts()
+    assert labels == [layer.title_el for layer in layers.CATALOGUE]
+    assert page.evaluate("document.documentElement.lang") == "el"
+    page.click("#language")
+    assert page.locator("#layers label").all_inner_texts() == [
+        layer.title_en for layer in layers.CATALOGUE]
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert page.locator("#tab-citizen").inner_text() == "Citizens"
+
+
+def test_turning_a_layer_on_requests_its_tiles(visit):
+    page = visit()
+    page.page.check("#layer-refuge_areas")
+    page.page.wait_for_load_state("networkidle")
+    assert any("/ogc/collections/refuge_areas/tiles/WebMercatorQuad/" in u for u in page.requests)
+
+
+def test_a_planner_clicks_a_zone_and_reads_its_terms_plan_and_fek(visit, demo_url):
+    (lon, lat, zone_code, fek), = rows(demo_url, """
+        SELECT ST_X(p), ST_Y(p), z.zone_code, pl.fek FROM (
+          SELECT ST_Transform(ST_PointOnSurface(geom), 4326) AS p, zone_code, plan_id, geom
+          FROM zoning WHERE valid_to IS NULL AND plan_id = 'GPS-2004' ORDER BY id LIMIT 1) AS z
+        JOIN plans pl ON pl.plan_id = z.plan_id""")
+    page = visit()
+    page.click_map_at(lon, lat)
+    table = page.page.locator("#report table.zones")
+    table.wait_for(timeout=15_000)
+    assert zone_code in table.inner_text() and fek in table.inner_text()
+
+
+def test_a_citizen_reports_a_problem_with_a_photo_after_seeing_requests_nearby(visit, demo_url,
+                                                                               tmp_path):
+    (number, lon, lat), = rows(demo_url, """
+        SELECT service_request_id, ST_X(ST_Transform(geom, 4326)), ST_Y(ST_Transform(geom, 4326))
+        FROM service_requests WHERE status = 'open' AND service_code = 'pothole'
+        ORDER BY id LIMIT 1""")
+    photo = tmp_path / "pothole.jpg"
+    Image.new("RGB", (640, 480), (90, 90, 90)).save(photo, "JPEG")
+    page = visit()
+    page.page.click("#tab-citizen")
+    page.page.select_option("#service", "pothole")
+    page.click_map_at(lon + 0.0001, lat)  # ~9 m east of an open pothole request
+    page.page.wait_for_selector(f"#nearby [data-follow='{number}']", timeout=15_000)
+    page.page.fill("#description", "Λακκούβα από τον δοκιμαστικό φυλλομετρητή")
+    page.page.set_input_files("#photos", str(photo))
+    page.page.fill("#email", "browser.test@example.gr")
+    page.page.click("#report-form button[type=submit]")
+    made = page.page.locator("#report-result .request-id")
+    made.wait_for(timeout=15_000)
+    stored = rows(demo_url, """SELECT r.description, count(m.id) FROM service_requests r
+        LEFT JOIN service_request_media m ON m.request_id = r.id
+        WHERE r.service_request_id = %s GROUP BY r.description""", (made.inner_text(),))
+    assert stored == [("Λακκούβα από τον δοκιμαστικό φυλλομετρητή", 1)]
+
+
+def test_a_citizen_finds_the_nearest_refuge_area_with_its_distance(visit):
+    page = visit()
+    page.page.click("#tab-citizen")
+    page.click_map_at(24.4747, 35.3676)
+    page.page.click("[data-nearest=refuge]")
+    page.page.wait_for_selector("#nearest li", timeout=15_000)
+    distances = [float(d) for d in page.page.locator("#nearest .distance").all_inner_texts()]
+    assert len(distances) == 5 and distances == sorted(distances)
+
+
+def test_staff_sign_in_and_see_open_requests_clustered_and_filtered(visit, demo_url):
+    made = subprocess.run([str(Path(sys.executable).parent / "dimos"), "token", "create",
+                           "map-staff-test", "--role", "staff"], capture_output=True, text=True,
+                          env={"DATABASE_URL": demo_url, "PATH": "/usr/bin:/bin"}, timeout=60)
+    if made.returncode != 0:  # issued by an earlier run of this test on this database
+        subprocess.run([str(Path(sys.executable).parent / "dimos"), "token", "revoke",
+                        "map-staff-test"], env={"DATABASE_URL": demo_url, "PATH": "/usr/bin:/bin"},
+                       timeout=60)
+        made = subprocess.run([str(Path(sys.executable).parent / "dimos"), "token", "create",
+                               "map-staff-test", "--role", "staff"], capture_output=True,
+                              text=True, env={"DATABASE_URL": demo_url, "PATH": "/usr/bin:/bin"},
+                              timeout=60)
+    page = visit()
+    page.page.click("#tab-staff")
+    page.page.fill("#token", made.stdout.strip())
+    page.page.click("#signin button[type=submit]")
+    page.page.wait_for_selector("#staff-count .count", timeout=30_000)
+    (open_count,), = rows(demo_url, "SELECT count(*) FROM service_requests "
+                                    "WHERE status IN ('open', 'acknowledged', 'in_progress')")
+    assert int(page.page.locator("#staff-count .count").inner_text()) == open_count
+    assert page.page.locator(".marker-cluster").count() > 0
+    page.page.select_option("#f-category", "rubbish")
+    page.page.click("#staff-filters button[type=submit]")
+    (rubbish,), = rows(demo_url, "SELECT count(*) FROM service_requests WHERE status IN "
+                                 "('open', 'acknowledged', 'in_progress') AND service_code = 'rubbish'")
+    page.page.wait_for_function(
+        f"document.querySelector('#staff-count .count').textContent === '{rubbish}'",
+        timeout=15_000)
+
+
+def test_a_wrong_token_is_not_signed_in(visit):
+    page = visit().page
+    page.click("#tab-staff")
+    page.fill("#token", "not-a-token")
+    page.click("#signin button[type=submit]")
+    page.wait_for_function("document.querySelector('#whoami').textContent.length > 0")
+    assert page.locator("#staff-filters").is_hidden()
+
+
+def test_every_control_has_a_label_and_the_tabs_work_with_the_keyboard(visit):
+    page = visit().page
+    unlabelled = page.evaluate("""[...document.querySelectorAll('input, select, textarea, button')]
+        .filter(el => !el.closest('[hidden]') || true)
+        .filter(el => { const name = el.getAttribute('aria-label') || el.labels?.[0]?.textContent
+                         || el.textContent; return !(name && name.trim()); })
+        .map(el => el.outerHTML.slice(0, 80))""")
+    assert unlabelled == []
+    page.focus("#tab-planner")
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.activeElement.id") == "tab-citizen"
+    assert page.locator("#view-citizen").is_visible()
+    assert page.locator("#view-planner").is_hidden()
+
+
+def test_readable_on_a_phone(visit):
+    page = visit(viewport={"width": 375, "height": 740}, is_mobile=True).page
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert page.locator("#map").bounding_box()["height"] > 200
+    assert page.locator("#tab-citizen").bounding_box()["height"] >= 40  # a finger's target
+
+
+def test_a_planner_exports_a_selection_as_geopackage_in_greek_grid(live_server, demo_url):
+    import pyogrio
+    import requests
+
+    answer = requests.get(f"{live_server}/api/export", timeout=60, params={
+        "layer": "zoning", "format": "gpkg", "filter": "building_coefficient > 1.2"})
+    assert answer.status_code == 200
+    frame = pyogrio.read_dataframe(io.BytesIO(answer.content))
+    (expected,), = rows(demo_url, "SELECT count(*) FROM zoning WHERE building_coefficient > 1.2")
+    assert len(frame) == expected and frame.crs.to_epsg() == 2100

@@ -1,0 +1,158 @@
+// The map application: base map, layer panel from the catalogue, views, language.
+import { getJSON } from "./api.js";
+import { currentLanguage, setLanguage, t } from "./i18n.js";
+import { initPlanner } from "./planner.js";
+import { initCitizen } from "./citizen.js";
+import { initStaff } from "./staff.js";
+
+const TILE_URL = "/ogc/collections/{layer}/tiles/WebMercatorQuad/{z}/{y}/{x}?f=mvt";
+// live layers are coloured by their state (FIWARE ParkingSpot; AP status)
+const STATE_COLOURS = {
+  occupancy_state: { free: "#1a9850", occupied: "#d73027", closed: "#4d4d4d", unknown: "#999999" },
+  status: { up: "#1a9850", down: "#d73027", unknown: "#999999" },
+};
+const DEFAULT_ON = new Set(["zoning", "settlements"]);
+const OPACITY_LAYERS = new Set(["zoning", "plans"]);
+
+function tileStyle(entry, opacity = 1) {
+  const s = entry.style;
+  const point = /Point/.test(entry.geometry_type);
+  return (properties) => {
+    let colour = s.color;
+    for (const [field, colours] of Object.entries(STATE_COLOURS)) {
+      if (properties && properties[field] in colours) colour = colours[properties[field]];
+    }
+    return {
+      color: colour, weight: s.weight ?? 1, opacity,
+      fill: point || (s.fill_opacity ?? 0) > 0, fillColor: point ? colour : (s.fill_color || colour),
+      fillOpacity: (point ? 0.85 : (s.fill_opacity ?? 0)) * opacity, radius: s.radius ?? 4,
+      dashArray: s.dash,
+    };
+  };
+}
+
+function vectorLayer(entry, options = {}) {
+  const style = tileStyle(entry, options.opacity ?? 1);
+  return L.vectorGrid.protobuf(TILE_URL.replace("{layer}", entry.id), {
+    vectorTileLayerStyles: { [entry.id]: style },
+    interactive: false, maxNativeZoom: 20, maxZoom: 22, pane: options.pane || "overlayPane",
+    attribution: options.attribution,
+  });
+}
+
+function municipalBasemap(legend, attribution) {
+  // drawn from the project's own layers: works with no internet
+  const neutral = {
+    districts: { color: "#8c8c8c", fill_color: "#f2efe9", fill_opacity: 1, weight: 1 },
+    buildings: { color: "#c9c1b6", fill_color: "#d9d0c9", fill_opacity: 1, weight: 0.5 },
+    roads: { color: "#ffffff", weight: 3 },
+  };
+  const group = L.layerGroup();
+  for (const [id, style] of Object.entries(neutral)) {
+    const entry = legend.find((e) => e.id === id);
+    vectorLayer({ ...entry, style }, { pane: "tilePane", attribution }).addTo(group);
+  }
+  return group;
+}
+
+function buildLayerPanel(map, legend) {
+  const list = document.getElementById("layers");
+  const state = {};
+  const render = () => {
+    list.replaceChildren();
+    for (const entry of legend) {
+      const item = document.createElement("li");
+      const id = `layer-${entry.id}`;
+      item.innerHTML = `<input type="checkbox" id="${id}" ${state[entry.id]?.on ? "checked" : ""}>
+        <span class="swatch" aria-hidden="true"
+              style="border-color:${entry.style.color};background:${entry.style.fill_color || "transparent"}"></span>
+        <label for="${id}">${entry.title[currentLanguage()]}</label>`;
+      item.dataset.layer = entry.id;
+      item.querySelector("input").addEventListener("change", (event) => {
+        toggle(entry, event.target.checked);
+      });
+      if (OPACITY_LAYERS.has(entry.id)) {
+        const slider = document.createElement("input");
+        Object.assign(slider, { type: "range", min: 0, max: 100, value: state[entry.id]?.opacity ?? 100 });
+        slider.setAttribute("aria-label", `${t("opacity")}: ${entry.title[currentLanguage()]}`);
+        slider.addEventListener("input", () => {
+          state[entry.id].opacity = Number(slider.value);
+          if (state[entry.id].on) { toggle(entry, false); toggle(entry, true); }
+        });
+        item.append(slider);
+      }
+      list.append(item);
+    }
+  };
+  const toggle = (entry, on) => {
+    const current = state[entry.id];
+    if (current.layer) { map.removeLayer(current.layer); current.layer = null; }
+    current.on = on;
+    if (on) current.layer = vectorLayer(entry, { opacity: current.opacity / 100 }).addTo(map);
+  };
+  for (const entry of legend) {
+    state[entry.id] = { on: false, opacity: 100, layer: null };
+    if (DEFAULT_ON.has(entry.id)) toggle(entry, true);
+  }
+  render();
+  document.addEventListener("languagechange", render);
+  return { toggle: (id, on) => toggle(legend.find((e) => e.id === id), on), state };
+}
+
+function initTabs(views) {
+  const tabs = [...document.querySelectorAll("[role=tab]")];
+  const select = (tab) => {
+    for (const other of tabs) {
+      const chosen = other === tab;
+      other.setAttribute("aria-selected", String(chosen));
+      other.tabIndex = chosen ? 0 : -1;
+      document.getElementById(other.getAttribute("aria-controls")).hidden = !chosen;
+    }
+    views.active = tab.dataset.view;
+  };
+  tabs.forEach((tab, i) => {
+    tab.addEventListener("click", () => select(tab));
+    tab.addEventListener("keydown", (event) => {  // arrow keys move between tabs (WAI-ARIA)
+      const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+      if (!step) return;
+      const next = tabs[(i + step + tabs.length) % tabs.length];
+      next.focus();
+      select(next);
+    });
+  });
+  select(tabs[0]);
+}
+
+async function main() {
+  const config = await getJSON("/api/config");
+  const map = L.map("map", { zoomControl: true, keyboard: true }).setView(config.centre, 15);
+  const attribution = config.attributions.join(" · ");
+  const base = municipalBasemap(config.legend, attribution).addTo(map);
+  const bases = { [t("basemap")]: base };
+  if (config.basemap_url) {
+    bases[t("osm")] = L.tileLayer(config.basemap_url, { maxZoom: 19, attribution });
+  }
+  L.control.layers(bases, {}, { position: "topright" }).addTo(map);
+  L.control.scale({ imperial: false }).addTo(map);
+  const panel = buildLayerPanel(map, config.legend);
+  const views = { active: "planner" };
+  initTabs(views);
+  const app = { map, config, panel, views };
+  initPlanner(app);
+  initCitizen(app);
+  initStaff(app);
+  document.getElementById("language").addEventListener("click", (event) => {
+    const next = currentLanguage() === "el" ? "en" : "el";
+    setLanguage(next);
+    event.target.textContent = next === "el" ? "EN" : "ΕΛ";
+    event.target.lang = next === "el" ? "en" : "el";
+    event.target.setAttribute("aria-label", next === "el" ? "English" : "Ελληνικά");
+  });
+  window.dimos = app;  // for the browser tests and the console
+  document.body.dataset.ready = "true";
+}
+
+main().catch((error) => {
+  document.body.dataset.ready = "error";
+  console.error(error);
+});

@@ -1,0 +1,119 @@
+// Citizen view: report a problem (seeing open requests nearby first), follow one, find
+// the nearest free bay, car park, WiFi hotspot or refuge area.
+import { escapeHtml, execute, getJSON } from "./api.js";
+import { currentLanguage, t } from "./i18n.js";
+
+const OPEN311 = "/open311/v2";
+const NEAREST = {
+  bays: { layer: "parking_bays", filter: "occupancy_state = 'free'", label: (p) => `${p.bay_id} ${p.street ?? ""}` },
+  lots: { layer: "parking_lots", filter: "free_spaces > 0", label: (p) => `${p.name} (${p.free_spaces})` },
+  wifi: { layer: "wifi_access_points", filter: "status = 'up'", label: (p) => p.name },
+  refuge: { layer: "refuge_areas", filter: null, label: (p) => p.name },
+};
+
+export function initCitizen({ map, views }) {
+  let pin = null;
+  let found = null;
+  const services = document.getElementById("service");
+
+  const loadServices = async () => {
+    const list = await getJSON(`${OPEN311}/services.json`);
+    const chosen = services.value;
+    services.replaceChildren(...list.map((s) => new Option(
+      currentLanguage() === "en" ? s.service_name_en : s.service_name, s.service_code)));
+    if (chosen) services.value = chosen;
+  };
+  loadServices();
+  document.addEventListener("languagechange", loadServices);
+
+  const showNearby = async () => {
+    const target = document.getElementById("nearby");
+    if (!pin) return;
+    const { lat, lng } = pin.getLatLng();
+    try {
+      const nearby = await getJSON(`${OPEN311}/requests/nearby.json?${new URLSearchParams({
+        service_code: services.value, lat, long: lng })}`);
+      target.innerHTML = nearby.length ? `<p>${t("nearby-some")}</p><ul>${nearby.map((r) =>
+        `<li><button type="button" class="link" data-follow="${escapeHtml(r.service_request_id)}">
+          ${escapeHtml(r.service_request_id)}</button> ${escapeHtml(r.service_name)},
+          ${r.distance_m} ${t("m")}</li>`).join("")}</ul>` : `<p>${t("nearby-none")}</p>`;
+    } catch (error) {
+      target.textContent = `${t("error")}: ${error.message}`;
+    }
+  };
+  const place = (latlng) => {
+    pin?.remove();
+    pin = L.marker(latlng, { keyboard: true, title: t("pin-set") }).addTo(map);
+    document.getElementById("pin").textContent =
+      `${t("pin-set")}: ${latlng.lat.toFixed(5)}, ${latlng.lng.toFixed(5)}`;
+    showNearby();
+  };
+  map.on("click", (event) => { if (views.active === "citizen") place(event.latlng); });
+  services.addEventListener("change", showNearby);
+  document.getElementById("locate-me").addEventListener("click", () => {
+    navigator.geolocation?.getCurrentPosition(
+      (p) => { const at = L.latLng(p.coords.latitude, p.coords.longitude); map.setView(at, 17); place(at); },
+      (error) => { document.getElementById("pin").textContent = `${t("error")}: ${error.message}`; });
+  });
+
+  document.getElementById("report-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const result = document.getElementById("report-result");
+    if (!pin) { result.textContent = t("need-pin"); return; }
+    const form = new FormData(event.target);
+    const { lat, lng } = pin.getLatLng();
+    form.set("lat", lat); form.set("long", lng);
+    for (const key of [...form.keys()]) if (form.get(key) === "") form.delete(key);
+    try {
+      const [made] = await getJSON(`${OPEN311}/requests.json`, { method: "POST", body: form });
+      result.innerHTML = `${t("sent")}: <strong class="request-id">${escapeHtml(made.service_request_id)}</strong>.
+        ${escapeHtml(made.service_notice)}`;
+      event.target.reset();
+      loadServices();
+    } catch (error) {
+      result.textContent = `${t("error")}: ${error.message}`;
+    }
+  });
+
+  const follow = async (number) => {
+    const target = document.getElementById("follow-result");
+    try {
+      const [request] = await getJSON(`${OPEN311}/requests/${encodeURIComponent(number)}.json`);
+      const updates = await getJSON(`${OPEN311}/servicerequestupdates.json?service_request_id=${encodeURIComponent(number)}`);
+      target.innerHTML = `<p><strong>${escapeHtml(request.service_request_id)}</strong>:
+          ${escapeHtml(request.service_name)} — <span class="status">${escapeHtml(t(`st-${request.detailed_status}`))}</span></p>
+        <ol>${updates.map((u) => `<li>${escapeHtml(u.updated_datetime)} ${escapeHtml(u.detailed_status)}
+          ${escapeHtml(u.description ?? "")}</li>`).join("")}</ol>`;
+      map.setView([request.lat, request.long], 18);
+    } catch (error) {
+      target.textContent = `${t("not-found")}: ${error.message}`;
+    }
+  };
+  document.getElementById("follow-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    follow(document.getElementById("follow-id").value.trim());
+  });
+  document.getElementById("nearby").addEventListener("click", (event) => {
+    const number = event.target.closest("[data-follow]")?.dataset.follow;
+    if (number) { document.getElementById("follow-id").value = number; follow(number); }
+  });
+
+  for (const button of document.querySelectorAll("[data-nearest]")) {
+    button.addEventListener("click", async () => {
+      const what = NEAREST[button.dataset.nearest];
+      const from = pin?.getLatLng() ?? map.getCenter();
+      const list = document.getElementById("nearest");
+      try {
+        const answer = await execute("nearest", {
+          layer: what.layer, count: 5, ...(what.filter ? { filter: what.filter } : {}),
+          location: { type: "Point", coordinates: [from.lng, from.lat] } });
+        found?.remove();
+        found = L.geoJSON(answer, { pointToLayer: (f, at) => L.circleMarker(at, { radius: 8, color: "#2b83ba" }) }).addTo(map);
+        list.innerHTML = answer.features.map((f) => `<li><span class="name">${escapeHtml(what.label(f.properties))}</span>
+          — <span class="distance">${f.properties.distance_m}</span> ${t("m")}</li>`).join("");
+      } catch (error) {
+        list.textContent = `${t("error")}: ${error.message}`;
+      }
+    });
+  }
+}

@@ -1,0 +1,92 @@
+// Interface strings in Greek (default) and English; elements carry data-i18n keys.
+const STRINGS = {
+  el: {
+    skip: "Μετάβαση στο πλαίσιο", title: "Δήμος Ρεθύμνης — Χάρτης υπηρεσιών", views: "Προβολές",
+    planner: "Πολεοδομία", citizen: "Πολίτες", staff: "Υπηρεσία", map: "Χάρτης",
+    "planner-title": "Πολεοδομική πληροφορία",
+    "planner-help": "Κάντε κλικ στον χάρτη για ζώνη, όρους δόμησης, σχέδιο και ΦΕΚ.",
+    date: "Ημερομηνία", radius: "Ακτίνα αδειών (μ.)", "select-title": "Επιλογή ζωνών ή αδειών",
+    layer: "Επίπεδο", "land-use": "Χρήση γης", zones: "Ζώνες", permits: "Οικοδομικές άδειες", condition: "Συνθήκη (CQL2)",
+    draw: "Σχεδίαση περιοχής", find: "Αναζήτηση", clear: "Καθαρισμός",
+    "export-gpkg": "Λήψη GeoPackage (ΕΓΣΑ87)", "export-dxf": "Λήψη DXF (ΕΓΣΑ87)",
+    "report-title": "Αναφορά προβλήματος", category: "Κατηγορία",
+    "pin-help": "Κάντε κλικ στον χάρτη για τη θέση, ή:", "my-location": "Η θέση μου",
+    description: "Περιγραφή", photos: "Φωτογραφίες (έως 3)",
+    contact: "Στοιχεία επικοινωνίας (προαιρετικά, δεν δημοσιεύονται)", "first-name": "Όνομα",
+    "last-name": "Επώνυμο", email: "Ηλ. ταχυδρομείο", phone: "Τηλέφωνο", send: "Αποστολή",
+    "follow-title": "Παρακολούθηση αιτήματος", "request-id": "Αριθμός αιτήματος",
+    follow: "Αναζήτηση", "nearest-title": "Κοντά μου",
+    "free-bays": "Ελεύθερες θέσεις στάθμευσης", "car-parks": "Χώροι στάθμευσης με κενές θέσεις",
+    wifi: "WiFi σε λειτουργία", refuge: "Χώρος καταφυγής", "staff-title": "Υπηρεσία",
+    token: "Κωδικός πρόσβασης (token)", signin: "Σύνδεση", status: "Κατάσταση",
+    "open-all": "Ανοιχτά (όλα)", "st-open": "Νέα", "st-acknowledged": "Παραλήφθηκαν",
+    "st-in_progress": "Σε εξέλιξη", all: "Όλες", district: "Κοινότητα", from: "Από", to: "Έως",
+    apply: "Εφαρμογή", heat: "Χάρτης πυκνότητας ανά κοινότητα", layers: "Επίπεδα",
+    opacity: "Διαφάνεια", basemap: "Δημοτικός χάρτης", osm: "OpenStreetMap (διαδίκτυο)",
+    "pin-set": "Θέση", "nearby-none": "Κανένα ανοιχτό αίτημα της κατηγορίας σε 50 μ.",
+    "nearby-some": "Ανοιχτά αιτήματα της κατηγορίας σε 50 μ. — μπορείτε να παρακολουθήσετε ένα:",
+    "need-pin": "Ορίστε πρώτα τη θέση στον χάρτη.", sent: "Καταχωρίστηκε το αίτημα",
+    "no-zone": "Καμία ζώνη σε ισχύ εδώ αυτή την ημερομηνία.", "in-settlement": "Εντός οικισμού",
+    "out-settlement": "Εκτός ορίων οικισμού", share: "Ποσοστό", plan: "Σχέδιο", fek: "ΦΕΚ",
+    "in-force": "Σε ισχύ", coefficient: "Σ.Δ.", coverage: "Κάλυψη", height: "Ύψος",
+    floors: "Όροφοι", "min-plot": "Αρτιότητα", "permits-near": "Άδειες σε ακτίνα",
+    found: "βρέθηκαν", "signed-in": "Συνδεδεμένος/η", "signin-failed": "Λάθος ή ανακλημένος κωδικός",
+    "open-requests": "ανοιχτά αιτήματα", "not-found": "Δεν βρέθηκε", error: "Σφάλμα",
+    "draw-help": "Κάντε κλικ για τις κορυφές· κλικ στην πρώτη για κλείσιμο.", m: "μ.",
+  },
+  en: {
+    skip: "Skip to the panel", title: "Municipality of Rethymno — services map", views: "Views",
+    planner: "Planning", citizen: "Citizens", staff: "Staff", map: "Map",
+    "planner-title": "Planning information",
+    "planner-help": "Click the map for the zone, building terms, plan and gazette issue (ΦΕΚ).",
+    date: "Date", radius: "Permit radius (m)", "select-title": "Select zones or permits",
+    layer: "Layer", "land-use": "Land use", zones: "Zones", permits: "Building permits", condition: "Condition (CQL2)",
+    draw: "Draw an area", find: "Search", clear: "Clear",
+    "export-gpkg": "Download GeoPackage (EPSG:2100)", "export-dxf": "Download DXF (EPSG:2100)",
+    "report-title": "Report a problem", category: "Category",
+    "pin-help": "Click the map to place the pin, or:", "my-location": "My location",
+    description: "Description", photos: "Photos (up to 3)",
+    contact: "Contact details (optional, never published)", "first-name": "First name",
+    "last-name": "Last name", email: "E-mail", phone: "Phone", send: "Send",
+    "follow-title": "Follow a request", "request-id": "Request number", follow: "Look up",
+    "nearest-title": "Near me", "free-bays": "Free parking bays",
+    "car-parks": "Car parks with free spaces", wifi: "WiFi that is up",
+    refuge: "Refuge area", "staff-title": "Staff", token: "Access token", signin: "Sign in",
+    status: "Status", "open-all": "Open (all)", "st-open": "New",
+    "st-acknowledged": "Acknowledged", "st-in_progress": "In progress", all: "All",
+    district: "Community", from: "From", to: "To", apply: "Apply",
+    heat: "Density by community", layers: "Layers", opacity: "Opacity",
+    basemap: "Municipal basemap", osm: "OpenStreetMap (internet)", "pin-set": "Pin",
+    "nearby-none": "No open request of this category within 50 m.",
+    "nearby-some": "Open requests of this category within 50 m — you can follow one instead:",
+    "need-pin": "Place the pin on the map first.", sent: "Request received",
+    "no-zone": "No zone in force here on this date.", "in-settlement": "Inside a settlement",
+    "out-settlement": "Outside settlement boundaries", share: "Share", plan: "Plan",
+    fek: "ΦΕΚ", "in-force": "In force", coefficient: "FAR", coverage: "Coverage",
+    height: "Height", floors: "Floors", "min-plot": "Min. plot", "permits-near": "Permits within",
+    found: "found", "signed-in": "Signed in", "signin-failed": "Wrong or revoked token",
+    "open-requests": "open requests", "not-found": "Not found", error: "Error",
+    "draw-help": "Click for the vertices; click the first to close.", m: "m",
+  },
+};
+
+let language = "el";
+
+export function t(key) {
+  return STRINGS[language][key] ?? STRINGS.el[key] ?? key;
+}
+
+export function currentLanguage() {
+  return language;
+}
+
+export function setLanguage(lang) {
+  language = lang;
+  document.documentElement.lang = lang;
+  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll("[data-i18n-aria]")) {
+    el.setAttribute("aria-label", t(el.dataset.i18nAria));
+  }
+  document.title = `dimos — ${t("title")}`;
+  document.dispatchEvent(new CustomEvent("languagechange"));
+}

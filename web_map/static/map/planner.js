@@ -1,0 +1,102 @@
+// Planner view: the planning report at a click, and selections by area and condition.
+import { escapeHtml, execute, items } from "./api.js";
+import { t } from "./i18n.js";
+
+function zoneRows(zones) {
+  return zones.map((z) => `<tr>
+    <th scope="row">${escapeHtml(z.zone_code)}</th><td>${escapeHtml(z.land_use)}</td>
+    <td>${z.building_coefficient ?? "—"}</td><td>${z.coverage_pct ?? "—"}%</td>
+    <td>${z.max_height_m ?? "—"} ${t("m")} / ${z.max_floors ?? "—"}</td>
+    <td>${z.min_plot_area_m2 ?? "—"} m²</td>
+    <td>${escapeHtml(z.plan_type)} ${escapeHtml(z.plan_id)}<br><span class="fek">${escapeHtml(z.fek)}</span></td>
+    <td>${escapeHtml(z.valid_from)} – ${escapeHtml(z.valid_to ?? "")}</td>
+    <td>${Math.round(z.share * 1000) / 10}%</td></tr>`).join("");
+}
+
+export function renderReport(report) {
+  const settlements = report.settlements.map((s) => `${escapeHtml(s.name)} (${escapeHtml(s.category)}, ${escapeHtml(s.fek ?? "")})`).join(", ");
+  const zones = report.zones.length ? `<div class="scroll" tabindex="0" role="region" aria-label="${t("zones")}"><table class="zones">
+      <caption>${t("zones")} — ${escapeHtml(report.date)}</caption>
+      <thead><tr><th scope="col">${t("zones")}</th><th scope="col">${t("land-use")}</th>
+      <th scope="col">${t("coefficient")}</th><th scope="col">${t("coverage")}</th>
+      <th scope="col">${t("height")} / ${t("floors")}</th><th scope="col">${t("min-plot")}</th>
+      <th scope="col">${t("plan")} / ${t("fek")}</th><th scope="col">${t("in-force")}</th>
+      <th scope="col">${t("share")}</th></tr></thead>
+      <tbody>${zoneRows(report.zones)}</tbody></table></div>` : `<p>${t("no-zone")}</p>`;
+  const permits = report.permits.map((p) => `<li>${escapeHtml(p.permit_number)} — ${escapeHtml(p.issue_date)},
+      ${escapeHtml(p.permit_type)}, ${p.distance_m} ${t("m")}</li>`).join("");
+  return `<p class="district">${escapeHtml(report.district?.name ?? "")}</p>
+    <p>${report.inside_settlement ? `${t("in-settlement")}: ${settlements}` : t("out-settlement")}</p>
+    ${zones}
+    <h4>${t("permits-near")} ${report.permits_radius_m} ${t("m")} (${report.permits.length})</h4>
+    <ul class="permits">${permits}</ul>`;
+}
+
+function polygonWkt(layer) {
+  const ring = layer.getLatLngs()[0].map((p) => `${p.lng.toFixed(7)} ${p.lat.toFixed(7)}`);
+  return `POLYGON((${[...ring, ring[0]].join(",")}))`;
+}
+
+export function initPlanner({ map, views }) {
+  const date = document.getElementById("plan-date");
+  date.value = new Date().toISOString().slice(0, 10);
+  const target = document.getElementById("report");
+  let marker = null;
+  let drawn = null;
+  let highlighted = null;
+
+  map.on("click", async (event) => {
+    if (views.active !== "planner" || map.pm?.globalDrawModeEnabled()) return;
+    marker?.remove();
+    marker = L.circleMarker(event.latlng, { radius: 6, color: "#000" }).addTo(map);
+    target.setAttribute("aria-busy", "true");
+    try {
+      const report = await execute("planning-report", {
+        location: { type: "Point", coordinates: [event.latlng.lng, event.latlng.lat] },
+        date: date.value || undefined, radius: Number(document.getElementById("plan-radius").value),
+      });
+      target.innerHTML = renderReport(report);
+    } catch (error) {
+      target.textContent = `${t("error")}: ${error.message}`;
+    } finally {
+      target.removeAttribute("aria-busy");
+    }
+  });
+
+  map.on("pm:create", (event) => {
+    drawn?.remove();
+    drawn = event.layer;
+  });
+  document.getElementById("draw-polygon").addEventListener("click", () => {
+    document.getElementById("selection").textContent = t("draw-help");
+    map.pm.enableDraw("Polygon", { snappable: false });
+  });
+  document.getElementById("clear-select").addEventListener("click", () => {
+    drawn?.remove(); highlighted?.remove(); drawn = highlighted = null;
+    document.getElementById("selection").textContent = "";
+    document.getElementById("exports").hidden = true;
+  });
+  document.getElementById("run-select").addEventListener("click", async () => {
+    const layer = document.getElementById("select-layer").value;
+    const clauses = [];
+    const condition = document.getElementById("select-condition").value.trim();
+    if (condition) clauses.push(`(${condition})`);
+    if (drawn) clauses.push(`S_INTERSECTS(geometry, ${polygonWkt(drawn)})`);
+    const filter = clauses.join(" AND ");
+    const output = document.getElementById("selection");
+    try {
+      const found = await items(layer, { limit: 1000, ...(filter ? { filter } : {}) });
+      highlighted?.remove();
+      highlighted = L.geoJSON(found, { style: { color: "#00e5ff", weight: 3 } }).addTo(map);
+      const key = layer === "zoning" ? "zone_id" : "permit_number";
+      output.innerHTML = `<p><span class="count">${found.numberMatched ?? found.features.length}</span> ${t("found")}</p>
+        <ul>${found.features.slice(0, 50).map((f) => `<li>${escapeHtml(f.properties[key])}</li>`).join("")}</ul>`;
+      const query = new URLSearchParams({ layer, ...(filter ? { filter } : {}) });
+      document.getElementById("export-gpkg").href = `/api/export?${query}&format=gpkg`;
+      document.getElementById("export-dxf").href = `/api/export?${query}&format=dxf`;
+      document.getElementById("exports").hidden = false;
+    } catch (error) {
+      output.textContent = `${t("error")}: ${error.message}`;
+    }
+  });
+}
