@@ -15,6 +15,8 @@ import layers
 from gis import db
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -42,6 +44,18 @@ class Visit:
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.goto(base + "/")
         self.page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+
+    def screenshot(self, name: str) -> None:
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+    def axe_violations(self) -> list[str]:
+        """Serious and critical accessibility violations axe-core finds on the page."""
+        self.page.add_script_tag(path=str(AXE))
+        found = self.page.evaluate("""axe.run(document, {resultTypes: ['violations']})
+            .then(r => r.violations.filter(v => ['serious', 'critical'].includes(v.impact))
+            .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', ')))""")
+        return found
 
     def click_map_at(self, lon: float, lat: float, zoom: int = 17) -> None:
         self.page.evaluate(f"dimos.map.setView([{lat}, {lon}], {zoom}, {{animate: false}})")
@@ -117,6 +131,7 @@ def test_a_planner_clicks_a_zone_and_reads_its_terms_plan_and_fek(visit, demo_ur
     table = page.page.locator("#report table.zones")
     table.wait_for(timeout=15_000)
     assert zone_code in table.inner_text() and fek in table.inner_text()
+    page.screenshot("planner-report")
 
 
 def test_a_citizen_reports_a_problem_with_a_photo_after_seeing_requests_nearby(visit, demo_url,
@@ -142,6 +157,27 @@ def test_a_citizen_reports_a_problem_with_a_photo_after_seeing_requests_nearby(v
         LEFT JOIN service_request_media m ON m.request_id = r.id
         WHERE r.service_request_id = %s GROUP BY r.description""", (made.inner_text(),))
     assert stored == [("Λακκούβα από τον δοκιμαστικό φυλλομετρητή", 1)]
+    follow = page.page.locator("#follow-result")  # the new request appears, with its status
+    page.page.wait_for_function(
+        f"document.querySelector('#follow-result').textContent.includes('{made.inner_text()}')")
+    assert "Νέα" in follow.inner_text()
+    page.screenshot("citizen-report")
+
+
+def test_a_citizen_finds_the_nearest_free_bays(visit, demo_url):
+    page = visit()
+    page.page.click("#tab-citizen")
+    page.click_map_at(24.4735, 35.3695)
+    page.page.click("[data-nearest=bays]")
+    page.page.wait_for_selector("#nearest li", timeout=15_000)
+    shown = [name.split()[0] for name in page.page.locator("#nearest .name").all_inner_texts()]
+    expected = [bay for (bay,) in rows(demo_url, """
+        SELECT bay_id FROM parking_bays WHERE occupancy_state = 'free'
+        ORDER BY geom <-> ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), 4326), 2100), id
+        LIMIT 5""", page.page.evaluate("(() => { const c = dimos.map.getCenter(); "
+                                       "return [c.lng, c.lat]; })()"))]
+    assert shown == expected
+    page.screenshot("citizen-free-bays")
 
 
 def test_a_citizen_finds_the_nearest_refuge_area_with_its_distance(visit):
@@ -182,6 +218,7 @@ def test_staff_sign_in_and_see_open_requests_clustered_and_filtered(visit, demo_
     page.page.wait_for_function(
         f"document.querySelector('#staff-count .count').textContent === '{rubbish}'",
         timeout=15_000)
+    page.screenshot("staff-requests")
 
 
 def test_a_wrong_token_is_not_signed_in(visit):
@@ -191,6 +228,25 @@ def test_a_wrong_token_is_not_signed_in(visit):
     page.click("#signin button[type=submit]")
     page.wait_for_function("document.querySelector('#whoami').textContent.length > 0")
     assert page.locator("#staff-filters").is_hidden()
+
+
+@pytest.mark.parametrize("view", ["planner", "citizen", "staff"])
+def test_no_serious_accessibility_violations_on_each_view(visit, view):
+    page = visit()
+    page.page.click(f"#tab-{view}")
+    page.page.wait_for_load_state("networkidle")
+    assert page.axe_violations() == []
+
+
+def test_the_plan_in_force_on_a_past_date_is_drawn(visit, demo_url):
+    page = visit().page
+    page.fill("#plan-date", "2010-06-01")
+    page.evaluate("""new Promise(done => { dimos.map.once('dimos:in-force', e => {
+        window.inForce = e.count; done(); });
+        document.getElementById('plan-in-force').click(); })""")
+    (expected,), = rows(demo_url, """SELECT count(*) FROM zoning WHERE valid_from <= '2010-06-01'
+        AND (valid_to IS NULL OR valid_to > '2010-06-01')""")
+    assert page.evaluate("window.inForce") == expected
 
 
 def test_every_control_has_a_label_and_the_tabs_work_with_the_keyboard(visit):

@@ -144,9 +144,8 @@ async function main() {
   document.getElementById("language").addEventListener("click", (event) => {
     const next = currentLanguage() === "el" ? "en" : "el";
     setLanguage(next);
-    event.target.textContent = next === "el" ? "EN" : "ΕΛ";
+    event.target.textContent = next === "el" ? "English" : "Ελληνικά";
     event.target.lang = next === "el" ? "en" : "el";
-    event.target.setAttribute("aria-label", next === "el" ? "English" : "Ελληνικά");
   });
   window.dimos = app;  // for the browser tests and the console
   document.body.dataset.ready = "true";

@@ -49,6 +49,7 @@ export function initCitizen({ map, views }) {
     showNearby();
   };
   map.on("click", (event) => { if (views.active === "citizen") place(event.latlng); });
+  document.getElementById("pin-centre").addEventListener("click", () => place(map.getCenter()));
   services.addEventListener("change", showNearby);
   document.getElementById("locate-me").addEventListener("click", () => {
     navigator.geolocation?.getCurrentPosition(
@@ -70,6 +71,8 @@ export function initCitizen({ map, views }) {
         ${escapeHtml(made.service_notice)}`;
       event.target.reset();
       loadServices();
+      document.getElementById("follow-id").value = made.service_request_id;
+      follow(made.service_request_id);  // the citizen sees it appear, with its status
     } catch (error) {
       result.textContent = `${t("error")}: ${error.message}`;
     }

@@ -33,6 +33,9 @@ const STRINGS = {
     found: "βρέθηκαν", "signed-in": "Συνδεδεμένος/η", "signin-failed": "Λάθος ή ανακλημένος κωδικός",
     "open-requests": "ανοιχτά αιτήματα", "not-found": "Δεν βρέθηκε", error: "Σφάλμα",
     "draw-help": "Κάντε κλικ για τις κορυφές· κλικ στην πρώτη για κλείσιμο.", m: "μ.",
+    "in-force-layer": "Ζώνες σε ισχύ την ημερομηνία", "report-centre": "Πληροφορία στο κέντρο του χάρτη",
+    "pin-centre": "Θέση στο κέντρο του χάρτη", "st-closed": "Έκλεισε", "st-rejected": "Απορρίφθηκε",
+    "st-duplicate": "Διπλότυπο",
   },
   en: {
     skip: "Skip to the panel", title: "Municipality of Rethymno — services map", views: "Views",
@@ -67,6 +70,9 @@ const STRINGS = {
     found: "found", "signed-in": "Signed in", "signin-failed": "Wrong or revoked token",
     "open-requests": "open requests", "not-found": "Not found", error: "Error",
     "draw-help": "Click for the vertices; click the first to close.", m: "m",
+    "in-force-layer": "Zones in force on the date", "report-centre": "Report at the map's centre",
+    "pin-centre": "Pin at the map's centre", "st-closed": "Closed", "st-rejected": "Rejected",
+    "st-duplicate": "Duplicate",
   },
 };
 

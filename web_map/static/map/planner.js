@@ -45,14 +45,13 @@ export function initPlanner({ map, views }) {
   let drawn = null;
   let highlighted = null;
 
-  map.on("click", async (event) => {
-    if (views.active !== "planner" || map.pm?.globalDrawModeEnabled()) return;
+  const reportAt = async (latlng) => {
     marker?.remove();
-    marker = L.circleMarker(event.latlng, { radius: 6, color: "#000" }).addTo(map);
+    marker = L.circleMarker(latlng, { radius: 6, color: "#000" }).addTo(map);
     target.setAttribute("aria-busy", "true");
     try {
       const report = await execute("planning-report", {
-        location: { type: "Point", coordinates: [event.latlng.lng, event.latlng.lat] },
+        location: { type: "Point", coordinates: [latlng.lng, latlng.lat] },
         date: date.value || undefined, radius: Number(document.getElementById("plan-radius").value),
       });
       target.innerHTML = renderReport(report);
@@ -61,7 +60,28 @@ export function initPlanner({ map, views }) {
     } finally {
       target.removeAttribute("aria-busy");
     }
+  };
+  map.on("click", (event) => {
+    if (views.active === "planner" && !map.pm?.globalDrawModeEnabled()) reportAt(event.latlng);
   });
+  // keyboard users pan with the arrow keys, then ask here
+  document.getElementById("report-centre").addEventListener("click", () => reportAt(map.getCenter()));
+
+  // the plan as it stood on the date: the zones in force then, from OGC API Features
+  let inForce = null;
+  const showInForce = async () => {
+    inForce?.remove();
+    inForce = null;
+    if (!document.getElementById("plan-in-force").checked || !date.value) return;
+    const zones = await items("zoning", { datetime: date.value, limit: 10000 });
+    inForce = L.geoJSON(zones, { style: { color: "#6a3d9a", weight: 2, fillOpacity: 0.15 } })
+      .bindTooltip((layer) => `${layer.feature.properties.zone_code} (${layer.feature.properties.plan_id})`)
+      .addTo(map);
+    inForce.getContainer?.()?.setAttribute("data-date", date.value);
+    map.fire("dimos:in-force", { count: zones.features.length, date: date.value });
+  };
+  document.getElementById("plan-in-force").addEventListener("change", showInForce);
+  date.addEventListener("change", showInForce);
 
   map.on("pm:create", (event) => {
     drawn?.remove();
