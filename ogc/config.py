@@ -15,6 +15,8 @@ CRS_URIS = {
 PROCESSES = {
     "planning-report": "ogc.processes.planning_report.PlanningReportProcessor",
     "nearest": "ogc.processes.nearest.NearestProcessor",
+    "request-clusters": "ogc.processes.crews.RequestClustersProcessor",
+    "plan-crew-routes": "ogc.processes.crews.PlanCrewRoutesProcessor",
 }
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 10_000

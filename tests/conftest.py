@@ -107,7 +107,7 @@ def live_server(demo_url: str, tmp_path_factory):
         try:
             if requests.get(f"{url}/health", timeout=5).status_code == 200:
                 break
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or busy starting
             pass
         if server.poll() is not None or time.monotonic() > deadline:
             log.close()
