@@ -45,7 +45,7 @@ ORDER BY count(*) DESC, min(requested_at)
 
 REQUESTS_SQL = """
 SELECT r.service_request_id, r.service_code, r.requested_at, r.expected_at, r.status,
-       ST_AsBinary(r.geom)
+       ST_AsBinary(r.geom), ST_X(ST_Transform(r.geom, 4326)), ST_Y(ST_Transform(r.geom, 4326))
 FROM service_requests r
 WHERE r.jurisdiction_id = %s AND r.status = ANY(%s) {where}
 ORDER BY r.requested_at
@@ -184,7 +184,8 @@ def plan_routes(cur, jurisdiction: str, requests: list[tuple], crews: list[CrewI
         raise InvalidParameter(f"requests: outside the road network (more than {MAX_WALK_M:.0f} m "
                                f"from a drivable street): {', '.join(off_network[:10])}")
     unassigned, candidates = [], []
-    for number, code, requested, expected, status, _ in requests:
+    where = {r[0]: [round(r[6], 7), round(r[7], 7)] for r in requests}
+    for number, code, requested, expected, status, *_ in requests:
         vertex, walk = snapped.get(f"request:{number}", (None, float("inf")))
         if walk > MAX_WALK_M:
             unassigned.append({"request": number, "reason": f"outside the road network "
@@ -223,7 +224,7 @@ def plan_routes(cur, jurisdiction: str, requests: list[tuple], crews: list[CrewI
         legs = [g for a, b in zip(path, path[1:]) if (g := leg_geometry(cur, jurisdiction, a, b))]
         plan.append({
             "crew": route.crew,
-            "stops": [{"order": i + 1, "request": v.job,
+            "stops": [{"order": i + 1, "request": v.job, "location": where[v.job],
                        "arrival": (origin + timedelta(seconds=v.arrival_s)).isoformat(),
                        "walk_m": round(by_key[v.job][3], 1)}
                       for i, v in enumerate(route.visits)],

@@ -220,6 +220,16 @@ def test_staff_sign_in_and_see_open_requests_clustered_and_filtered(visit, demo_
         timeout=15_000)
     page.screenshot("staff-requests")
 
+    page.page.click("#show-clusters")
+    page.page.wait_for_selector("#routes .cluster-count", timeout=30_000)
+    assert int(page.page.locator("#routes .cluster-count").inner_text()) > 0
+    page.page.fill("#crew-count", "2")
+    page.page.click("#plan-routes")
+    page.page.wait_for_selector("#routes .crew-route", timeout=60_000)
+    assert page.page.locator("#routes .crew-route").count() == 2
+    assert page.page.locator(".stop").count() > 0  # numbered stops drawn on the map
+    page.screenshot("staff-crew-routes")
+
 
 def test_a_wrong_token_is_not_signed_in(visit):
     page = visit().page
@@ -281,3 +291,35 @@ def test_a_planner_exports_a_selection_as_geopackage_in_greek_grid(live_server, 
     frame = pyogrio.read_dataframe(io.BytesIO(answer.content))
     (expected,), = rows(demo_url, "SELECT count(*) FROM zoning WHERE building_coefficient > 1.2")
     assert len(frame) == expected and frame.crs.to_epsg() == 2100
+
+
+def test_route_sheets_gpx_and_geojson_for_a_planned_crew(live_server):
+    import xml.etree.ElementTree as ElementTree
+
+    import requests
+
+    depot = {"type": "Point", "coordinates": [24.4800, 35.3640]}
+    plan = requests.post(f"{live_server}/ogc/processes/plan-crew-routes/execution", timeout=120,
+                         json={"inputs": {"time_limit_s": 2, "filter": "service_code = 'rubbish'",
+                                          "crews": [{"id": "A", "depot": depot, "skills": ["rubbish"],
+                                                     "shift_start": "2026-11-24T07:00:00+02:00",
+                                                     "shift_end": "2026-11-24T11:00:00+02:00"}]}})
+    route = plan.json()["routes"][0]
+    assert route["stops"]
+    sheet = requests.post(f"{live_server}/api/route-sheet", json=route, timeout=60)
+    assert sheet.status_code == 200
+    assert "/vendor/leaflet/dist/leaflet.js" in sheet.text
+    assert not [host for host in ("cdn.jsdelivr", "code.jquery", "bootstrapcdn", "unpkg")
+                if host in sheet.text]
+    assert route["stops"][0]["request"] in sheet.text
+    track = requests.post(f"{live_server}/api/route-sheet", params={"format": "gpx"}, json=route,
+                          timeout=60)
+    root = ElementTree.fromstring(track.content)
+    ns = {"g": "http://www.topografix.com/GPX/1/1"}
+    assert len(root.findall("g:wpt", ns)) == len(route["stops"])
+    assert root.findall("g:trk/g:trkseg/g:trkpt", ns)
+    features = requests.post(f"{live_server}/api/route-sheet", params={"format": "geojson"},
+                             json=route, timeout=60).json()["features"]
+    assert len(features) == 1 + len(route["stops"])
+    bad = requests.post(f"{live_server}/api/route-sheet", json={"crew": "A"}, timeout=60)
+    assert bad.status_code == 400

@@ -9,6 +9,7 @@ from gis.errors import InvalidParameter
 from gis.export import export_selection
 from gis.settings import Settings
 from ogc.cql2 import parse_filter_crs84
+from web_map.route_sheet import check_route, geojson, gpx, sheet_html
 
 # Shown wherever the data is shown (data/README.md gives sources and licences).
 ATTRIBUTIONS = (
@@ -80,5 +81,21 @@ def make_web_map_blueprint(settings: Settings) -> Blueprint:
                                                       request.args.get("format", "gpkg"))
         return Response(data, content_type=media_type,
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    @blueprint.post("/api/route-sheet")
+    def route_sheet():
+        """One crew's route as a printable sheet (html), GPX or GeoJSON."""
+        route = check_route(request.get_json(silent=True))
+        fmt = request.args.get("format", "html")
+        if fmt == "gpx":
+            return Response(gpx(route), content_type="application/gpx+xml",
+                            headers={"Content-Disposition":
+                                     f'attachment; filename="crew-{route["crew"]}.gpx"'})
+        if fmt == "geojson":
+            return jsonify(geojson(route))
+        if fmt != "html":
+            raise InvalidParameter("format: html, gpx or geojson")
+        return Response(sheet_html(route, " · ".join(ATTRIBUTIONS)),
+                        content_type="text/html; charset=utf-8")
 
     return blueprint

@@ -35,7 +35,11 @@ const STRINGS = {
     "draw-help": "Κάντε κλικ για τις κορυφές· κλικ στην πρώτη για κλείσιμο.", m: "μ.",
     "in-force-layer": "Ζώνες σε ισχύ την ημερομηνία", "report-centre": "Πληροφορία στο κέντρο του χάρτη",
     "pin-centre": "Θέση στο κέντρο του χάρτη", "st-closed": "Έκλεισε", "st-rejected": "Απορρίφθηκε",
-    "st-duplicate": "Διπλότυπο",
+    "st-duplicate": "Διπλότυπο", "routes-title": "Ομάδες και δρομολόγια συνεργείων",
+    "cluster-eps": "Απόσταση ομάδας (μ.)", clusters: "Ομάδες αιτημάτων", "crew-count": "Συνεργεία",
+    "shift-start": "Βάρδια από", "shift-end": "έως", "plan-routes": "Σχεδίαση δρομολογίων",
+    "depot-help": "Αφετηρία: το κέντρο του χάρτη.", crew: "Συνεργείο", stops: "στάσεις",
+    drive: "οδήγηση", sheet: "Φύλλο διαδρομής", unassigned: "Χωρίς ανάθεση",
   },
   en: {
     skip: "Skip to the panel", title: "Municipality of Rethymno — services map", views: "Views",
@@ -72,7 +76,11 @@ const STRINGS = {
     "draw-help": "Click for the vertices; click the first to close.", m: "m",
     "in-force-layer": "Zones in force on the date", "report-centre": "Report at the map's centre",
     "pin-centre": "Pin at the map's centre", "st-closed": "Closed", "st-rejected": "Rejected",
-    "st-duplicate": "Duplicate",
+    "st-duplicate": "Duplicate", "routes-title": "Clusters and crew routes",
+    "cluster-eps": "Cluster distance (m)", clusters: "Request clusters", "crew-count": "Crews",
+    "shift-start": "Shift from", "shift-end": "to", "plan-routes": "Plan routes",
+    "depot-help": "Depot: the map's centre.", crew: "Crew", stops: "stops", drive: "driving",
+    sheet: "Route sheet", unassigned: "Unassigned",
   },
 };
 

@@ -1,6 +1,6 @@
 // Staff view (signed in with a token): open requests clustered, filtered, and counted per
 // community; parking bays and access points are coloured by state on the layer panel.
-import { escapeHtml, getJSON, items } from "./api.js";
+import { escapeHtml, execute, getJSON, items } from "./api.js";
 import { currentLanguage, t } from "./i18n.js";
 
 export function initStaff({ map, panel }) {
@@ -17,6 +17,7 @@ export function initStaff({ map, panel }) {
       who.textContent = `${t("signed-in")}: ${me.name} (${me.role})`;
       sessionStorage.setItem("dimos-token", token);
       document.getElementById("staff-filters").hidden = false;
+      document.getElementById("crew-tools").hidden = false;
       await loadChoices();
       panel.toggle("parking_bays", true);
       panel.toggle("wifi_access_points", true);
@@ -85,6 +86,70 @@ export function initStaff({ map, panel }) {
       return { color: "#7f0000", weight: 1, fillColor: "#d7301f", fillOpacity: 0.05 + 0.6 * share };
     } }).addTo(map);
   };
+
+  let hulls = null;
+  let routes = null;
+  document.getElementById("show-clusters").addEventListener("click", async () => {
+    const found = await execute("request-clusters", {
+      eps: Number(document.getElementById("cluster-eps").value), min_points: 3, filter: filter() });
+    hulls?.remove();
+    hulls = L.geoJSON(found, { style: { color: "#6a3d9a", weight: 2, fillOpacity: 0.2 } })
+      .bindTooltip((layer) => `${layer.feature.properties.size}: ${layer.feature.properties.categories.join(", ")}`)
+      .addTo(map);
+    document.getElementById("routes").innerHTML =
+      `<p><span class="cluster-count">${found.features.length}</span> ${t("clusters")}</p>`;
+  });
+
+  const openSheet = async (route, format) => {
+    const response = await fetch(`/api/route-sheet?format=${format}`, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(route) });
+    const url = URL.createObjectURL(await response.blob());
+    if (format === "html") window.open(url, "_blank");
+    else Object.assign(document.createElement("a"), { href: url, download: `crew-${route.crew}.gpx` }).click();
+  };
+
+  document.getElementById("plan-routes").addEventListener("click", async () => {
+    const output = document.getElementById("routes");
+    const day = new Date().toISOString().slice(0, 10);
+    const zone = (() => { const m = -new Date().getTimezoneOffset(); const s = m >= 0 ? "+" : "-";
+      return `${s}${String(Math.floor(Math.abs(m) / 60)).padStart(2, "0")}:${String(Math.abs(m) % 60).padStart(2, "0")}`; })();
+    const depot = map.getCenter();
+    const skills = [...document.getElementById("f-category").options].map((o) => o.value).filter(Boolean);
+    const crews = Array.from({ length: Number(document.getElementById("crew-count").value) }, (_, i) => ({
+      id: String(i + 1), depot: { type: "Point", coordinates: [depot.lng, depot.lat] }, skills,
+      shift_start: `${day}T${document.getElementById("shift-start").value}:00${zone}`,
+      shift_end: `${day}T${document.getElementById("shift-end").value}:00${zone}` }));
+    output.setAttribute("aria-busy", "true");
+    try {
+      const plan = await execute("plan-crew-routes", { crews, filter: filter(), time_limit_s: 10 });
+      routes?.remove();
+      routes = L.layerGroup().addTo(map);
+      const colours = ["#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628"];
+      plan.routes.forEach((route, i) => {
+        const colour = colours[i % colours.length];
+        L.geoJSON(route.route, { style: { color: colour, weight: 4 } }).addTo(routes);
+        for (const stop of route.stops) {
+          L.marker([stop.location[1], stop.location[0]], { icon: L.divIcon({
+            className: "stop", html: `<span style="background:${colour}">${stop.order}</span>` }) })
+            .bindTooltip(`${t("crew")} ${route.crew}: ${stop.order}. ${stop.request} ${stop.arrival.slice(11, 16)}`)
+            .addTo(routes);
+        }
+      });
+      output.innerHTML = `<ul>${plan.routes.map((r, i) => `<li class="crew-route">${t("crew")} ${escapeHtml(r.crew)}:
+          ${r.stops.length} ${t("stops")}, ${Math.round(r.drive_s / 60)}′ ${t("drive")}
+          <button type="button" class="link" data-sheet="${i}" data-format="html">${t("sheet")}</button>
+          <button type="button" class="link" data-sheet="${i}" data-format="gpx">GPX</button></li>`).join("")}</ul>
+        <p>${t("unassigned")}: ${plan.unassigned.length}</p>`;
+      output.onclick = (event) => {
+        const button = event.target.closest("[data-sheet]");
+        if (button) openSheet(plan.routes[Number(button.dataset.sheet)], button.dataset.format);
+      };
+    } catch (error) {
+      output.textContent = `${t("error")}: ${error.message}`;
+    } finally {
+      output.removeAttribute("aria-busy");
+    }
+  });
 
   document.getElementById("signin").addEventListener("submit", (event) => {
     event.preventDefault();
