@@ -40,7 +40,17 @@ def register_blueprints(app: Flask, settings: Settings, with_ogc: bool) -> None:
         register_ogc(app, settings)
 
 
+RETRY_AFTER_S = 5
+
+
 def register_error_handlers(app: Flask) -> None:
+    @app.after_request
+    def retry_after(response):
+        # every 503 (database down) tells clients when to come back
+        if response.status_code == 503:
+            response.headers.setdefault("Retry-After", str(RETRY_AFTER_S))
+        return response
+
     @app.errorhandler(DimosError)
     def dimos_error(error: DimosError):
         if error.detail:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -11,7 +12,7 @@ from psycopg2.pool import ThreadedConnectionPool
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine, make_url
 
-from gis.errors import DatabaseUnavailable
+from gis.errors import DatabaseUnavailable, QueryTooLong
 
 CONNECT_TIMEOUT_S = 5
 
@@ -152,6 +153,9 @@ _POOLS_LOCK = threading.Lock()
 POOL_MAX = 8
 #: No request may hold the database longer than this (ms): one heavy query cannot starve the rest.
 STATEMENT_TIMEOUT_MS = 30_000
+#: a pooled connection idle this long is checked before use (the server may have restarted)
+PING_AFTER_IDLE_S = 1.0
+_IDLE_SINCE: dict[int, float] = {}
 
 
 def _pool(url: str) -> ThreadedConnectionPool:
@@ -171,7 +175,7 @@ def pooled_cursor(url: str, commit: bool = False):
     """
     try:
         pool = _pool(url)
-        conn = pool.getconn()
+        conn = _live_connection(pool)
     except psycopg2.OperationalError as exc:
         raise DatabaseUnavailable(f"the database at {describe_url(url)} is unavailable",
                                   detail=str(exc)) from None
@@ -183,12 +187,35 @@ def pooled_cursor(url: str, commit: bool = False):
             conn.commit()
         else:
             conn.rollback()
-    except psycopg2.OperationalError:
+    except psycopg2.errors.QueryCanceled:
+        conn.rollback()
+        raise QueryTooLong(f"the query ran longer than {STATEMENT_TIMEOUT_MS // 1000} s; "
+                           "narrow it (bbox, filter, limit)") from None
+    except psycopg2.OperationalError as exc:
+        # the server went away mid-request: drop the connection, say 503, retry later works
         broken = True
-        raise
+        raise DatabaseUnavailable(f"the database at {describe_url(url)} is unavailable",
+                                  detail=str(exc)) from None
     except BaseException:
         if not conn.closed:
             conn.rollback()
         raise
     finally:
+        _IDLE_SINCE[id(conn)] = time.monotonic()
         pool.putconn(conn, close=broken or bool(conn.closed))
+
+
+def _live_connection(pool: ThreadedConnectionPool):
+    """A pooled connection known to work: one idle for a while is pinged first, so a
+    restarted server costs no request an error once it is back (each stale one is replaced)."""
+    for _ in range(POOL_MAX + 1):
+        conn = pool.getconn()
+        if time.monotonic() - _IDLE_SINCE.get(id(conn), 0.0) < PING_AFTER_IDLE_S:
+            return conn
+        try:
+            conn.cursor().execute("SELECT 1")
+            conn.rollback()
+            return conn
+        except psycopg2.Error:
+            pool.putconn(conn, close=True)
+    return pool.getconn()

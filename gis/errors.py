@@ -34,3 +34,7 @@ class InvalidParameter(DimosError):
 
     status = 400
     code = "InvalidParameterValue"
+
+
+class QueryTooLong(InvalidParameter):
+    """A query hit the statement timeout: the client asked too much at once."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from ogc.logs import quiet_client_errors
 from ogc.templates import use_offline_templates_everywhere, write_offline_templates
 
 WORLD = [-180.0, -90.0, 180.0, 90.0]
+PROCESS_EXECUTION = re.compile(r"^/ogc/processes/[^/]+/execution$")
 EXTENT_SQL = """
 SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
 FROM (SELECT ST_Extent(ST_Transform(boundary, 4326)) AS e FROM jurisdictions) AS extent
@@ -96,4 +98,13 @@ def register_ogc(app: Flask, settings: Settings) -> None:
     app.register_blueprint(BLUEPRINT, url_prefix="/ogc")
     register_cache_headers(app, settings)
     app.register_error_handler(GenericError, _provider_error)
+    database_url = settings.effective_database_url
+
+    @app.before_request
+    def database_before_processes():
+        # pygeoapi answers any failure inside a process with a 400: a database that is down
+        # must be a 503, so it is checked before the process runs
+        if request.method == "POST" and PROCESS_EXECUTION.match(request.path):
+            with pooled_cursor(database_url) as cur:
+                cur.execute("SELECT 1")
     app.extensions["dimos.ogc_config"] = str(config_path)

@@ -7,7 +7,6 @@ from http import HTTPStatus
 from flask import has_request_context, request
 from pygeoapi.provider.base import (
     BaseProvider,
-    ProviderConnectionError,
     ProviderGenericError,
     ProviderInvalidQueryError,
     ProviderItemNotFoundError,
@@ -20,6 +19,7 @@ from gis.errors import DatabaseUnavailable, InvalidParameter
 from gis.features import FeatureQuery, get_feature, query_features
 from ogc.config import field_schema
 from ogc.crs import srid_and_axes
+from ogc.providers import DatabaseDown
 
 
 class ProviderConflict(ProviderGenericError):
@@ -140,7 +140,7 @@ class DimosFeatures(BaseProvider):
         except Conflict as exc:
             raise ProviderConflict(user_msg=exc.message) from None
         except DatabaseUnavailable as exc:
-            raise ProviderConnectionError(user_msg=exc.message) from None
+            raise DatabaseDown(user_msg=exc.message) from None
 
     def __repr__(self):
         return f"<DimosFeatures {self.layer.id}>"

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from pygeoapi.models.provider.base import TileMatrixSetEnum
 from pygeoapi.provider.base import (
-    ProviderConnectionError,
     ProviderInvalidQueryError,
     ProviderItemNotFoundError,
 )
@@ -14,6 +13,7 @@ import layers
 from gis.db import pooled_cursor
 from gis.errors import DatabaseUnavailable, InvalidParameter
 from gis.tiles import TileCache, layer_version, render_tile
+from ogc.providers import DatabaseDown
 
 # one per worker process; keys carry the layer's data version, so writes invalidate at once
 _CACHES: dict[int, TileCache] = {}
@@ -63,7 +63,7 @@ class DimosTiles(MVTPostgreSQLProvider):
         except InvalidParameter as exc:
             raise ProviderInvalidQueryError(user_msg=exc.message) from None
         except DatabaseUnavailable as exc:
-            raise ProviderConnectionError(user_msg=exc.message) from None
+            raise DatabaseDown(user_msg=exc.message) from None
         return tile
 
     def __repr__(self):

@@ -1,0 +1,106 @@
+"""The database goes away and comes back: 503 with Retry-After meanwhile (never a 500, never a
+traceback), and service resumes by itself within seconds, with no restart of dimos.
+
+A PostgreSQL cluster of its own (the project's scripts, another port and folder), so stopping
+it disturbs no other test.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from gis import db, migrate
+from gis.cluster import LocalCluster
+
+PATHS = [
+    ("GET", "/health", None),
+    ("GET", "/ogc/collections/zoning/items?f=json", None),
+    ("GET", "/ogc/collections/zoning/items/1?f=json", None),
+    ("GET", "/ogc/collections/parking_bays/tiles/WebMercatorQuad/15/12876/18613?f=mvt", None),
+    ("GET", "/open311/v2/services.json", None),
+    ("GET", "/open311/v2/requests.xml", None),
+    ("GET", "/api/config", None),
+    ("POST", "/ogc/processes/planning-report/execution",
+     {"inputs": {"location": {"type": "Point", "coordinates": [24.4747, 35.3676]}}}),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def own_database(tmp_path_factory):
+    cluster = LocalCluster(tmp_path_factory.mktemp("fault-cluster"), free_port())
+    cluster.up()
+    url = f"postgresql://postgres@127.0.0.1:{cluster.port}/dimos_faults"
+    db.create_database(f"postgresql://postgres@127.0.0.1:{cluster.port}/postgres", "dimos_faults")
+    migrate.upgrade(url)
+    yield cluster, url
+    cluster.down()
+
+
+@pytest.fixture(scope="module")
+def server(own_database, tmp_path_factory):
+    cluster, url = own_database
+    port = free_port()
+    state = tmp_path_factory.mktemp("fault-state")
+    log = open(state / "server.log", "w")
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "dimos"), "serve", "--port", str(port), "--workers",
+         "2"], env={**os.environ, "DATABASE_URL": url, "DIMOS_STATE_DIR": str(state)},
+        stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(f"{base}/health", timeout=5).status_code == 200:
+                break
+        except requests.RequestException:
+            pass
+        assert process.poll() is None and time.monotonic() < deadline, \
+            (state / "server.log").read_text()[-2000:]
+        time.sleep(0.2)
+    yield base, state / "server.log"
+    process.terminate()
+    process.wait(timeout=30)
+    log.close()
+
+
+def call(base, method, path, body):
+    return requests.request(method, base + path, json=body, timeout=30)
+
+
+def test_an_outage_is_503_with_retry_after_and_service_resumes_by_itself(own_database, server):
+    cluster, _ = own_database
+    base, log = server
+    for method, path, body in PATHS:  # warm: every worker holds pooled connections
+        for _ in range(4):
+            assert call(base, method, path, body).status_code < 500, path
+    cluster.down()
+    try:
+        for method, path, body in PATHS:
+            answer = call(base, method, path, body)
+            assert answer.status_code == 503, (path, answer.status_code, answer.text[:300])
+            assert answer.headers["Retry-After"] == "5"
+            assert "Traceback" not in answer.text and "psycopg2" not in answer.text
+    finally:
+        cluster.up()
+    back = time.monotonic()
+    pending = list(PATHS)
+    while pending and time.monotonic() - back < 5:
+        pending = [p for p in pending if call(base, *p).status_code >= 500]
+    assert pending == [], f"not back within 5 s: {[p[1] for p in pending]}"
+    # and it stays back: no stale pooled connection fails a later request
+    for method, path, body in PATHS * 3:
+        assert call(base, method, path, body).status_code < 500, path
+    assert "Traceback" not in log.read_text()
