@@ -5,6 +5,7 @@ import argparse
 import os
 import sys
 import time
+from pathlib import Path
 
 from gis import cluster, db, migrate, tokens
 from gis.errors import DimosError, InvalidParameter
@@ -70,6 +71,21 @@ def demo_load(settings: Settings, args) -> None:
     for layer_id, count in result.counts.items():
         print(f"  {layer_id:<20}{count:>7}")
     print(f"  {'road vertices':<20}{result.road_vertices:>7}")
+
+
+def db_backup(settings: Settings, args) -> None:
+    from gis.backup import backup
+
+    size = backup(settings.effective_database_url, args.file)
+    print(f"backed up {db.describe_url(settings.effective_database_url)} to {args.file} "
+          f"({size / 2 ** 20:.1f} MB)")
+
+
+def db_restore(settings: Settings, args) -> None:
+    from gis.backup import restore
+
+    restore(settings.effective_database_url, args.file)
+    print(f"restored {args.file} into {db.describe_url(settings.effective_database_url)}")
 
 
 def token_create(settings: Settings, args) -> None:
@@ -145,6 +161,13 @@ def build_parser() -> argparse.ArgumentParser:
     migrate_parser = database.add_parser("migrate", help="create or upgrade the schema")
     migrate_parser.add_argument("revision", nargs="?", default="head")
     migrate_parser.set_defaults(func=db_migrate)
+
+    backup = database.add_parser("backup", help="dump the database (photos included)")
+    backup.add_argument("file", type=Path)
+    backup.set_defaults(func=db_backup)
+    restore = database.add_parser("restore", help="replace the database with a backup")
+    restore.add_argument("file", type=Path)
+    restore.set_defaults(func=db_restore)
 
     demo = commands.add_parser("demo", help="demo data").add_subparsers(dest="action", required=True)
     demo.add_parser("load", help="load (or reset) the Rethymno demo").set_defaults(func=demo_load)

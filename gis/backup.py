@@ -1,0 +1,53 @@
+"""Backups: pg_dump's custom format of the whole database (features, history, photos: the
+photos are rows too), and a restore that either completes or leaves the database as it was."""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from gis.cluster import PG_BIN
+from gis.errors import DimosError, InvalidParameter
+
+MARKER = "TABLE DATA public alembic_version"  # a dimos database holds its schema revision
+
+
+class BackupFailed(DimosError):
+    """pg_dump or pg_restore refused; the message carries their first line."""
+
+
+def _run(args: list[str], what: str) -> subprocess.CompletedProcess:
+    proc = subprocess.run(args, capture_output=True, text=True)
+    if proc.returncode != 0:
+        first = (proc.stderr.strip().splitlines() or ["no message"])[0]
+        raise BackupFailed(f"{what} failed: {first}", detail=proc.stderr)
+    return proc
+
+
+def backup(url: str, target: Path) -> int:
+    """Dump the database at ``url`` to ``target``; the file's size in bytes."""
+    target = Path(target)
+    if target.exists():
+        raise InvalidParameter(f"{target} exists; give a new file name")
+    partial = target.with_name(target.name + ".partial")
+    try:
+        _run([str(PG_BIN / "pg_dump"), "--format=custom", "--compress=6", "--no-owner",
+              f"--file={partial}", f"--dbname={url}"], "pg_dump")
+        partial.rename(target)  # a file under the final name is always complete
+    finally:
+        partial.unlink(missing_ok=True)
+    return target.stat().st_size
+
+
+def restore(url: str, source: Path) -> None:
+    """Replace the database at ``url`` with the dump ``source``, in one transaction."""
+    source = Path(source)
+    if not source.is_file():
+        raise InvalidParameter(f"{source}: no such file")
+    listing = subprocess.run([str(PG_BIN / "pg_restore"), "--list", str(source)],
+                             capture_output=True, text=True)
+    if listing.returncode != 0 or MARKER not in listing.stdout:
+        raise InvalidParameter(f"{source}: not a dimos backup (pg_dump custom format with the "
+                               "dimos schema)")
+    _run([str(PG_BIN / "pg_restore"), "--clean", "--if-exists", "--no-owner",
+          "--single-transaction", "--exit-on-error", f"--dbname={url}", str(source)],
+         "pg_restore")
