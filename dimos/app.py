@@ -6,6 +6,7 @@ from werkzeug.exceptions import HTTPException
 
 from dimos.access import register_access_rules
 from dimos.health import make_health_blueprint
+from dimos.metrics import register_metrics
 from dimos.open311 import make_open311_blueprint
 from gis.errors import DimosError
 from gis.photos import MAX_BYTES, MAX_PHOTOS
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None, with_ogc: bool = True) -> Flask
     # up to 3 photos of 10 MB and the form around them; more is refused before it is read
     app.config["MAX_CONTENT_LENGTH"] = MAX_PHOTOS * MAX_BYTES + 2 ** 20
     app.extensions["dimos.settings"] = settings
+    register_metrics(app)
     register_access_rules(app, settings)
     register_blueprints(app, settings, with_ogc)
     register_error_handlers(app)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -126,8 +127,14 @@ def serve(settings: Settings, args) -> None:
     workers = str(args.workers or settings.workers)
     # the workers build their settings from the environment: hand them the overrides
     env = {**os.environ, "DIMOS_HOST": host, "DIMOS_PORT": str(port)}
+    # /metrics sums the workers through files in a fresh folder (prometheus_client)
+    metrics_dir = settings.state_dir / "metrics" / str(port)
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     print(f"serving the map and APIs at http://{host}:{port}/ ({workers} workers)", flush=True)
     os.execvpe(sys.executable, [sys.executable, "-m", "gunicorn", "--workers", workers,
+                                "--config", "python:dimos.gunicorn_hooks",
                                 "--bind", f"{host}:{port}", "--access-logfile", "-",
                                 "dimos.wsgi:app"], env)
 

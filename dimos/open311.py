@@ -12,6 +12,7 @@ from xml.etree import ElementTree
 from flask import Blueprint, Response, current_app, g, json, request
 from shapely.geometry import Point
 
+from dimos.metrics import SUBMITTED
 from gis import photos
 from gis import service_requests as sr
 from gis.db import pooled_cursor
@@ -65,6 +66,7 @@ def make_open311_blueprint(settings: Settings) -> Blueprint:
             if new.location is None:
                 new.location = sr.geocode(cur, jurisdiction, new.address_string or "")
             made = sr.submit(cur, jurisdiction, new, actor=_actor("citizen"))
+        SUBMITTED.inc()  # after the commit: counts what is stored
         notice = (f"Αναμενόμενη ολοκλήρωση / expected by "
                   f"{made['expected_datetime']:%Y-%m-%d %H:%M} UTC ({made['agency_responsible']})")
         answer = {"service_request_id": made["service_request_id"], "token": made["token"],

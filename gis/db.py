@@ -167,6 +167,12 @@ def _pool(url: str) -> ThreadedConnectionPool:
         return _POOLS[url]
 
 
+def connections_in_use() -> int:
+    """Connections this process has checked out of its pools (for /metrics)."""
+    with _POOLS_LOCK:
+        return sum(len(pool._used) for pool in _POOLS.values())  # psycopg2 keeps no public count
+
+
 @contextmanager
 def pooled_cursor(url: str, commit: bool = False):
     """A cursor from this process's pool for ``url``: committed if ``commit``, else rolled back.

@@ -365,3 +365,20 @@ def _tile(lon, lat, z):
     n = 2 ** z
     return (int((lon + 180) / 360 * n),
             int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n))
+
+
+def test_metrics_count_requests_and_submissions_without_personal_data(api, live_server, inland):
+    def value(text, name):
+        return sum(float(line.split()[-1]) for line in text.splitlines()
+                   if line.startswith(name) and not line.startswith("#"))
+
+    before = requests.get(f"{live_server}/metrics", timeout=30).text
+    made = submit(api, *inland[7], email="metrics.person@example.gr", first_name="Μετρικός")
+    assert made.status_code == 201
+    after = requests.get(f"{live_server}/metrics", timeout=30).text
+    assert value(after, "dimos_open311_requests_submitted_total") == \
+        value(before, "dimos_open311_requests_submitted_total") + 1
+    assert 'route="/open311/v2/requests.<fmt>"' in after
+    assert "dimos_db_pool_connections_in_use" in after
+    assert "metrics.person" not in after and "Μετρικός" not in after
+    assert made.json()[0]["service_request_id"] not in after
