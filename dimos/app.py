@@ -6,6 +6,7 @@ from werkzeug.exceptions import HTTPException
 
 from dimos.access import register_access_rules
 from dimos.health import make_health_blueprint
+from dimos.limits import register_rate_limits
 from dimos.metrics import register_metrics
 from dimos.open311 import make_open311_blueprint
 from gis.errors import DimosError
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None, with_ogc: bool = True) -> Flask
     app.extensions["dimos.settings"] = settings
     register_metrics(app)
     register_access_rules(app, settings)
+    register_rate_limits(app, settings)  # after access: signed-in staff are not limited
     register_blueprints(app, settings, with_ogc)
     register_error_handlers(app)
     return app

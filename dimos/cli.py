@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import shutil
 import sys
@@ -92,14 +93,15 @@ def db_restore(settings: Settings, args) -> None:
 def token_create(settings: Settings, args) -> None:
     url = settings.effective_database_url
     db.require_schema(url)
-    with db.pooled_cursor(url, commit=True) as cur:
+    with db.pooled_cursor(url, commit=True, actor=f"cli:{getpass.getuser()}") as cur:
         token = tokens.issue_token(cur, args.name, args.role)
     print(f"token for {args.name} ({args.role}); shown once, store it now:", file=sys.stderr)
     print(token)
 
 
 def token_revoke(settings: Settings, args) -> None:
-    with db.pooled_cursor(settings.effective_database_url, commit=True) as cur:
+    with db.pooled_cursor(settings.effective_database_url, commit=True,
+                          actor=f"cli:{getpass.getuser()}") as cur:
         if not tokens.revoke_token(cur, args.name):
             raise InvalidParameter(f"no live token named {args.name!r}")
     print(f"revoked the token of {args.name}")

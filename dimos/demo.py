@@ -27,6 +27,8 @@ def load_demo(url: str, demo) -> LoadResult:
     conn = connect(url)
     try:
         with conn, conn.cursor() as cur:
+            # a bulk load is one recorded event, not 20,000 audit rows
+            cur.execute("SELECT set_config('dimos.audit', 'off', true)")
             upsert_jurisdiction(cur, demo.jurisdiction)
             counts = replace_layers(cur, jurisdiction_id, demo.layers, order)
             replace_services(cur, jurisdiction_id, demo.services, demo.service_routing)

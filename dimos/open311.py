@@ -61,7 +61,7 @@ def make_open311_blueprint(settings: Settings) -> Blueprint:
     def post_request(fmt):
         _check_format(fmt)
         new = _new_request()
-        with pooled_cursor(url, commit=True) as cur:
+        with pooled_cursor(url, commit=True, actor=_actor("citizen")) as cur:
             jurisdiction = _jurisdiction(cur)
             if new.location is None:
                 new.location = sr.geocode(cur, jurisdiction, new.address_string or "")
@@ -133,7 +133,7 @@ def make_open311_blueprint(settings: Settings) -> Blueprint:
         """A status change by staff (dimos/access.py): the workflow decides what may follow."""
         _check_format(fmt)
         form = request.form
-        with pooled_cursor(url, commit=True) as cur:
+        with pooled_cursor(url, commit=True, actor=_actor("staff")) as cur:
             jurisdiction = _jurisdiction(cur)
             number = _required("service_request_id")
             update_id = sr.change_status(

@@ -174,8 +174,11 @@ def connections_in_use() -> int:
 
 
 @contextmanager
-def pooled_cursor(url: str, commit: bool = False):
+def pooled_cursor(url: str, commit: bool = False, actor: str | None = None):
     """A cursor from this process's pool for ``url``: committed if ``commit``, else rolled back.
+
+    ``actor`` (who writes: "staff:maria", "citizen") goes into the audit log of every row the
+    transaction changes (triggers of migration 0005).
 
     A broken connection (server restarted) is discarded, so the next call reconnects.
     """
@@ -188,6 +191,8 @@ def pooled_cursor(url: str, commit: bool = False):
     broken = False
     try:
         with conn.cursor() as cur:
+            if actor is not None:
+                cur.execute("SELECT set_config('dimos.actor', %s, true)", (actor,))
             yield cur
         if commit:
             conn.commit()

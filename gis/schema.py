@@ -293,3 +293,34 @@ notification_outbox = Table(
     Index("notification_outbox_unsent_idx", "id", postgresql_where=text("sent_at IS NULL")),
     comment="Notifications to citizens; the recipient is read from the private table at send time",
 )
+
+# Every write to the municipality's data: who, when, which row, before and after. Filled by
+# triggers (migration 0005), so no write path can forget it; bulk loads may opt out.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("jurisdiction_id", Text),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("actor", Text, nullable=False),
+    Column("table_name", Text, nullable=False),
+    Column("operation", Text, nullable=False),
+    Column("row_id", BigInteger),
+    Column("before", JSONB),
+    Column("after", JSONB),
+    Index("audit_log_table_row_idx", "table_name", "row_id"),
+    comment="Audit trail of writes (staff only: it holds personal data of private tables)",
+)
+
+# Public POSTs per client and minute (rate limits shared by every worker).
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("jurisdiction_id", Text),
+    Column("client", Text, primary_key=True),
+    Column("bucket", Text, primary_key=True),
+    Column("window_start", DateTime(timezone=True), primary_key=True),
+    Column("hits", Integer, nullable=False),
+    prefixes=["UNLOGGED"],
+    comment="Fixed-window counters of public POSTs per client (unlogged: losing them is fine)",
+)

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     workers: int = Field(default=4, ge=1, le=64)
     #: per-worker memory for rendered vector tiles (0 turns the cache off, e.g. to benchmark)
     tile_cache_mb: int = Field(default=64, ge=0, le=4096)
+    #: public POSTs per client address and minute (0: no limit); signed-in staff are not limited
+    rate_limit_reports_per_min: int = Field(default=10, ge=0)
+    rate_limit_processes_per_min: int = Field(default=120, ge=0)
     #: SMTP relay for citizens' notifications (``dimos notify send``)
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=25, ge=1, le=65535)

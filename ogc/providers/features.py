@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import date, datetime
 from http import HTTPStatus
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from pygeoapi.provider.base import (
     BaseProvider,
     ProviderGenericError,
@@ -77,20 +78,27 @@ class DimosFeatures(BaseProvider):
         return feature
 
     def create(self, item):
-        with self._errors(ProviderInvalidFeature), pooled_cursor(self.database_url, commit=True) as cur:
+        with self._writing() as cur:
             return create_feature(cur, self.layer, read_feature(item), self._content_crs())
 
     def update(self, identifier, item):
         feature_id = self._feature_id(identifier)
-        with self._errors(ProviderInvalidFeature), pooled_cursor(self.database_url, commit=True) as cur:
+        with self._writing() as cur:
             replace_feature(cur, self.layer, feature_id, read_feature(item), self._content_crs())
         return True
 
     def delete(self, identifier):
         feature_id = self._feature_id(identifier)
-        with self._errors(ProviderInvalidFeature), pooled_cursor(self.database_url, commit=True) as cur:
+        with self._writing() as cur:
             delete_feature(cur, self.layer, feature_id)
         return True
+
+    @contextmanager
+    def _writing(self):
+        """A committing cursor whose writes the audit log credits to the signed-in principal."""
+        with self._errors(ProviderInvalidFeature), \
+                pooled_cursor(self.database_url, commit=True, actor=_actor()) as cur:
+            yield cur
 
     def _feature_id(self, identifier) -> int:
         try:
@@ -146,11 +154,29 @@ class DimosFeatures(BaseProvider):
         return f"<DimosFeatures {self.layer.id}>"
 
 
+def _actor() -> str:
+    principal = g.get("principal") if has_request_context() else None
+    return f"{principal.role}:{principal.name}" if principal else "anonymous"
+
+
 def _interval(datetime_):
-    """pygeoapi's datetime string (instant, 'a/b', '../b', 'a/..') as (start, end)."""
+    """pygeoapi's datetime string (instant, 'a/b', '../b', 'a/..') as (start, end), each a
+    date or a date-time; ProviderInvalidQueryError for anything else."""
     if not datetime_:
         return None
     if "/" not in datetime_:
-        return (datetime_, datetime_)
+        instant = _moment(datetime_)
+        return (instant, instant)
     start, end = datetime_.split("/", 1)
-    return (None if start in ("", "..") else start, None if end in ("", "..") else end)
+    return (None if start in ("", "..") else _moment(start),
+            None if end in ("", "..") else _moment(end))
+
+
+def _moment(text: str):
+    try:
+        if "T" in text or " " in text:
+            return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ProviderInvalidQueryError(
+            user_msg=f"datetime: {text!r} is not an RFC 3339 date or date-time") from None

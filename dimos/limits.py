@@ -1,0 +1,58 @@
+"""Rate limits on public POSTs (citizens' reports, process executions), per client and minute.
+
+Counters live in PostgreSQL (an unlogged table) so every gunicorn worker sees the same
+count; signed-in staff are not limited. Over the limit: 429 with Retry-After.
+"""
+from __future__ import annotations
+
+import random
+import re
+from datetime import datetime, timezone
+
+from flask import Flask, g, jsonify, request
+
+from gis.db import pooled_cursor
+from gis.settings import Settings
+
+HIT_SQL = """
+INSERT INTO rate_limits (client, bucket, window_start, hits)
+VALUES (%s, %s, date_trunc('minute', now()), 1)
+ON CONFLICT (client, bucket, window_start) DO UPDATE SET hits = rate_limits.hits + 1
+RETURNING hits
+"""
+PRUNE_SQL = "DELETE FROM rate_limits WHERE window_start < now() - interval '10 minutes'"
+
+
+def register_rate_limits(app: Flask, settings: Settings) -> None:
+    buckets = [
+        ("reports", re.compile(r"^/open311/v2/requests\.[a-z]+$"),
+         settings.rate_limit_reports_per_min),
+        ("processes", re.compile(r"^/ogc/processes/[^/]+/execution$"),
+         settings.rate_limit_processes_per_min),
+    ]
+    url = settings.effective_database_url
+
+    @app.before_request
+    def limit_public_posts():
+        if request.method != "POST":
+            return None
+        principal = g.get("principal")
+        if principal is not None and principal.role in ("staff", "admin"):
+            return None
+        for bucket, path, per_minute in buckets:
+            if per_minute and path.match(request.path):
+                client = request.remote_addr or "unknown"
+                with pooled_cursor(url, commit=True) as cur:
+                    cur.execute(HIT_SQL, (client, bucket))
+                    (hits,) = cur.fetchone()
+                    if random.random() < 0.01:
+                        cur.execute(PRUNE_SQL)
+                if hits > per_minute:
+                    wait = 60 - datetime.now(timezone.utc).second
+                    response = jsonify(code="TooManyRequests",
+                                       description=f"more than {per_minute} per minute from "
+                                                   f"this address; try again in {wait} s")
+                    response.status_code = 429
+                    response.headers["Retry-After"] = str(wait)
+                    return response
+        return None

@@ -1,0 +1,195 @@
+"""Roles × write endpoints, injection payloads, the audit log and rate limits."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from gis import db
+
+ROLES = ("citizen", "planner", "crew", "staff", "admin")
+WRITERS = {"staff", "admin"}
+
+
+def dimos(*args, url):
+    return subprocess.run([str(Path(sys.executable).parent / "dimos"), *args],
+                          env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
+                          capture_output=True, text=True, timeout=60)
+
+
+def rows(url, query, params=()):
+    conn = db.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(query, params)
+            return cur.fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def tokens(demo_url):
+    issued = {}
+    for role in ROLES:
+        dimos("token", "revoke", f"role-{role}", url=demo_url)
+        made = dimos("token", "create", f"role-{role}", "--role", role, url=demo_url)
+        assert made.returncode == 0, made.stderr
+        issued[role] = made.stdout.strip()
+    return issued
+
+
+def write_endpoints(demo_url):
+    """Every endpoint that writes or shows personal data, with a request that would succeed."""
+    (permit,), = rows(demo_url, "SELECT id FROM building_permits ORDER BY id DESC LIMIT 1")
+    (number,), = rows(demo_url, "SELECT service_request_id FROM service_requests "
+                                "WHERE status = 'open' ORDER BY id LIMIT 1")
+    feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [24.4747, 35.3676]},
+               "properties": {"permit_number": "ROLE/1", "issue_date": "2026-01-01",
+                              "permit_type": "renovation", "status": "issued"}}
+    geo = {"Content-Type": "application/geo+json"}
+    return [
+        ("POST", "/ogc/collections/building_permits/items", {"json": feature, "headers": geo}),
+        ("PUT", f"/ogc/collections/building_permits/items/{permit}",
+         {"json": feature, "headers": geo}),
+        ("DELETE", "/ogc/collections/building_permits/items/999999999", {}),
+        ("POST", "/open311/v2/servicerequestupdates.json",
+         {"data": {"service_request_id": number, "status": "bogus"}}),
+        ("GET", f"/open311/v2/requests/{number}/contact.json", {}),
+        ("DELETE", "/ogc/jobs/00000000-0000-0000-0000-000000000000", {}),
+    ]
+
+
+@pytest.mark.parametrize("role", (None, *ROLES))
+def test_each_role_may_write_what_it_should_and_nothing_more(live_server, demo_url, tokens, role):
+    before = rows(demo_url, "SELECT count(*) FROM building_permits")
+    for method, path, options in write_endpoints(demo_url):
+        options = {**options, "headers": dict(options.get("headers", {}))}
+        if role:
+            options["headers"]["Authorization"] = f"Bearer {tokens[role]}"
+        answer = requests.request(method, live_server + path, timeout=30, **options)
+        if role in WRITERS:
+            assert answer.status_code not in (401, 403), (role, method, path, answer.text)
+            assert answer.status_code < 500, (role, method, path, answer.text)
+        else:
+            assert answer.status_code == (401 if role is None else 403), (role, method, path)
+    if role not in WRITERS:
+        assert rows(demo_url, "SELECT count(*) FROM building_permits") == before
+    conn = db.connect(demo_url)
+    with conn, conn.cursor() as cur:
+        cur.execute("DELETE FROM building_permits WHERE permit_number = 'ROLE/1'")
+    conn.close()
+
+
+INJECTIONS = ["1; DROP TABLE zoning; --", "' OR '1'='1", "zone_id) OR (1=1",
+              "x'; DELETE FROM service_requests; --", "\\'; SELECT pg_sleep(5); --"]
+
+
+@pytest.mark.parametrize("payload", INJECTIONS)
+def test_injection_payloads_change_nothing_and_are_refused(live_server, demo_url, payload):
+    before = rows(demo_url, "SELECT (SELECT count(*) FROM zoning), "
+                            "(SELECT count(*) FROM service_requests)")
+    ogc = f"{live_server}/ogc/collections/zoning/items"
+    refused = [
+        requests.get(ogc, params={"f": "json", "filter": payload}, timeout=30),
+        requests.get(ogc, params={"f": "json", "filter": f"zone_code = 'A' AND {payload}"},
+                     timeout=30),
+        requests.get(ogc, params={"f": "json", "sortby": payload}, timeout=30),
+        requests.get(ogc, params={"f": "json", "properties": payload}, timeout=30),
+        requests.get(ogc, params={"f": "json", "bbox": payload}, timeout=30),
+        requests.get(ogc, params={"f": "json", "datetime": payload}, timeout=30),
+        requests.get(f"{live_server}/open311/v2/requests.json", params={"status": payload},
+                     timeout=30),
+        requests.get(f"{live_server}/open311/v2/requests.json", params={"start_date": payload},
+                     timeout=30),
+        requests.post(f"{live_server}/open311/v2/requests.json", timeout=30,
+                      data={"service_code": payload, "lat": 35.3676, "long": 24.4747}),
+        requests.post(f"{live_server}/ogc/processes/nearest/execution", timeout=30, json={
+            "inputs": {"layer": "zoning", "filter": payload,
+                       "location": {"type": "Point", "coordinates": [24.47, 35.36]}}}),
+    ]
+    for answer in refused:
+        assert answer.status_code == 400, (answer.url, answer.status_code, answer.text[:200])
+    # a value that is only ever compared, never parsed, matches nothing
+    lookup = requests.get(f"{live_server}/open311/v2/requests.json",
+                          params={"service_request_id": payload}, timeout=30)
+    assert lookup.status_code == 200 and lookup.json() == []
+    assert rows(demo_url, "SELECT (SELECT count(*) FROM zoning), "
+                          "(SELECT count(*) FROM service_requests)") == before
+
+
+def test_every_write_is_in_the_audit_log_with_who_and_before_after(live_server, demo_url,
+                                                                    tokens):
+    (permit, floors), = rows(demo_url, "SELECT id, floors FROM building_permits "
+                                       "WHERE floors IS NOT NULL ORDER BY id LIMIT 1")
+    item = f"{live_server}/ogc/collections/building_permits/items/{permit}"
+    feature = requests.get(item, params={"f": "json"}, timeout=30).json()
+    feature["properties"]["floors"] = floors + 1
+    feature = {k: feature[k] for k in ("type", "geometry", "properties")}
+    answer = requests.put(item, json=feature, timeout=30, headers={
+        "Authorization": f"Bearer {tokens['staff']}", "Content-Type": "application/geo+json"})
+    assert answer.status_code == 204, answer.text
+    (actor, operation, before, after), = rows(demo_url, """
+        SELECT actor, operation, before ->> 'floors', after ->> 'floors' FROM audit_log
+        WHERE table_name = 'building_permits' AND row_id = %s ORDER BY id DESC LIMIT 1""",
+                                             (permit,))
+    assert (actor, operation) == ("staff:role-staff", "UPDATE")
+    assert (int(before), int(after)) == (floors, floors + 1)
+    made = requests.post(f"{live_server}/open311/v2/requests.json", timeout=30, data={
+        "service_code": "graffiti", "lat": 35.3676, "long": 24.4747, "email": "a@example.gr"})
+    number = made.json()[0]["service_request_id"]
+    logged = rows(demo_url, """SELECT a.table_name, a.actor FROM audit_log a
+        JOIN service_requests r ON r.id = a.row_id WHERE r.service_request_id = %s
+        ORDER BY a.id""", (number,))
+    assert ("service_requests", "citizen") in logged
+    assert ("service_requests_private", "citizen") in logged
+
+
+def test_public_posts_are_rate_limited_per_client_and_staff_are_not(demo_url, tokens,
+                                                                    tmp_path_factory):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    state = tmp_path_factory.mktemp("limits")
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "dimos"), "serve", "--port", str(port),
+         "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "DATABASE_URL": demo_url, "DIMOS_STATE_DIR": str(state),
+             "DIMOS_RATE_LIMIT_REPORTS_PER_MIN": "3"})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"{base}/health", timeout=5).status_code == 200:
+                    break
+            except requests.RequestException:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+        conn = db.connect(demo_url)
+        with conn, conn.cursor() as cur:  # a fresh minute for this address
+            cur.execute("DELETE FROM rate_limits")
+        conn.close()
+        before = rows(demo_url, "SELECT count(*) FROM service_requests")[0][0]
+        report = {"service_code": "graffiti", "lat": 35.3676, "long": 24.4747}
+        answers = [requests.post(f"{base}/open311/v2/requests.json", data=report, timeout=30)
+                   for _ in range(5)]
+        statuses = [a.status_code for a in answers]
+        if statuses[:3] != [201] * 3:  # the minute turned between posts: one more round
+            statuses = statuses[-3:]
+        assert statuses.count(201) <= 3 and 429 in statuses
+        limited = next(a for a in answers if a.status_code == 429)
+        assert 0 < int(limited.headers["Retry-After"]) <= 60
+        accepted = sum(1 for a in answers if a.status_code == 201)
+        assert rows(demo_url, "SELECT count(*) FROM service_requests")[0][0] == before + accepted
+        staff = requests.post(f"{base}/open311/v2/requests.json", data=report, timeout=30,
+                              headers={"Authorization": f"Bearer {tokens['staff']}"})
+        assert staff.status_code == 201
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
