@@ -8,6 +8,7 @@ concurrent clients. Exit status 1 only when the benchmark cannot run; a missed t
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -35,6 +36,8 @@ from gis.tiles import render_tile, tile_fields
 
 CONCURRENCY = 16
 WARMUP = 10
+ROUNDS = 4  # each server's requests are timed in 4 interleaved chunks
+RAW = "raw ST_AsMVT (SQL)"
 # Old town of Rethymno (CRS84): a 200 m × 200 m street-level view, ~9,000 permits once grown
 BBOX = (24.4724, 35.3686, 24.4746, 35.3704)
 LIMIT = 100
@@ -71,26 +74,46 @@ def summarise(latencies: list[float], wall_s: float) -> Stats:
                  len(ms))
 
 
-def measure(call, n: int, concurrent: bool = True) -> tuple[Stats, Stats | None]:
-    """Warm up, then ``n`` sequential calls, then 2n calls from CONCURRENCY threads.
-
-    ``call(i)`` makes request i (cycling through its URLs) and returns its latency in s.
-    """
-    for i in range(WARMUP):
-        call(i)
+def _timed_chunk(call, indexes: range, threads: int) -> tuple[list[float], float]:
     started = time.perf_counter()
-    sequential = [call(i) for i in range(n)]
-    seq = summarise(sequential, time.perf_counter() - started)
-    if not concurrent:
-        return seq, None
-    with ThreadPoolExecutor(CONCURRENCY) as pool:
-        started = time.perf_counter()
-        latencies = list(pool.map(call, range(2 * n)))
-        return seq, summarise(latencies, time.perf_counter() - started)
+    if threads == 1:
+        latencies = [call(i) for i in indexes]
+    else:
+        with ThreadPoolExecutor(threads) as pool:
+            latencies = list(pool.map(call, indexes))
+    return latencies, time.perf_counter() - started
+
+
+def measure(calls: dict[str, object], n: int, sequential_only: set[str] = frozenset()
+            ) -> dict[str, tuple[Stats, Stats | None]]:
+    """Warm up each call, then time ``n`` sequential calls and 2n calls from CONCURRENCY
+    threads per call, interleaved in ROUNDS so that a change in the machine's background
+    load falls on every server alike. ``call(i)`` makes request i and returns its latency (s).
+    """
+    for call in calls.values():
+        for i in range(WARMUP):
+            call(i)
+    results = {}
+    for threads, total in ((1, n), (CONCURRENCY, 2 * n)):
+        chunk = total // ROUNDS
+        timings = {name: ([], 0.0) for name in calls}
+        for r in range(ROUNDS):
+            for name, call in calls.items():
+                if threads > 1 and name in sequential_only:
+                    continue
+                latencies, wall = _timed_chunk(call, range(r * chunk, (r + 1) * chunk), threads)
+                timings[name] = (timings[name][0] + latencies, timings[name][1] + wall)
+        for name, (latencies, wall) in timings.items():
+            stats = summarise(latencies, wall) if latencies else None
+            results[name] = (stats, None) if threads == 1 else (results[name][0], stats)
+    return results
 
 
 def fetch(method: str, url: str, body: dict | None = None) -> requests.Response:
-    response = requests.request(method, url, json=body, headers=HEADERS, timeout=120)
+    try:
+        response = requests.request(method, url, json=body, headers=HEADERS, timeout=120)
+    except requests.RequestException as exc:
+        raise BenchError(f"{method} {url}: {exc}") from None
     if response.status_code != 200 or not response.content:
         raise BenchError(f"{method} {url}: HTTP {response.status_code}, "
                          f"{len(response.content)} bytes: {response.text[:300]}")
@@ -193,24 +216,22 @@ def count_in_bbox(database_url: str) -> int:
 def run_cases(servers: dict[str, Server], database_url: str) -> list[Row]:
     rows = []
 
-    def timed(case: str, server: str, call, n: int, concurrent: bool = True) -> None:
-        print(f"  {case} — {server} …", flush=True)
-        rows.append(Row(case, server, *measure(call, n, concurrent)))
+    def timed(case: str, calls: dict, n: int, sequential_only: set[str] = frozenset()) -> None:
+        print(f"  {case}: {', '.join(calls)} …", flush=True)
+        for server, stats in measure(calls, n, sequential_only).items():
+            rows.append(Row(case, server, *stats))
 
-    case = "(a) items bbox, 100 features"
-    for name, url in item_urls(servers).items():
-        timed(case, name, http_call([url]), 200)
+    timed("(a) items bbox, 100 features",
+          {name: http_call([url]) for name, url in item_urls(servers).items()}, 200)
     for z in TILES:
-        case = f"(b) tile z{z}"
-        for name, urls in tile_urls(servers, z).items():
-            timed(case, name, http_call(urls), 100)
-        call, conn = raw_tile_call(database_url, z)
+        calls = {name: http_call(urls) for name, urls in tile_urls(servers, z).items()}
+        raw, conn = raw_tile_call(database_url, z)
         try:
-            timed(case, "raw ST_AsMVT (SQL)", call, 100, concurrent=False)
+            timed(f"(b) tile z{z}", {**calls, RAW: raw}, 100, {RAW})
         finally:
             conn.close()
-    timed("(c) planning-report", "dimos",
-          http_call([report_url(servers)], "POST", REPORT_INPUTS), 200)
+    timed("(c) planning-report",
+          {"dimos": http_call([report_url(servers)], "POST", REPORT_INPUTS)}, 200)
     return rows
 
 
@@ -244,7 +265,7 @@ def targets(rows: list[Row]) -> list[Target]:
     add(items, "stock pygeoapi / dimos", stock, dimos, "≥ 3.0", lambda v: v >= 3.0)
     for z in TILES:
         case = f"(b) tile z{z}"
-        dimos, tipg, raw = (_find(rows, case, s) for s in ("dimos", "tipg", "raw ST_AsMVT (SQL)"))
+        dimos, tipg, raw = (_find(rows, case, s) for s in ("dimos", "tipg", RAW))
         add(case, "dimos / tipg", dimos, tipg, "≤ 1.0", lambda v: v <= 1.0)
         add(case, "dimos / raw SQL", dimos, raw, "≤ 1.5", lambda v: v <= 1.5, ("sequential",))
     return out
@@ -273,10 +294,11 @@ def render_targets(found: list[Target]) -> list[str]:
 
 
 def write_results(folder: Path, context: dict, rows: list[Row], found: list[Target],
-                  text: list[str]) -> None:
+                  notes: list[str]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "results.json").write_text(json.dumps(
-        {**context, "rows": [asdict(r) for r in rows], "targets": [asdict(t) for t in found]},
+        {**context, "rows": [asdict(r) for r in rows], "targets": [asdict(t) for t in found],
+         "checks": notes},
         indent=2, ensure_ascii=False))
     md = ["# dimos benchmark", ""] + [f"- {k}: {v}" for k, v in context.items()]
     md += ["", "| case | server | n | seq median ms | seq p95 ms | seq req/s | "
@@ -289,12 +311,13 @@ def write_results(folder: Path, context: dict, rows: list[Row], found: list[Targ
     md += ["", "| case | ratio | mode | value | target | result |", "|---|---|---|--:|---|---|"]
     md += [f"| {t.case} | {t.ratio} | {t.mode} | {t.value} | {t.goal} | "
            f"{'PASS' if t.passed else 'MISS'} |" for t in found]
-    md += ["", "```", *text, "```", ""]
+    md += ["", "Checked before timing:", ""] + [f"- {note}" for note in notes] + [""]
     (folder / "results.md").write_text("\n".join(md))
 
 
 def main() -> int:
     started = time.perf_counter()
+    load_before = os.getloadavg()[0]  # the machine may be shared: say how busy it was
     settings = Settings()
     servers: dict[str, Server] = {}
     try:
@@ -326,12 +349,15 @@ def main() -> int:
                "clients": f"python-requests, Connection: close, sequential and "
                           f"{CONCURRENCY} threads; {WARMUP} warm-up requests per row",
                "servers": "2 workers each; dimos tile cache off (but for the tile-cache row)",
+               "load average (1 min) before / after": f"{load_before:.2f} / "
+                                                       f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs",
                "duration_s": round(time.perf_counter() - started, 1)}
-    text = render_table(rows) + [""] + render_targets(found) + [""] + notes
+    text = ([f"{k}: {v}" for k, v in context.items()] + [""] + render_table(rows) + [""]
+            + render_targets(found) + [""] + notes)
     print()
     print("\n".join(text))
     out = settings.state_dir / "bench"
-    write_results(out, context, rows, found, text)
+    write_results(out, context, rows, found, notes)
     print(f"\nwritten to {out}/results.json and results.md; the whole run took "
           f"{context['duration_s']:.0f} s")
     return 0
