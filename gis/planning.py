@@ -52,7 +52,7 @@ SELECT b.permit_number, b.issue_date, b.permit_type, b.status, b.kaek, b.address
 FROM building_permits AS b
 CROSS JOIN (SELECT ST_GeomFromWKB(%(geom)s, 2100) AS geom) AS q
 WHERE ST_DWithin(b.geom, q.geom, %(radius)s) AND b.issue_date <= %(date)s
-ORDER BY distance_m, b.issue_date DESC, b.permit_number
+ORDER BY b.geom <-> ST_GeomFromWKB(%(geom)s, 2100), b.issue_date DESC, b.permit_number  -- KNN
 LIMIT %(limit)s
 """
 

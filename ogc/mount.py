@@ -22,6 +22,7 @@ from ogc.caching import register_cache_headers
 from ogc.config import build_config
 from ogc.conformance import declare as declare_conformance
 from ogc.cql2 import parse_cql2_json, parse_cql2_text
+from ogc.crs import transform_bbox
 from ogc.logs import quiet_client_errors
 from ogc.templates import use_offline_templates_everywhere, write_offline_templates
 
@@ -89,11 +90,13 @@ def register_ogc(app: Flask, settings: Settings) -> None:
     from pygeoapi.flask_app import BLUEPRINT
 
     # Where pygeoapi falls short, in one place: conformance it cannot claim, tile matrix set
-    # pages on CDN templates, CQL2 with S_DWITHIN and filter-lang, tracebacks for bad input.
+    # pages on CDN templates, CQL2 with S_DWITHIN and filter-lang, a bbox transformer built on
+    # every request, tracebacks for bad input.
     declare_conformance(pygeoapi.api, itemtypes, processes, tiles)
     use_offline_templates_everywhere(tiles)
     itemtypes.parse_cql2_text = _parse_filter_parameter
     itemtypes.parse_cql2_json = parse_cql2_json
+    itemtypes.transform_bbox = transform_bbox
     quiet_client_errors()
     app.register_blueprint(BLUEPRINT, url_prefix="/ogc")
     register_cache_headers(app, settings)
