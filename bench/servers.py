@@ -72,7 +72,10 @@ def start_dimos(database_url: str, folder: Path, tile_cache_mb: int = 0,
     port = free_port()
     state = folder / f"{name}-state"
     env = {"DATABASE_URL": database_url, "DIMOS_STATE_DIR": str(state),
-           "DIMOS_TILE_CACHE_MB": str(tile_cache_mb)}
+           "DIMOS_TILE_CACHE_MB": str(tile_cache_mb),
+           # the benchmark is one client hammering on purpose: no per-address limits
+           "DIMOS_RATE_LIMIT_REPORTS_PER_MIN": "0",
+           "DIMOS_RATE_LIMIT_PROCESSES_PER_MIN": "0"}
     return _start(name, [str(VENV_BIN / "dimos"), "serve", "--port", str(port),
                          "--workers", str(WORKERS)], env, "/health", port, folder)
 
