@@ -39,6 +39,10 @@ RULES = (
     # Open311: the workflow's status changes, and the reporter's personal data
     Rule(frozenset({"POST"}), re.compile(r"^/open311/v2/servicerequestupdates\.[a-z]+$"), STAFF),
     Rule(frozenset({"GET"}), re.compile(r"^/open311/v2/requests/[^/]+/contact\.[a-z]+$"), STAFF),
+    # sensors: gateways post readings, the payment app posts sessions, wardens see offenders
+    Rule(frozenset({"POST"}), re.compile(r"^/api/sensors/readings$"), STAFF | {"gateway"}),
+    Rule(frozenset({"POST"}), re.compile(r"^/api/parking/sessions$"), STAFF | {"payment"}),
+    Rule(frozenset({"GET"}), re.compile(r"^/api/parking/violations$"), STAFF | {"crew"}),
 )
 
 

@@ -7,8 +7,10 @@ from werkzeug.exceptions import HTTPException
 from dimos.access import register_access_rules
 from dimos.health import make_health_blueprint
 from dimos.limits import register_rate_limits
+from dimos.live import make_live_blueprint
 from dimos.metrics import register_metrics
 from dimos.open311 import make_open311_blueprint
+from dimos.sensors_api import make_sensors_blueprint
 from gis.errors import DimosError
 from gis.photos import MAX_BYTES, MAX_PHOTOS
 from gis.settings import Settings
@@ -40,6 +42,8 @@ def register_blueprints(app: Flask, settings: Settings, with_ogc: bool) -> None:
     app.register_blueprint(make_health_blueprint(settings))
     app.register_blueprint(make_web_map_blueprint(settings))
     app.register_blueprint(make_open311_blueprint(settings))
+    app.register_blueprint(make_sensors_blueprint(settings))
+    app.register_blueprint(make_live_blueprint(settings))
     if with_ogc:
         register_ogc(app, settings)
 

@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from gis import cluster, db, migrate, tokens
-from gis.errors import DimosError, InvalidParameter
+from gis import broker, cluster, db, migrate, tokens
+from gis.errors import DimosError, InvalidParameter, SetupError
 from gis.schema import ROLES
 from gis.settings import Settings
 from gis.status import database_status
@@ -123,6 +123,70 @@ def notify_send(settings: Settings, args) -> None:
     print(f"notifications: {sent} sent, {failed} failed (retried next time)")
 
 
+def broker_up(settings: Settings, args) -> None:
+    if not settings.uses_local_broker:
+        host, port = settings.mqtt_address
+        if not broker.port_open(host, port):
+            raise SetupError(f"no MQTT broker answers at {host}:{port} (MQTT_URL): start it, or "
+                             "unset MQTT_URL to use the project's own Mosquitto")
+        print(f"using MQTT_URL ({host}:{port})")
+        return
+    print(broker.LocalBroker(settings.state_dir, settings.mqtt_port).up())
+
+
+def broker_down(settings: Settings, args) -> None:
+    if not settings.uses_local_broker:
+        print("MQTT_URL is set: dimos does not manage that broker; nothing stopped")
+        return
+    print(broker.LocalBroker(settings.state_dir, settings.mqtt_port).down())
+
+
+def sensors_ingest(settings: Settings, args) -> None:
+    import logging
+
+    from gis.ingest import IngestWorker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    db.require_schema(settings.effective_database_url)
+    IngestWorker(settings).run(args.duration)
+
+
+def sensors_simulate(settings: Settings, args) -> None:
+    from gis.simulate import Simulator
+
+    db.require_schema(settings.effective_database_url)
+    simulator = Simulator(settings, heartbeat_s=args.heartbeat, jurisdiction=args.jurisdiction)
+    print(f"simulating {len(simulator.devices)} sensors (heartbeat {args.heartbeat:g} s)",
+          flush=True)
+    simulator.run(args.duration)
+    print(f"published {simulator.published} readings, {simulator.acknowledged} acknowledged")
+
+
+def sensors_status(settings: Settings, args) -> None:
+    from gis.sensors import ingest_counts
+
+    with db.pooled_cursor(settings.effective_database_url) as cur:
+        cur.execute("SELECT kind, count(*), count(observed_at), max(observed_at) FROM sensors "
+                    "GROUP BY kind ORDER BY kind")
+        for kind, total, heard, newest in cur.fetchall():
+            print(f"{kind:<5}{total:>6} sensors, {heard:>6} heard from, newest reading {newest}")
+        for outcome, count in ingest_counts(cur).items():
+            print(f"  {outcome:<16}{count:>12}")
+
+
+def sensors_maintain(settings: Settings, args) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from gis.sensors import aggregate_hours, drop_old_partitions
+
+    now = datetime.now(UTC)
+    with db.pooled_cursor(settings.effective_database_url, commit=True) as cur:
+        hours = aggregate_hours(cur, now - timedelta(days=args.days), now)
+        dropped = drop_old_partitions(cur, settings.sensor_retention_months, now)
+    print(f"hourly aggregates: {hours} rows recounted over {args.days} days; raw months dropped "
+          f"(older than {settings.sensor_retention_months} months): {', '.join(dropped) or 'none'}")
+
+
 def serve(settings: Settings, args) -> None:
     database_status(settings.effective_database_url)  # fail now, in one line, if not ready
     host, port = args.host or settings.host, args.port or settings.port
@@ -135,7 +199,9 @@ def serve(settings: Settings, args) -> None:
     metrics_dir.mkdir(parents=True)
     env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     print(f"serving the map and APIs at http://{host}:{port}/ ({workers} workers)", flush=True)
+    # threads: a live map stream (SSE) holds one while it is open
     os.execvpe(sys.executable, [sys.executable, "-m", "gunicorn", "--workers", workers,
+                                "--worker-class", "gthread", "--threads", str(settings.threads),
                                 "--config", "python:dimos.gunicorn_hooks",
                                 "--bind", f"{host}:{port}", "--access-logfile", "-",
                                 "dimos.wsgi:app"], env)
@@ -196,6 +262,30 @@ def build_parser() -> argparse.ArgumentParser:
         dest="action", required=True)
     notify.add_parser("send", help="send the outbox by e-mail (DIMOS_SMTP_HOST/PORT)"
                       ).set_defaults(func=notify_send)
+
+    mqtt = commands.add_parser("broker", help="the sensors' MQTT broker (Mosquitto)"
+                               ).add_subparsers(dest="action", required=True)
+    mqtt.add_parser("up", help="start the project's broker (or check MQTT_URL's)"
+                    ).set_defaults(func=broker_up)
+    mqtt.add_parser("down", help="stop the project's broker").set_defaults(func=broker_down)
+
+    sensor = commands.add_parser("sensors", help="live sensors: parking, car parks, WiFi"
+                                 ).add_subparsers(dest="action", required=True)
+    ingest = sensor.add_parser("ingest", help="store readings from the broker (runs until stopped)")
+    ingest.add_argument("--duration", type=float, help="stop after this many seconds")
+    ingest.set_defaults(func=sensors_ingest)
+    simulate = sensor.add_parser("simulate", help="publish plausible readings of the demo's sensors")
+    simulate.add_argument("--duration", type=float, help="stop after this many seconds")
+    simulate.add_argument("--heartbeat", type=float, default=60.0,
+                          help="seconds between a sensor's readings when nothing changes")
+    simulate.add_argument("--jurisdiction", help="only this municipality's sensors")
+    simulate.set_defaults(func=sensors_simulate)
+    sensor.add_parser("status", help="sensors heard from and readings by outcome"
+                      ).set_defaults(func=sensors_status)
+    maintain = sensor.add_parser("maintain", help="recount hourly aggregates, drop raw months "
+                                 "past DIMOS_SENSOR_RETENTION_MONTHS")
+    maintain.add_argument("--days", type=int, default=2, help="recount this many days back")
+    maintain.set_defaults(func=sensors_maintain)
 
     serve_parser = commands.add_parser("serve", help="serve the map and APIs with gunicorn")
     serve_parser.add_argument("--host")

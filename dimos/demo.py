@@ -7,6 +7,7 @@ import layers
 from gis.db import connect
 from gis.load import replace_layers, replace_services, upsert_jurisdiction
 from gis.routing import build_topology
+from gis.sensors import register_sensors
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ def load_demo(url: str, demo) -> LoadResult:
     """Replace the demo municipality's features with ``demo`` (a ``data.demo.DemoData``).
 
     All or nothing: one transaction upserts the municipality, replaces every layer's
-    features and rebuilds the road topology. Loading the same demo twice gives the same rows.
+    features, rebuilds the road topology and the sensor registry. Loading the same demo twice gives the same rows.
     """
     jurisdiction_id = demo.jurisdiction["id"]
     order = [layer.id for layer in layers.CATALOGUE if layer.id in demo.layers]
@@ -33,6 +34,7 @@ def load_demo(url: str, demo) -> LoadResult:
             counts = replace_layers(cur, jurisdiction_id, demo.layers, order)
             replace_services(cur, jurisdiction_id, demo.services, demo.service_routing)
             vertices = build_topology(cur, jurisdiction_id)
+            register_sensors(cur, jurisdiction_id)
     finally:
         conn.close()
     return LoadResult(jurisdiction_id, counts, vertices)

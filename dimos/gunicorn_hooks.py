@@ -1,6 +1,36 @@
 """gunicorn configuration hooks (``-c python:dimos.gunicorn_hooks``)."""
 from __future__ import annotations
 
+import subprocess
+import sys
+
+# companions of the web workers: the sensors' ingest worker (and the simulator for the demo)
+_companions: list[subprocess.Popen] = []
+
+
+def on_starting(server):
+    from gis.settings import Settings
+
+    settings = Settings()
+    commands = []
+    if settings.sensors_ingest:
+        commands.append(["sensors", "ingest"])
+    if settings.sensors_simulate:
+        commands.append(["sensors", "simulate"])
+    for command in commands:
+        server.log.info("starting dimos %s", " ".join(command))
+        _companions.append(subprocess.Popen([sys.executable, "-m", "dimos.cli", *command]))
+
+
+def on_exit(server):
+    for process in _companions:
+        process.terminate()
+    for process in _companions:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
 
 def child_exit(server, worker):
     # a dead worker's live gauges must stop counting in /metrics

@@ -44,14 +44,14 @@ def make_open311_blueprint(settings: Settings) -> Blueprint:
     @bp.get("/services.<fmt>")
     def list_services(fmt):
         with pooled_cursor(url) as cur:
-            jurisdiction = _jurisdiction(cur)
+            jurisdiction = request_jurisdiction(cur)
             found = sr.services(cur, jurisdiction)
         return _render(fmt, "services", [_service(s) for s in found])
 
     @bp.get("/services/<code>.<fmt>")
     def service_definition(code, fmt):
         with pooled_cursor(url) as cur:
-            found = sr.services(cur, _jurisdiction(cur), code)
+            found = sr.services(cur, request_jurisdiction(cur), code)
         if not found:
             raise sr.NotFound(f"no service {code!r}")
         return _render(fmt, "definition", {"service_code": code,
@@ -62,7 +62,7 @@ def make_open311_blueprint(settings: Settings) -> Blueprint:
         _check_format(fmt)
         new = _new_request()
         with pooled_cursor(url, commit=True, actor=_actor("citizen")) as cur:
-            jurisdiction = _jurisdiction(cur)
+            jurisdiction = request_jurisdiction(cur)
             if new.location is None:
                 new.location = sr.geocode(cur, jurisdiction, new.address_string or "")
             made = sr.submit(cur, jurisdiction, new, actor=_actor("citizen"))
@@ -78,7 +78,7 @@ def make_open311_blueprint(settings: Settings) -> Blueprint:
     def get_requests(fmt):
         args = request.args
         with pooled_cursor(url) as cur:
-            jurisdiction = _jurisdiction(cur)
+            jurisdiction = request_jurisdiction(cur)
             found = sr.find_requests(
                 cur, jurisdiction, ids=_list(args.get("service_request_id")),
                 codes=_list(args.get("service_code")), statuses=_statuses(args.get("status")),
@@ -90,7 +90,7 @@ def make_open311_blueprint(settings: Settings) -> Blueprint:
         """Before sending: open requests of the category near the pin (follow, don't duplicate)."""
         lat, lon = _float("lat"), _float("long")
         with pooled_cursor(url) as cur:
-            jurisdiction = _jurisdiction(cur)
+            jurisdiction = request_jurisdiction(cur)
             located, _, _, point = sr.locate(cur, lon, lat)
             found = sr.nearby_requests(cur, located, _required("service_code"), point,
                                        _float("radius", sr.DUPLICATE_RADIUS_M))
@@ -101,26 +101,26 @@ def make_open311_blueprint(settings: Settings) -> Blueprint:
     @bp.get("/requests/<number>.<fmt>")
     def get_request(number, fmt):
         with pooled_cursor(url) as cur:
-            found = sr.request_by_number(cur, _jurisdiction(cur), number)
+            found = sr.request_by_number(cur, request_jurisdiction(cur), number)
         return _render(fmt, "requests", [_public(found)])
 
     @bp.get("/requests/<number>/contact.<fmt>")
     def get_contact(number, fmt):
         """The reporter's contact data: staff only (dimos/access.py)."""
         with pooled_cursor(url) as cur:
-            found = sr.contact(cur, _jurisdiction(cur), number)
+            found = sr.contact(cur, request_jurisdiction(cur), number)
         return _render(fmt, "contact", found)
 
     @bp.get("/tokens/<token>.<fmt>")
     def get_token(token, fmt):
         with pooled_cursor(url) as cur:
-            number = sr.request_by_token(cur, _jurisdiction(cur), token)
+            number = sr.request_by_token(cur, request_jurisdiction(cur), token)
         return _render(fmt, "tokens", [{"service_request_id": number, "token": token}])
 
     @bp.get("/servicerequestupdates.<fmt>")
     def get_updates(fmt):
         with pooled_cursor(url) as cur:
-            found = sr.updates(cur, _jurisdiction(cur), _datetime("start_date"),
+            found = sr.updates(cur, request_jurisdiction(cur), _datetime("start_date"),
                                _datetime("end_date"), request.args.get("service_request_id"))
         return _render(fmt, "updates", [
             {"update_id": str(u["id"]), "service_request_id": u["service_request_id"],
@@ -134,7 +134,7 @@ def make_open311_blueprint(settings: Settings) -> Blueprint:
         _check_format(fmt)
         form = request.form
         with pooled_cursor(url, commit=True, actor=_actor("staff")) as cur:
-            jurisdiction = _jurisdiction(cur)
+            jurisdiction = request_jurisdiction(cur)
             number = _required("service_request_id")
             update_id = sr.change_status(
                 cur, jurisdiction, number, _required("status"), _actor("staff"),
@@ -207,9 +207,11 @@ def _xml(element, value) -> None:
         element.text = str(value)
 
 
-def _jurisdiction(cur) -> str:
+def request_jurisdiction(cur, asked: str | None = None) -> str:
+    """The ``jurisdiction_id`` asked for (here, or in the query or form), or the only one this
+    server holds."""
     known = sr.jurisdictions(cur)
-    asked = request.values.get("jurisdiction_id")
+    asked = asked or request.values.get("jurisdiction_id")
     if asked:
         if asked not in known:
             raise InvalidParameter(f"jurisdiction_id: {asked!r} unknown; this server holds "

@@ -10,6 +10,7 @@ from alembic.script import ScriptDirectory
 from geoalchemy2 import alembic_helpers
 
 from gis.db import make_engine
+from gis.schema import READINGS_PARTITION_PREFIX
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -20,6 +21,10 @@ EXTENSION_TABLES = {"spatial_ref_sys", "topology", "layer", "us_gaz", "us_lex", 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
     """Alembic's filter: our tables and indexes only (not the extensions', nor PostGIS's own)."""
     if type_ == "table" and name in EXTENSION_TABLES:
+        return False
+    # monthly partitions of the readings are made at run time (gis/sensors.py), not migrated
+    if type_ == "table" and reflected and compare_to is None and name.startswith(
+            READINGS_PARTITION_PREFIX):
         return False
     return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
 

@@ -176,7 +176,8 @@ layer_changes = Table(
 )
 
 #: Roles a signed-in principal can hold (the security issue adds sign-in; tokens come first).
-ROLES = ("citizen", "staff", "planner", "crew", "admin")
+#: ``gateway``: a sensor gateway posting readings; ``payment``: the parking payment app.
+ROLES = ("citizen", "staff", "planner", "crew", "admin", "gateway", "payment")
 
 # API tokens: only a SHA-256 of each token is stored, so a leaked table grants nothing.
 api_tokens = Table(
@@ -323,4 +324,91 @@ rate_limits = Table(
     Column("hits", Integer, nullable=False),
     prefixes=["UNLOGGED"],
     comment="Fixed-window counters of public POSTs per client (unlogged: losing them is fine)",
+)
+
+
+# Live sensors (gis/sensors.py): one row per device with its current state, written by the
+# ingest worker as readings arrive, so no query ever scans the history for "the latest".
+SENSOR_KINDS = ("bay", "lot", "ap")
+sensors = Table(
+    "sensors",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("jurisdiction_id", Text, ForeignKey(jurisdictions.c.id), nullable=False),
+    Column("sensor_id", Text, nullable=False, comment="the device's id in topics and payloads"),
+    Column("kind", Text, nullable=False),
+    Column("feature_id", BigInteger, nullable=False,
+           comment="the bay, car park or access point it reports on (by kind)"),
+    Column("observed_at", DateTime(timezone=True), comment="time of the newest reading"),
+    Column("state", Text, comment="free/occupied (bay), up/down (AP)"),
+    Column("value", Integer, comment="free spaces (car park), clients (AP)"),
+    Column("battery_pct", Float),
+    UniqueConstraint("jurisdiction_id", "sensor_id", name="sensors_natural_key"),
+    UniqueConstraint("kind", "feature_id", name="sensors_kind_feature_key"),
+    CheckConstraint("kind IN (" + ", ".join(_sql_literal(k) for k in SENSOR_KINDS) + ")",
+                    name="sensors_kind_choice"),
+    comment="Sensors and their current state (updated on every newer reading)",
+)
+
+#: partitions of sensor_readings are named <this><yyyymm>; alembic leaves them alone
+READINGS_PARTITION_PREFIX = "sensor_readings_"
+
+# Every reading, one month per partition (retention drops whole months). The key makes
+# ingestion idempotent: a re-delivered (sensor, time) is stored once. No jurisdiction column
+# and no foreign key on 300 million rows a year: the sensor row carries both.
+sensor_readings = Table(
+    "sensor_readings",
+    metadata,
+    Column("sensor", BigInteger, primary_key=True),
+    Column("observed_at", DateTime(timezone=True), primary_key=True),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("state", Text),
+    Column("value", Integer),
+    Column("battery_pct", Float),
+    postgresql_partition_by="RANGE (observed_at)",
+    comment="Sensor readings (partitioned by month of observation)",
+)
+
+# Hourly downsampling of the readings, kept after the raw months are dropped.
+sensor_hourly = Table(
+    "sensor_hourly",
+    metadata,
+    Column("sensor", BigInteger, ForeignKey(sensors.c.id, ondelete="CASCADE"), primary_key=True),
+    Column("hour", DateTime(timezone=True), primary_key=True),
+    Column("jurisdiction_id", Text, ForeignKey(jurisdictions.c.id), nullable=False),
+    Column("readings", Integer, nullable=False),
+    Column("occupied", Integer, nullable=False, comment="readings occupied (bay) or down (AP)"),
+    Column("value_avg", Float, comment="mean free spaces (car park) or clients (AP)"),
+    Column("value_max", Integer),
+    Index("sensor_hourly_hour_idx", "hour"),
+    comment="Hourly aggregates of sensor readings (kept beyond the raw readings' retention)",
+)
+
+# Readings refused or skipped, by reason: the worker counts, /metrics and `dimos sensors
+# status` read.
+sensor_ingest_counts = Table(
+    "sensor_ingest_counts",
+    metadata,
+    Column("outcome", Text, primary_key=True),
+    Column("count", BigInteger, nullable=False),
+    comment="Readings by outcome (stored, duplicate, unknown_sensor, malformed, future)",
+)
+
+# Paid parking sessions, posted by the payment app. The plate is personal data: only the
+# wardens' (staff, crew) outputs show it.
+parking_sessions = Table(
+    "parking_sessions",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("jurisdiction_id", Text, ForeignKey(jurisdictions.c.id), nullable=False),
+    Column("session_ref", Text, nullable=False, comment="the payment app's id of the session"),
+    Column("bay_id", Text, nullable=False),
+    Column("plate", Text),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("ends_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("jurisdiction_id", "session_ref", name="parking_sessions_natural_key"),
+    CheckConstraint("ends_at > starts_at", name="parking_sessions_ends_after_start"),
+    Index("parking_sessions_bay_idx", "jurisdiction_id", "bay_id", "ends_at"),
+    comment="Paid parking sessions (from the payment app); the plate is private",
 )

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +35,22 @@ class Settings(BaseSettings):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=25, ge=1, le=65535)
     mail_from: str = "noreply@example.gr"
+    #: MQTT broker of the sensors (mqtt://host:port); unset: the project's own Mosquitto
+    mqtt_url: str | None = Field(default=None, validation_alias="MQTT_URL")
+    mqtt_port: int = Field(default=1884, ge=1024, le=65535)
+    #: a sensor silent this long turns its bay/car park/AP to "unknown"
+    sensor_silent_after_s: int = Field(default=1800, ge=10)
+    #: battery below this share is flagged for maintenance
+    sensor_battery_low_pct: float = Field(default=20, ge=0, le=100)
+    #: readings stamped further ahead than this are refused (clock trouble on the device)
+    sensor_max_future_s: int = Field(default=300, ge=0)
+    #: months of raw readings kept (hourly aggregates are kept for good)
+    sensor_retention_months: int = Field(default=24, ge=1)
+    #: the ingest worker runs beside `dimos serve`; the simulator too when asked (demo)
+    sensors_ingest: bool = True
+    sensors_simulate: bool = False
+    #: threads per web worker: live map streams (SSE) hold one each
+    threads: int = Field(default=16, ge=1, le=256)
     #: the address clients reach dimos at (links in OGC documents); default http://host:port
     public_url: str | None = None
     #: npm packages (package.json) served under /vendor: Leaflet and the API pages' assets
@@ -54,6 +71,20 @@ class Settings(BaseSettings):
     def local_url(self, database: str | None = None) -> str:
         """The URL of a database in the project-local cluster."""
         return f"postgresql://postgres@127.0.0.1:{self.pg_port}/{database or self.pg_database}"
+
+    @property
+    def uses_local_broker(self) -> bool:
+        return not (self.mqtt_url or "").strip()
+
+    @property
+    def mqtt_address(self) -> tuple[str, int]:
+        """(host, port) of the sensors' broker."""
+        if self.uses_local_broker:
+            return "127.0.0.1", self.mqtt_port
+        parsed = urlsplit(self.mqtt_url.strip())
+        if parsed.scheme not in ("mqtt", "tcp") or not parsed.hostname:
+            raise ValueError(f"MQTT_URL: {self.mqtt_url!r} is not mqtt://host[:port]")
+        return parsed.hostname, parsed.port or 1883
 
     @property
     def effective_public_url(self) -> str:

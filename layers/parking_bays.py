@@ -21,6 +21,7 @@ LAYER = Layer(
         Field("occupancy_state", "text", "Κατάσταση", "Occupancy state", required=True,
               choices=("free", "occupied", "closed", "unknown")),
         Field("state_since", "timestamptz", "Από", "State since"),
+        Field("battery_low", "boolean", "Χαμηλή μπαταρία", "Low battery"),
     ),
     natural_key=("bay_id",),
     temporal=Temporal("state_since"),

@@ -17,6 +17,7 @@ PROCESSES = {
     "nearest": "ogc.processes.nearest.NearestProcessor",
     "request-clusters": "ogc.processes.crews.RequestClustersProcessor",
     "plan-crew-routes": "ogc.processes.crews.PlanCrewRoutesProcessor",
+    "parking-nearest-free": "ogc.processes.parking.ParkingNearestFreeProcessor",
 }
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 10_000

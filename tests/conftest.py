@@ -98,7 +98,9 @@ def live_server(demo_url: str, tmp_path_factory):
     state_dir = tmp_path_factory.mktemp("dimos-state")
     # the suite posts hundreds of reports from one address: limits are tested on their own
     env = {**os.environ, "DATABASE_URL": demo_url, "DIMOS_STATE_DIR": str(state_dir),
-           "DIMOS_RATE_LIMIT_REPORTS_PER_MIN": "0", "DIMOS_RATE_LIMIT_PROCESSES_PER_MIN": "0"}
+           "DIMOS_RATE_LIMIT_REPORTS_PER_MIN": "0", "DIMOS_RATE_LIMIT_PROCESSES_PER_MIN": "0",
+           # sensor tests run their own broker and ingest worker
+           "DIMOS_SENSORS_INGEST": "0"}
     log = open(state_dir / "server.log", "w")
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "dimos"), "serve", "--port", str(port),

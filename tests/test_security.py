@@ -13,7 +13,7 @@ import requests
 
 from gis import db
 
-ROLES = ("citizen", "planner", "crew", "staff", "admin")
+ROLES = ("citizen", "planner", "crew", "staff", "admin", "gateway", "payment")
 WRITERS = {"staff", "admin"}
 
 
@@ -45,7 +45,8 @@ def tokens(demo_url):
 
 
 def write_endpoints(demo_url):
-    """Every endpoint that writes or shows personal data, with a request that would succeed."""
+    """Every endpoint that writes or shows personal data, with a request that would succeed,
+    and the roles allowed beside staff and admin."""
     (permit,), = rows(demo_url, "SELECT id FROM building_permits ORDER BY id DESC LIMIT 1")
     (number,), = rows(demo_url, "SELECT service_request_id FROM service_requests "
                                 "WHERE status = 'open' ORDER BY id LIMIT 1")
@@ -62,18 +63,26 @@ def write_endpoints(demo_url):
          {"data": {"service_request_id": number, "status": "bogus"}}),
         ("GET", f"/open311/v2/requests/{number}/contact.json", {}),
         ("DELETE", "/ogc/jobs/00000000-0000-0000-0000-000000000000", {}),
+        ("POST", "/api/sensors/readings", {"json": {"readings": [
+            {"sensor_id": "S-0001", "ts": "2026-01-01T00:00:00Z", "occupied": True}]}},
+         {"gateway"}),
+        ("POST", "/api/parking/sessions", {"json": {
+            "session_ref": "ROLE-1", "bay_id": "RB-0001", "plate": "ΗΡΑ1234",
+            "starts_at": "2026-01-01T08:00:00Z", "ends_at": "2026-01-01T09:00:00Z"}},
+         {"payment"}),
+        ("GET", "/api/parking/violations", {}, {"crew"}),
     ]
 
 
 @pytest.mark.parametrize("role", (None, *ROLES))
 def test_each_role_may_write_what_it_should_and_nothing_more(live_server, demo_url, tokens, role):
     before = rows(demo_url, "SELECT count(*) FROM building_permits")
-    for method, path, options in write_endpoints(demo_url):
+    for method, path, options, *also in write_endpoints(demo_url):
         options = {**options, "headers": dict(options.get("headers", {}))}
         if role:
             options["headers"]["Authorization"] = f"Bearer {tokens[role]}"
         answer = requests.request(method, live_server + path, timeout=30, **options)
-        if role in WRITERS:
+        if role in WRITERS | (also[0] if also else set()):
             assert answer.status_code not in (401, 403), (role, method, path, answer.text)
             assert answer.status_code < 500, (role, method, path, answer.text)
         else:
@@ -83,6 +92,7 @@ def test_each_role_may_write_what_it_should_and_nothing_more(live_server, demo_u
     conn = db.connect(demo_url)
     with conn, conn.cursor() as cur:
         cur.execute("DELETE FROM building_permits WHERE permit_number = 'ROLE/1'")
+        cur.execute("DELETE FROM parking_sessions WHERE session_ref = 'ROLE-1'")
     conn.close()
 
 

@@ -1,0 +1,186 @@
+"""HTTP side of the sensors: gateways' reading batches, the payment app's parking sessions,
+and the parking/WiFi queries the map and the wardens use.
+
+Who may call what is in dimos/access.py (gateway, payment and warden roles).
+"""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime, timedelta
+
+from flask import Blueprint, Response, g, jsonify, request
+
+from dimos.open311 import request_jurisdiction
+from gis import db, parking, sensors
+from gis.errors import InvalidParameter
+from gis.settings import Settings
+
+MAX_SESSION = timedelta(hours=24)
+DEFAULT_SATURATED_AT = 60
+
+SESSION_UPSERT_SQL = """
+INSERT INTO parking_sessions (jurisdiction_id, session_ref, bay_id, plate, starts_at, ends_at)
+VALUES (%s, %s, %s, %s, %s, %s)
+ON CONFLICT ON CONSTRAINT parking_sessions_natural_key DO UPDATE
+  SET bay_id = excluded.bay_id, plate = excluded.plate, starts_at = excluded.starts_at,
+      ends_at = excluded.ends_at
+RETURNING (xmax = 0) AS created
+"""
+
+BAY_EXISTS_SQL = "SELECT 1 FROM parking_bays WHERE jurisdiction_id = %s AND bay_id = %s"
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidParameter("body: expected a JSON object (Content-Type: application/json)")
+    return body
+
+
+def _time(name: str, value) -> datetime:
+    if not isinstance(value, str):
+        raise InvalidParameter(f"{name}: expected an ISO 8601 time with zone")
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidParameter(f"{name}: {value[:40]!r} is not ISO 8601") from None
+    if moment.tzinfo is None:
+        raise InvalidParameter(f"{name}: give the time zone (e.g. Z or +02:00)")
+    return moment
+
+
+def _day(name: str, default: date) -> str:
+    value = request.args.get(name)
+    if value is None:
+        return default.isoformat()
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise InvalidParameter(f"{name}: {value[:20]!r} is not a date (YYYY-MM-DD)") from None
+
+
+def make_sensors_blueprint(settings: Settings) -> Blueprint:
+    blueprint = Blueprint("sensors", __name__)
+    url = settings.effective_database_url
+    known_months: set[datetime] = set()
+
+    @blueprint.post("/api/sensors/readings")
+    def post_readings():
+        body = _json_body()
+        items = body.get("readings")
+        if not isinstance(items, list) or not items:
+            raise InvalidParameter("readings: expected a non-empty list of readings")
+        if len(items) > sensors.MAX_BATCH:
+            raise InvalidParameter(f"readings: {len(items)} in one batch; at most "
+                                   f"{sensors.MAX_BATCH}")
+        now = datetime.now(UTC)
+        with db.pooled_cursor(url, commit=True, actor=f"gateway:{g.principal.name}") as cur:
+            jurisdiction = request_jurisdiction(cur, body.get("jurisdiction_id"))
+            readings, refused = [], []
+            for index, item in enumerate(items):
+                where = f"readings[{index}]"
+                try:
+                    readings.append((where, sensors.parse_item(
+                        jurisdiction, item, now, settings.sensor_max_future_s)))
+                except sensors.RejectedReading as exc:
+                    refused.append(sensors.Rejection(exc.outcome, where, str(exc)))
+            registry = sensors.Registry()
+            registry.load(cur)
+            result = sensors.store_readings(cur, registry, readings,
+                                            settings.sensor_battery_low_pct, known_months)
+            if refused:
+                outcomes = [r.outcome for r in refused]
+                cur.execute(sensors.COUNT_SQL, (sorted(set(outcomes)),
+                                                [outcomes.count(o) for o in sorted(set(outcomes))]))
+            sensors.notify_changes(cur, result.changes)
+        rejected = refused + result.rejections
+        counts = {outcome: result.counts.get(outcome, 0) for outcome in ("stored", "stale",
+                                                                         "duplicate")}
+        return jsonify(**counts, rejected=[{"at": r.where, "outcome": r.outcome,
+                                            "reason": r.reason} for r in rejected])
+
+    @blueprint.post("/api/parking/sessions")
+    def post_session():
+        body = _json_body()
+        for name in ("session_ref", "bay_id"):
+            if not isinstance(body.get(name), str) or not body[name].strip():
+                raise InvalidParameter(f"{name}: required (text)")
+        plate = body.get("plate")
+        if plate is not None and (not isinstance(plate, str) or len(plate) > 16):
+            raise InvalidParameter("plate: text of at most 16 characters")
+        starts, ends = _time("starts_at", body.get("starts_at")), _time("ends_at", body.get("ends_at"))
+        if ends <= starts:
+            raise InvalidParameter("ends_at: must be after starts_at")
+        if ends - starts > MAX_SESSION:
+            raise InvalidParameter("ends_at: a session lasts at most 24 h")
+        with db.pooled_cursor(url, commit=True, actor=f"payment:{g.principal.name}") as cur:
+            jurisdiction = request_jurisdiction(cur, body.get("jurisdiction_id"))
+            cur.execute(BAY_EXISTS_SQL, (jurisdiction, body["bay_id"]))
+            if cur.fetchone() is None:
+                raise InvalidParameter(f"bay_id: no bay {body['bay_id']!r} in {jurisdiction}")
+            cur.execute(SESSION_UPSERT_SQL, (jurisdiction, body["session_ref"], body["bay_id"],
+                                             plate, starts, ends))
+            created = cur.fetchone()[0]
+        return jsonify(session_ref=body["session_ref"], bay_id=body["bay_id"],
+                       starts_at=starts.isoformat(), ends_at=ends.isoformat()), (
+            201 if created else 200)
+
+    @blueprint.get("/api/parking/violations")
+    def get_violations():
+        with db.pooled_cursor(url) as cur:
+            found = parking.violations(cur, request_jurisdiction(cur))
+        response = jsonify(type="FeatureCollection", features=found, numberReturned=len(found))
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+    @blueprint.get("/api/parking/free")
+    def get_free():
+        with db.pooled_cursor(url) as cur:
+            return jsonify(parking.free_spaces(cur, request_jurisdiction(cur),
+                                               request.args.get("by", "street")))
+
+    @blueprint.get("/api/parking/occupancy")
+    def get_occupancy():
+        level, ident = request.args.get("level", "street"), request.args.get("id")
+        if not ident:
+            raise InvalidParameter("id: the bay id, street name or zone to report on")
+        end = (_time("end", request.args["end"]) if "end" in request.args
+               else datetime.now(UTC))
+        start = (_time("start", request.args["start"]) if "start" in request.args
+                 else end - timedelta(days=1))
+        with db.pooled_cursor(url) as cur:
+            series = parking.occupancy(cur, request_jurisdiction(cur), level, ident, start, end)
+        return jsonify(level=level, id=ident, start=start.isoformat(), end=end.isoformat(),
+                       hours=series)
+
+    @blueprint.get("/api/parking/usage.csv")
+    def get_usage():
+        today = datetime.now(UTC).date()
+        start, end = _day("start", today - timedelta(days=30)), _day("end", today)
+        if end < start:
+            raise InvalidParameter("end: before start")
+        with db.pooled_cursor(url) as cur:
+            jurisdiction = request_jurisdiction(cur)
+            rows = parking.usage_by_zone_day(cur, jurisdiction, start, end)
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["parking_zone", "day", "bays", "readings", "occupancy"])
+        writer.writerows(rows)
+        return Response(out.getvalue(), mimetype="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="parking-usage-{jurisdiction}-'
+                                   f'{start}-{end}.csv"'})
+
+    @blueprint.get("/api/wifi/alerts")
+    def get_wifi_alerts():
+        try:
+            saturated_at = int(request.args.get("saturated_at", DEFAULT_SATURATED_AT))
+        except ValueError:
+            raise InvalidParameter("saturated_at: a whole number of clients") from None
+        if saturated_at < 1:
+            raise InvalidParameter("saturated_at: at least 1")
+        with db.pooled_cursor(url) as cur:
+            found = parking.wifi_alerts(cur, request_jurisdiction(cur), saturated_at)
+        return jsonify(type="FeatureCollection", features=found, numberReturned=len(found))
+
+    return blueprint

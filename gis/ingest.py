@@ -1,0 +1,228 @@
+"""`dimos sensors ingest`: the MQTT subscriber that stores readings and keeps current state.
+
+QoS 1 with a persistent session and manual acknowledgement: a reading is acknowledged to the
+broker only after the transaction that stores it has committed, so neither a worker crash nor
+a broker restart loses a reading the broker accepted (a redelivery is stored once). Bad
+messages are counted and logged, never fatal; a database outage makes the worker wait and
+retry the same batch.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+import paho.mqtt.client as mqtt
+import psycopg2
+
+from gis import db, sensors
+from gis.errors import DatabaseUnavailable
+from gis.settings import Settings
+
+log = logging.getLogger("dimos.sensors")
+
+TOPICS = "dimos/+/+/+"
+CLIENT_ID = "dimos-ingest"
+FLUSH_S = 0.1  # how often pending readings are written (latency floor)
+SWEEP_S = 30.0  # silent sensors and hourly aggregates
+RETRY_S = 1.0
+LOG_EVERY_S = 10.0  # at most one log line per rejection reason per this long
+RELOAD_S = 10.0  # unknown sensors make the registry reload, at most this often
+
+
+class RejectionLog:
+    """Logs each rejection reason at most once per ``LOG_EVERY_S`` (a broken device floods)."""
+
+    def __init__(self):
+        self._last: dict[str, float] = {}
+        self._skipped: dict[str, int] = defaultdict(int)
+
+    def log(self, rejection: sensors.Rejection) -> None:
+        now = time.monotonic()
+        if now - self._last.get(rejection.outcome, -LOG_EVERY_S) < LOG_EVERY_S:
+            self._skipped[rejection.outcome] += 1
+            return
+        skipped = self._skipped.pop(rejection.outcome, 0)
+        self._last[rejection.outcome] = now
+        log.warning("reading refused (%s) at %s: %s%s", rejection.outcome, rejection.where,
+                    rejection.reason, f" (and {skipped} more since the last line)" if skipped else "")
+
+
+class IngestWorker:
+    def __init__(self, settings: Settings, client_id: str = CLIENT_ID):
+        self.settings = settings
+        self.url = settings.effective_database_url
+        self.client_id = client_id
+        self._pending: list[tuple[int, mqtt.MQTTMessage]] = []
+        self._lock = threading.Lock()
+        self._generation = 0  # bumped on each (re)connection: acks go to the live session only
+        self._stop = threading.Event()
+        self.registry = sensors.Registry()
+        self.known_months: set[datetime] = set()
+        self._loaded_at = 0.0
+        self.sweep_s = SWEEP_S
+        self.rejections = RejectionLog()
+        self.connected = threading.Event()
+        self.client = self._client()
+
+    def _client(self) -> mqtt.Client:
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id,
+                             clean_session=False, manual_ack=True)
+        client.max_inflight_messages_set(5000)
+        client.reconnect_delay_set(min_delay=1, max_delay=5)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
+        return client
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties):
+        if reason_code.is_failure:
+            log.warning("broker refused the connection: %s", reason_code)
+            return
+        with self._lock:
+            self._generation += 1
+            # unacknowledged messages of the old session come again: drop our copies
+            self._pending.clear()
+        client.subscribe(TOPICS, qos=1)
+        log.info("connected to the broker (session %s)",
+                 "resumed" if flags.session_present else "new")
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties):
+        # readings published from now on reach us, also while we are away (persistent session)
+        self.connected.set()
+        log.info("subscribed to %s", TOPICS)
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties):
+        self.connected.clear()
+        if not self._stop.is_set():
+            log.warning("broker connection lost (%s); reconnecting", reason_code)
+
+    def _on_message(self, client, userdata, message):
+        with self._lock:
+            self._pending.append((self._generation, message))
+
+    def run(self, duration_s: float | None = None) -> None:
+        """Serve until stopped (or for ``duration_s``)."""
+        host, port = self.settings.mqtt_address
+        self._load_registry()
+        self.client.connect_async(host, port, keepalive=30)
+        self.client.loop_start()
+        log.info("ingesting readings from mqtt://%s:%s into %s", host, port,
+                 db.describe_url(self.url))
+        deadline = None if duration_s is None else time.monotonic() + duration_s
+        last_sweep = 0.0
+        conn = None
+        try:
+            while not self._stop.is_set() and (deadline is None or time.monotonic() < deadline):
+                started = time.monotonic()
+                try:
+                    conn = conn if conn is not None and not conn.closed else db.connect(self.url)
+                    self._flush(conn)
+                    if started - last_sweep >= self.sweep_s:
+                        self._sweep(conn)
+                        last_sweep = started
+                except (psycopg2.OperationalError, psycopg2.InterfaceError,
+                        DatabaseUnavailable) as exc:
+                    log.warning("database unavailable, retrying in %.0f s: %s", RETRY_S,
+                                str(exc).strip().splitlines()[0] if str(exc).strip() else exc)
+                    if conn is not None:
+                        conn.close()
+                    conn = None
+                    self._stop.wait(RETRY_S)
+                    continue
+                self._stop.wait(max(0.0, FLUSH_S - (time.monotonic() - started)))
+        finally:
+            self.client.loop_stop()
+            self.client.disconnect()
+            if conn is not None:
+                conn.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _load_registry(self) -> None:
+        conn = db.connect(self.url)
+        try:
+            with conn, conn.cursor() as cur:
+                self.registry.load(cur)
+        finally:
+            conn.close()
+
+    def _flush(self, conn) -> None:
+        with self._lock:
+            batch, self._pending = self._pending[:sensors.MAX_BATCH], self._pending[sensors.MAX_BATCH:]
+            generation = self._generation
+        if not batch:
+            return
+        now = datetime.now(UTC)
+        readings, refused = [], []
+        for _, message in batch:
+            try:
+                readings.append((message.topic, sensors.parse_mqtt(
+                    message.topic, message.payload, now, self.settings.sensor_max_future_s)))
+            except sensors.RejectedReading as exc:
+                refused.append(sensors.Rejection(exc.outcome, message.topic, str(exc)))
+        try:
+            try:
+                self._store(conn, readings, refused)
+            except (psycopg2.DataError, psycopg2.IntegrityError, psycopg2.ProgrammingError):
+                # a value the checks let through and the database refused: store the rest
+                # one by one and count the culprits, rather than stall on them forever
+                log.exception("a batch of %d readings failed; storing them one by one",
+                              len(readings))
+                self._store_one_by_one(conn, readings, refused)
+        except BaseException:
+            # not stored: keep the batch for the next try (the broker still holds it too)
+            with self._lock:
+                if generation == self._generation:
+                    self._pending[:0] = batch
+            raise
+        for message_generation, message in batch:
+            if message_generation == generation and message.qos > 0:
+                self.client.ack(message.mid, message.qos)
+
+    def _store(self, conn, readings, refused) -> sensors.BatchResult:
+        with conn, conn.cursor() as cur:
+            if time.monotonic() - self._loaded_at > RELOAD_S and any(
+                    self.registry.get(r.jurisdiction, r.sensor_id) is None for _, r in readings):
+                # a sensor added since the last load (a new bay): look again before refusing
+                self.registry.load(cur)
+                self._loaded_at = time.monotonic()
+            result = sensors.store_readings(cur, self.registry, readings,
+                                            self.settings.sensor_battery_low_pct,
+                                            self.known_months)
+            if refused:
+                counts = defaultdict(int)
+                for rejection in refused:
+                    counts[rejection.outcome] += 1
+                cur.execute(sensors.COUNT_SQL, (list(counts), list(counts.values())))
+            sensors.notify_changes(cur, result.changes)
+        for rejection in refused + result.rejections:
+            self.rejections.log(rejection)
+        return result
+
+    def _store_one_by_one(self, conn, readings, refused) -> None:
+        failed = []
+        for where, reading in readings:
+            try:
+                self._store(conn, [(where, reading)], [])
+            except (psycopg2.DataError, psycopg2.IntegrityError, psycopg2.ProgrammingError) as exc:
+                failed.append(sensors.Rejection("malformed", where, str(exc).splitlines()[0]))
+        if failed and len(failed) == len(readings):
+            # nothing at all goes in: our fault, not the devices'. Keep (and retry) the batch
+            raise DatabaseUnavailable(f"every reading of the batch failed: {failed[0].reason}")
+        self._store(conn, [], refused + failed)
+
+    def _sweep(self, conn) -> None:
+        now = datetime.now(UTC)
+        with conn, conn.cursor() as cur:
+            changes = sensors.mark_silent(cur, self.settings.sensor_silent_after_s)
+            sensors.notify_changes(cur, changes)
+            # the last three whole hours: late readings fold in
+            sensors.aggregate_hours(cur, now - timedelta(hours=3), now)
+        if changes:
+            log.info("%d bays/car parks/APs silent for over %d s: now unknown", len(changes),
+                     self.settings.sensor_silent_after_s)

@@ -1,0 +1,454 @@
+"""Sensor readings: checked, stored once, and turned into the current state of bays, car parks
+and access points in the same transaction (so a query never scans history for "the latest").
+
+A reading is (jurisdiction, sensor id, time, fields). Bays send ``occupied`` (bool), car parks
+``free`` (spaces), access points ``up`` (bool) and ``clients``; any may send ``battery`` (%).
+A reading older than the sensor's newest goes into history without touching the current
+state; the same (sensor, time) twice is stored once.
+"""
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from psycopg2 import sql
+
+from gis.schema import READINGS_PARTITION_PREFIX
+
+#: the fields each kind of sensor sends, and the public state they turn into
+KIND_LAYERS = {"bay": "parking_bays", "lot": "parking_lots", "ap": "wifi_access_points"}
+MAX_BATCH = 5000
+
+OUTCOMES = ("stored", "duplicate", "stale", "unknown_sensor", "malformed", "future")
+
+# The registry follows the layers: sensors of removed features go, new ones come, a sensor
+# moved to another bay keeps its row (and its history)
+UNREGISTER_SQL = """
+DELETE FROM sensors s WHERE s.jurisdiction_id = %(j)s AND NOT EXISTS (
+  SELECT 1 FROM parking_bays b WHERE s.kind = 'bay' AND b.jurisdiction_id = %(j)s
+    AND b.sensor_id = s.sensor_id
+  UNION ALL
+  SELECT 1 FROM parking_lots l WHERE s.kind = 'lot' AND l.jurisdiction_id = %(j)s
+    AND l.lot_id = s.sensor_id
+  UNION ALL
+  SELECT 1 FROM wifi_access_points a WHERE s.kind = 'ap' AND a.jurisdiction_id = %(j)s
+    AND a.ap_id = s.sensor_id)
+"""
+
+REGISTER_SQL = """
+INSERT INTO sensors (jurisdiction_id, sensor_id, kind, feature_id)
+SELECT jurisdiction_id, sensor_id, 'bay', id FROM parking_bays
+WHERE sensor_id IS NOT NULL AND jurisdiction_id = %(j)s
+UNION ALL
+SELECT jurisdiction_id, lot_id, 'lot', id FROM parking_lots WHERE jurisdiction_id = %(j)s
+UNION ALL
+SELECT jurisdiction_id, ap_id, 'ap', id FROM wifi_access_points WHERE jurisdiction_id = %(j)s
+ON CONFLICT ON CONSTRAINT sensors_natural_key DO UPDATE
+  SET kind = excluded.kind, feature_id = excluded.feature_id
+  WHERE (sensors.kind, sensors.feature_id) IS DISTINCT FROM (excluded.kind, excluded.feature_id)
+"""
+
+REGISTRY_SQL = """
+SELECT s.jurisdiction_id, s.sensor_id, s.id, s.kind, l.capacity
+FROM sensors s LEFT JOIN parking_lots l ON s.kind = 'lot' AND l.id = s.feature_id
+"""
+
+# One statement: store the new readings, move each sensor's current state forward when a
+# reading is newer, and carry changes into the public layers. Public state changes come back
+# for the live map.
+STORE_SQL = """
+WITH incoming AS (
+  SELECT DISTINCT ON (sensor, observed_at) *
+  FROM unnest(%(sensor)s::bigint[], %(observed_at)s::timestamptz[], %(state)s::text[],
+              %(value)s::int[], %(battery)s::float8[])
+       AS t(sensor, observed_at, state, value, battery_pct)
+  ORDER BY sensor, observed_at
+), stored AS (
+  INSERT INTO sensor_readings (sensor, observed_at, state, value, battery_pct)
+  SELECT sensor, observed_at, state, value, battery_pct FROM incoming
+  ON CONFLICT DO NOTHING
+  RETURNING sensor, observed_at, state, value, battery_pct
+), newest AS (
+  SELECT DISTINCT ON (sensor) * FROM stored ORDER BY sensor, observed_at DESC
+), current AS (
+  UPDATE sensors s SET observed_at = n.observed_at, state = n.state, value = n.value,
+                       battery_pct = coalesce(n.battery_pct, s.battery_pct)
+  FROM newest n
+  WHERE s.id = n.sensor AND (s.observed_at IS NULL OR s.observed_at < n.observed_at)
+  RETURNING s.kind, s.feature_id, s.observed_at, s.state, s.value, s.battery_pct
+), bays AS (
+  UPDATE parking_bays b
+  SET occupancy_state = c.state,
+      state_since = CASE WHEN b.occupancy_state = c.state THEN b.state_since ELSE c.observed_at END,
+      battery_low = c.battery_pct < %(battery_low)s
+  FROM current c
+  WHERE c.kind = 'bay' AND b.id = c.feature_id
+    AND b.occupancy_state <> 'closed'  -- closed by staff: the sensor does not reopen it
+    AND (b.occupancy_state IS DISTINCT FROM c.state
+         OR b.battery_low IS DISTINCT FROM (c.battery_pct < %(battery_low)s))
+  RETURNING 'parking_bays' AS layer, b.jurisdiction_id, b.bay_id AS id, b.occupancy_state AS state,
+            NULL::int AS value, b.state_since AS since, b.battery_low
+), lots AS (
+  UPDATE parking_lots l SET free_spaces = c.value, updated_at = c.observed_at
+  FROM current c
+  WHERE c.kind = 'lot' AND l.id = c.feature_id
+  RETURNING 'parking_lots', l.jurisdiction_id, l.lot_id, NULL::text, l.free_spaces, l.updated_at,
+            NULL::boolean
+), aps AS (
+  UPDATE wifi_access_points a
+  SET status = c.state, clients_now = c.value,
+      status_since = CASE WHEN a.status = c.state THEN a.status_since ELSE c.observed_at END
+  FROM current c
+  WHERE c.kind = 'ap' AND a.id = c.feature_id
+    AND (a.status IS DISTINCT FROM c.state OR a.clients_now IS DISTINCT FROM c.value)
+  RETURNING 'wifi_access_points', a.jurisdiction_id, a.ap_id, a.status, a.clients_now,
+            a.status_since, NULL::boolean
+)
+SELECT 'count'::text, NULL::text, NULL::text, NULL::text, (SELECT count(*) FROM stored)::int,
+       NULL::timestamptz, NULL::boolean
+-- the statement sees sensors as they were before it: readings not newer are history only
+UNION ALL SELECT 'stale', NULL, NULL, NULL,
+  (SELECT count(*) FROM stored st JOIN sensors s ON s.id = st.sensor
+   WHERE st.observed_at <= s.observed_at)::int, NULL, NULL
+UNION ALL SELECT * FROM bays UNION ALL SELECT * FROM lots UNION ALL SELECT * FROM aps
+"""
+
+COUNT_SQL = """
+INSERT INTO sensor_ingest_counts (outcome, count)
+SELECT * FROM unnest(%s::text[], %s::bigint[])
+ON CONFLICT (outcome) DO UPDATE SET count = sensor_ingest_counts.count + excluded.count
+"""
+
+# Sensors silent too long: their bay, car park or AP is no longer known
+SILENT_SQL = """
+WITH silent AS (
+  SELECT kind, feature_id FROM sensors
+  WHERE observed_at < now() - make_interval(secs => %(after_s)s)
+), bays AS (
+  UPDATE parking_bays b SET occupancy_state = 'unknown', state_since = now()
+  FROM silent s WHERE s.kind = 'bay' AND b.id = s.feature_id
+    AND b.occupancy_state NOT IN ('unknown', 'closed')
+  RETURNING 'parking_bays' AS layer, b.jurisdiction_id, b.bay_id AS id,
+            b.occupancy_state AS state, NULL::int AS value, b.state_since AS since,
+            b.battery_low
+), lots AS (
+  UPDATE parking_lots l SET free_spaces = NULL, updated_at = now()
+  FROM silent s WHERE s.kind = 'lot' AND l.id = s.feature_id AND l.free_spaces IS NOT NULL
+  RETURNING 'parking_lots', l.jurisdiction_id, l.lot_id, NULL::text, NULL::int, l.updated_at,
+            NULL::boolean
+), aps AS (
+  UPDATE wifi_access_points a SET status = 'unknown', clients_now = NULL, status_since = now()
+  FROM silent s WHERE s.kind = 'ap' AND a.id = s.feature_id AND a.status <> 'unknown'
+  RETURNING 'wifi_access_points', a.jurisdiction_id, a.ap_id, a.status, NULL::int,
+            a.status_since, NULL::boolean
+)
+SELECT * FROM bays UNION ALL SELECT * FROM lots UNION ALL SELECT * FROM aps
+"""
+
+# Whole hours, recounted from the raw readings (so late readings are folded in on the next run)
+AGGREGATE_SQL = """
+INSERT INTO sensor_hourly (sensor, hour, jurisdiction_id, readings, occupied, value_avg, value_max)
+SELECT r.sensor, date_trunc('hour', r.observed_at), s.jurisdiction_id, count(*),
+       count(*) FILTER (WHERE r.state IN ('occupied', 'down')), avg(r.value), max(r.value)
+FROM sensor_readings r JOIN sensors s ON s.id = r.sensor
+WHERE r.observed_at >= %(start)s AND r.observed_at < %(end)s
+GROUP BY r.sensor, date_trunc('hour', r.observed_at), s.jurisdiction_id
+ON CONFLICT (sensor, hour) DO UPDATE
+  SET readings = excluded.readings, occupied = excluded.occupied,
+      value_avg = excluded.value_avg, value_max = excluded.value_max
+"""
+
+PARTITIONS_SQL = """
+SELECT c.relname FROM pg_inherits i
+JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+WHERE p.relname = 'sensor_readings' ORDER BY c.relname
+"""
+
+COUNTS_SQL = "SELECT outcome, count FROM sensor_ingest_counts ORDER BY outcome"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A reading as received: not yet checked against the registry."""
+
+    jurisdiction: str
+    sensor_id: str
+    observed_at: datetime
+    fields: dict
+    kind: str | None = None  # from the MQTT topic; HTTP readings take the registry's
+
+
+@dataclass(frozen=True)
+class Rejection:
+    outcome: str  # one of OUTCOMES
+    where: str  # topic or batch position
+    reason: str
+
+
+@dataclass
+class BatchResult:
+    counts: Counter = field(default_factory=Counter)
+    changes: list[dict] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+
+
+class RejectedReading(ValueError):
+    def __init__(self, outcome: str, reason: str):
+        super().__init__(reason)
+        self.outcome = outcome
+
+
+def parse_time(value, now: datetime, max_future_s: float) -> datetime:
+    """An ISO 8601 time with zone, or epoch seconds; not further ahead than allowed."""
+    if isinstance(value, bool) or value is None:
+        raise RejectedReading("malformed", "ts: give an ISO 8601 time with zone or epoch seconds")
+    if isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            raise RejectedReading("malformed", "ts: not a finite number")
+        try:
+            observed = datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise RejectedReading("malformed", f"ts: {value} is not a time") from None
+    elif isinstance(value, str):
+        try:
+            observed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise RejectedReading("malformed", f"ts: {value[:40]!r} is not ISO 8601") from None
+        if observed.tzinfo is None:
+            raise RejectedReading("malformed", "ts: give the time zone (e.g. Z)")
+    else:
+        raise RejectedReading("malformed", "ts: give an ISO 8601 time with zone or epoch seconds")
+    if observed > now + timedelta(seconds=max_future_s):
+        raise RejectedReading("future", f"ts: {observed.isoformat()} is ahead of the server's "
+                                        f"clock by more than {max_future_s:g} s")
+    if observed.year < 2000:
+        raise RejectedReading("malformed", f"ts: {observed.isoformat()} is before 2000")
+    return observed
+
+
+def parse_mqtt(topic: str, payload: bytes, now: datetime, max_future_s: float) -> Reading:
+    """A reading from ``dimos/<jurisdiction>/<bay|lot|ap>/<sensor id>`` and its JSON payload."""
+    parts = topic.split("/")
+    if len(parts) != 4 or parts[0] != "dimos" or parts[2] not in KIND_LAYERS:
+        raise RejectedReading("malformed", "topic: expected dimos/<jurisdiction>/<bay|lot|ap>/<id>")
+    body = _json_object(payload)
+    return Reading(parts[1], parts[3], parse_time(body.pop("ts", None), now, max_future_s), body,
+                   kind=parts[2])
+
+
+def parse_item(jurisdiction: str, item, now: datetime, max_future_s: float) -> Reading:
+    """A reading of an HTTP batch: ``{"sensor_id": ..., "ts": ..., <fields>}``."""
+    if not isinstance(item, dict):
+        raise RejectedReading("malformed", "give each reading as a JSON object")
+    body = dict(item)
+    sensor_id = body.pop("sensor_id", None)
+    if not isinstance(sensor_id, str) or not sensor_id.strip():
+        raise RejectedReading("malformed", "sensor_id: missing")
+    return Reading(jurisdiction, sensor_id, parse_time(body.pop("ts", None), now, max_future_s),
+                   body)
+
+
+def _json_object(payload: bytes) -> dict:
+    try:
+        body = json.loads(payload)
+    except (UnicodeDecodeError, ValueError):
+        raise RejectedReading("malformed", "payload: not JSON") from None
+    if not isinstance(body, dict):
+        raise RejectedReading("malformed", "payload: expected a JSON object")
+    return body
+
+
+def _bool(fields: dict, name: str) -> bool:
+    value = fields.get(name)
+    if not isinstance(value, bool):
+        raise RejectedReading("malformed", f"{name}: expected true or false")
+    return value
+
+
+def _count(fields: dict, name: str, required: bool, maximum: int | None = None) -> int | None:
+    value = fields.get(name)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
+        raise RejectedReading("malformed", f"{name}: expected a whole number ≥ 0")
+    if maximum is not None and value > maximum:
+        raise RejectedReading("malformed", f"{name}: {value} is more than the capacity {maximum}")
+    return value
+
+
+def _battery(fields: dict) -> float | None:
+    value = fields.get("battery")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
+        raise RejectedReading("malformed", "battery: expected a percentage 0–100")
+    return float(value)
+
+
+def state_of(kind: str, fields: dict, capacity: int | None) -> tuple[str | None, int | None]:
+    """(state, value) of a reading of this kind of sensor."""
+    if kind == "bay":
+        return ("occupied" if _bool(fields, "occupied") else "free"), None
+    if kind == "lot":
+        return None, _count(fields, "free", required=True, maximum=capacity)
+    return ("up" if _bool(fields, "up") else "down"), _count(fields, "clients", required=False)
+
+
+class Registry:
+    """The sensors known to the database: (jurisdiction, sensor id) → (row id, kind, capacity)."""
+
+    def __init__(self):
+        self._sensors: dict[tuple[str, str], tuple[int, str, int | None]] = {}
+
+    def load(self, cur) -> int:
+        cur.execute(REGISTRY_SQL)
+        self._sensors = {(j, s): (row_id, kind, cap) for j, s, row_id, kind, cap in cur.fetchall()}
+        return len(self._sensors)
+
+    def get(self, jurisdiction: str, sensor_id: str):
+        return self._sensors.get((jurisdiction, sensor_id))
+
+    def __len__(self) -> int:
+        return len(self._sensors)
+
+
+def register_sensors(cur, jurisdiction: str) -> int:
+    """Make the sensor registry match the bays, car parks and APs of a municipality."""
+    cur.execute(UNREGISTER_SQL, {"j": jurisdiction})
+    cur.execute(REGISTER_SQL, {"j": jurisdiction})
+    cur.execute("SELECT count(*) FROM sensors WHERE jurisdiction_id = %s", (jurisdiction,))
+    return cur.fetchone()[0]
+
+
+def month_start(moment: datetime) -> datetime:
+    return datetime(moment.year, moment.month, 1, tzinfo=UTC)
+
+
+def next_month(start: datetime) -> datetime:
+    return datetime(start.year + start.month // 12, start.month % 12 + 1, 1, tzinfo=UTC)
+
+
+def partition_name(start: datetime) -> str:
+    return f"{READINGS_PARTITION_PREFIX}{start:%Y%m}"
+
+
+def ensure_partitions(cur, months: set[datetime]) -> None:
+    """Monthly partitions of the readings for these months (first days, UTC), made once."""
+    for start in sorted(months):
+        # two writers creating the same month would collide: one at a time
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext('sensor_readings partitions'))")
+        cur.execute(sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {} PARTITION OF sensor_readings FOR VALUES FROM ({}) TO ({})"
+        ).format(sql.Identifier(partition_name(start)), sql.Literal(start),
+                 sql.Literal(next_month(start))))
+
+
+def store_readings(cur, registry: Registry, readings: list[tuple[str, Reading]],
+                   battery_low_pct: float, known_months: set[datetime]) -> BatchResult:
+    """Check each (where, reading) against the registry and store the good ones in one
+    statement; the caller commits. ``known_months`` remembers partitions already made."""
+    result = BatchResult()
+    rows = {"sensor": [], "observed_at": [], "state": [], "value": [], "battery": []}
+    for where, reading in readings:
+        sensor = registry.get(reading.jurisdiction, reading.sensor_id)
+        if sensor is None or (reading.kind is not None and reading.kind != sensor[1]):
+            result.rejections.append(Rejection(
+                "unknown_sensor", where,
+                f"no {reading.kind or 'sensor'} {reading.sensor_id!r} in {reading.jurisdiction!r}"))
+            continue
+        row_id, kind, capacity = sensor
+        try:
+            state, value = state_of(kind, reading.fields, capacity)
+            battery = _battery(reading.fields)
+        except RejectedReading as exc:
+            result.rejections.append(Rejection(exc.outcome, where, str(exc)))
+            continue
+        for name, item in (("sensor", row_id), ("observed_at", reading.observed_at),
+                           ("state", state), ("value", value), ("battery", battery)):
+            rows[name].append(item)
+    result.counts.update(r.outcome for r in result.rejections)
+    if rows["sensor"]:
+        months = {month_start(t) for t in rows["observed_at"]} - known_months
+        if months:
+            ensure_partitions(cur, months)
+            known_months |= months
+        # the readings are their own history: no audit row per bay update
+        cur.execute("SET LOCAL dimos.audit = 'off'")
+        cur.execute(STORE_SQL, {**rows, "battery_low": battery_low_pct})
+        for layer, jurisdiction, feature, state, value, since, battery_low in cur.fetchall():
+            if layer == "count":
+                stored = value
+            elif layer == "stale":
+                stale = value
+            else:
+                result.changes.append(_change(layer, jurisdiction, feature, state, value, since,
+                                              battery_low))
+        result.counts["stored"] += stored - stale
+        result.counts["stale"] += stale  # stored too, as history
+        result.counts["duplicate"] += len(rows["sensor"]) - stored
+    counts = {k: v for k, v in result.counts.items() if v}
+    if counts:
+        cur.execute(COUNT_SQL, (list(counts), list(counts.values())))
+    return result
+
+
+def _change(layer, jurisdiction, feature, state, value, since, battery_low) -> dict:
+    change = {"layer": layer, "jurisdiction": jurisdiction, "id": feature,
+              "since": since.isoformat() if since else None}
+    if layer == "parking_bays":
+        change.update(state=state, battery_low=battery_low)
+    elif layer == "parking_lots":
+        change.update(free_spaces=value)
+    else:
+        change.update(status=state, clients_now=value)
+    return change
+
+
+def mark_silent(cur, silent_after_s: int) -> list[dict]:
+    """Bays, car parks and APs whose sensor has been silent too long become unknown."""
+    cur.execute("SET LOCAL dimos.audit = 'off'")
+    cur.execute(SILENT_SQL, {"after_s": silent_after_s})
+    return [_change(*row) for row in cur.fetchall()]
+
+
+def aggregate_hours(cur, start: datetime, end: datetime) -> int:
+    """Recount the hourly aggregates of [start, end) (whole hours) from the raw readings."""
+    start = start.replace(minute=0, second=0, microsecond=0)
+    end = end.replace(minute=0, second=0, microsecond=0)
+    if end <= start:
+        return 0
+    cur.execute(AGGREGATE_SQL, {"start": start, "end": end})
+    return cur.rowcount
+
+
+def drop_old_partitions(cur, keep_months: int, now: datetime) -> list[str]:
+    """Drop whole months of raw readings older than ``keep_months`` (aggregated first)."""
+    cutoff = month_start(now)
+    for _ in range(keep_months):
+        cutoff = month_start(cutoff - timedelta(days=1))
+    cur.execute(PARTITIONS_SQL)
+    dropped = []
+    for (name,) in cur.fetchall():
+        suffix = name.removeprefix(READINGS_PARTITION_PREFIX)
+        if len(suffix) != 6 or not suffix.isdigit():
+            continue
+        start = datetime(int(suffix[:4]), int(suffix[4:]), 1, tzinfo=UTC)
+        if next_month(start) <= cutoff:
+            aggregate_hours(cur, start, next_month(start))
+            cur.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(name)))
+            dropped.append(name)
+    return dropped
+
+
+def notify_changes(cur, changes: list[dict], chunk: int = 40) -> None:
+    """Tell the web workers (LISTEN dimos_live) what changed; delivered at commit."""
+    for i in range(0, len(changes), chunk):
+        cur.execute("SELECT pg_notify('dimos_live', %s)", (json.dumps(changes[i:i + chunk]),))
+
+
+def ingest_counts(cur) -> dict[str, int]:
+    cur.execute(COUNTS_SQL)
+    return dict(cur.fetchall())

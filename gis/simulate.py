@@ -1,0 +1,147 @@
+"""`dimos sensors simulate`: plausible readings of the demo's bays, car parks and APs over MQTT.
+
+Bays fill and empty around a daily cycle (busy late morning and evening, quiet at night) with
+arrivals and departures of ~45 min stays; each sensor reports on change and every
+``heartbeat_s``; a few sensors drop out for a while; batteries run down. Car parks count free
+spaces on the same cycle; APs report clients and, now and then, go down.
+"""
+from __future__ import annotations
+
+import json
+import math
+import random
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import paho.mqtt.client as mqtt
+
+from gis import db
+from gis.settings import Settings
+
+SENSORS_SQL = """
+SELECT s.jurisdiction_id, s.kind, s.sensor_id, coalesce(l.capacity, 0),
+       coalesce(b.occupancy_state = 'occupied', false)
+FROM sensors s
+LEFT JOIN parking_lots l ON s.kind = 'lot' AND l.id = s.feature_id
+LEFT JOIN parking_bays b ON s.kind = 'bay' AND b.id = s.feature_id
+WHERE %(j)s::text IS NULL OR s.jurisdiction_id = %(j)s
+ORDER BY s.kind, s.sensor_id
+"""
+
+MEAN_STAY_S = 45 * 60
+DROPOUT_PER_HOUR = 0.01
+DROPOUT_S = (10 * 60, 60 * 60)
+
+
+def demand(moment: datetime) -> float:
+    """Share of bays wanted at this local hour (Greece is UTC+2/+3; +2 is close enough)."""
+    hour = (moment.hour + 2 + moment.minute / 60) % 24
+    morning = math.exp(-((hour - 11.5) / 2.5) ** 2)
+    evening = math.exp(-((hour - 20.0) / 2.0) ** 2)
+    return min(0.95, 0.2 + 0.7 * max(morning, 0.95 * evening))
+
+
+@dataclass
+class Device:
+    jurisdiction: str
+    kind: str
+    sensor_id: str
+    capacity: int
+    occupied: bool
+    battery: float
+    next_heartbeat: float
+    silent_until: float = 0.0
+    up: bool = True
+
+    @property
+    def topic(self) -> str:
+        return f"dimos/{self.jurisdiction}/{self.kind}/{self.sensor_id}"
+
+
+class Simulator:
+    def __init__(self, settings: Settings, heartbeat_s: float = 60.0, seed: int = 2100,
+                 jurisdiction: str | None = None, dropouts: bool = True):
+        self.settings = settings
+        self.heartbeat_s = heartbeat_s
+        self.random = random.Random(seed)
+        self.jurisdiction = jurisdiction
+        self.dropouts = dropouts
+        self.published = 0
+        self.acknowledged = 0
+        self._ack_lock = threading.Lock()
+        self._stop = threading.Event()
+        self.devices = self._devices()
+
+    def _devices(self) -> list[Device]:
+        with db.connect(self.settings.effective_database_url) as conn, conn.cursor() as cur:
+            cur.execute(SENSORS_SQL, {"j": self.jurisdiction})
+            rows = cur.fetchall()
+        conn.close()
+        start = time.monotonic()
+        return [Device(j, kind, sensor_id, capacity, occupied,
+                       battery=self.random.uniform(12, 100),
+                       next_heartbeat=start + self.random.uniform(0, self.heartbeat_s))
+                for j, kind, sensor_id, capacity, occupied in rows]
+
+    def _on_publish(self, client, userdata, mid, reason_code, properties):
+        with self._ack_lock:
+            self.acknowledged += 1
+
+    def run(self, duration_s: float | None = None, tick_s: float = 0.2) -> None:
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="",
+                             clean_session=True)
+        client.max_inflight_messages_set(1000)
+        client.on_publish = self._on_publish
+        host, port = self.settings.mqtt_address
+        client.connect(host, port, keepalive=30)
+        client.loop_start()
+        deadline = None if duration_s is None else time.monotonic() + duration_s
+        try:
+            while not self._stop.is_set() and (deadline is None or time.monotonic() < deadline):
+                started = time.monotonic()
+                for device in self.devices:
+                    payload = self._step(device, started, tick_s)
+                    if payload is not None:
+                        client.publish(device.topic, json.dumps(payload), qos=1)
+                        self.published += 1
+                self._stop.wait(max(0.0, tick_s - (time.monotonic() - started)))
+        finally:
+            client.loop_stop()
+            client.disconnect()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _step(self, device: Device, now: float, tick_s: float) -> dict | None:
+        """The device's reading this tick, or None."""
+        wall = datetime.now(UTC)
+        if device.silent_until > now:
+            return None
+        if self.dropouts and self.random.random() < DROPOUT_PER_HOUR * tick_s / 3600:
+            device.silent_until = now + self.random.uniform(*DROPOUT_S)
+            return None
+        changed = False
+        if device.kind == "bay":
+            target = demand(wall)
+            leave = tick_s / MEAN_STAY_S
+            arrive = leave * target / max(0.05, 1 - target)
+            if self.random.random() < (leave if device.occupied else arrive):
+                device.occupied = not device.occupied
+                changed = True
+        elif device.kind == "ap" and self.random.random() < (0.002 if device.up else 0.05) * tick_s:
+            device.up = not device.up
+            changed = True
+        if not changed and now < device.next_heartbeat:
+            return None
+        device.next_heartbeat = now + self.heartbeat_s
+        device.battery = max(0.0, device.battery - 0.0001)
+        ts = wall.isoformat(timespec="milliseconds")
+        if device.kind == "bay":
+            return {"ts": ts, "occupied": device.occupied, "battery": round(device.battery, 1)}
+        if device.kind == "lot":
+            share = min(1.0, max(0.0, demand(wall) + self.random.gauss(0, 0.05)))
+            return {"ts": ts, "free": round(device.capacity * (1 - share))}
+        clients = round(self.random.expovariate(1 / (30 * demand(wall)))) if device.up else 0
+        return {"ts": ts, "up": device.up, "clients": min(clients, 250)}

@@ -1,0 +1,76 @@
+"""The `parking-nearest-free` process: free bays nearest a place on foot, along the streets."""
+from __future__ import annotations
+
+from pygeoapi.process.base import BaseProcessor
+
+from gis.errors import InvalidParameter
+from gis.parking import MAX_COUNT, nearest_free_bays
+from ogc.processes import check_inputs, database, input_srid, read_geometry, read_number, to_storage
+
+DEFAULT_COUNT = 5
+BAY_TYPES = ("regular", "disabled", "loading", "ev")
+
+PROCESS_METADATA = {
+    "version": "1.0.0",
+    "id": "parking-nearest-free",
+    "title": {"el": "Πλησιέστερες ελεύθερες θέσεις (με τα πόδια)",
+              "en": "Nearest free parking bays on foot"},
+    "description": {
+        "el": "Οι ελεύθερες θέσεις στάθμευσης που απέχουν λιγότερο περπατώντας στο οδικό δίκτυο "
+              "από ένα σημείο, με την απόσταση βάδισης και την ευθεία απόσταση σε μέτρα.",
+        "en": "The free parking bays closest to a place walking along the streets, with the "
+              "walking and straight-line distances in metres (live occupancy)."},
+    "jobControlOptions": ["sync-execute"],
+    "outputTransmission": ["value"],
+    "keywords": ["parking", "ParkingSpot", "pgRouting"],
+    "links": [],
+    "inputs": {
+        "location": {"title": "Where the driver is going (GeoJSON Point, CRS84 unless crs says "
+                              "otherwise)", "minOccurs": 1, "maxOccurs": 1,
+                     "schema": {"$ref": "http://schemas.opengis.net/ogcapi/features/part1/1.0/"
+                                        "openapi/schemas/pointGeoJSON.yaml"}},
+        "crs": {"title": "CRS of location", "schema": {"type": "string"},
+                "minOccurs": 0, "maxOccurs": 1},
+        "count": {"title": "How many bays", "minOccurs": 0, "maxOccurs": 1,
+                  "schema": {"type": "integer", "minimum": 1, "maximum": MAX_COUNT,
+                             "default": DEFAULT_COUNT}},
+        "bay_types": {"title": "Only these bay types", "minOccurs": 0, "maxOccurs": 1,
+                      "schema": {"type": "array", "items": {"type": "string",
+                                                            "enum": list(BAY_TYPES)}}},
+    },
+    "outputs": {
+        "features": {"title": "GeoJSON FeatureCollection (CRS84), nearest on foot first, with "
+                              "walk_m and straight_m",
+                     "schema": {"type": "object", "contentMediaType": "application/geo+json"}},
+    },
+    "example": {"inputs": {"count": 3,
+                           "location": {"type": "Point", "coordinates": [24.4747, 35.3676]}}},
+}
+
+
+class ParkingNearestFreeProcessor(BaseProcessor):
+    def __init__(self, processor_def):
+        super().__init__(processor_def, PROCESS_METADATA)
+        self.database_url = processor_def["database_url"]
+
+    def execute(self, data, outputs=None):
+        with database(self.database_url) as cur:
+            check_inputs(data, set(PROCESS_METADATA["inputs"]))
+            if "location" not in data:
+                raise InvalidParameter("location: required (a GeoJSON Point)")
+            srid = input_srid(data.get("crs"))
+            point = to_storage(cur, read_geometry("location", data["location"], srid, ("Point",)),
+                               srid)
+            count = read_number("count", data.get("count"), DEFAULT_COUNT, 1, MAX_COUNT)
+            if int(count) != count:
+                raise InvalidParameter(f"count: a whole number, not {count}")
+            bay_types = data.get("bay_types")
+            if bay_types is not None and (not isinstance(bay_types, list) or not bay_types
+                                          or any(t not in BAY_TYPES for t in bay_types)):
+                raise InvalidParameter(f"bay_types: a list of {', '.join(BAY_TYPES)}")
+            features = nearest_free_bays(cur, point, int(count), bay_types)
+        return "application/geo+json", {"type": "FeatureCollection", "features": features,
+                                        "numberReturned": len(features)}
+
+    def __repr__(self):
+        return "<ParkingNearestFreeProcessor>"
