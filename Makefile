@@ -9,19 +9,21 @@ ASSETS_STAMP := node_modules/.installed
 BENCH_VENV := .bench-venv
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: run test setup venv assets system-packages db demo clean-db help bench
+.PHONY: run test setup venv assets system-packages db broker demo clean-db help bench
 
 help:
 	@echo "make run   - set everything up and serve the map and APIs at http://127.0.0.1:5000/"
 	@echo "make test  - set everything up and run every test"
+	@echo "make bench - the benchmarks (bench/README.md)"
 
-run: demo assets
-	$(DIMOS) serve
+# the demo's sensors are simulated (DIMOS_SENSORS_SIMULATE=0 to feed real ones)
+run: demo assets broker
+	DIMOS_SENSORS_SIMULATE=$${DIMOS_SENSORS_SIMULATE:-1} $(DIMOS) serve
 
 test: db assets
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-setup: demo assets
+setup: demo assets broker
 
 system-packages:
 	scripts/install-system-packages
@@ -49,7 +51,12 @@ db: venv system-packages
 demo: db
 	$(DIMOS) demo load
 
+# the sensors' MQTT broker (Mosquitto, project-local) unless MQTT_URL names one
+broker: venv system-packages
+	$(DIMOS) broker up
+
 clean-db:
+	-$(DIMOS) broker down
 	-$(DIMOS) db down
 	rm -rf .dimos
 

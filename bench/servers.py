@@ -67,7 +67,7 @@ def _start(name: str, args: list[str], env: dict, ready_path: str, port: int, fo
 
 
 def start_dimos(database_url: str, folder: Path, tile_cache_mb: int = 0,
-                name: str = "dimos") -> Server:
+                name: str = "dimos", extra_env: dict | None = None) -> Server:
     """dimos as deployed (`dimos serve`, gunicorn); tile cache off unless asked."""
     port = free_port()
     state = folder / f"{name}-state"
@@ -75,7 +75,9 @@ def start_dimos(database_url: str, folder: Path, tile_cache_mb: int = 0,
            "DIMOS_TILE_CACHE_MB": str(tile_cache_mb),
            # the benchmark is one client hammering on purpose: no per-address limits
            "DIMOS_RATE_LIMIT_REPORTS_PER_MIN": "0",
-           "DIMOS_RATE_LIMIT_PROCESSES_PER_MIN": "0"}
+           "DIMOS_RATE_LIMIT_PROCESSES_PER_MIN": "0",
+           # no sensors' worker unless the benchmark feeds one (bench/sensors.py)
+           "DIMOS_SENSORS_INGEST": "0", **(extra_env or {})}
     return _start(name, [str(VENV_BIN / "dimos"), "serve", "--port", str(port),
                          "--workers", str(WORKERS)], env, "/health", port, folder)
 

@@ -1,6 +1,7 @@
 """gunicorn configuration hooks (``-c python:dimos.gunicorn_hooks``)."""
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 
@@ -30,6 +31,19 @@ def on_exit(server):
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def post_worker_init(worker):
+    # on a graceful stop, end the live map streams first: they would hold the worker for minutes
+    from dimos.live import close_streams
+
+    stop = worker.handle_exit
+
+    def handle_exit(signum, frame):
+        close_streams()
+        stop(signum, frame)
+
+    signal.signal(signal.SIGTERM, handle_exit)
 
 
 def child_exit(server, worker):

@@ -44,6 +44,16 @@ SELECT json_build_object(
 """
 
 
+_FEEDS: list["LiveFeed"] = []
+
+
+def close_streams() -> None:
+    """End every open stream of this process now (the worker is shutting down: a graceful
+    stop must not wait for streams that would run for minutes)."""
+    for feed in _FEEDS:
+        feed._publish("end", None)
+
+
 class LiveFeed:
     """This process's LISTEN connection and the streams it feeds."""
 
@@ -52,6 +62,7 @@ class LiveFeed:
         self._subscribers: set[queue.Queue] = set()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        _FEEDS.append(self)
 
     def subscribe(self) -> queue.Queue:
         subscriber = queue.Queue(QUEUE_SIZE)
@@ -138,6 +149,8 @@ def make_live_blueprint(settings: Settings) -> Blueprint:
                     except queue.Empty:
                         yield ": keep-alive\n\n"
                         continue
+                    if event == "end":
+                        return
                     if event == "change":
                         data = [c for c in data if c.get("jurisdiction") == jurisdiction]
                         if not data:

@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import subprocess
 import sys
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+import requests
 from PIL import Image
 
 import layers
@@ -164,20 +168,59 @@ def test_a_citizen_reports_a_problem_with_a_photo_after_seeing_requests_nearby(v
     page.screenshot("citizen-report")
 
 
-def test_a_citizen_finds_the_nearest_free_bays(visit, demo_url):
+def test_a_citizen_finds_the_nearest_free_bays_on_foot(visit, demo_url):
+    from shapely.geometry import Point
+
+    from gis.parking import nearest_free_bays
+
     page = visit()
     page.page.click("#tab-citizen")
     page.click_map_at(24.4735, 35.3695)
     page.page.click("[data-nearest=bays]")
     page.page.wait_for_selector("#nearest li", timeout=15_000)
     shown = [name.split()[0] for name in page.page.locator("#nearest .name").all_inner_texts()]
-    expected = [bay for (bay,) in rows(demo_url, """
-        SELECT bay_id FROM parking_bays WHERE occupancy_state = 'free'
-        ORDER BY geom <-> ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), 4326), 2100), id
-        LIMIT 5""", page.page.evaluate("(() => { const c = dimos.map.getCenter(); "
-                                       "return [c.lng, c.lat]; })()"))]
-    assert shown == expected
+    lon, lat = page.page.evaluate("(() => { const c = dimos.map.getCenter(); "
+                                  "return [c.lng, c.lat]; })()")
+    (x, y), = rows(demo_url, "SELECT ST_X(p), ST_Y(p) FROM ST_Transform(ST_SetSRID("
+                             "ST_MakePoint(%s, %s), 4326), 2100) AS p", (lon, lat))
+    conn = db.connect(demo_url)
+    try:
+        with conn.cursor() as cur:
+            expected = nearest_free_bays(cur, Point(x, y), 5)
+    finally:
+        conn.close()
+    assert shown == [f["id"] for f in expected]
+    distances = page.page.locator("#nearest .distance").all_inner_texts()
+    assert all("με τα πόδια" in d for d in distances)
+    walks = [float(d.split()[0]) for d in distances]
+    assert walks == sorted(walks)
     page.screenshot("citizen-free-bays")
+
+
+def test_the_map_shows_live_parking_changes_within_two_seconds(visit, demo_url, live_server):
+    page = visit()
+    page.page.wait_for_selector("body[data-live-free-bays]", timeout=15_000)
+    (free,), = rows(demo_url, "SELECT count(*) FROM parking_bays WHERE jurisdiction_id = "
+                              "'rethymno' AND occupancy_state = 'free'")
+    assert page.page.evaluate("document.body.dataset.liveFreeBays") == str(free)
+    (sensor,), = rows(demo_url, "SELECT sensor_id FROM parking_bays WHERE jurisdiction_id = "
+                                "'rethymno' AND occupancy_state = 'free' ORDER BY bay_id LIMIT 1")
+    token = subprocess.run([str(Path(sys.executable).parent / "dimos"), "token", "create",
+                            f"map-gateway-{time.monotonic_ns()}", "--role", "gateway"],
+                           capture_output=True, text=True, env={**os.environ,
+                                                                "DATABASE_URL": demo_url},
+                           check=True).stdout.strip()
+    sent = time.monotonic()
+    answer = requests.post(f"{live_server}/api/sensors/readings", timeout=30,
+                           headers={"Authorization": f"Bearer {token}"},
+                           json={"jurisdiction_id": "rethymno", "readings": [{
+                               "sensor_id": sensor, "occupied": True,
+                               "ts": datetime.now(UTC).isoformat()}]})
+    assert answer.status_code == 200 and answer.json()["stored"] == 1, answer.text
+    page.page.wait_for_function(
+        f"document.body.dataset.liveFreeBays === '{free - 1}'", timeout=5_000)
+    assert time.monotonic() - sent < 2.0
+    assert str(free - 1) in page.page.locator("#live-status").inner_text()
 
 
 def test_a_citizen_finds_the_nearest_refuge_area_with_its_distance(visit):
@@ -186,7 +229,7 @@ def test_a_citizen_finds_the_nearest_refuge_area_with_its_distance(visit):
     page.click_map_at(24.4747, 35.3676)
     page.page.click("[data-nearest=refuge]")
     page.page.wait_for_selector("#nearest li", timeout=15_000)
-    distances = [float(d) for d in page.page.locator("#nearest .distance").all_inner_texts()]
+    distances = [float(d.split()[0]) for d in page.page.locator("#nearest .distance").all_inner_texts()]
     assert len(distances) == 5 and distances == sorted(distances)
 
 

@@ -4,6 +4,7 @@ import { currentLanguage, setLanguage, t } from "./i18n.js";
 import { initPlanner } from "./planner.js";
 import { initCitizen } from "./citizen.js";
 import { initStaff } from "./staff.js";
+import { initLive, LIVE_IDS } from "./live.js";
 
 const TILE_URL = "/ogc/collections/{layer}/tiles/WebMercatorQuad/{z}/{y}/{x}?f=mvt";
 // live layers are coloured by their state (FIWARE ParkingSpot; AP status)
@@ -33,8 +34,11 @@ function tileStyle(entry, opacity = 1) {
 
 function vectorLayer(entry, options = {}) {
   const style = tileStyle(entry, options.opacity ?? 1);
+  const key = LIVE_IDS[entry.id];
   return L.vectorGrid.protobuf(TILE_URL.replace("{layer}", entry.id), {
     vectorTileLayerStyles: { [entry.id]: style },
+    // live layers are restyled feature by feature as their sensors report
+    ...(key ? { getFeatureId: (feature) => feature.properties[key] } : {}),
     interactive: false, maxNativeZoom: 20, maxZoom: 22, pane: options.pane || "overlayPane",
     attribution: options.attribution,
   });
@@ -137,7 +141,9 @@ async function main() {
   const panel = buildLayerPanel(map, config.legend);
   const views = { active: "planner" };
   initTabs(views);
-  const app = { map, config, panel, views };
+  const styleFor = (id) => tileStyle(config.legend.find((e) => e.id === id));
+  const app = { map, config, panel, views, styleFor };
+  app.live = initLive(app);
   initPlanner(app);
   initCitizen(app);
   initStaff(app);

@@ -4,8 +4,10 @@ import { escapeHtml, execute, getJSON } from "./api.js";
 import { currentLanguage, t } from "./i18n.js";
 
 const OPEN311 = "/open311/v2";
+// bays by walking distance along the streets (live state); the rest as the crow flies
 const NEAREST = {
-  bays: { layer: "parking_bays", filter: "occupancy_state = 'free'", label: (p) => `${p.bay_id} ${p.street ?? ""}` },
+  bays: { process: "parking-nearest-free", label: (p) => `${p.bay_id} ${p.street ?? ""}`,
+          distance: (p) => `${p.walk_m} ${t("m")} ${t("on-foot")}` },
   lots: { layer: "parking_lots", filter: "free_spaces > 0", label: (p) => `${p.name} (${p.free_spaces})` },
   wifi: { layer: "wifi_access_points", filter: "status = 'up'", label: (p) => p.name },
   refuge: { layer: "refuge_areas", filter: null, label: (p) => p.name },
@@ -107,13 +109,15 @@ export function initCitizen({ map, views }) {
       const from = pin?.getLatLng() ?? map.getCenter();
       const list = document.getElementById("nearest");
       try {
-        const answer = await execute("nearest", {
-          layer: what.layer, count: 5, ...(what.filter ? { filter: what.filter } : {}),
-          location: { type: "Point", coordinates: [from.lng, from.lat] } });
+        const location = { type: "Point", coordinates: [from.lng, from.lat] };
+        const answer = what.process
+          ? await execute(what.process, { count: 5, location })
+          : await execute("nearest", {
+            layer: what.layer, count: 5, ...(what.filter ? { filter: what.filter } : {}), location });
         found?.remove();
         found = L.geoJSON(answer, { pointToLayer: (f, at) => L.circleMarker(at, { radius: 8, color: "#2b83ba" }) }).addTo(map);
         list.innerHTML = answer.features.map((f) => `<li><span class="name">${escapeHtml(what.label(f.properties))}</span>
-          — <span class="distance">${f.properties.distance_m}</span> ${t("m")}</li>`).join("");
+          — <span class="distance">${what.distance ? what.distance(f.properties) : `${f.properties.distance_m} ${t("m")}`}</span></li>`).join("");
       } catch (error) {
         list.textContent = `${t("error")}: ${error.message}`;
       }
