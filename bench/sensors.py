@@ -67,6 +67,10 @@ def prepare(settings: Settings) -> str:
     conn = db.connect(url)
     with conn, conn.cursor() as cur:
         cur.execute(RESET_SQL)
+        # the naive peer does not make partitions: this month's and the next are there
+        now = datetime.now(UTC)
+        sensors.ensure_partitions(cur, {sensors.month_start(now),
+                                        sensors.next_month(sensors.month_start(now))})
     conn.close()
     return url
 
@@ -85,7 +89,7 @@ def _payload(kind: str, moment: datetime, n: int) -> str:
     if kind == "bay":
         return json.dumps({"ts": ts, "occupied": n % 3 == 0, "battery": 80})
     if kind == "lot":
-        return json.dumps({"ts": ts, "free": n % 20})
+        return json.dumps({"ts": ts, "free": n % 5})  # within every car park's capacity
     return json.dumps({"ts": ts, "up": True, "clients": n % 40})
 
 
@@ -198,7 +202,7 @@ def sustained(url: str, port: int, devices: list[tuple], rate: float, seconds: f
     result: dict = {}
     publish(port, devices, rate, seconds, result)
     # the backlog: how long after the offer ended until everything acknowledged is stored
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         stored = _stored(url, result["first"], result["last"])
         if stored >= result["acked"]:
