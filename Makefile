@@ -61,8 +61,9 @@ clean-db:
 	rm -rf .dimos
 
 # dimos against tipg (its own venv: FastAPI/asyncpg stay out of ours) and stock pygeoapi
-bench: demo $(BENCH_STAMP)
+bench: demo $(BENCH_STAMP) system-packages
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.sensors
 
 $(BENCH_STAMP): bench/requirements-tipg.txt
 	@python=$$(scripts/find-python) && echo "using $$python" && \

@@ -18,6 +18,7 @@ import argparse
 import json
 import multiprocessing
 import random
+import shutil
 import statistics
 import threading
 import time
@@ -259,6 +260,8 @@ def main(argv=None) -> int:
     ids = {(j, sensor_id): row_id for j, _, sensor_id, row_id in devices}
     from bench.servers import free_port
 
+    # a fresh broker: a session left by an earlier run would hold that run's readings
+    shutil.rmtree(folder / "sensors-broker", ignore_errors=True)
     broker = LocalBroker(folder / "sensors-broker", free_port())
     print(broker.up())
     lines = [f"# sensors benchmark ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)", "",

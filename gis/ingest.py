@@ -26,7 +26,8 @@ log = logging.getLogger("dimos.sensors")
 TOPICS = "dimos/+/+/+"
 CLIENT_ID = "dimos-ingest"
 FLUSH_S = 0.1  # how often pending readings are written (latency floor)
-SWEEP_S = 30.0  # silent sensors and hourly aggregates
+SWEEP_S = 30.0  # how often silent sensors are looked for
+AGGREGATE_S = 900.0  # how often the last hours' aggregates are recounted
 RETRY_S = 1.0
 LOG_EVERY_S = 10.0  # at most one log line per rejection reason per this long
 RELOAD_S = 10.0  # unknown sensors make the registry reload, at most this often
@@ -113,7 +114,10 @@ class IngestWorker:
         log.info("ingesting readings from mqtt://%s:%s into %s", host, port,
                  db.describe_url(self.url))
         deadline = None if duration_s is None else time.monotonic() + duration_s
-        last_sweep = 0.0
+        # the sweep has a thread and a connection of its own: an hour's aggregation at full load
+        # takes seconds, and readings must not wait behind it
+        sweeper = threading.Thread(target=self._sweep_loop, name="dimos-sweep", daemon=True)
+        sweeper.start()
         conn = None
         try:
             while not self._stop.is_set() and (deadline is None or time.monotonic() < deadline):
@@ -121,9 +125,6 @@ class IngestWorker:
                 try:
                     conn = conn if conn is not None and not conn.closed else db.connect(self.url)
                     self._flush(conn)
-                    if started - last_sweep >= self.sweep_s:
-                        self._sweep(conn)
-                        last_sweep = started
                 except (psycopg2.OperationalError, psycopg2.InterfaceError,
                         DatabaseUnavailable) as exc:
                     log.warning("database unavailable, retrying in %.0f s: %s", RETRY_S,
@@ -216,13 +217,32 @@ class IngestWorker:
             raise DatabaseUnavailable(f"every reading of the batch failed: {failed[0].reason}")
         self._store(conn, [], refused + failed)
 
-    def _sweep(self, conn) -> None:
+    def _sweep_loop(self) -> None:
+        conn, aggregated = None, 0.0
+        while not self._stop.wait(self.sweep_s):
+            try:
+                conn = conn if conn is not None and not conn.closed else db.connect(self.url)
+                aggregate = time.monotonic() - aggregated >= AGGREGATE_S
+                self._sweep(conn, aggregate)
+                if aggregate:
+                    aggregated = time.monotonic()
+            except (psycopg2.Error, DatabaseUnavailable) as exc:
+                log.warning("sweep failed, trying again later: %s", str(exc).strip()[:200])
+                if conn is not None:
+                    conn.close()
+                conn = None
+        if conn is not None:
+            conn.close()
+
+    def _sweep(self, conn, aggregate: bool) -> None:
         now = datetime.now(UTC)
         with conn, conn.cursor() as cur:
             changes = sensors.mark_silent(cur, self.settings.sensor_silent_after_s)
             sensors.notify_changes(cur, changes)
-            # the last three whole hours: late readings fold in
-            sensors.aggregate_hours(cur, now - timedelta(hours=3), now)
+        if aggregate:
+            with conn, conn.cursor() as cur:
+                # the last three whole hours: late readings fold in
+                sensors.aggregate_hours(cur, now - timedelta(hours=3), now)
         if changes:
             log.info("%d bays/car parks/APs silent for over %d s: now unknown", len(changes),
                      self.settings.sensor_silent_after_s)
