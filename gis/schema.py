@@ -101,6 +101,43 @@ def geometry_column(layer: Layer) -> Column:
                   nullable=False)
 
 
+# Every import of a file (importers/): what, by whom, when, with what outcome. Each feature an
+# import wrote carries its ``import_id``; re-importing the same file (same SHA-256, layer,
+# municipality and mode) finds the committed row here and does nothing.
+IMPORT_MODES = ("append", "upsert", "replace")
+IMPORT_STATUSES = ("committed", "refused")
+imports = Table(
+    "imports",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("jurisdiction_id", Text, ForeignKey(jurisdictions.c.id), nullable=False),
+    Column("file_name", Text, nullable=False),
+    Column("sha256", Text, nullable=False),
+    Column("layer_id", Text, nullable=False),
+    Column("mode", Text, nullable=False),
+    Column("actor", Text, nullable=False, comment="who imported (cli:<user>, staff:<name>)"),
+    Column("source_crs", Text),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("status", Text, nullable=False),
+    Column("added", Integer, nullable=False, server_default=text("0")),
+    Column("updated", Integer, nullable=False, server_default=text("0")),
+    Column("unchanged", Integer, nullable=False, server_default=text("0")),
+    Column("deleted", Integer, nullable=False, server_default=text("0")),
+    Column("rejected", Integer, nullable=False, server_default=text("0")),
+    Column("repaired", Integer, nullable=False, server_default=text("0")),
+    Column("skipped", Integer, nullable=False, server_default=text("0"),
+           comment="features outside the municipality left out on request"),
+    Column("report", Text, comment="where the reject report was written"),
+    CheckConstraint("mode IN (" + ", ".join(_sql_literal(m) for m in IMPORT_MODES) + ")",
+                    name="imports_mode_choice"),
+    CheckConstraint("status IN (" + ", ".join(_sql_literal(s) for s in IMPORT_STATUSES) + ")",
+                    name="imports_status_choice"),
+    Index("imports_file_idx", "jurisdiction_id", "layer_id", "sha256"),
+    comment="Imported files and their outcome (provenance of imported features)",
+)
+
+
 def _layer_table(layer: Layer) -> Table:
     name = layer.table
     constraints = [
@@ -126,6 +163,8 @@ def _layer_table(layer: Layer) -> Table:
         Column("jurisdiction_id", Text, ForeignKey(jurisdictions.c.id), nullable=False),
         *(_column(f) for f in layer.public_fields),
         geometry_column(layer),
+        Column("import_id", BigInteger, ForeignKey(imports.c.id),
+               comment="the import that last wrote this feature (NULL: not imported)"),
         Index(f"{name}_jurisdiction_id_idx", "jurisdiction_id"),
         *constraints,
         comment=f"{layer.title_en} / {layer.title_el}",

@@ -1,0 +1,66 @@
+"""Imports: provenance of imported files, and the import each feature came from
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-24
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+# the layer tables of the catalogue at this revision
+LAYER_TABLES = (
+    "zoning", "plans", "building_permits", "settlements", "service_requests", "parking_bays",
+    "parking_lots", "wifi_access_points", "roads", "districts", "refuge_areas", "bus_stops",
+    "traffic_cameras", "buildings",
+)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "imports",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("jurisdiction_id", sa.Text(), nullable=False),
+        sa.Column("file_name", sa.Text(), nullable=False),
+        sa.Column("sha256", sa.Text(), nullable=False),
+        sa.Column("layer_id", sa.Text(), nullable=False),
+        sa.Column("mode", sa.Text(), nullable=False),
+        sa.Column("actor", sa.Text(), nullable=False, comment="who imported (cli:<user>, staff:<name>)"),
+        sa.Column("source_crs", sa.Text(), nullable=True),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("status", sa.Text(), nullable=False),
+        sa.Column("added", sa.Integer(), server_default=sa.text("0"), nullable=False),
+        sa.Column("updated", sa.Integer(), server_default=sa.text("0"), nullable=False),
+        sa.Column("unchanged", sa.Integer(), server_default=sa.text("0"), nullable=False),
+        sa.Column("deleted", sa.Integer(), server_default=sa.text("0"), nullable=False),
+        sa.Column("rejected", sa.Integer(), server_default=sa.text("0"), nullable=False),
+        sa.Column("repaired", sa.Integer(), server_default=sa.text("0"), nullable=False),
+        sa.Column("skipped", sa.Integer(), server_default=sa.text("0"), nullable=False,
+                  comment="features outside the municipality left out on request"),
+        sa.Column("report", sa.Text(), nullable=True, comment="where the reject report was written"),
+        sa.CheckConstraint("mode IN ('append', 'upsert', 'replace')", name="imports_mode_choice"),
+        sa.CheckConstraint("status IN ('committed', 'refused')", name="imports_status_choice"),
+        sa.ForeignKeyConstraint(["jurisdiction_id"], ["jurisdictions.id"],
+                                name=op.f("imports_jurisdiction_id_fkey")),
+        sa.PrimaryKeyConstraint("id", name=op.f("imports_pkey")),
+        comment="Imported files and their outcome (provenance of imported features)",
+    )
+    op.create_index("imports_file_idx", "imports", ["jurisdiction_id", "layer_id", "sha256"],
+                    unique=False)
+    for table in LAYER_TABLES:
+        op.add_column(table, sa.Column("import_id", sa.BigInteger(), nullable=True,
+                                       comment="the import that last wrote this feature (NULL: not imported)"))
+        op.create_foreign_key(op.f(f"{table}_import_id_fkey"), table, "imports", ["import_id"], ["id"])
+
+
+def downgrade() -> None:
+    for table in LAYER_TABLES:
+        op.drop_constraint(op.f(f"{table}_import_id_fkey"), table, type_="foreignkey")
+        op.drop_column(table, "import_id")
+    op.drop_index("imports_file_idx", table_name="imports")
+    op.drop_table("imports")
