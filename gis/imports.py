@@ -1,0 +1,205 @@
+"""SQL of file imports: provenance rows, the staging table, key checks and the final write.
+
+One import is one transaction: the features are COPYed into a temporary staging table, their
+natural keys checked (inside the file and against the stored rows), then written into the
+layer by ``INSERT … SELECT`` (append, replace) or ``INSERT … ON CONFLICT`` (upsert). Every
+identifier comes from the layer catalogue and goes through ``sql.Identifier``.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import pandas as pd
+import shapely
+from psycopg2 import sql
+
+from layers.model import Layer
+
+STAGING = sql.Identifier("import_staging")
+ROW_NO = "row_no"
+
+SINGLE_JURISDICTION_SQL = "SELECT id FROM jurisdictions ORDER BY id"
+BOUNDARY_SQL = "SELECT ST_AsBinary(boundary) FROM jurisdictions WHERE id = %s"
+COMMITTED_SQL = """
+SELECT id, finished_at, added, updated FROM imports
+WHERE jurisdiction_id = %s AND layer_id = %s AND sha256 = %s AND mode = %s AND status = 'committed'
+ORDER BY id DESC LIMIT 1
+"""
+START_SQL = """
+INSERT INTO imports (jurisdiction_id, file_name, sha256, layer_id, mode, actor, source_crs,
+                     started_at, status)
+VALUES (%(jurisdiction_id)s, %(file_name)s, %(sha256)s, %(layer_id)s, %(mode)s, %(actor)s,
+        %(source_crs)s, %(started_at)s, %(status)s)
+RETURNING id
+"""
+FINISH_SQL = """
+UPDATE imports SET finished_at = clock_timestamp(), status = %(status)s, added = %(added)s,
+    updated = %(updated)s, unchanged = %(unchanged)s, deleted = %(deleted)s,
+    rejected = %(rejected)s, repaired = %(repaired)s, skipped = %(skipped)s, report = %(report)s
+WHERE id = %(id)s
+"""
+
+
+@dataclass
+class Counts:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+
+
+def jurisdiction_ids(cur) -> list[str]:
+    cur.execute(SINGLE_JURISDICTION_SQL)
+    return [row[0] for row in cur.fetchall()]
+
+
+def boundary(cur, jurisdiction_id: str):
+    """The municipality's land polygon (shapely, EPSG:2100), or None if there is no such one."""
+    cur.execute(BOUNDARY_SQL, (jurisdiction_id,))
+    row = cur.fetchone()
+    return shapely.from_wkb(bytes(row[0])) if row else None
+
+
+def committed_import(cur, jurisdiction_id: str, layer_id: str, sha256: str, mode: str):
+    """(id, finished_at, added, updated) of the same file's committed import, or None."""
+    cur.execute(COMMITTED_SQL, (jurisdiction_id, layer_id, sha256, mode))
+    return cur.fetchone()
+
+
+def start_import(cur, record: dict) -> int:
+    """Insert the provenance row of an import; its id."""
+    cur.execute(START_SQL, record)
+    return cur.fetchone()[0]
+
+
+def finish_import(cur, import_id: int, status: str, counts: Counts, rejected: int, repaired: int,
+                  skipped: int, report: str | None) -> None:
+    cur.execute(FINISH_SQL, {"id": import_id, "status": status, **vars(counts),
+                             "rejected": rejected, "repaired": repaired, "skipped": skipped,
+                             "report": report})
+
+
+def _ids(names) -> sql.Composable:
+    return sql.SQL(", ").join(map(sql.Identifier, names))
+
+
+def create_staging(cur, layer: Layer) -> None:
+    """A temporary table shaped like the layer's public and private columns (dropped at commit)."""
+    public = [sql.SQL("l.{}").format(sql.Identifier(f.name)) for f in layer.public_fields]
+    private = [sql.SQL("p.{}").format(sql.Identifier(f.name)) for f in layer.private_fields]
+    source = sql.SQL("{} AS l").format(sql.Identifier(layer.table))
+    if private:
+        source = sql.SQL("{} CROSS JOIN {} AS p").format(source, sql.Identifier(layer.private_table))
+    cur.execute(sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT 0::integer AS {}, {}, l.geom "
+                        "FROM {} WITH NO DATA").format(
+        STAGING, sql.Identifier(ROW_NO), sql.SQL(", ").join(public + private), source))
+
+
+def _copy_text(value):
+    """A PostgreSQL text[] literal for a list; other values as they are."""
+    if isinstance(value, list):
+        return "{" + ",".join('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+                              for v in value) + "}"
+    return value
+
+
+def copy_rows(cur, layer: Layer, frame: pd.DataFrame, geometries, rows) -> int:
+    """COPY one checked chunk (layer fields, storage-CRS geometries, row numbers) into staging."""
+    names = [f.name for f in layer.fields]
+    data = frame[names].copy()
+    for f in layer.fields:
+        if f.type == "text[]":
+            data[f.name] = data[f.name].map(_copy_text)
+    data.insert(0, ROW_NO, rows)
+    # hex EWKB: PostGIS reads it as geometry text input, SRID included
+    data["geom"] = shapely.to_wkb(shapely.set_srid(geometries, layer.srid), hex=True,
+                                  include_srid=True)
+    buffer = io.StringIO()
+    data.to_csv(buffer, header=False, index=False)
+    buffer.seek(0)
+    cur.copy_expert(sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(
+        STAGING, _ids([ROW_NO, *names, "geom"])).as_string(cur), buffer)
+    return len(data)
+
+
+def _key_match(layer: Layer, left: str, right: str) -> sql.Composable:
+    return sql.SQL(" AND ").join(
+        sql.SQL("{}.{} = {}.{}").format(sql.Identifier(left), sql.Identifier(k),
+                                        sql.Identifier(right), sql.Identifier(k))
+        for k in layer.natural_key)
+
+
+def duplicate_keys_in_file(cur, layer: Layer) -> list[tuple[int, tuple, int]]:
+    """(row, key, first row with that key) for every repeat of a natural key in the file."""
+    keys = _ids(layer.natural_key)
+    cur.execute(sql.SQL("""
+        SELECT row_no, ARRAY[{keys}]::text[], first_row FROM (
+            SELECT row_no, {keys}, min(row_no) OVER w AS first_row, row_number() OVER w AS n
+            FROM {staging} WINDOW w AS (PARTITION BY {keys} ORDER BY row_no)) AS d
+        WHERE n > 1 ORDER BY row_no""").format(keys=keys, staging=STAGING))
+    return [(row, tuple(key), first) for row, key, first in cur.fetchall()]
+
+
+def keys_already_stored(cur, layer: Layer, jurisdiction_id: str) -> list[tuple[int, tuple]]:
+    """(row, key) of the file's features whose natural key the layer already holds."""
+    cur.execute(sql.SQL("""
+        SELECT s.row_no, ARRAY[{keys}]::text[] FROM {staging} AS s
+        JOIN {table} AS l ON l.jurisdiction_id = %s AND {match} ORDER BY s.row_no""").format(
+        keys=sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(k)) for k in layer.natural_key),
+        staging=STAGING, table=sql.Identifier(layer.table), match=_key_match(layer, "l", "s")),
+        (jurisdiction_id,))
+    return [(row, tuple(key)) for row, key in cur.fetchall()]
+
+
+def write_staged(cur, layer: Layer, jurisdiction_id: str, import_id: int, mode: str) -> Counts:
+    """Write the staged features into the layer (and its private table); the counts."""
+    counts = Counts()
+    table = sql.Identifier(layer.table)
+    if mode == "replace":
+        cur.execute(sql.SQL("DELETE FROM {} WHERE jurisdiction_id = %s").format(table),
+                    (jurisdiction_id,))
+        counts.deleted = cur.rowcount
+    public = [f.name for f in layer.public_fields]
+    insert = sql.SQL("INSERT INTO {table} (jurisdiction_id, import_id, {cols}, geom) "
+                     "SELECT %(j)s, %(i)s, {cols}, geom FROM {staging} ORDER BY row_no").format(
+        table=table, cols=_ids(public), staging=STAGING)
+    params = {"j": jurisdiction_id, "i": import_id}
+    if mode == "upsert":
+        changing = [name for name in public if name not in layer.natural_key] + ["geom"]
+        insert = insert + sql.SQL("""
+            ON CONFLICT (jurisdiction_id, {keys}) DO UPDATE SET {sets}, import_id = EXCLUDED.import_id
+            WHERE ({old}) IS DISTINCT FROM ({new})
+            RETURNING (xmax = 0)""").format(
+            keys=_ids(layer.natural_key),
+            sets=sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
+                                    for c in changing),
+            old=sql.SQL(", ").join(sql.SQL("{}.{}").format(table, sql.Identifier(c)) for c in changing),
+            new=sql.SQL(", ").join(sql.SQL("EXCLUDED.{}").format(sql.Identifier(c)) for c in changing))
+        cur.execute(insert, params)
+        written = [row[0] for row in cur.fetchall()]
+        counts.added = sum(written)
+        counts.updated = len(written) - counts.added
+        cur.execute(sql.SQL("SELECT count(*) FROM {}").format(STAGING))
+        counts.unchanged = cur.fetchone()[0] - len(written)
+    else:
+        cur.execute(insert, params)
+        counts.added = cur.rowcount
+    if layer.private_fields:
+        _write_private(cur, layer, jurisdiction_id)
+    return counts
+
+
+def _write_private(cur, layer: Layer, jurisdiction_id: str) -> None:
+    """The staged private fields, joined to their features by natural key."""
+    private = [f.name for f in layer.private_fields]
+    cur.execute(sql.SQL("""
+        INSERT INTO {private_table} (feature_id, jurisdiction_id, {cols})
+        SELECT l.id, l.jurisdiction_id, {staged} FROM {staging} AS s
+        JOIN {table} AS l ON l.jurisdiction_id = %s AND {match}
+        ON CONFLICT (feature_id) DO UPDATE SET {sets}""").format(
+        private_table=sql.Identifier(layer.private_table), cols=_ids(private),
+        staged=sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(c)) for c in private),
+        staging=STAGING, table=sql.Identifier(layer.table), match=_key_match(layer, "l", "s"),
+        sets=sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
+                                for c in private)), (jurisdiction_id,))

@@ -1,0 +1,218 @@
+"""One import, start to end: read → CRS → fields → checks → one transaction → provenance.
+
+Nothing is written unless every feature passes (or is repaired, or left out on request):
+the features are staged and key-checked inside the transaction that writes them, and any
+rejection rolls it back. The reject report lists every finding; a refused import is
+recorded in ``imports`` with status 'refused' (in a transaction of its own).
+"""
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+import layers
+from gis import imports as sqlio
+from gis.db import connect
+from gis.errors import ImportRefused
+from importers import crs as crsmod
+from importers.checks import check_geometries
+from importers.fields import column_plan, map_fields
+from importers.report import REJECTED, REPAIRED, SKIPPED, Finding, report_path, summary, write_report
+from importers.sources import CHUNK_SIZE, ROW, file_kind, make_workdir, open_source
+
+MODES = ("append", "upsert", "replace")
+
+
+@dataclass
+class ImportOptions:
+    path: Path
+    layer_id: str
+    crs: str | None = None
+    mapping: dict[str, str] = field(default_factory=dict)
+    constants: dict[str, str] = field(default_factory=dict)
+    mode: str = "append"
+    dry_run: bool = False
+    jurisdiction: str | None = None
+    source_layer: str | None = None
+    encoding: str | None = None
+    skip_outside: bool = False
+    actor: str = "cli"
+    fallback_report_dir: Path = Path(".dimos/imports")
+    chunk_size: int = CHUNK_SIZE
+    file_name: str | None = None  # the name to record (an upload's original name)
+
+
+@dataclass
+class ImportResult:
+    import_id: int | None
+    jurisdiction_id: str
+    layer_id: str
+    sha256: str
+    source_crs: str | None = None
+    read: int = 0
+    counts: sqlio.Counts = field(default_factory=sqlio.Counts)
+    repaired: int = 0
+    skipped: int = 0
+    report: Path | None = None
+    already_imported: bool = False
+    dry_run: bool = False
+    road_vertices: int | None = None
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _jurisdiction(cur, asked: str | None) -> str:
+    known = sqlio.jurisdiction_ids(cur)
+    if asked:
+        if asked not in known:
+            raise ImportRefused(f"--jurisdiction {asked}: no such municipality; known: "
+                                f"{', '.join(known) or 'none'}")
+        return asked
+    if len(known) != 1:
+        raise ImportRefused("the database holds " + (f"{len(known)} municipalities ({', '.join(known)})"
+                            if known else "no municipality") + ": say which with --jurisdiction")
+    return known[0]
+
+
+def run_import(url: str, options: ImportOptions) -> ImportResult:
+    """Import ``options.path`` into ``options.layer_id``; ImportRefused (nothing written) if not."""
+    try:
+        layer = layers.get(options.layer_id)
+    except KeyError as exc:
+        raise ImportRefused(str(exc.args[0])) from None
+    if options.mode not in MODES:
+        raise ImportRefused(f"--mode {options.mode}: one of {', '.join(MODES)}")
+    path = Path(options.path)
+    if not path.is_file():
+        raise ImportRefused(f"{path}: no such file")
+    kind = file_kind(path)
+    sha256 = file_sha256(path)
+    conn = connect(url)
+    workdir = make_workdir()
+    try:
+        with conn.cursor() as cur:
+            jurisdiction_id = _jurisdiction(cur, options.jurisdiction)
+            result = ImportResult(None, jurisdiction_id, layer.id, sha256, dry_run=options.dry_run)
+            done = sqlio.committed_import(cur, jurisdiction_id, layer.id, sha256, options.mode)
+            if done and not options.dry_run:
+                result.import_id, result.already_imported = done[0], True
+                return result
+            if kind == "OSM":
+                from importers.osm_import import osm_source
+
+                source = osm_source(path, layer, workdir)
+            else:
+                source = open_source(path, workdir, layer=options.source_layer,
+                                     encoding=options.encoding)
+            crs = crsmod.resolve_crs(path.name, source.crs, options.crs)
+            result.source_crs = crsmod.describe(crs)
+            plan = column_plan(layer, source.columns, options.mapping, options.constants, path.name)
+            findings = _stage(cur, conn, layer, source, crs, plan, options, result,
+                              sqlio.boundary(cur, jurisdiction_id))
+            rejected = [f for f in findings if f.outcome == REJECTED]
+            result.repaired = len({f.row for f in findings if f.outcome == REPAIRED})
+            result.skipped = len({f.row for f in findings if f.outcome == SKIPPED})
+            if findings:
+                result.report = write_report(report_path(path, options.fallback_report_dir), findings)
+            if rejected:
+                conn.rollback()
+                _refuse(conn, options, result, path, findings, rejected)
+            if result.read - result.skipped == 0:
+                conn.rollback()
+                raise ImportRefused(f"{path.name}: nothing to import ({result.read} features read, "
+                                    f"{result.skipped} outside the municipality)")
+            result.counts = sqlio.write_staged(cur, layer, jurisdiction_id, result.import_id,
+                                               options.mode)
+            if layer.id == "roads":
+                from gis.routing import build_topology
+
+                result.road_vertices = build_topology(cur, jurisdiction_id)
+            sqlio.finish_import(cur, result.import_id, "committed", result.counts, 0,
+                                result.repaired, result.skipped,
+                                str(result.report) if result.report else None)
+            if options.dry_run:
+                conn.rollback()
+                result.import_id = None
+            else:
+                conn.commit()
+            return result
+    finally:
+        conn.rollback()
+        conn.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _stage(cur, conn, layer, source, crs, plan, options, result, boundary) -> list[Finding]:
+    """Read, convert and check every chunk, staging the good rows; every finding."""
+    # a bulk load is one recorded event (the imports row), not a million audit rows
+    cur.execute("SELECT set_config('dimos.audit', 'off', true), set_config('dimos.actor', %s, true)",
+                (options.actor,))
+    result.import_id = sqlio.start_import(cur, {
+        "jurisdiction_id": result.jurisdiction_id, "file_name": options.file_name or source.path.name,
+        "sha256": result.sha256, "layer_id": layer.id, "mode": options.mode, "actor": options.actor,
+        "source_crs": result.source_crs, "started_at": datetime.now(UTC), "status": "committed"})
+    sqlio.create_staging(cur, layer)
+    findings: list[Finding] = []
+    for chunk in source.chunks(options.chunk_size):
+        result.read += len(chunk)
+        chunk = crsmod.to_storage(chunk, crs)
+        values, field_findings = map_fields(layer, chunk, plan, options.constants)
+        rows = chunk[ROW].to_numpy()
+        geometries, keep, geometry_findings = check_geometries(
+            layer, chunk.geometry.to_numpy(), rows, boundary, options.skip_outside)
+        findings += field_findings + geometry_findings
+        if any(f.outcome == REJECTED for f in findings):
+            continue  # the import will be refused: keep checking, stop staging
+        sqlio.copy_rows(cur, layer, values[keep], geometries[keep], rows[keep])
+    if not any(f.outcome == REJECTED for f in findings):
+        for row, key, first in sqlio.duplicate_keys_in_file(cur, layer):
+            findings.append(Finding(row, ",".join(layer.natural_key),
+                                    f"duplicate key: {'/'.join(key)} is also row {first}"))
+        if options.mode == "append":
+            for row, key in sqlio.keys_already_stored(cur, layer, result.jurisdiction_id):
+                findings.append(Finding(row, ",".join(layer.natural_key),
+                                        f"duplicate key: {'/'.join(key)} is already stored "
+                                        "(use --mode upsert to update it)"))
+    _note_all_outside(findings, result)
+    return findings
+
+
+def _note_all_outside(findings: list[Finding], result: ImportResult) -> None:
+    outside = [f for f in findings if f.reason.startswith("outside the municipality")]
+    if outside and len(outside) == result.read and result.read:
+        findings[findings.index(outside[0])] = Finding(
+            outside[0].row, outside[0].field,
+            outside[0].reason + f" (every feature is: is the CRS right? read as {result.source_crs})",
+            outside[0].outcome)
+
+
+def _refuse(conn, options, result, path, findings, rejected) -> None:
+    """Record the refused import (its own transaction) and raise the one-line message."""
+    first = sorted(rejected, key=lambda f: f.row)[0]
+    if not options.dry_run:
+        with conn.cursor() as cur:
+            result.import_id = sqlio.start_import(cur, {
+                "jurisdiction_id": result.jurisdiction_id, "file_name": options.file_name or path.name,
+                "sha256": result.sha256, "layer_id": result.layer_id, "mode": options.mode,
+                "actor": options.actor, "source_crs": result.source_crs,
+                "started_at": datetime.now(UTC), "status": "refused"})
+            sqlio.finish_import(cur, result.import_id, "refused", sqlio.Counts(),
+                                len({f.row for f in rejected}), result.repaired, result.skipped,
+                                str(result.report))
+        conn.commit()
+    raise ImportRefused(
+        f"{path.name}: nothing imported: {summary(findings)} rejected; first: row {first.row}, "
+        f"{first.field}: {first.reason}; every rejection is listed in {result.report}")
+
+
+__all__ = ["ImportOptions", "ImportResult", "run_import"]
