@@ -22,7 +22,7 @@ from importers import crs as crsmod
 from importers.checks import check_geometries
 from importers.fields import column_plan, map_fields
 from importers.report import REJECTED, REPAIRED, SKIPPED, Finding, report_path, summary, write_report
-from importers.sources import CHUNK_SIZE, ROW, file_kind, make_workdir, open_source
+from importers.sources import CHUNK_SIZE, ROW, SHAPEFILE_PARTS, file_kind, make_workdir, open_source
 
 MODES = ("append", "upsert", "replace")
 
@@ -64,10 +64,16 @@ class ImportResult:
 
 
 def file_sha256(path: Path) -> str:
+    """SHA-256 of the file; of a shapefile, of all its parts (the .shp alone is geometry only)."""
+    parts = [path]
+    if path.suffix.lower() == ".shp":
+        parts = sorted((p for p in path.parent.glob(path.stem + ".*")
+                        if p.suffix.lower() in SHAPEFILE_PARTS), key=lambda p: p.suffix.lower())
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    for part in parts:
+        with part.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()
 
 

@@ -1,0 +1,376 @@
+"""Importing the files planners have: every format, the refusals, provenance — on real PostGIS.
+
+One throw-away database for the module (migrated, with the municipality of Rethymno from the
+Kallikratis boundaries), so nothing here touches the demo database other modules share.
+"""
+from __future__ import annotations
+
+import csv
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+import pytest
+from pyproj import Transformer
+from shapely.geometry import LineString, MultiPolygon, Point, Polygon
+
+from dimos.cli import main
+from gis import db, migrate
+from gis.load import upsert_jurisdiction
+from importers.boundaries import read_municipality
+
+SOURCES = Path(__file__).resolve().parents[1] / "data" / "sources"
+KALLIKRATIS = SOURCES / "boundaries" / "crete_municipalities_kallikratis_wgs84.geojson"
+TO_2100 = Transformer.from_crs(4326, 2100, always_xy=True)
+# Rethymno's old town in Greek Grid (EPSG:2100)
+X0, Y0 = TO_2100.transform(24.4745, 35.3680)
+
+
+@pytest.fixture(scope="module")
+def url(make_database):
+    url = make_database("dimos_import")
+    migrate.upgrade(url)
+    name, boundary = read_municipality(KALLIKRATIS, "9318")
+    conn = db.connect(url)
+    with conn, conn.cursor() as cur:
+        upsert_jurisdiction(cur, {"id": "rethymno", "name_el": name, "name_en": "Rethymno",
+                                  "ypes_code": "9318", "elstat_code": "7301", "boundary": boundary})
+    conn.close()
+    return url
+
+
+@pytest.fixture
+def dimos(url, monkeypatch, capsys):
+    """Run `dimos ARGS...` against the module's database: (exit code, stdout, stderr)."""
+    monkeypatch.setenv("DATABASE_URL", url)
+
+    def run(*args) -> tuple[int, str, str]:
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return code, out, err
+    return run
+
+
+def query(url, text, params=()):
+    conn = db.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(text, params)
+            return cur.fetchall()
+    finally:
+        conn.close()
+
+
+def checksum(url, table):
+    """Row count and an md5 of every row of ``table``: any change to the layer changes it."""
+    return query(url, f"SELECT count(*), md5(coalesce(string_agg(t::text, '' ORDER BY id), '')) "
+                      f"FROM {table} t")[0]
+
+
+def permits_frame(n=3, start=1, crs=2100, **extra) -> gpd.GeoDataFrame:
+    rows = {"permit_no": [f"Α-{start + i}/2024" for i in range(n)],
+            "issued": [f"2024-0{1 + i % 9}-1{i % 9}" for i in range(n)],
+            "kind": ["new_building"] * n, "status": ["issued"] * n,
+            "address": [f"Αρκαδίου {10 + i}, Ρέθυμνο" for i in range(n)],
+            "area_m2": [120.5 + i for i in range(n)], **extra}
+    points = [Point(X0 + 20 * i, Y0 + 10 * i) for i in range(n)]
+    frame = gpd.GeoDataFrame(rows, geometry=points, crs=2100)
+    return frame.to_crs(crs) if crs != 2100 else frame
+
+
+PERMIT_MAP = ["--map", "permit_number=permit_no", "--map", "issue_date=issued",
+              "--map", "permit_type=kind", "--map", "built_area_m2=area_m2"]
+
+
+def write_shapefile(frame, path: Path, encoding="cp1253", prj=True, cpg=True) -> Path:
+    pyogrio.write_dataframe(frame, path, encoding=encoding)
+    if not prj:
+        path.with_suffix(".prj").unlink()
+    if not cpg:
+        path.with_suffix(".cpg").unlink(missing_ok=True)
+    return path
+
+
+# --- every format ---------------------------------------------------------------------------
+
+def test_a_windows_1253_shapefile_keeps_its_greek_text(url, dimos, tmp_path):
+    shp = write_shapefile(permits_frame(3, start=100), tmp_path / "adeies.shp", encoding="cp1253")
+    assert shp.with_suffix(".cpg").read_text().strip() in ("1253", "CP1253", "cp1253")
+    raw = shp.with_suffix(".dbf").read_bytes()
+    assert "Αρκαδίου".encode("cp1253") in raw  # really Windows-1253 bytes on disk
+    code, out, err = dimos("import", shp, "--layer", "building_permits", *PERMIT_MAP)
+    assert code == 0, err
+    assert "3 added" in out
+    rows = query(url, "SELECT permit_number, address, built_area_m2, issue_date::text, import_id "
+                      "FROM building_permits WHERE permit_number LIKE 'Α-10_/2024' ORDER BY 1")
+    assert [r[1] for r in rows] == ["Αρκαδίου 10, Ρέθυμνο", "Αρκαδίου 11, Ρέθυμνο",
+                                    "Αρκαδίου 12, Ρέθυμνο"]
+    assert rows[0][0] == "Α-100/2024" and rows[0][2] == 120.5 and rows[0][3] == "2024-01-10"
+    import_id = rows[0][4]
+    (file_name, sha, layer, actor, added, status), = query(
+        url, "SELECT file_name, sha256, layer_id, actor, added, status FROM imports WHERE id = %s",
+        (import_id,))
+    assert (file_name, layer, added, status) == ("adeies.shp", "building_permits", 3, "committed")
+    assert len(sha) == 64 and actor.startswith("cli:")
+
+
+def test_greek_shapefiles_without_cpg_in_1253_or_with_iso_8859_7_named(url, dimos, tmp_path):
+    no_cpg = write_shapefile(permits_frame(2, start=200), tmp_path / "nocpg.shp", cpg=False)
+    assert not no_cpg.with_suffix(".cpg").exists()
+    assert dimos("import", no_cpg, "--layer", "building_permits", *PERMIT_MAP)[0] == 0
+    iso = write_shapefile(permits_frame(2, start=210), tmp_path / "iso.shp", encoding="iso8859-7")
+    iso.with_suffix(".cpg").write_text("ISO-8859-7")
+    assert dimos("import", iso, "--layer", "building_permits", *PERMIT_MAP)[0] == 0
+    assert [r[0] for r in query(url, "SELECT address FROM building_permits WHERE permit_number IN "
+                                     "('Α-200/2024', 'Α-210/2024') ORDER BY 1")] == [
+        "Αρκαδίου 10, Ρέθυμνο", "Αρκαδίου 10, Ρέθυμνο"]
+
+
+def test_a_shapefile_without_prj_needs_crs_and_then_imports(url, dimos, tmp_path):
+    shp = write_shapefile(permits_frame(2, start=300), tmp_path / "noprj.shp", prj=False)
+    before = checksum(url, "building_permits")
+    code, _, err = dimos("import", shp, "--layer", "building_permits", *PERMIT_MAP)
+    assert code == 1 and "no CRS in noprj.shp: pass --crs EPSG:2100" in err
+    assert checksum(url, "building_permits") == before
+    code, out, err = dimos("import", shp, "--layer", "building_permits", "--crs", "EPSG:2100",
+                           *PERMIT_MAP)
+    assert code == 0, err
+    (x, y), = query(url, "SELECT ST_X(geom), ST_Y(geom) FROM building_permits "
+                         "WHERE permit_number = 'Α-300/2024'")
+    assert abs(x - X0) < 0.01 and abs(y - Y0) < 0.01
+
+
+def test_a_zipped_shapefile_in_a_folder_imports(url, dimos, tmp_path):
+    shp = write_shapefile(permits_frame(2, start=400), tmp_path / "z.shp", encoding="utf-8")
+    archive = tmp_path / "adeies.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for part in tmp_path.glob("z.*"):
+            z.write(part, f"Άδειες 2024/{part.name}")
+    code, out, err = dimos("import", archive, "--layer", "building_permits", *PERMIT_MAP)
+    assert code == 0, err
+    assert "2 added" in out
+
+
+def test_a_geopackage_layer_is_chosen_and_4326_is_reprojected(url, dimos, tmp_path):
+    gpkg = tmp_path / "permits.gpkg"
+    pyogrio.write_dataframe(permits_frame(2, start=500, crs=4326), gpkg, layer="adeies")
+    pyogrio.write_dataframe(permits_frame(1, start=900), gpkg, layer="other")
+    code, _, err = dimos("import", gpkg, "--layer", "building_permits", *PERMIT_MAP)
+    assert code == 1 and "choose one with --source-layer" in err and "adeies" in err
+    code, out, err = dimos("import", gpkg, "--layer", "building_permits", "--source-layer", "adeies",
+                           *PERMIT_MAP)
+    assert code == 0, err
+    assert "(EPSG:4326)" in out
+    (x, y), = query(url, "SELECT ST_X(geom), ST_Y(geom) FROM building_permits "
+                         "WHERE permit_number = 'Α-500/2024'")
+    # the GGRS87 datum shift round-trips: back within centimetres of where it was drawn
+    assert abs(x - X0) < 0.05 and abs(y - Y0) < 0.05
+
+
+def test_geojson_and_kml_import(url, dimos, tmp_path):
+    geojson = tmp_path / "permits.geojson"
+    pyogrio.write_dataframe(permits_frame(2, start=600, crs=4326), geojson, driver="GeoJSON")
+    assert dimos("import", geojson, "--layer", "building_permits", *PERMIT_MAP)[0] == 0
+    kml = tmp_path / "stops.kml"
+    stops = gpd.GeoDataFrame({"Name": ["Πλατεία Ηρώων", "Λιμάνι"], "stop": ["K1", "K2"]},
+                             geometry=[Point(24.4745, 35.3680), Point(24.4790, 35.3700)], crs=4326)
+    pyogrio.write_dataframe(stops, kml, driver="KML")
+    code, out, err = dimos("import", kml, "--layer", "bus_stops", "--map", "stop_id=Name",
+                           "--map", "name=Name", "--set", "smart=false")
+    assert code == 0, err
+    assert query(url, "SELECT name, smart FROM bus_stops ORDER BY name") == [
+        ("Λιμάνι", False), ("Πλατεία Ηρώων", False)]
+
+
+def test_csv_with_xy_or_wkt_columns(url, dimos, tmp_path):
+    xy = tmp_path / "cameras.csv"
+    xy.write_text("camera,name,x,y\nC1,Κουντουριώτη,%f,%f\nC2,Γιαμπουδάκη,%f,%f\n"
+                  % (X0, Y0, X0 + 50, Y0 + 50), encoding="utf-8")
+    code, _, err = dimos("import", xy, "--layer", "traffic_cameras", "--map", "camera_id=camera")
+    assert code == 1 and "no CRS in cameras.csv" in err
+    code, out, err = dimos("import", xy, "--layer", "traffic_cameras", "--crs", "EPSG:2100",
+                           "--map", "camera_id=camera")
+    assert code == 1 and "required field camera_type" in err and "--set camera_type=VALUE" in err
+    code, out, err = dimos("import", xy, "--layer", "traffic_cameras", "--crs", "EPSG:2100",
+                           "--map", "camera_id=camera", "--set", "camera_type=thermal")
+    assert code == 0, err
+    assert query(url, "SELECT name, round(ST_X(geom) - %s) FROM traffic_cameras ORDER BY camera_id",
+                 (X0,)) == [("Κουντουριώτη", 0), ("Γιαμπουδάκη", 50)]
+    wkt = tmp_path / "stops.csv"
+    with wkt.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["stop_id", "name", "smart", "wkt"])
+        writer.writerow(["W1", "Δημοτικός Κήπος", "ναι", f"POINT ({X0} {Y0})"])
+    code, out, err = dimos("import", wkt, "--layer", "bus_stops", "--crs", "2100")
+    assert code == 0, err
+    assert query(url, "SELECT name, smart FROM bus_stops WHERE stop_id = 'W1'") == [
+        ("Δημοτικός Κήπος", True)]
+
+
+def test_a_dxf_in_greek_grid_lands_in_rethymno_within_a_metre(url, dimos, tmp_path):
+    import ezdxf
+
+    drawing = ezdxf.new()
+    space = drawing.modelspace()
+    square = [(X0, Y0), (X0 + 12, Y0), (X0 + 12, Y0 + 9), (X0, Y0 + 9)]
+    space.add_lwpolyline(square, close=True, dxfattribs={"layer": "residential"})
+    space.add_lwpolyline([(x + 40, y) for x, y in square], close=True,
+                         dxfattribs={"layer": "commercial"})
+    space.add_line((X0, Y0 - 5), (X0 + 30, Y0 - 5), dxfattribs={"layer": "kerb"})  # not a building
+    path = tmp_path / "ktiria.dxf"
+    drawing.saveas(path)
+    code, _, err = dimos("import", path, "--layer", "buildings", "--crs", "EPSG:2100",
+                         "--map", "building_id=handle", "--map", "building_type=layer")
+    assert code == 1 and "wrong geometry type: a LineString" in err  # the kerb line
+    drawing.modelspace().delete_entity(next(e for e in space if e.dxftype() == "LINE"))
+    drawing.saveas(path)
+    code, out, err = dimos("import", path, "--layer", "buildings", "--crs", "EPSG:2100",
+                           "--map", "building_id=handle", "--map", "building_type=layer")
+    assert code == 0, err
+    rows = query(url, "SELECT building_type, ST_XMin(geom), ST_YMin(geom), ST_Area(geom) "
+                      "FROM buildings ORDER BY ST_XMin(geom)")
+    assert [r[0] for r in rows] == ["residential", "commercial"]
+    assert abs(rows[0][1] - X0) < 1 and abs(rows[0][2] - Y0) < 1 and abs(rows[0][3] - 108) < 0.01
+    assert abs(rows[1][1] - (X0 + 40)) < 1
+
+
+# --- refusals: clear message, exit 1, the layer unchanged -------------------------------------
+
+def refused(url, dimos, table, *args) -> str:
+    before = checksum(url, table)
+    code, out, err = dimos("import", *args)
+    assert code == 1, out
+    assert err.startswith("dimos: error: ") and err.count("\n") == 1 and "Traceback" not in err
+    assert checksum(url, table) == before
+    return err
+
+
+def test_a_truncated_file_is_refused(url, dimos, tmp_path):
+    gpkg = tmp_path / "cut.gpkg"
+    pyogrio.write_dataframe(permits_frame(50, start=1000), gpkg)
+    gpkg.write_bytes(gpkg.read_bytes()[: gpkg.stat().st_size // 3])
+    err = refused(url, dimos, "building_permits", gpkg, "--layer", "building_permits", *PERMIT_MAP)
+    assert "cut.gpkg" in err
+    shp = write_shapefile(permits_frame(50, start=1000), tmp_path / "cut.shp")
+    shp.write_bytes(shp.read_bytes()[:300])
+    err = refused(url, dimos, "building_permits", shp, "--layer", "building_permits", *PERMIT_MAP)
+    assert "cut.shp" in err
+
+
+def test_a_zip_without_shp_is_refused(url, dimos, tmp_path):
+    archive = tmp_path / "only-dbf.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("adeies/adeies.dbf", b"not really")
+    err = refused(url, dimos, "building_permits", archive, "--layer", "building_permits")
+    assert "only-dbf.zip: no .shp" in err
+
+
+def test_a_self_intersecting_polygon_is_refused_and_reported(url, dimos, tmp_path):
+    bowtie = Polygon([(X0, Y0), (X0 + 10, Y0 + 10), (X0 + 10, Y0), (X0, Y0 + 10)])
+    frame = gpd.GeoDataFrame({"building_id": ["B1", "B2"]},
+                             geometry=[Polygon([(X0, Y0), (X0 + 5, Y0), (X0 + 5, Y0 + 5)]), bowtie],
+                             crs=2100)
+    path = tmp_path / "bowtie.gpkg"
+    pyogrio.write_dataframe(frame, path)
+    err = refused(url, dimos, "buildings", path, "--layer", "buildings")
+    assert "row 2, geometry: invalid geometry: Self-intersection" in err
+    report = path.with_name("bowtie.gpkg.rejects.csv")
+    assert report.exists() and str(report) in err
+    lines = list(csv.DictReader(report.open(encoding="utf-8-sig")))
+    assert [(r["row"], r["field"], r["outcome"]) for r in lines] == [("2", "geometry", "rejected")]
+    (status, rejected), = query(url, "SELECT status, rejected FROM imports WHERE file_name = "
+                                     "'bowtie.gpkg'")
+    assert (status, rejected) == ("refused", 1)
+
+
+def test_a_repairable_polygon_is_repaired_and_reported(url, dimos, tmp_path):
+    # a ring that touches itself at one point (an inverted hole): make_valid keeps the area
+    ring = [(X0, Y0), (X0 + 20, Y0), (X0 + 20, Y0 + 20), (X0 + 10, Y0 + 20), (X0 + 12, Y0 + 10),
+            (X0 + 8, Y0 + 10), (X0 + 10, Y0 + 20), (X0, Y0 + 20)]
+    shape = Polygon(ring)
+    assert not shape.is_valid
+    path = tmp_path / "touching.gpkg"
+    pyogrio.write_dataframe(gpd.GeoDataFrame({"building_id": ["R1"]}, geometry=[shape], crs=2100),
+                            path)
+    code, out, err = dimos("import", path, "--layer", "buildings")
+    assert code == 0, err
+    assert "1 repaired" in out
+    assert query(url, "SELECT ST_IsValid(geom), round(ST_Area(geom)) FROM buildings "
+                      "WHERE building_id = 'R1'") == [(True, 380)]
+    report = list(csv.DictReader(path.with_name("touching.gpkg.rejects.csv").open(encoding="utf-8-sig")))
+    assert report[0]["outcome"] == "repaired" and "make_valid" in report[0]["reason"]
+
+
+def test_a_point_in_a_polygon_layer_is_refused(url, dimos, tmp_path):
+    path = tmp_path / "points.geojson"
+    pyogrio.write_dataframe(gpd.GeoDataFrame({"building_id": ["P1"]}, geometry=[Point(X0, Y0)],
+                                             crs=2100), path, driver="GeoJSON")
+    err = refused(url, dimos, "buildings", path, "--layer", "buildings")
+    assert "wrong geometry type: a Point in a layer of MultiPolygon" in err
+
+
+def test_a_missing_required_field_is_refused(url, dimos, tmp_path):
+    frame = permits_frame(2, start=700).drop(columns=["status"])
+    path = tmp_path / "nostatus.gpkg"
+    pyogrio.write_dataframe(frame, path)
+    err = refused(url, dimos, "building_permits", path, "--layer", "building_permits", *PERMIT_MAP)
+    assert "no column for the required field status of building_permits" in err
+    # present but empty in one row, and a value that is not a date in another
+    frame = permits_frame(3, start=710)
+    frame.loc[1, "status"] = None
+    frame.loc[2, "issued"] = "χθες"
+    path = tmp_path / "holes.gpkg"
+    pyogrio.write_dataframe(frame, path)
+    err = refused(url, dimos, "building_permits", path, "--layer", "building_permits", *PERMIT_MAP)
+    assert "row 2, status: required value missing" in err
+    rows = list(csv.DictReader(path.with_name("holes.gpkg.rejects.csv").open(encoding="utf-8-sig")))
+    assert {(r["row"], r["field"]) for r in rows} == {("2", "status"), ("3", "issue_date")}
+
+
+def test_duplicate_keys_in_the_file_or_already_stored_are_refused(url, dimos, tmp_path):
+    frame = permits_frame(3, start=800)
+    frame.loc[2, "permit_no"] = frame.loc[0, "permit_no"]
+    path = tmp_path / "dup.gpkg"
+    pyogrio.write_dataframe(frame, path)
+    err = refused(url, dimos, "building_permits", path, "--layer", "building_permits", *PERMIT_MAP)
+    assert "row 3, permit_number: duplicate key: Α-800/2024 is also row 1" in err
+    # Α-100/2024 came in with the Windows-1253 shapefile
+    path = tmp_path / "stored.gpkg"
+    pyogrio.write_dataframe(permits_frame(1, start=100), path)
+    err = refused(url, dimos, "building_permits", path, "--layer", "building_permits", *PERMIT_MAP)
+    assert "Α-100/2024 is already stored (use --mode upsert" in err
+
+
+def test_a_file_in_the_wrong_crs_falls_in_the_sea_and_is_refused(url, dimos, tmp_path):
+    # Greek Grid coordinates labelled as UTM zone 35N: they land ~250 km away
+    frame = permits_frame(2, start=850).set_crs(32635, allow_override=True)
+    path = tmp_path / "utm.gpkg"
+    pyogrio.write_dataframe(frame, path)
+    err = refused(url, dimos, "building_permits", path, "--layer", "building_permits", *PERMIT_MAP)
+    assert "outside the municipality" in err and "is the CRS right? read as EPSG:32635" in err
+
+
+# --- re-import, upsert, dry run --------------------------------------------------------------
+
+def test_reimporting_the_same_file_is_a_no_op_and_upsert_updates_by_key(url, dimos, tmp_path):
+    path = tmp_path / "batch.gpkg"
+    pyogrio.write_dataframe(permits_frame(3, start=1100), path)
+    assert dimos("import", path, "--layer", "building_permits", *PERMIT_MAP)[0] == 0
+    before = checksum(url, "building_permits")
+    code, out, _ = dimos("import", path, "--layer", "building_permits", *PERMIT_MAP)
+    assert code == 0 and "already imported" in out and "nothing to do" in out
+    assert checksum(url, "building_permits") == before
+    changed = permits_frame(4, start=1100)
+    changed.loc[0, "status"] = "completed"
+    path2 = tmp_path / "batch2.gpkg"
+    pyogrio.write_dataframe(changed, path2)
+    code, out, err = dimos("import", path2, "--layer", "building_permits", "--mode", "upsert",
+                           "--dry-run", *PERMIT_MAP)
+    assert code == 0 and "would import" in out and "1 added, 1 updated, 2 unchanged" in out
+    assert checksum(url, "building_permits") == before
+    code, out, err = dimos("import", path2, "--layer", "building_permits", "--mode", "upsert",
+                           *PERMIT_MAP)
+    assert code == 0 and "1 added, 1 updated, 2 unchanged" in out, err
+    assert query(url, "SELECT status FROM building_permits WHERE permit_number = 'Α-1100/2024'") == [
+        ("completed",)]
