@@ -374,3 +374,100 @@ def test_reimporting_the_same_file_is_a_no_op_and_upsert_updates_by_key(url, dim
     assert code == 0 and "1 added, 1 updated, 2 unchanged" in out, err
     assert query(url, "SELECT status FROM building_permits WHERE permit_number = 'Α-1100/2024'") == [
         ("completed",)]
+
+
+# --- the real files of data/sources ------------------------------------------------------------
+
+def test_the_elstat_zip_of_greece_imports_rethymno_as_a_district(url, dimos):
+    """333 municipalities in EPSG:2100, in a folder named in a legacy code page."""
+    path = SOURCES / "boundaries" / "elstat_municipalities_2021_epsg2100.zip"
+    code, _, err = dimos("import", path, "--layer", "districts", "--map", "district_code=CODE",
+                         "--map", "name=NAME_GR", "--dry-run")
+    assert code == 1 and "outside the municipality" in err  # Greece is not Rethymno
+    code, out, err = dimos("import", path, "--layer", "districts", "--map", "district_code=CODE",
+                           "--map", "name=NAME_GR", "--skip-outside")
+    assert code == 0, err
+    assert "(EPSG:2100)" in out and "333 read, 1 added" in out and "332 outside" in out
+    assert query(url, "SELECT name, round(ST_Area(geom) / 1e6) FROM districts "
+                      "WHERE district_code = '7301'") == [("ΔΗΜΟΣ ΡΕΘΥΜΝΗΣ", 394)]
+
+
+def test_the_kallikratis_geojson_imports(url, dimos):
+    path = SOURCES / "boundaries" / "crete_municipalities_kallikratis_wgs84.geojson"
+    code, out, err = dimos("import", path, "--layer", "districts", "--map", "district_code=KWD_YPES",
+                           "--map", "name=NAME", "--skip-outside")
+    assert code == 0, err
+    assert "(EPSG:4326)" in out and "24 read, 1 added" in out
+    # the two sources' outlines of the municipality, reprojected, agree on its area
+    assert query(url, "SELECT name, round(ST_Area(geom) / 1e6) FROM districts "
+                      "WHERE district_code = '9318'") == [("Ρεθύμνης", 394)]
+
+
+def test_the_settlements_geopackage_is_read_in_greek_grid(url, dimos):
+    """Its points cannot go into a polygon layer: the catalogue's settlements are boundaries."""
+    from importers.sources import open_source
+
+    path = SOURCES / "settlements" / "crete_settlements_2021_epsg2100.gpkg"
+    source = open_source(path, path.parent)
+    assert source.crs.to_epsg() == 2100 and source.features == 1594
+    frame = next(source.chunks())
+    town = frame[frame["settlement_code"] == "7301010101"].iloc[0]
+    assert town["name"] == "Ρέθυμνον"
+    assert abs(town.geometry.x - town["egsa87_x"]) < 0.01
+    # the properly transformed WGS84 columns agree with pyproj's GGRS87 datum shift within 1 m
+    x, y = TO_2100.transform(town["lon_wgs84"], town["lat_wgs84"])
+    assert abs(x - town["egsa87_x"]) < 1 and abs(y - town["egsa87_y"]) < 1
+    code, out, err = dimos("import", path, "--layer", "settlements", "--skip-outside", "--set",
+                           "category=under_2000", "--dry-run")
+    assert code == 1 and "wrong geometry type: a Point in a layer of MultiPolygon" in err
+
+
+def test_openstreetmap_gives_a_routable_street_network_and_its_amenities(url, dimos):
+    path = SOURCES / "osm" / "rethymno.osm"
+    code, out, err = dimos("import", path, "--layer", "roads", "--skip-outside")
+    assert code == 0, err
+    assert "road topology rebuilt" in out
+    (segments, oneways, unrouted, named), = query(
+        url, "SELECT count(*), count(*) FILTER (WHERE oneway AND reverse_cost_s < 0), "
+             "count(*) FILTER (WHERE source IS NULL OR target IS NULL), "
+             "count(*) FILTER (WHERE name LIKE 'Αρκαδίου%%') FROM roads")
+    assert segments > 600 and oneways > 50 and unrouted == 0 and named > 0
+    # a route across the old town: pgRouting finds it on the imported network
+    (cost,), = query(url, """
+        SELECT max(agg_cost) FROM pgr_dijkstra(
+            'SELECT id, source, target, cost_s AS cost, reverse_cost_s AS reverse_cost FROM roads',
+            (SELECT source FROM roads ORDER BY road_id LIMIT 1),
+            (SELECT target FROM roads ORDER BY road_id DESC LIMIT 1))""")
+    assert cost and cost > 0
+    for layer, expected in (("buildings", 300), ("bus_stops", 10), ("parking_lots", 15),
+                            ("refuge_areas", 10)):
+        code, out, err = dimos("import", path, "--layer", layer, "--skip-outside")
+        assert code == 0, err
+        assert query(url, f"SELECT count(*) FROM {layer} WHERE building_id LIKE 'osm:%%'"
+                     if layer == "buildings" else f"SELECT count(*) FROM {layer}")[0][0] > expected
+    # the same extract again: a no-op
+    code, out, _ = dimos("import", path, "--layer", "roads", "--skip-outside")
+    assert "already imported" in out
+
+
+def test_chania_and_agios_nikolaos_extracts_go_to_their_own_municipalities(url, dimos):
+    conn = db.connect(url)
+    with conn, conn.cursor() as cur:
+        for jid, code in (("chania", "9325"), ("agios_nikolaos", "9310")):
+            name, boundary = read_municipality(KALLIKRATIS, code)
+            upsert_jurisdiction(cur, {"id": jid, "name_el": name, "name_en": jid,
+                                      "ypes_code": code, "elstat_code": None, "boundary": boundary})
+    conn.close()
+    path = SOURCES / "osm" / "chania.osm"
+    code, _, err = dimos("import", path, "--layer", "roads")
+    assert code == 1 and "3 municipalities" in err and "--jurisdiction" in err
+    for jid, file in (("chania", "chania.osm"), ("agios_nikolaos", "agios_nikolaos.osm")):
+        before = checksum(url, "roads")
+        code, out, err = dimos("import", SOURCES / "osm" / file, "--layer", "roads",
+                               "--jurisdiction", jid, "--skip-outside")
+        assert code == 0, err
+        assert query(url, "SELECT count(*) > 300, count(*) FILTER (WHERE source IS NULL) "
+                          "FROM roads WHERE jurisdiction_id = %s", (jid,)) == [(True, 0)]
+        assert before != checksum(url, "roads")
+    # Rethymno's network is untouched by its neighbours' imports
+    assert query(url, "SELECT count(*) > 600 FROM roads WHERE jurisdiction_id = 'rethymno'") == [(True,)]
