@@ -376,6 +376,63 @@ def test_reimporting_the_same_file_is_a_no_op_and_upsert_updates_by_key(url, dim
         ("completed",)]
 
 
+
+# --- exports ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["gpkg", "shp", "geojson", "csv", "dxf"])
+@pytest.mark.parametrize("crs", ["EPSG:2100", "EPSG:4326"])
+def test_a_layer_exports_to_every_format_in_both_crs(url, dimos, tmp_path, fmt, crs):
+    out = tmp_path / f"permits.{'zip' if fmt == 'shp' else fmt}"
+    code, printed, err = dimos("export", "building_permits", "--format", fmt, "--crs", crs,
+                               "--filter", "permit_number LIKE 'Α-10_/2024'", "-o", out)
+    assert code == 0, err
+    assert "exported 3 features" in printed
+    if fmt == "shp":
+        with zipfile.ZipFile(out) as archive:
+            names = archive.namelist()
+            assert "building_permits.cpg" in names
+            assert archive.read("building_permits.cpg").decode().strip().upper() in ("UTF-8", "UTF8")
+        frame = pyogrio.read_dataframe(f"/vsizip/{out}/building_permits.shp")
+        addresses = sorted(frame["address"])
+    elif fmt == "csv":
+        rows = list(csv.DictReader(out.open(encoding="utf-8")))
+        frame = gpd.GeoDataFrame(rows, geometry=gpd.GeoSeries.from_wkt([r["wkt"] for r in rows]),
+                                 crs=crs)
+        addresses = sorted(r["address"] for r in rows)
+    else:
+        frame = pyogrio.read_dataframe(out)
+        addresses = sorted(frame["address"]) if fmt != "dxf" else None
+    assert len(frame) == 3
+    if addresses is not None:
+        assert addresses == ["Αρκαδίου 10, Ρέθυμνο", "Αρκαδίου 11, Ρέθυμνο", "Αρκαδίου 12, Ρέθυμνο"]
+    # where it was drawn, in the CRS asked for
+    x, y = (X0, Y0) if crs == "EPSG:2100" else Transformer.from_crs(2100, 4326, always_xy=True
+                                                                     ).transform(X0, Y0)
+    first = min(frame.geometry, key=lambda g: (g.x, g.y))
+    tolerance = 0.01 if crs == "EPSG:2100" else 1e-7
+    assert abs(first.x - x) < tolerance and abs(first.y - y) < tolerance
+    if fmt in ("gpkg", "shp", "geojson") and frame.crs is not None:
+        assert frame.crs.to_epsg() == int(crs.split(":")[1])
+
+
+def test_an_export_by_bbox_and_its_refusals(url, dimos, tmp_path):
+    lon, lat = Transformer.from_crs(2100, 4326, always_xy=True).transform(X0, Y0)
+    out = tmp_path / "box.geojson"
+    code, printed, err = dimos("export", "building_permits", "--format", "geojson", "--bbox",
+                               f"{lon - 1e-4},{lat - 1e-4},{lon + 1e-4},{lat + 1e-4}", "-o", out)
+    assert code == 0, err
+    assert set(pyogrio.read_dataframe(out)["permit_number"]) >= {"Α-100/2024", "Α-300/2024"}
+    # a .shp name gives the shapefile's parts, .cpg included, rather than a zip
+    code, printed, err = dimos("export", "building_permits", "--format", "shp", "--filter",
+                               "permit_number = 'Α-100/2024'", "-o", tmp_path / "one.shp")
+    assert code == 0, err
+    assert (tmp_path / "one.cpg").exists()
+    assert pyogrio.read_dataframe(tmp_path / "one.shp")["address"].tolist() == ["Αρκαδίου 10, Ρέθυμνο"]
+    code, _, err = dimos("export", "building_permits", "--bbox", "1,2,3", "-o", out)
+    assert code == 1 and "--bbox '1,2,3': four numbers" in err
+    code, _, err = dimos("export", "building_permits", "--filter", "permit_number = 'none'", "-o", out)
+    assert code == 1 and "the selection is empty" in err
+
 # --- the real files of data/sources ------------------------------------------------------------
 
 def test_the_elstat_zip_of_greece_imports_rethymno_as_a_district(url, dimos):
