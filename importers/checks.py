@@ -19,6 +19,8 @@ BOUNDARY_TOLERANCE_M = 100.0
 
 _FAMILY = {"Point": "Point", "MultiPoint": "Point", "LineString": "LineString",
            "MultiLineString": "LineString", "Polygon": "Polygon", "MultiPolygon": "Polygon"}
+_TYPE_IDS = {"Point": 0, "LineString": 1, "Polygon": 3, "MultiPoint": 4, "MultiLineString": 5,
+             "MultiPolygon": 6}
 _MULTI = {"Point": MultiPoint, "LineString": MultiLineString, "Polygon": MultiPolygon}
 
 
@@ -99,10 +101,9 @@ def check_geometries(layer: Layer, geometries: np.ndarray, rows: np.ndarray, bou
             keep[i] = False
         else:
             out[i] = fixed
-    type_names = shapely.get_type_id(out)
-    for i in np.flatnonzero(keep):
-        if type_names[i] >= 0 and out[i].geom_type in allowed:
-            continue
+    # vectorised first (a million points must not go through a Python loop), then one by one
+    fits = np.isin(shapely.get_type_id(out), [_TYPE_IDS[name] for name in allowed])
+    for i in np.flatnonzero(keep & ~fits):
         fitted = _fit_type(out[i], allowed)
         if fitted is None:
             findings.append(Finding(int(rows[i]), GEOMETRY,
