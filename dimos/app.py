@@ -6,6 +6,7 @@ from werkzeug.exceptions import HTTPException
 
 from dimos.access import register_access_rules
 from dimos.health import make_health_blueprint
+from dimos.imports_api import make_imports_blueprint
 from dimos.limits import register_rate_limits
 from dimos.live import make_live_blueprint
 from dimos.metrics import register_metrics
@@ -44,6 +45,7 @@ def register_blueprints(app: Flask, settings: Settings, with_ogc: bool) -> None:
     app.register_blueprint(make_open311_blueprint(settings))
     app.register_blueprint(make_sensors_blueprint(settings))
     app.register_blueprint(make_live_blueprint(settings))
+    app.register_blueprint(make_imports_blueprint(settings))
     if with_ogc:
         register_ogc(app, settings)
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg2
+
 
 import layers
 from gis import imports as sqlio
@@ -137,8 +139,16 @@ def run_import(url: str, options: ImportOptions) -> ImportResult:
                 conn.rollback()
                 raise ImportRefused(f"{path.name}: nothing to import ({result.read} features read, "
                                     f"{result.skipped} outside the municipality)")
-            result.counts = sqlio.write_staged(cur, layer, jurisdiction_id, result.import_id,
-                                               options.mode)
+            try:
+                result.counts = sqlio.write_staged(cur, layer, jurisdiction_id, result.import_id,
+                                                   options.mode)
+            except (psycopg2.IntegrityError, psycopg2.DataError) as exc:
+                # a rule the checks above do not mirror (a constraint of the table): refuse
+                conn.rollback()
+                diag = exc.diag
+                raise ImportRefused(
+                    f"{path.name}: nothing imported: the database refused a feature "
+                    f"({diag.constraint_name or diag.message_primary})", detail=str(exc)) from None
             if layer.id == "roads":
                 from gis.routing import build_topology
 
@@ -216,9 +226,11 @@ def _refuse(conn, options, result, path, findings, rejected) -> None:
                                 len({f.row for f in rejected}), result.repaired, result.skipped,
                                 str(result.report))
         conn.commit()
-    raise ImportRefused(
+    error = ImportRefused(
         f"{path.name}: nothing imported: {summary(findings)} rejected; first: row {first.row}, "
         f"{first.field}: {first.reason}; every rejection is listed in {result.report}")
+    error.findings = findings  # the HTTP upload answers with them
+    raise error
 
 
 __all__ = ["ImportOptions", "ImportResult", "run_import"]

@@ -433,6 +433,75 @@ def test_an_export_by_bbox_and_its_refusals(url, dimos, tmp_path):
     code, _, err = dimos("export", "building_permits", "--filter", "permit_number = 'none'", "-o", out)
     assert code == 1 and "the selection is empty" in err
 
+
+# --- HTTP upload for staff -----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def web(url):
+    """The app (no OGC: pygeoapi is configured once per process) on the module's database, and
+    a staff and a citizen token."""
+    from dimos.app import create_app
+    from gis.settings import Settings
+    from gis.tokens import issue_token
+
+    conn = db.connect(url)
+    with conn, conn.cursor() as cur:
+        tokens = {role: issue_token(cur, f"import-test-{role}", role) for role in ("staff", "citizen")}
+    conn.close()
+    app = create_app(Settings(database_url=url, import_max_mb=1), with_ogc=False)
+    return app.test_client(), tokens
+
+
+def _upload(client, token, path: Path, **form):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with path.open("rb") as handle:
+        data = {"file": (handle, path.name), **form}
+        return client.post("/api/imports", data=data, headers=headers,
+                           content_type="multipart/form-data")
+
+
+def test_staff_upload_a_file_through_the_same_pipeline(url, web, tmp_path):
+    client, tokens = web
+    path = tmp_path / "στάσεις.geojson"
+    stops = gpd.GeoDataFrame({"stop_id": ["U1", "U2"], "name": ["Πύλη Γουόρα", "Φορτέτσα"]},
+                             geometry=[Point(X0 + 5, Y0 + 5), Point(X0 + 60, Y0 + 60)], crs=2100)
+    pyogrio.write_dataframe(stops.to_crs(4326), path, driver="GeoJSON")
+    assert _upload(client, None, path, layer="bus_stops").status_code == 401
+    assert _upload(client, tokens["citizen"], path, layer="bus_stops").status_code == 403
+    answer = _upload(client, tokens["staff"], path, layer="bus_stops", set="smart=true")
+    assert answer.status_code == 200, answer.json
+    assert answer.json["added"] == 2 and answer.json["source_crs"] == "EPSG:4326"
+    (file_name, actor), = query(url, "SELECT file_name, actor FROM imports WHERE id = %s",
+                                (answer.json["import_id"],))
+    assert (file_name, actor) == ("στάσεις.geojson", "staff:import-test-staff")
+    assert query(url, "SELECT name, smart FROM bus_stops WHERE import_id = %s ORDER BY stop_id",
+                 (answer.json["import_id"],)) == [("Πύλη Γουόρα", True), ("Φορτέτσα", True)]
+    again = _upload(client, tokens["staff"], path, layer="bus_stops", set="smart=true")
+    assert again.status_code == 200 and again.json["already_imported"] is True
+
+
+def test_an_upload_with_bad_rows_answers_422_with_every_rejection(url, web, tmp_path):
+    client, tokens = web
+    bowtie = Polygon([(X0, Y0), (X0 + 10, Y0 + 10), (X0 + 10, Y0), (X0, Y0 + 10)])
+    path = tmp_path / "bad.gpkg"
+    pyogrio.write_dataframe(gpd.GeoDataFrame({"building_id": ["X1", None]},
+                                             geometry=[bowtie, Point(X0, Y0)], crs=2100), path)
+    before = checksum(url, "buildings")
+    answer = _upload(client, tokens["staff"], path, layer="buildings")
+    assert answer.status_code == 422
+    assert answer.json["description"].startswith("bad.gpkg: nothing imported: 2 rows")
+    assert {(r["row"], r["field"]) for r in answer.json["rejects"]} == {
+        (1, "geometry"), (2, "building_id"), (2, "geometry")}
+    assert checksum(url, "buildings") == before
+
+
+def test_an_upload_above_the_size_limit_is_refused_unread(web, tmp_path):
+    client, tokens = web
+    path = tmp_path / "big.geojson"
+    path.write_bytes(b" " * (2 * 2 ** 20))
+    answer = _upload(client, tokens["staff"], path, layer="bus_stops")
+    assert answer.status_code == 413 and "larger than 1 MB" in answer.json["description"]
+
 # --- the real files of data/sources ------------------------------------------------------------
 
 def test_the_elstat_zip_of_greece_imports_rethymno_as_a_district(url, dimos):
