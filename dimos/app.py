@@ -17,6 +17,7 @@ from gis.photos import MAX_BYTES, MAX_PHOTOS
 from gis.settings import Settings
 from ogc.mount import register_ogc
 from web_map import make_web_map_blueprint
+from web_map.scans import make_scans_blueprint
 
 
 def create_app(settings: Settings | None = None, with_ogc: bool = True) -> Flask:
@@ -46,6 +47,7 @@ def register_blueprints(app: Flask, settings: Settings, with_ogc: bool) -> None:
     app.register_blueprint(make_sensors_blueprint(settings))
     app.register_blueprint(make_live_blueprint(settings))
     app.register_blueprint(make_imports_blueprint(settings))
+    app.register_blueprint(make_scans_blueprint(settings))
     if with_ogc:
         register_ogc(app, settings)
 

@@ -244,7 +244,8 @@ def import_file(settings: Settings, args) -> None:
         constants=_pairs(args.set, "--set"), mode=args.mode, dry_run=args.dry_run,
         jurisdiction=args.jurisdiction, source_layer=args.source_layer, encoding=args.encoding,
         skip_outside=args.skip_outside, actor=f"cli:{getpass.getuser()}",
-        fallback_report_dir=settings.state_dir / "imports"))
+        fallback_report_dir=settings.state_dir / "imports",
+        raster_store=settings.state_dir / "rasters"))
     if result.already_imported:
         print(f"{args.path.name}: already imported into {result.layer_id} ({result.jurisdiction_id}) "
               f"as import #{result.import_id} (same SHA-256 and mode): nothing to do")
@@ -355,7 +356,8 @@ def build_parser() -> argparse.ArgumentParser:
         "import", help="import a file (Shapefile/zip, GeoPackage, GeoJSON, KML, CSV, DXF, OSM) "
         "into a layer: checked, all or nothing")
     importing.add_argument("path", type=Path)
-    importing.add_argument("--layer", required=True, help="the catalogue layer to import into")
+    importing.add_argument("--layer", required=True, help="the catalogue layer to import into, or "
+                           "scanned_plans for a georeferenced scan (GeoTIFF, image + world file)")
     importing.add_argument("--crs", help="the file's CRS (EPSG:2100, EPSG:4326); needed when it "
                            "has none, overrides a wrong one")
     importing.add_argument("--map", action="append", metavar="FIELD=COLUMN",

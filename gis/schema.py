@@ -138,6 +138,32 @@ imports = Table(
 )
 
 
+# Georeferenced scans of plans (importers/rasters.py): the Cloud Optimized GeoTIFF in the data
+# store, its footprint, and the plan it belongs to. Served as XYZ PNG tiles for the map overlay.
+# Not a catalogue layer: its features are rasters, not vector records.
+scanned_plans = Table(
+    "scanned_plans",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("jurisdiction_id", Text, ForeignKey(jurisdictions.c.id), nullable=False),
+    Column("plan_id", Text, comment="the plan (plans.plan_id) the scan belongs to"),
+    Column("title", Text, nullable=False),
+    Column("file_name", Text, nullable=False, comment="the scan as it was imported"),
+    Column("sha256", Text, nullable=False),
+    Column("cog", Text, nullable=False, comment="file name of the COG in the raster store"),
+    Column("source_crs", Text, nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("resolution_m", Float, nullable=False, comment="pixel size on the ground"),
+    Column("footprint", Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=True),
+           nullable=False),
+    Column("import_id", BigInteger, ForeignKey(imports.c.id)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("jurisdiction_id", "sha256", name="scanned_plans_natural_key"),
+    comment="Scanned plans: Cloud Optimized GeoTIFFs, their footprints and plans",
+)
+
+
 def _layer_table(layer: Layer) -> Table:
     name = layer.table
     constraints = [

@@ -46,6 +46,7 @@ class ImportOptions:
     fallback_report_dir: Path = Path(".dimos/imports")
     chunk_size: int = CHUNK_SIZE
     file_name: str | None = None  # the name to record (an upload's original name)
+    raster_store: Path = Path(".dimos/rasters")  # where scans' COGs are kept
 
 
 @dataclass
@@ -94,26 +95,40 @@ def _jurisdiction(cur, asked: str | None) -> str:
 
 def run_import(url: str, options: ImportOptions) -> ImportResult:
     """Import ``options.path`` into ``options.layer_id``; ImportRefused (nothing written) if not."""
+    from importers.raster_import import LAYER_ID as SCANS
+
     try:
-        layer = layers.get(options.layer_id)
+        layer = layers.get(options.layer_id) if options.layer_id != SCANS else None
     except KeyError as exc:
-        raise ImportRefused(str(exc.args[0])) from None
+        raise ImportRefused(f"{exc.args[0]}, {SCANS}") from None
     if options.mode not in MODES:
         raise ImportRefused(f"--mode {options.mode}: one of {', '.join(MODES)}")
     path = Path(options.path)
     if not path.is_file():
         raise ImportRefused(f"{path}: no such file")
-    kind = file_kind(path)
+    from importers.rasters import is_raster
+
+    if layer is not None and is_raster(path):
+        raise ImportRefused(f"{path.name}: an image goes into --layer {SCANS}, not {layer.id}")
+    if layer is None and not is_raster(path):
+        raise ImportRefused(f"{path.name}: {SCANS} takes georeferenced images (.tif, .jpg, .png)")
+    kind = "raster" if layer is None else file_kind(path)
     sha256 = file_sha256(path)
     conn = connect(url)
     workdir = make_workdir()
     try:
         with conn.cursor() as cur:
             jurisdiction_id = _jurisdiction(cur, options.jurisdiction)
-            result = ImportResult(None, jurisdiction_id, layer.id, sha256, dry_run=options.dry_run)
-            done = sqlio.committed_import(cur, jurisdiction_id, layer.id, sha256, options.mode)
+            layer_id = layer.id if layer else SCANS
+            result = ImportResult(None, jurisdiction_id, layer_id, sha256, dry_run=options.dry_run)
+            done = sqlio.committed_import(cur, jurisdiction_id, layer_id, sha256, options.mode)
             if done and not options.dry_run:
                 result.import_id, result.already_imported = done[0], True
+                return result
+            if kind == "raster":
+                from importers.raster_import import import_scan
+
+                import_scan(cur, conn, options, result, path)
                 return result
             if kind == "OSM":
                 from importers.osm_import import osm_source

@@ -40,10 +40,17 @@ def url(make_database):
     return url
 
 
+@pytest.fixture(scope="module")
+def state_dir(tmp_path_factory) -> Path:
+    """The module's DIMOS_STATE_DIR: scans' COGs are stored there."""
+    return tmp_path_factory.mktemp("dimos-state")
+
+
 @pytest.fixture
-def dimos(url, monkeypatch, capsys):
+def dimos(url, state_dir, monkeypatch, capsys):
     """Run `dimos ARGS...` against the module's database: (exit code, stdout, stderr)."""
     monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("DIMOS_STATE_DIR", str(state_dir))
 
     def run(*args) -> tuple[int, str, str]:
         code = main([str(a) for a in args])
@@ -437,7 +444,7 @@ def test_an_export_by_bbox_and_its_refusals(url, dimos, tmp_path):
 # --- HTTP upload for staff -----------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def web(url):
+def web(url, state_dir):
     """The app (no OGC: pygeoapi is configured once per process) on the module's database, and
     a staff and a citizen token."""
     from dimos.app import create_app
@@ -448,7 +455,8 @@ def web(url):
     with conn, conn.cursor() as cur:
         tokens = {role: issue_token(cur, f"import-test-{role}", role) for role in ("staff", "citizen")}
     conn.close()
-    app = create_app(Settings(database_url=url, import_max_mb=1), with_ogc=False)
+    app = create_app(Settings(database_url=url, import_max_mb=1, state_dir=state_dir),
+                     with_ogc=False)
     return app.test_client(), tokens
 
 
@@ -501,6 +509,101 @@ def test_an_upload_above_the_size_limit_is_refused_unread(web, tmp_path):
     path.write_bytes(b" " * (2 * 2 ** 20))
     answer = _upload(client, tokens["staff"], path, layer="bus_stops")
     assert answer.status_code == 413 and "larger than 1 MB" in answer.json["description"]
+
+
+# --- scanned plans: COGs, footprints, tiles ---------------------------------------------------
+
+def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    import math
+
+    n = 2 ** z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+def _scan_pixels(width=200, height=100):
+    """An RGB scan: white paper with a red block in its middle."""
+    import numpy as np
+
+    pixels = np.full((3, height, width), 255, dtype="uint8")
+    pixels[1:, height // 4: 3 * height // 4, width // 4: 3 * width // 4] = 0
+    return pixels
+
+
+def test_a_geotiff_scan_becomes_a_cog_with_its_footprint_and_is_served_as_tiles(
+        url, dimos, web, state_dir, tmp_path):
+    import io
+
+    import numpy as np
+    import rasterio
+    from PIL import Image
+    from rasterio.transform import from_origin
+
+    plan = tmp_path / "plan.geojson"
+    area = Polygon([(X0 - 200, Y0 - 200), (X0 + 300, Y0 - 200), (X0 + 300, Y0 + 200),
+                    (X0 - 200, Y0 + 200)])
+    pyogrio.write_dataframe(gpd.GeoDataFrame(
+        {"plan_id": ["RS-1987"], "plan_type": ["Ρυμοτομικό"], "title": ["Ρυμοτομικό παλιάς πόλης"],
+         "fek": ["ΦΕΚ 123/Δ/1987"], "approval_date": ["1987-03-02"], "valid_from": ["1987-03-02"]},
+        geometry=[MultiPolygon([area])], crs=2100), plan, driver="GeoJSON")
+    assert dimos("import", plan, "--layer", "plans")[0] == 0
+    scan = tmp_path / "σάρωση.tif"
+    with rasterio.open(scan, "w", driver="GTiff", width=200, height=100, count=3, dtype="uint8",
+                       crs="EPSG:2100", transform=from_origin(X0, Y0 + 50, 0.5, 0.5)) as out:
+        out.write(_scan_pixels())
+    before = query(url, "SELECT count(*) FROM scanned_plans")
+    code, _, err = dimos("import", scan, "--layer", "scanned_plans", "--set", "plan_id=RS-1999")
+    assert code == 1 and "no such plan" in err
+    assert query(url, "SELECT count(*) FROM scanned_plans") == before
+    code, out, err = dimos("import", scan, "--layer", "scanned_plans", "--set", "plan_id=RS-1987")
+    assert code == 0, err
+    (scan_id, plan_id, cog, area_m2, xmin, ymin, resolution), = query(
+        url, "SELECT id, plan_id, cog, ST_Area(footprint), ST_XMin(footprint), ST_YMin(footprint), "
+             "resolution_m FROM scanned_plans")
+    assert plan_id == "RS-1987" and abs(area_m2 - 100 * 50) < 0.01 and resolution == 0.5
+    assert abs(xmin - X0) < 0.01 and abs(ymin - Y0) < 0.01
+    with rasterio.open(state_dir / "rasters" / cog) as stored:
+        assert stored.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
+        assert stored.crs.to_epsg() == 2100 and stored.read().tolist() == _scan_pixels().tolist()
+    client, _ = web
+    footprints = client.get("/api/scanned-plans").json
+    assert [f["properties"]["plan_id"] for f in footprints["features"]] == ["RS-1987"]
+    lon, lat = Transformer.from_crs(2100, 4326, always_xy=True).transform(X0 + 50, Y0 + 25)
+    x, y = _tile_of(lon, lat, 19)
+    answer = client.get(f"/api/scanned-plans/{scan_id}/tiles/19/{x}/{y}.png")
+    assert answer.status_code == 200 and answer.content_type == "image/png"
+    pixels = np.asarray(Image.open(io.BytesIO(answer.data)).convert("RGBA"))
+    red = (pixels[..., 0] > 200) & (pixels[..., 1] < 50) & (pixels[..., 3] == 255)
+    assert red.any()  # the block drawn in the scan's middle is in the tile over its middle
+    far_x, far_y = _tile_of(25.0, 35.3, 19)
+    assert client.get(f"/api/scanned-plans/{scan_id}/tiles/19/{far_x}/{far_y}.png").status_code == 404
+    code, out, _ = dimos("import", scan, "--layer", "scanned_plans", "--set", "plan_id=RS-1987")
+    assert "already imported" in out
+
+
+def test_an_image_with_a_world_file_needs_crs_and_lands_within_a_metre(url, dimos, tmp_path):
+    from PIL import Image
+
+    image = tmp_path / "scan.png"
+    Image.fromarray(_scan_pixels().transpose(1, 2, 0)).save(image)
+    before = query(url, "SELECT count(*), md5(string_agg(sha256, '' ORDER BY id)) FROM scanned_plans")
+    code, _, err = dimos("import", image, "--layer", "scanned_plans")
+    assert code == 1 and "scan.png: not georeferenced" in err
+    # world file: pixel size, rotations, then the centre of the top-left pixel
+    image.with_suffix(".pgw").write_text(f"0.5\n0\n0\n-0.5\n{X0 + 1000.25}\n{Y0 + 49.75}\n")
+    code, _, err = dimos("import", image, "--layer", "scanned_plans")
+    assert code == 1 and "no CRS in scan.png (it has a world file" in err
+    code, _, err = dimos("import", image, "--layer", "scanned_plans", "--crs", "EPSG:32635")
+    assert code == 1 and "outside the municipality" in err
+    assert query(url, "SELECT count(*), md5(string_agg(sha256, '' ORDER BY id)) "
+                      "FROM scanned_plans") == before
+    code, out, err = dimos("import", image, "--layer", "scanned_plans", "--crs", "EPSG:2100",
+                           "--set", "title=Τοπογραφικό")
+    assert code == 0, err
+    (xmin, ymax, title), = query(url, "SELECT ST_XMin(footprint), ST_YMax(footprint), title "
+                                      "FROM scanned_plans WHERE file_name = 'scan.png'")
+    assert abs(xmin - (X0 + 1000)) < 1 and abs(ymax - (Y0 + 50)) < 1 and title == "Τοπογραφικό"
 
 # --- the real files of data/sources ------------------------------------------------------------
 

@@ -6,6 +6,7 @@ Create Date: 2026-11-24
 """
 import sqlalchemy as sa
 from alembic import op
+from geoalchemy2 import Geometry
 
 revision = "0007"
 down_revision = "0006"
@@ -80,6 +81,34 @@ def upgrade() -> None:
     )
     op.create_index("imports_file_idx", "imports", ["jurisdiction_id", "layer_id", "sha256"],
                     unique=False)
+    op.create_table(
+        "scanned_plans",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("jurisdiction_id", sa.Text(), nullable=False),
+        sa.Column("plan_id", sa.Text(), nullable=True, comment="the plan (plans.plan_id) the scan belongs to"),
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("file_name", sa.Text(), nullable=False, comment="the scan as it was imported"),
+        sa.Column("sha256", sa.Text(), nullable=False),
+        sa.Column("cog", sa.Text(), nullable=False, comment="file name of the COG in the raster store"),
+        sa.Column("source_crs", sa.Text(), nullable=False),
+        sa.Column("width", sa.Integer(), nullable=False),
+        sa.Column("height", sa.Integer(), nullable=False),
+        sa.Column("resolution_m", sa.Float(), nullable=False, comment="pixel size on the ground"),
+        sa.Column("footprint", Geometry(geometry_type="MULTIPOLYGON", srid=2100,
+                                        spatial_index=False, from_text="ST_GeomFromEWKT",
+                                        name="geometry", nullable=False), nullable=False),
+        sa.Column("import_id", sa.BigInteger(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"),
+                  nullable=False),
+        sa.ForeignKeyConstraint(["import_id"], ["imports.id"], name=op.f("scanned_plans_import_id_fkey")),
+        sa.ForeignKeyConstraint(["jurisdiction_id"], ["jurisdictions.id"],
+                                name=op.f("scanned_plans_jurisdiction_id_fkey")),
+        sa.PrimaryKeyConstraint("id", name=op.f("scanned_plans_pkey")),
+        sa.UniqueConstraint("jurisdiction_id", "sha256", name="scanned_plans_natural_key"),
+        comment="Scanned plans: Cloud Optimized GeoTIFFs, their footprints and plans",
+    )
+    op.create_geospatial_index("idx_scanned_plans_footprint", "scanned_plans", ["footprint"],
+                               unique=False, postgresql_using="gist", postgresql_ops={})
     for table in LAYER_TABLES:
         op.add_column(table, sa.Column("import_id", sa.BigInteger(), nullable=True,
                                        comment="the import that last wrote this feature (NULL: not imported)"))
@@ -90,6 +119,9 @@ def downgrade() -> None:
     for table in LAYER_TABLES:
         op.drop_constraint(op.f(f"{table}_import_id_fkey"), table, type_="foreignkey")
         op.drop_column(table, "import_id")
+    op.drop_geospatial_index("idx_scanned_plans_footprint", table_name="scanned_plans",
+                             postgresql_using="gist", column_name="footprint")
+    op.drop_table("scanned_plans")
     # dimos_audit() keeps its reordered body: it behaves exactly as 0005's did
     op.drop_index("imports_file_idx", table_name="imports")
     op.drop_table("imports")
