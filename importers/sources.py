@@ -160,12 +160,39 @@ class Source:
             frame[ROW] = range(1, len(frame) + 1)
             yield frame
             return
+        if _HAS_ARROW:
+            yield from self._arrow_chunks(chunk_size)
+            return
         for start in range(0, max(self.features, 1), chunk_size):
             frame = self._read(skip_features=start, max_features=chunk_size)
             frame[ROW] = range(start + 1, start + len(frame) + 1)
             yield frame
             if len(frame) < chunk_size:
                 return
+
+    def _arrow_chunks(self, chunk_size: int) -> Iterator[gpd.GeoDataFrame]:
+        """One pass over the file through GDAL's Arrow stream (no re-reading to skip)."""
+        import shapely
+        from pyogrio.raw import open_arrow
+
+        start = 0
+        try:
+            with open_arrow(self.read_path, layer=self.layer, encoding=self.encoding,
+                            batch_size=chunk_size, use_pyarrow=True, **self.open_options) as (meta, reader):
+                geometry_name = meta["geometry_name"] or "wkb_geometry"
+                for batch in reader:
+                    table = batch.to_pandas()
+                    wkb = table.pop(geometry_name) if geometry_name in table else None
+                    geometries = shapely.from_wkb(wkb.to_numpy()) if wkb is not None else None
+                    frame = gpd.GeoDataFrame(table, geometry=geometries, crs=None)
+                    frame[ROW] = range(start + 1, start + len(frame) + 1)
+                    start += len(frame)
+                    yield frame
+        except ImportRefused:
+            raise
+        except Exception as exc:  # GDAL's message says what is broken
+            raise ImportRefused(f"{self.path.name}: cannot read features after row {start} "
+                                f"({_first_line(exc)})", detail=repr(exc)) from None
 
     def _read(self, **kwargs) -> gpd.GeoDataFrame:
         try:
