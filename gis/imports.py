@@ -162,7 +162,7 @@ def write_staged(cur, layer: Layer, jurisdiction_id: str, import_id: int, mode: 
         counts.deleted = cur.rowcount
     public = [f.name for f in layer.public_fields]
     insert = sql.SQL("INSERT INTO {table} (jurisdiction_id, import_id, {cols}, geom) "
-                     "SELECT %(j)s, %(i)s, {cols}, geom FROM {staging} ORDER BY row_no").format(
+                     "SELECT %(j)s, %(i)s, {cols}, geom FROM {staging}").format(
         table=table, cols=_ids(public), staging=STAGING)
     params = {"j": jurisdiction_id, "i": import_id}
     if mode == "upsert":

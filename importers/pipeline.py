@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg2
+import psycopg2.errors
 
 
 import layers
@@ -130,52 +131,7 @@ def run_import(url: str, options: ImportOptions) -> ImportResult:
 
                 import_scan(cur, conn, options, result, path)
                 return result
-            if kind == "OSM":
-                from importers.osm_import import osm_source
-
-                source = osm_source(path, layer, workdir)
-            else:
-                source = open_source(path, workdir, layer=options.source_layer,
-                                     encoding=options.encoding)
-            crs = crsmod.resolve_crs(path.name, source.crs, options.crs)
-            result.source_crs = crsmod.describe(crs)
-            plan = column_plan(layer, source.columns, options.mapping, options.constants, path.name)
-            findings = _stage(cur, conn, layer, source, crs, plan, options, result,
-                              sqlio.boundary(cur, jurisdiction_id))
-            rejected = [f for f in findings if f.outcome == REJECTED]
-            result.repaired = len({f.row for f in findings if f.outcome == REPAIRED})
-            result.skipped = len({f.row for f in findings if f.outcome == SKIPPED})
-            if findings:
-                result.report = write_report(report_path(path, options.fallback_report_dir), findings)
-            if rejected:
-                conn.rollback()
-                _refuse(conn, options, result, path, findings, rejected)
-            if result.read - result.skipped == 0:
-                conn.rollback()
-                raise ImportRefused(f"{path.name}: nothing to import ({result.read} features read, "
-                                    f"{result.skipped} outside the municipality)")
-            try:
-                result.counts = sqlio.write_staged(cur, layer, jurisdiction_id, result.import_id,
-                                                   options.mode)
-            except (psycopg2.IntegrityError, psycopg2.DataError) as exc:
-                # a rule the checks above do not mirror (a constraint of the table): refuse
-                conn.rollback()
-                diag = exc.diag
-                raise ImportRefused(
-                    f"{path.name}: nothing imported: the database refused a feature "
-                    f"({diag.constraint_name or diag.message_primary})", detail=str(exc)) from None
-            if layer.id == "roads":
-                from gis.routing import build_topology
-
-                result.road_vertices = build_topology(cur, jurisdiction_id)
-            sqlio.finish_import(cur, result.import_id, "committed", result.counts, 0,
-                                result.repaired, result.skipped,
-                                str(result.report) if result.report else None)
-            if options.dry_run:
-                conn.rollback()
-                result.import_id = None
-            else:
-                conn.commit()
+            _import_vectors(cur, conn, layer, path, kind, workdir, options, result)
             return result
     finally:
         conn.rollback()
@@ -183,7 +139,86 @@ def run_import(url: str, options: ImportOptions) -> ImportResult:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _stage(cur, conn, layer, source, crs, plan, options, result, boundary) -> list[Finding]:
+def _import_vectors(cur, conn, layer, path: Path, kind: str, workdir: Path,
+                    options: ImportOptions, result: ImportResult) -> None:
+    """Read, check, stage and write a vector file; commits unless a dry run or refused."""
+    if kind == "OSM":
+        from importers.osm_import import osm_source
+
+        source = osm_source(path, layer, workdir)
+    else:
+        source = open_source(path, workdir, layer=options.source_layer, encoding=options.encoding)
+    crs = crsmod.resolve_crs(path.name, source.crs, options.crs)
+    result.source_crs = crsmod.describe(crs)
+    plan = column_plan(layer, source.columns, options.mapping, options.constants, path.name)
+    findings = _stage(cur, layer, source, crs, plan, options, result,
+                      sqlio.boundary(cur, result.jurisdiction_id))
+    result.repaired = len({f.row for f in findings if f.outcome == REPAIRED})
+    result.skipped = len({f.row for f in findings if f.outcome == SKIPPED})
+    if findings:
+        result.report = write_report(report_path(path, options.fallback_report_dir), findings)
+    rejected = [f for f in findings if f.outcome == REJECTED]
+    if rejected:
+        conn.rollback()
+        _refuse(conn, options, result, path, findings, rejected)
+    if result.read - result.skipped == 0:
+        conn.rollback()
+        raise ImportRefused(f"{path.name}: nothing to import ({result.read} features read, "
+                            f"{result.skipped} outside the municipality)")
+    _write(cur, conn, layer, path, options, result, findings)
+    if layer.id == "roads":
+        from gis.routing import build_topology
+
+        result.road_vertices = build_topology(cur, result.jurisdiction_id)
+    sqlio.finish_import(cur, result.import_id, "committed", result.counts, 0, result.repaired,
+                        result.skipped, str(result.report) if result.report else None)
+    if options.dry_run:
+        conn.rollback()
+        result.import_id = None
+    else:
+        conn.commit()
+
+
+def _write(cur, conn, layer, path: Path, options: ImportOptions, result: ImportResult,
+           findings: list[Finding]) -> None:
+    """Write the staged rows. The unique index finds repeated keys at no extra cost; only
+    when it objects are the keys looked at row by row, for the report."""
+    cur.execute("SAVEPOINT import_write")
+    try:
+        result.counts = sqlio.write_staged(cur, layer, result.jurisdiction_id, result.import_id,
+                                           options.mode)
+        return
+    except (psycopg2.errors.UniqueViolation, psycopg2.errors.CardinalityViolation) as exc:
+        cur.execute("ROLLBACK TO SAVEPOINT import_write")
+        keys = _key_findings(cur, layer, options, result)
+        error = exc
+    except (psycopg2.IntegrityError, psycopg2.DataError) as exc:
+        keys, error = [], exc
+    if not keys:  # a rule the checks above do not mirror (a constraint of the table)
+        conn.rollback()
+        diag = error.diag
+        raise ImportRefused(f"{path.name}: nothing imported: the database refused a feature "
+                            f"({diag.constraint_name or diag.message_primary})",
+                            detail=str(error)) from None
+    findings += keys
+    result.report = write_report(report_path(path, options.fallback_report_dir), findings)
+    conn.rollback()
+    _refuse(conn, options, result, path, findings, [f for f in findings if f.outcome == REJECTED])
+
+
+def _key_findings(cur, layer, options: ImportOptions, result: ImportResult) -> list[Finding]:
+    """A finding for every natural key repeated in the file or (append) already stored."""
+    field_name = ",".join(layer.natural_key)
+    found = [Finding(row, field_name, f"duplicate key: {'/'.join(key)} is also row {first}")
+             for row, key, first in sqlio.duplicate_keys_in_file(cur, layer)]
+    if options.mode == "append":
+        found += [Finding(row, field_name, f"duplicate key: {'/'.join(key)} is already stored "
+                                           "(use --mode upsert to update it)")
+                  for row, key in sqlio.keys_already_stored(cur, layer, result.jurisdiction_id)]
+    return found
+
+
+def _stage(cur, layer, source, crs, plan, options, result, boundary) -> list[Finding]:
     """Read, convert and check every chunk, staging the good rows; every finding."""
     # a bulk load is one recorded event (the imports row), not a million audit rows
     cur.execute("SELECT set_config('dimos.audit', 'off', true), set_config('dimos.actor', %s, true)",
@@ -205,15 +240,6 @@ def _stage(cur, conn, layer, source, crs, plan, options, result, boundary) -> li
         if any(f.outcome == REJECTED for f in findings):
             continue  # the import will be refused: keep checking, stop staging
         sqlio.copy_rows(cur, layer, values[keep], geometries[keep], rows[keep])
-    if not any(f.outcome == REJECTED for f in findings):
-        for row, key, first in sqlio.duplicate_keys_in_file(cur, layer):
-            findings.append(Finding(row, ",".join(layer.natural_key),
-                                    f"duplicate key: {'/'.join(key)} is also row {first}"))
-        if options.mode == "append":
-            for row, key in sqlio.keys_already_stored(cur, layer, result.jurisdiction_id):
-                findings.append(Finding(row, ",".join(layer.natural_key),
-                                        f"duplicate key: {'/'.join(key)} is already stored "
-                                        "(use --mode upsert to update it)"))
     _note_all_outside(findings, result)
     return findings
 
