@@ -16,7 +16,6 @@ from pathlib import Path
 import psycopg2
 import psycopg2.errors
 
-
 import layers
 from gis import imports as sqlio
 from gis.db import connect

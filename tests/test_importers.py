@@ -13,7 +13,7 @@ import geopandas as gpd
 import pyogrio
 import pytest
 from pyproj import Transformer
-from shapely.geometry import LineString, MultiPolygon, Point, Polygon
+from shapely.geometry import MultiPolygon, Point, Polygon
 
 from dimos.cli import main
 from gis import db, migrate
@@ -149,7 +149,7 @@ def test_a_shapefile_without_prj_needs_crs_and_then_imports(url, dimos, tmp_path
 
 
 def test_a_zipped_shapefile_in_a_folder_imports(url, dimos, tmp_path):
-    shp = write_shapefile(permits_frame(2, start=400), tmp_path / "z.shp", encoding="utf-8")
+    write_shapefile(permits_frame(2, start=400), tmp_path / "z.shp", encoding="utf-8")
     archive = tmp_path / "adeies.zip"
     with zipfile.ZipFile(archive, "w") as z:
         for part in tmp_path.glob("z.*"):
@@ -241,6 +241,28 @@ def test_a_dxf_in_greek_grid_lands_in_rethymno_within_a_metre(url, dimos, tmp_pa
     assert abs(rows[0][1] - X0) < 1 and abs(rows[0][2] - Y0) < 1 and abs(rows[0][3] - 108) < 0.01
     assert abs(rows[1][1] - (X0 + 40)) < 1
 
+
+
+def test_private_fields_go_to_the_private_table_and_upsert_updates_them(url, dimos, tmp_path):
+    path = tmp_path / "aitimata.csv"
+    path.write_text("id,code,status,when,name,email,wkt\n"
+                    f"R-1,pothole,open,2026-05-01T09:00:00+03:00,Μαρία Παπαδάκη,maria@example.gr,"
+                    f"POINT ({X0} {Y0})\n", encoding="utf-8")
+    args = ("--layer", "service_requests", "--crs", "EPSG:2100", "--map", "service_request_id=id",
+            "--map", "service_code=code", "--map", "requested_at=when", "--map", "reporter_name=name",
+            "--map", "reporter_email=email")
+    code, out, err = dimos("import", path, *args)
+    assert code == 0, err
+    assert query(url, "SELECT r.requested_at = '2026-05-01T06:00:00Z', p.reporter_name, p.reporter_email "
+                      "FROM service_requests r JOIN service_requests_private p ON p.feature_id = r.id "
+                      "WHERE r.service_request_id = 'R-1'") == [(True, "Μαρία Παπαδάκη", "maria@example.gr")]
+    path.write_text(path.read_text(encoding="utf-8").replace("maria@example.gr", "m.p@example.gr"),
+                    encoding="utf-8")
+    code, out, err = dimos("import", path, *args, "--mode", "upsert")
+    assert code == 0, err
+    assert "0 added, 0 updated, 1 unchanged" in out  # the public record; the private one changed
+    assert query(url, "SELECT p.reporter_email FROM service_requests r JOIN service_requests_private p "
+                      "ON p.feature_id = r.id WHERE r.service_request_id = 'R-1'") == [("m.p@example.gr",)]
 
 # --- refusals: clear message, exit 1, the layer unchanged -------------------------------------
 
