@@ -101,6 +101,19 @@ def shapefile_encoding(shp: Path, override: str | None) -> str:
         return "cp1253"
 
 
+def text_encoding(path: Path, limit: int = 1 << 20) -> str:
+    """UTF-8 if the start of a text file decodes as such, else Windows-1253 (Greek Excel)."""
+    with path.open("rb") as handle:
+        head = handle.read(limit)
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 3:  # a character cut by the limit, not a wrong guess
+            return "utf-8"
+        return "cp1253"
+
+
 def unpack_zip(path: Path, folder: Path) -> Path:
     """Extract the one shapefile (or GeoPackage/GeoJSON) of a zip into ``folder``; its path.
 
@@ -160,7 +173,8 @@ class Source:
             frame[ROW] = range(1, len(frame) + 1)
             yield frame
             return
-        if _HAS_ARROW:
+        # GDAL recodes a shapefile's text itself; other encodings only the non-Arrow path reads
+        if self._arrow:
             yield from self._arrow_chunks(chunk_size)
             return
         for start in range(0, max(self.features, 1), chunk_size):
@@ -194,10 +208,15 @@ class Source:
             raise ImportRefused(f"{self.path.name}: cannot read features after row {start} "
                                 f"({_first_line(exc)})", detail=repr(exc)) from None
 
+    @property
+    def _arrow(self) -> bool:
+        # GDAL recodes a shapefile's text itself; other encodings only the non-Arrow path reads
+        return _HAS_ARROW and (self.driver == "ESRI Shapefile" or self.encoding in (None, "utf-8"))
+
     def _read(self, **kwargs) -> gpd.GeoDataFrame:
         try:
             return pyogrio.read_dataframe(self.read_path, layer=self.layer, encoding=self.encoding,
-                                          use_arrow=_HAS_ARROW, **self.open_options, **kwargs)
+                                          use_arrow=self._arrow, **self.open_options, **kwargs)
         except Exception as exc:  # GDAL's message says what is broken
             raise ImportRefused(f"{self.path.name}: cannot read features ({_first_line(exc)})",
                                 detail=repr(exc)) from None
@@ -235,6 +254,8 @@ def open_source(path: Path, workdir: Path, *, layer: str | None = None,
             raise ImportRefused(f"{path.name}: the .shx of the shapefile is missing")
     elif encoding:
         encoding = normalise_encoding(encoding, path.name)
+    elif driver == "CSV":
+        encoding = text_encoding(read_path)
     options = dict(CSV_OPEN_OPTIONS) if driver == "CSV" else {}
     layer = _choose_layer(path, read_path, layer)
     try:

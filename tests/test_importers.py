@@ -204,6 +204,14 @@ def test_csv_with_xy_or_wkt_columns(url, dimos, tmp_path):
     assert code == 0, err
     assert query(url, "SELECT name, round(ST_X(geom) - %s) FROM traffic_cameras ORDER BY camera_id",
                  (X0,)) == [("Κουντουριώτη", 0), ("Γιαμπουδάκη", 50)]
+    greek_excel = tmp_path / "cameras-1253.csv"  # what Excel saves on a Greek Windows
+    greek_excel.write_bytes(f"camera;name;x;y\nC3;Πλατεία Τεσσάρων Μαρτύρων;{X0};{Y0}\n"
+                            .replace(";", ",").encode("cp1253"))
+    code, out, err = dimos("import", greek_excel, "--layer", "traffic_cameras", "--crs", "EPSG:2100",
+                           "--map", "camera_id=camera", "--set", "camera_type=video")
+    assert code == 0, err
+    assert query(url, "SELECT name FROM traffic_cameras WHERE camera_id = 'C3'") == [
+        ("Πλατεία Τεσσάρων Μαρτύρων",)]
     wkt = tmp_path / "stops.csv"
     with wkt.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
