@@ -541,6 +541,31 @@ def test_an_upload_above_the_size_limit_is_refused_unread(web, tmp_path):
     assert answer.status_code == 413 and "larger than 1 MB" in answer.json["description"]
 
 
+
+def test_the_export_link_gives_a_zipped_shapefile_in_4326_or_csv_of_a_bbox(web):
+    import io
+
+    client, _ = web
+    answer = client.get("/api/export", query_string={
+        "layer": "building_permits", "format": "shp", "crs": "EPSG:4326",
+        "filter": "permit_number LIKE 'Α-10_/2024'"})
+    assert answer.status_code == 200 and answer.content_type == "application/zip"
+    assert 'filename="building_permits.zip"' in answer.headers["Content-Disposition"]
+    with zipfile.ZipFile(io.BytesIO(answer.data)) as archive:
+        assert archive.read("building_permits.cpg").decode().strip().upper() == "UTF-8"
+    lon, lat = Transformer.from_crs(2100, 4326, always_xy=True).transform(X0, Y0)
+    answer = client.get("/api/export", query_string={
+        "layer": "building_permits", "format": "csv",
+        "bbox": f"{lon - 1e-4},{lat - 1e-4},{lon + 1e-4},{lat + 1e-4}"})
+    assert answer.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(answer.data.decode("utf-8"))))
+    assert {"Α-100/2024", "Α-300/2024"} <= {r["permit_number"] for r in rows}
+    assert rows[0]["wkt"].startswith("POINT (")
+    assert client.get("/api/export", query_string={"layer": "building_permits", "format": "xlsx"}
+                      ).status_code == 400
+    assert client.get("/api/export", query_string={"layer": "building_permits", "crs": "EPSG:3857"}
+                      ).status_code == 400
+
 # --- scanned plans: COGs, footprints, tiles ---------------------------------------------------
 
 def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
@@ -634,6 +659,63 @@ def test_an_image_with_a_world_file_needs_crs_and_lands_within_a_metre(url, dimo
     (xmin, ymax, title), = query(url, "SELECT ST_XMin(footprint), ST_YMax(footprint), title "
                                       "FROM scanned_plans WHERE file_name = 'scan.png'")
     assert abs(xmin - (X0 + 1000)) < 1 and abs(ymax - (Y0 + 50)) < 1 and title == "Τοπογραφικό"
+
+
+def _osm_xml(nodes: dict[int, tuple[float, float]], ways: list[tuple[int, list[int], dict]]) -> str:
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="dimos-test">']
+    for node_id, (lon, lat) in nodes.items():
+        lines.append(f'<node id="{node_id}" version="1" lat="{lat}" lon="{lon}"/>')
+    for way_id, refs, tags in ways:
+        lines.append(f'<way id="{way_id}" version="1">')
+        lines += [f'<nd ref="{r}"/>' for r in refs]
+        lines += [f'<tag k="{k}" v="{v}"/>' for k, v in tags.items()]
+        lines.append("</way>")
+    lines.append("</osm>")
+    return "\n".join(lines)
+
+
+def test_a_small_osm_file_gives_one_ways_speeds_and_a_noded_topology(make_database, tmp_path,
+                                                                      monkeypatch, capsys):
+    """Three streets meeting at one node: a one-way (tagged -1: drawn against its direction), a
+    40 km/h street and a residential street with the default speed."""
+    url = make_database("dimos_import_osm")
+    migrate.upgrade(url)
+    name, boundary = read_municipality(KALLIKRATIS, "9318")
+    conn = db.connect(url)
+    with conn, conn.cursor() as cur:
+        upsert_jurisdiction(cur, {"id": "rethymno", "name_el": name, "name_en": "Rethymno",
+                                  "ypes_code": "9318", "elstat_code": "7301", "boundary": boundary})
+    conn.close()
+    lon, lat = 24.4745, 35.3680
+    d = 0.001  # ~100 m
+    nodes = {1: (lon - d, lat), 2: (lon, lat), 3: (lon + d, lat), 4: (lon, lat + d), 5: (lon, lat - d)}
+    ways = [(10, [3, 2, 1], {"highway": "tertiary", "name": "Αρκαδίου", "oneway": "-1"}),
+            (11, [4, 2], {"highway": "primary", "name": "Κουντουριώτη", "maxspeed": "40"}),
+            (12, [2, 5], {"highway": "residential"})]
+    path = tmp_path / "small.osm"
+    path.write_text(_osm_xml(nodes, ways), encoding="utf-8")
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert main(["import", str(path), "--layer", "roads"]) == 0, capsys.readouterr().err
+    rows = query(url, "SELECT road_id, road_class, oneway, maxspeed_kmh, round(length_m), "
+                      "round(cost_s::numeric, 1), reverse_cost_s < 0, source, target FROM roads "
+                      "ORDER BY road_id")
+    by_id = {r[0]: r[1:] for r in rows}
+    # way 10 is cut at node 2 into two pieces, both reversed to run 1 → 2 → 3
+    assert set(by_id) == {"osm:way/10:0", "osm:way/10:1", "osm:way/11:0", "osm:way/12:0"}
+    assert by_id["osm:way/10:0"][:3] == ("tertiary", True, 40) and by_id["osm:way/10:0"][5] is True
+    assert by_id["osm:way/11:0"][:3] == ("primary", False, 40) and by_id["osm:way/11:0"][5] is False
+    assert by_id["osm:way/12:0"][2] == 30  # Greek urban default for residential streets
+    length, cost = by_id["osm:way/11:0"][3], by_id["osm:way/11:0"][4]
+    assert 105 < length < 115 and abs(float(cost) - float(length) / (40 / 3.6)) < 0.2
+    # node 2 is one vertex shared by all four pieces; the one-way now runs west to east
+    (x_first,), = query(url, "SELECT ST_X(ST_StartPoint(geom)) < ST_X(ST_EndPoint(geom)) FROM roads "
+                             "WHERE road_id = 'osm:way/10:0'")
+    assert x_first is True
+    assert query(url, "SELECT count(*) FROM road_vertices") == [(5,)]
+    (shared,), = query(url, "SELECT count(*) FROM roads r JOIN road_vertices v ON v.id IN (r.source, r.target) "
+                            "WHERE ST_DWithin(v.geom, ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), 4326), 2100), 0.5)",
+                       (lon, lat))
+    assert shared == 4
 
 # --- the real files of data/sources ------------------------------------------------------------
 
