@@ -712,8 +712,9 @@ def test_a_small_osm_file_gives_one_ways_speeds_and_a_noded_topology(make_databa
                              "WHERE road_id = 'osm:way/10:0'")
     assert x_first is True
     assert query(url, "SELECT count(*) FROM road_vertices") == [(5,)]
-    (shared,), = query(url, "SELECT count(*) FROM roads r JOIN road_vertices v ON v.id IN (r.source, r.target) "
-                            "WHERE ST_DWithin(v.geom, ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), 4326), 2100), 0.5)",
+    (shared,), = query(url, """
+        SELECT count(*) FROM roads r JOIN road_vertices v ON v.id IN (r.source, r.target)
+        WHERE ST_DWithin(v.geom, ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), 4326), 2100), 0.5)""",
                        (lon, lat))
     assert shared == 4
 
