@@ -152,39 +152,60 @@ def keys_already_stored(cur, layer: Layer, jurisdiction_id: str) -> list[tuple[i
     return [(row, tuple(key)) for row, key in cur.fetchall()]
 
 
-def write_staged(cur, layer: Layer, jurisdiction_id: str, import_id: int, mode: str) -> Counts:
-    """Write the staged features into the layer (and its private table); the counts."""
+def delete_rows(cur, layer: Layer, jurisdiction_id: str) -> int:
+    """Delete the municipality's features of the layer (mode replace); how many."""
+    cur.execute(sql.SQL("DELETE FROM {} WHERE jurisdiction_id = %s").format(sql.Identifier(layer.table)),
+                (jurisdiction_id,))
+    return cur.rowcount
+
+
+def insert_staged(cur, layer: Layer, jurisdiction_id: str, import_id: int) -> int:
+    """Insert the staged features (a repeated key raises UniqueViolation); how many."""
+    cur.execute(sql.SQL("INSERT INTO {table} (jurisdiction_id, import_id, {cols}, geom) "
+                        "SELECT %(j)s, %(i)s, {cols}, geom FROM {staging}").format(
+        table=sql.Identifier(layer.table), cols=_ids(f.name for f in layer.public_fields),
+        staging=STAGING), {"j": jurisdiction_id, "i": import_id})
+    return cur.rowcount
+
+
+def clear_staging(cur) -> None:
+    cur.execute(sql.SQL("TRUNCATE {}").format(STAGING))
+
+
+def upsert_staged(cur, layer: Layer, jurisdiction_id: str, import_id: int) -> Counts:
+    """Insert new keys, update changed features, leave identical ones; the counts."""
     counts = Counts()
     table = sql.Identifier(layer.table)
-    if mode == "replace":
-        cur.execute(sql.SQL("DELETE FROM {} WHERE jurisdiction_id = %s").format(table),
-                    (jurisdiction_id,))
-        counts.deleted = cur.rowcount
     public = [f.name for f in layer.public_fields]
-    insert = sql.SQL("INSERT INTO {table} (jurisdiction_id, import_id, {cols}, geom) "
-                     "SELECT %(j)s, %(i)s, {cols}, geom FROM {staging}").format(
-        table=table, cols=_ids(public), staging=STAGING)
-    params = {"j": jurisdiction_id, "i": import_id}
+    changing = [name for name in public if name not in layer.natural_key] + ["geom"]
+    cur.execute(sql.SQL("""
+        INSERT INTO {table} (jurisdiction_id, import_id, {cols}, geom)
+        SELECT %(j)s, %(i)s, {cols}, geom FROM {staging}
+        ON CONFLICT (jurisdiction_id, {keys}) DO UPDATE SET {sets}, import_id = EXCLUDED.import_id
+        WHERE ({old}) IS DISTINCT FROM ({new})
+        RETURNING (xmax = 0)""").format(
+        table=table, cols=_ids(public), staging=STAGING, keys=_ids(layer.natural_key),
+        sets=sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
+                                for c in changing),
+        old=sql.SQL(", ").join(sql.SQL("{}.{}").format(table, sql.Identifier(c)) for c in changing),
+        new=sql.SQL(", ").join(sql.SQL("EXCLUDED.{}").format(sql.Identifier(c)) for c in changing)),
+        {"j": jurisdiction_id, "i": import_id})
+    written = [row[0] for row in cur.fetchall()]
+    counts.added = sum(written)
+    counts.updated = len(written) - counts.added
+    cur.execute(sql.SQL("SELECT count(*) FROM {}").format(STAGING))
+    counts.unchanged = cur.fetchone()[0] - len(written)
+    return counts
+
+
+def write_staged(cur, layer: Layer, jurisdiction_id: str, import_id: int, mode: str) -> Counts:
+    """Write all the staged features into the layer (and its private table); the counts."""
+    deleted = delete_rows(cur, layer, jurisdiction_id) if mode == "replace" else 0
     if mode == "upsert":
-        changing = [name for name in public if name not in layer.natural_key] + ["geom"]
-        insert = insert + sql.SQL("""
-            ON CONFLICT (jurisdiction_id, {keys}) DO UPDATE SET {sets}, import_id = EXCLUDED.import_id
-            WHERE ({old}) IS DISTINCT FROM ({new})
-            RETURNING (xmax = 0)""").format(
-            keys=_ids(layer.natural_key),
-            sets=sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
-                                    for c in changing),
-            old=sql.SQL(", ").join(sql.SQL("{}.{}").format(table, sql.Identifier(c)) for c in changing),
-            new=sql.SQL(", ").join(sql.SQL("EXCLUDED.{}").format(sql.Identifier(c)) for c in changing))
-        cur.execute(insert, params)
-        written = [row[0] for row in cur.fetchall()]
-        counts.added = sum(written)
-        counts.updated = len(written) - counts.added
-        cur.execute(sql.SQL("SELECT count(*) FROM {}").format(STAGING))
-        counts.unchanged = cur.fetchone()[0] - len(written)
+        counts = upsert_staged(cur, layer, jurisdiction_id, import_id)
     else:
-        cur.execute(insert, params)
-        counts.added = cur.rowcount
+        counts = Counts(added=insert_staged(cur, layer, jurisdiction_id, import_id))
+    counts.deleted = deleted
     if layer.private_fields:
         _write_private(cur, layer, jurisdiction_id)
     return counts

@@ -25,6 +25,7 @@ from importers.checks import check_geometries
 from importers.fields import column_plan, map_fields
 from importers.report import REJECTED, REPAIRED, SKIPPED, Finding, report_path, summary, write_report
 from importers.sources import CHUNK_SIZE, ROW, SHAPEFILE_PARTS, file_kind, make_workdir, open_source
+from importers.writer import ChunkWriter
 
 MODES = ("append", "upsert", "replace")
 
@@ -139,8 +140,15 @@ def run_import(url: str, options: ImportOptions) -> ImportResult:
 
 
 def _import_vectors(cur, conn, layer, path: Path, kind: str, workdir: Path,
-                    options: ImportOptions, result: ImportResult) -> None:
-    """Read, check, stage and write a vector file; commits unless a dry run or refused."""
+                    options: ImportOptions, result: ImportResult, streaming: bool = True) -> None:
+    """Read, check and write a vector file; commits unless a dry run or refused.
+
+    Appends and replaces of public-only layers stream: each checked chunk is written while
+    the next is read (importers/writer.py). When the database then refuses a repeated key,
+    the file is imported again the careful way — staged whole, keys compared row by row — for
+    the report. Upserts and layers with private fields always go the careful way.
+    """
+    streaming = streaming and options.mode in ("append", "replace") and not layer.private_fields
     if kind == "OSM":
         from importers.osm_import import osm_source
 
@@ -150,8 +158,28 @@ def _import_vectors(cur, conn, layer, path: Path, kind: str, workdir: Path,
     crs = crsmod.resolve_crs(path.name, source.crs, options.crs)
     result.source_crs = crsmod.describe(crs)
     plan = column_plan(layer, source.columns, options.mapping, options.constants, path.name)
-    findings = _stage(cur, layer, source, crs, plan, options, result,
-                      sqlio.boundary(cur, result.jurisdiction_id))
+    boundary = sqlio.boundary(cur, result.jurisdiction_id)
+    _start(cur, layer, options, result, source.path.name)
+    writer = None
+    if streaming:
+        if options.mode == "replace":
+            result.counts.deleted = sqlio.delete_rows(cur, layer, result.jurisdiction_id)
+        writer = ChunkWriter(cur, layer, result.jurisdiction_id, result.import_id)
+        sink = writer.put
+    else:
+        def sink(values, geometries, rows):
+            sqlio.copy_rows(cur, layer, values, geometries, rows)
+    try:
+        findings = _stage(layer, source, crs, plan, options, result, boundary, sink)
+    finally:
+        error = _close(writer, result)
+    if error is not None and not any(f.outcome == REJECTED for f in findings):
+        conn.rollback()
+        if isinstance(error, psycopg2.errors.UniqueViolation):
+            result.read, result.counts = 0, sqlio.Counts()
+            return _import_vectors(cur, conn, layer, path, kind, workdir, options, result,
+                                   streaming=False)
+        _refuse_constraint(path, error)
     result.repaired = len({f.row for f in findings if f.outcome == REPAIRED})
     result.skipped = len({f.row for f in findings if f.outcome == SKIPPED})
     if findings:
@@ -164,7 +192,8 @@ def _import_vectors(cur, conn, layer, path: Path, kind: str, workdir: Path,
         conn.rollback()
         raise ImportRefused(f"{path.name}: nothing to import ({result.read} features read, "
                             f"{result.skipped} outside the municipality)")
-    _write(cur, conn, layer, path, options, result, findings)
+    if writer is None:
+        _write(cur, conn, layer, path, options, result, findings)
     if layer.id == "roads":
         from gis.routing import build_topology
 
@@ -195,14 +224,28 @@ def _write(cur, conn, layer, path: Path, options: ImportOptions, result: ImportR
         keys, error = [], exc
     if not keys:  # a rule the checks above do not mirror (a constraint of the table)
         conn.rollback()
-        diag = error.diag
-        raise ImportRefused(f"{path.name}: nothing imported: the database refused a feature "
-                            f"({diag.constraint_name or diag.message_primary})",
-                            detail=str(error)) from None
+        _refuse_constraint(path, error)
     findings += keys
     result.report = write_report(report_path(path, options.fallback_report_dir), findings)
     conn.rollback()
     _refuse(conn, options, result, path, findings, [f for f in findings if f.outcome == REJECTED])
+
+
+def _close(writer: ChunkWriter | None, result: ImportResult) -> psycopg2.Error | None:
+    """Let the writer finish; its database error, if it met one."""
+    if writer is None:
+        return None
+    try:
+        result.counts.added = writer.close()
+    except psycopg2.Error as exc:
+        return exc
+    return None
+
+
+def _refuse_constraint(path: Path, error: psycopg2.Error) -> None:
+    diag = error.diag
+    raise ImportRefused(f"{path.name}: nothing imported: the database refused a feature "
+                        f"({diag.constraint_name or diag.message_primary})", detail=str(error)) from None
 
 
 def _key_findings(cur, layer, options: ImportOptions, result: ImportResult) -> list[Finding]:
@@ -217,16 +260,20 @@ def _key_findings(cur, layer, options: ImportOptions, result: ImportResult) -> l
     return found
 
 
-def _stage(cur, layer, source, crs, plan, options, result, boundary) -> list[Finding]:
-    """Read, convert and check every chunk, staging the good rows; every finding."""
+def _start(cur, layer, options: ImportOptions, result: ImportResult, file_name: str) -> None:
+    """The import's provenance row and staging table, in the writing transaction."""
     # a bulk load is one recorded event (the imports row), not a million audit rows
     cur.execute("SELECT set_config('dimos.audit', 'off', true), set_config('dimos.actor', %s, true)",
                 (options.actor,))
     result.import_id = sqlio.start_import(cur, {
-        "jurisdiction_id": result.jurisdiction_id, "file_name": options.file_name or source.path.name,
+        "jurisdiction_id": result.jurisdiction_id, "file_name": options.file_name or file_name,
         "sha256": result.sha256, "layer_id": layer.id, "mode": options.mode, "actor": options.actor,
         "source_crs": result.source_crs, "started_at": datetime.now(UTC), "status": "committed"})
     sqlio.create_staging(cur, layer)
+
+
+def _stage(layer, source, crs, plan, options, result, boundary, sink) -> list[Finding]:
+    """Read, convert and check every chunk, handing the good rows to ``sink``; every finding."""
     findings: list[Finding] = []
     for chunk in source.chunks(options.chunk_size):
         result.read += len(chunk)
@@ -238,7 +285,7 @@ def _stage(cur, layer, source, crs, plan, options, result, boundary) -> list[Fin
         findings += field_findings + geometry_findings
         if any(f.outcome == REJECTED for f in findings):
             continue  # the import will be refused: keep checking, stop staging
-        sqlio.copy_rows(cur, layer, values[keep], geometries[keep], rows[keep])
+        sink(values[keep], geometries[keep], rows[keep])
     _note_all_outside(findings, result)
     return findings
 
