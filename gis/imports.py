@@ -115,12 +115,31 @@ def copy_rows(cur, layer: Layer, frame: pd.DataFrame, geometries, rows) -> int:
     # hex EWKB: PostGIS reads it as geometry text input, SRID included
     data["geom"] = shapely.to_wkb(shapely.set_srid(geometries, layer.srid), hex=True,
                                   include_srid=True)
-    buffer = io.StringIO()
-    data.to_csv(buffer, header=False, index=False)
-    buffer.seek(0)
+    buffer = _csv(data)
     cur.copy_expert(sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(
         STAGING, _ids([ROW_NO, *names, "geom"])).as_string(cur), buffer)
     return len(data)
+
+
+def _csv(data: pd.DataFrame) -> io.IOBase:
+    """``data`` as CSV for COPY: NULL unquoted-empty, an empty string quoted (``""``).
+
+    pyarrow's writer is C++ and lets go of the GIL (the import's reader thread runs meanwhile);
+    pandas' is the fallback.
+    """
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+    except ImportError:
+        buffer = io.StringIO()
+        data.to_csv(buffer, header=False, index=False)
+        buffer.seek(0)
+        return buffer
+    buffer = io.BytesIO()
+    pacsv.write_csv(pa.Table.from_pandas(data, preserve_index=False), buffer,
+                    pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+    buffer.seek(0)
+    return buffer
 
 
 def _key_match(layer: Layer, left: str, right: str) -> sql.Composable:

@@ -20,7 +20,7 @@ import pyogrio
 
 from gis.errors import ImportRefused
 
-CHUNK_SIZE = 100_000
+CHUNK_SIZE = 25_000
 ROW = "_row"
 
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qpj")
