@@ -1,9 +1,10 @@
 """One import, start to end: read → CRS → fields → checks → one transaction → provenance.
 
-Nothing is written unless every feature passes (or is repaired, or left out on request):
-the features are staged and key-checked inside the transaction that writes them, and any
-rejection rolls it back. The reject report lists every finding; a refused import is
-recorded in ``imports`` with status 'refused' (in a transaction of its own).
+Nothing is committed unless every feature passes (or is repaired, or left out on request):
+the features are checked chunk by chunk and written inside one transaction, which any
+rejection rolls back. The reject report lists every finding; a refused import is recorded in
+``imports`` with status 'refused' (in a transaction of its own). Scans (images) take their own
+path (importers/raster_import.py).
 """
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ from gis.errors import ImportRefused
 from importers import crs as crsmod
 from importers.checks import check_geometries
 from importers.fields import column_plan, map_fields
+from importers.raster_import import LAYER_ID as SCANS
+from importers.raster_import import import_scan
+from importers.rasters import is_raster
 from importers.report import REJECTED, REPAIRED, SKIPPED, Finding, report_path, summary, write_report
 from importers.sources import CHUNK_SIZE, ROW, SHAPEFILE_PARTS, file_kind, make_workdir, open_source
 from importers.writer import ChunkWriter
@@ -96,8 +100,6 @@ def _jurisdiction(cur, asked: str | None) -> str:
 
 def run_import(url: str, options: ImportOptions) -> ImportResult:
     """Import ``options.path`` into ``options.layer_id``; ImportRefused (nothing written) if not."""
-    from importers.raster_import import LAYER_ID as SCANS
-
     try:
         layer = layers.get(options.layer_id) if options.layer_id != SCANS else None
     except KeyError as exc:
@@ -107,8 +109,6 @@ def run_import(url: str, options: ImportOptions) -> ImportResult:
     path = Path(options.path)
     if not path.is_file():
         raise ImportRefused(f"{path}: no such file")
-    from importers.rasters import is_raster
-
     if layer is not None and is_raster(path):
         raise ImportRefused(f"{path.name}: an image goes into --layer {SCANS}, not {layer.id}")
     if layer is None and not is_raster(path):
@@ -127,8 +127,6 @@ def run_import(url: str, options: ImportOptions) -> ImportResult:
                 result.import_id, result.already_imported = done[0], True
                 return result
             if kind == "raster":
-                from importers.raster_import import import_scan
-
                 import_scan(cur, conn, options, result, path)
                 return result
             _import_vectors(cur, conn, layer, path, kind, workdir, options, result)

@@ -372,6 +372,9 @@ def test_duplicate_keys_in_the_file_or_already_stored_are_refused(url, dimos, tm
     pyogrio.write_dataframe(frame, path)
     err = refused(url, dimos, "building_permits", path, "--layer", "building_permits", *PERMIT_MAP)
     assert "row 3, permit_number: duplicate key: Α-800/2024 is also row 1" in err
+    err = refused(url, dimos, "building_permits", path, "--layer", "building_permits",
+                  "--mode", "upsert", *PERMIT_MAP)
+    assert "row 3, permit_number: duplicate key: Α-800/2024 is also row 1" in err
     # Α-100/2024 came in with the Windows-1253 shapefile
     path = tmp_path / "stored.gpkg"
     pyogrio.write_dataframe(permits_frame(1, start=100), path)
