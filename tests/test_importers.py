@@ -375,11 +375,13 @@ def test_duplicate_keys_in_the_file_or_already_stored_are_refused(url, dimos, tm
     err = refused(url, dimos, "building_permits", path, "--layer", "building_permits",
                   "--mode", "upsert", *PERMIT_MAP)
     assert "row 3, permit_number: duplicate key: Α-800/2024 is also row 1" in err
-    # Α-100/2024 came in with the Windows-1253 shapefile
+    first = tmp_path / "first.gpkg"
+    pyogrio.write_dataframe(permits_frame(1, start=950), first)
+    assert dimos("import", first, "--layer", "building_permits", *PERMIT_MAP)[0] == 0
     path = tmp_path / "stored.gpkg"
-    pyogrio.write_dataframe(permits_frame(1, start=100), path)
+    pyogrio.write_dataframe(permits_frame(2, start=949), path)
     err = refused(url, dimos, "building_permits", path, "--layer", "building_permits", *PERMIT_MAP)
-    assert "Α-100/2024 is already stored (use --mode upsert" in err
+    assert "row 2, permit_number: duplicate key: Α-950/2024 is already stored (use --mode upsert" in err
 
 
 def test_a_file_in_the_wrong_crs_falls_in_the_sea_and_is_refused(url, dimos, tmp_path):
