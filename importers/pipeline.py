@@ -27,7 +27,7 @@ from importers.fields import column_plan, map_fields
 from importers.raster_import import LAYER_ID as SCANS
 from importers.raster_import import import_scan
 from importers.rasters import is_raster
-from importers.report import REJECTED, REPAIRED, SKIPPED, Finding, report_path, summary, write_report
+from importers.report import REJECTED, REPAIRED, SKIPPED, Finding, summary, write_report
 from importers.sources import CHUNK_SIZE, ROW, SHAPEFILE_PARTS, file_kind, make_workdir, open_source
 from importers.writer import ChunkWriter
 
@@ -181,7 +181,7 @@ def _import_vectors(cur, conn, layer, path: Path, kind: str, workdir: Path,
     result.repaired = len({f.row for f in findings if f.outcome == REPAIRED})
     result.skipped = len({f.row for f in findings if f.outcome == SKIPPED})
     if findings:
-        result.report = write_report(report_path(path, options.fallback_report_dir), findings)
+        result.report = write_report(path, options.fallback_report_dir, findings)
     rejected = [f for f in findings if f.outcome == REJECTED]
     if rejected:
         conn.rollback()
@@ -224,7 +224,7 @@ def _write(cur, conn, layer, path: Path, options: ImportOptions, result: ImportR
         conn.rollback()
         _refuse_constraint(path, error)
     findings += keys
-    result.report = write_report(report_path(path, options.fallback_report_dir), findings)
+    result.report = write_report(path, options.fallback_report_dir, findings)
     conn.rollback()
     _refuse(conn, options, result, path, findings, [f for f in findings if f.outcome == REJECTED])
 

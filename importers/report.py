@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,17 +18,21 @@ class Finding:
     value: str | None = None
 
 
-def report_path(source: Path, fallback_dir: Path) -> Path:
-    """``<input>.rejects.csv`` beside the input, or in ``fallback_dir`` if that folder is read-only."""
+def write_report(source: Path, fallback_dir: Path, findings: list[Finding]) -> Path:
+    """Write ``findings`` as ``<input>.rejects.csv`` beside the input, or in ``fallback_dir`` when
+    that folder cannot take it (read-only media, a shared folder); the path written.
+
+    CSV ordered by row, UTF-8 with BOM (Excel shows the Greek).
+    """
     beside = source.with_name(source.name + ".rejects.csv")
-    if os.access(source.parent, os.W_OK):
-        return beside
-    fallback_dir.mkdir(parents=True, exist_ok=True)
-    return fallback_dir / beside.name
+    try:
+        return _write(beside, findings)
+    except OSError:
+        fallback_dir.mkdir(parents=True, exist_ok=True)
+        return _write(fallback_dir / beside.name, findings)
 
 
-def write_report(path: Path, findings: list[Finding]) -> Path:
-    """Write ``findings`` ordered by row as CSV (UTF-8 with BOM: Excel shows the Greek)."""
+def _write(path: Path, findings: list[Finding]) -> Path:
     with path.open("w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
         writer.writerow(["row", "field", "outcome", "reason", "value"])

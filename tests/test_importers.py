@@ -322,6 +322,17 @@ def test_a_self_intersecting_polygon_is_refused_and_reported(url, dimos, tmp_pat
     assert (status, rejected) == ("refused", 1)
 
 
+def test_the_report_goes_to_the_state_folder_when_it_cannot_go_beside_the_input(url, dimos, state_dir,
+                                                                                tmp_path):
+    path = tmp_path / "unwritable.geojson"
+    pyogrio.write_dataframe(gpd.GeoDataFrame({"building_id": ["P9"]}, geometry=[Point(X0, Y0)],
+                                             crs=2100), path, driver="GeoJSON")
+    (tmp_path / "unwritable.geojson.rejects.csv").mkdir()  # the name beside it is taken
+    err = refused(url, dimos, "buildings", path, "--layer", "buildings")
+    report = state_dir / "imports" / "unwritable.geojson.rejects.csv"
+    assert str(report) in err and report.exists()
+
+
 def test_a_repairable_polygon_is_repaired_and_reported(url, dimos, tmp_path):
     # a ring that touches itself at one point (an inverted hole): make_valid keeps the area
     ring = [(X0, Y0), (X0 + 20, Y0), (X0 + 20, Y0 + 20), (X0 + 10, Y0 + 20), (X0 + 12, Y0 + 10),
