@@ -19,12 +19,12 @@ class Finding:
 
 
 def write_report(source: Path, fallback_dir: Path, findings: list[Finding]) -> Path:
-    """Write ``findings`` as ``<input>.rejects.csv`` beside the input, or in ``fallback_dir`` when
+    """Write ``findings`` as ``<input>.reject.csv`` beside the input, or in ``fallback_dir`` when
     that folder cannot take it (read-only media, a shared folder); the path written.
 
     CSV ordered by row, UTF-8 with BOM (Excel shows the Greek).
     """
-    beside = source.with_name(source.name + ".rejects.csv")
+    beside = source.with_name(source.name + ".reject.csv")
     try:
         return _write(beside, findings)
     except OSError:

@@ -76,6 +76,14 @@ def checksum(url, table):
                       f"FROM {table} t" + (f" WHERE {where}" if where else ""))[0]
 
 
+def real_file(tmp_path: Path, relative: str) -> Path:
+    """A copy of a file of data/sources: the reject report is written beside the input, and
+    the repository's data stays untouched."""
+    import shutil
+
+    return Path(shutil.copy(SOURCES / relative, tmp_path))
+
+
 def permits_frame(n=3, start=1, crs=2100, **extra) -> gpd.GeoDataFrame:
     rows = {"permit_no": [f"Α-{start + i}/2024" for i in range(n)],
             "issued": [f"2024-0{1 + i % 9}-1{i % 9}" for i in range(n)],
@@ -313,7 +321,7 @@ def test_a_self_intersecting_polygon_is_refused_and_reported(url, dimos, tmp_pat
     pyogrio.write_dataframe(frame, path)
     err = refused(url, dimos, "buildings", path, "--layer", "buildings")
     assert "row 2, geometry: invalid geometry: Self-intersection" in err
-    report = path.with_name("bowtie.gpkg.rejects.csv")
+    report = path.with_name("bowtie.gpkg.reject.csv")
     assert report.exists() and str(report) in err
     lines = list(csv.DictReader(report.open(encoding="utf-8-sig")))
     assert [(r["row"], r["field"], r["outcome"]) for r in lines] == [("2", "geometry", "rejected")]
@@ -327,9 +335,9 @@ def test_the_report_goes_to_the_state_folder_when_it_cannot_go_beside_the_input(
     path = tmp_path / "unwritable.geojson"
     pyogrio.write_dataframe(gpd.GeoDataFrame({"building_id": ["P9"]}, geometry=[Point(X0, Y0)],
                                              crs=2100), path, driver="GeoJSON")
-    (tmp_path / "unwritable.geojson.rejects.csv").mkdir()  # the name beside it is taken
+    (tmp_path / "unwritable.geojson.reject.csv").mkdir()  # the name beside it is taken
     err = refused(url, dimos, "buildings", path, "--layer", "buildings")
-    report = state_dir / "imports" / "unwritable.geojson.rejects.csv"
+    report = state_dir / "imports" / "unwritable.geojson.reject.csv"
     assert str(report) in err and report.exists()
 
 
@@ -347,7 +355,7 @@ def test_a_repairable_polygon_is_repaired_and_reported(url, dimos, tmp_path):
     assert "1 repaired" in out
     assert query(url, "SELECT ST_IsValid(geom), round(ST_Area(geom)) FROM buildings "
                       "WHERE building_id = 'R1'") == [(True, 380)]
-    report = list(csv.DictReader(path.with_name("touching.gpkg.rejects.csv").open(encoding="utf-8-sig")))
+    report = list(csv.DictReader(path.with_name("touching.gpkg.reject.csv").open(encoding="utf-8-sig")))
     assert report[0]["outcome"] == "repaired" and "make_valid" in report[0]["reason"]
 
 
@@ -373,7 +381,7 @@ def test_a_missing_required_field_is_refused(url, dimos, tmp_path):
     pyogrio.write_dataframe(frame, path)
     err = refused(url, dimos, "building_permits", path, "--layer", "building_permits", *PERMIT_MAP)
     assert "row 2, status: required value missing" in err
-    rows = list(csv.DictReader(path.with_name("holes.gpkg.rejects.csv").open(encoding="utf-8-sig")))
+    rows = list(csv.DictReader(path.with_name("holes.gpkg.reject.csv").open(encoding="utf-8-sig")))
     assert {(r["row"], r["field"]) for r in rows} == {("2", "status"), ("3", "issue_date")}
 
 
@@ -748,9 +756,9 @@ def test_a_small_osm_file_gives_one_ways_speeds_and_a_noded_topology(make_databa
 
 # --- the real files of data/sources ------------------------------------------------------------
 
-def test_the_elstat_zip_of_greece_imports_rethymno_as_a_district(url, dimos):
+def test_the_elstat_zip_of_greece_imports_rethymno_as_a_district(url, dimos, tmp_path):
     """333 municipalities in EPSG:2100, in a folder named in a legacy code page."""
-    path = SOURCES / "boundaries" / "elstat_municipalities_2021_epsg2100.zip"
+    path = real_file(tmp_path, "boundaries/elstat_municipalities_2021_epsg2100.zip")
     code, _, err = dimos("import", path, "--layer", "districts", "--map", "district_code=CODE",
                          "--map", "name=NAME_GR", "--dry-run")
     assert code == 1 and "outside the municipality" in err  # Greece is not Rethymno
@@ -762,8 +770,8 @@ def test_the_elstat_zip_of_greece_imports_rethymno_as_a_district(url, dimos):
                       "WHERE district_code = '7301'") == [("ΔΗΜΟΣ ΡΕΘΥΜΝΗΣ", 394)]
 
 
-def test_the_kallikratis_geojson_imports(url, dimos):
-    path = SOURCES / "boundaries" / "crete_municipalities_kallikratis_wgs84.geojson"
+def test_the_kallikratis_geojson_imports(url, dimos, tmp_path):
+    path = real_file(tmp_path, "boundaries/crete_municipalities_kallikratis_wgs84.geojson")
     code, out, err = dimos("import", path, "--layer", "districts", "--map", "district_code=KWD_YPES",
                            "--map", "name=NAME", "--skip-outside")
     assert code == 0, err
@@ -773,11 +781,11 @@ def test_the_kallikratis_geojson_imports(url, dimos):
                       "WHERE district_code = '9318'") == [("Ρεθύμνης", 394)]
 
 
-def test_the_settlements_geopackage_is_read_in_greek_grid(url, dimos):
+def test_the_settlements_geopackage_is_read_in_greek_grid(url, dimos, tmp_path):
     """Its points cannot go into a polygon layer: the catalogue's settlements are boundaries."""
     from importers.sources import open_source
 
-    path = SOURCES / "settlements" / "crete_settlements_2021_epsg2100.gpkg"
+    path = real_file(tmp_path, "settlements/crete_settlements_2021_epsg2100.gpkg")
     source = open_source(path, path.parent)
     assert source.crs.to_epsg() == 2100 and source.features == 1594
     frame = next(source.chunks())
@@ -792,8 +800,8 @@ def test_the_settlements_geopackage_is_read_in_greek_grid(url, dimos):
     assert code == 1 and "wrong geometry type: a Point in a layer of MultiPolygon" in err
 
 
-def test_openstreetmap_gives_a_routable_street_network_and_its_amenities(url, dimos):
-    path = SOURCES / "osm" / "rethymno.osm"
+def test_openstreetmap_gives_a_routable_street_network_and_its_amenities(url, dimos, tmp_path):
+    path = real_file(tmp_path, "osm/rethymno.osm")
     code, out, err = dimos("import", path, "--layer", "roads", "--skip-outside")
     assert code == 0, err
     assert "road topology rebuilt" in out
@@ -820,7 +828,7 @@ def test_openstreetmap_gives_a_routable_street_network_and_its_amenities(url, di
     assert "already imported" in out
 
 
-def test_chania_and_agios_nikolaos_extracts_go_to_their_own_municipalities(url, dimos):
+def test_chania_and_agios_nikolaos_extracts_go_to_their_own_municipalities(url, dimos, tmp_path):
     conn = db.connect(url)
     with conn, conn.cursor() as cur:
         for jid, code in (("chania", "9325"), ("agios_nikolaos", "9310")):
@@ -829,12 +837,12 @@ def test_chania_and_agios_nikolaos_extracts_go_to_their_own_municipalities(url, 
                                       "ypes_code": code, "elstat_code": None, "boundary": boundary})
     conn.close()
     rethymno_roads = checksum(url, "roads WHERE jurisdiction_id = 'rethymno'")
-    path = SOURCES / "osm" / "chania.osm"
+    path = real_file(tmp_path, "osm/chania.osm")
     code, _, err = dimos("import", path, "--layer", "roads")
     assert code == 1 and "3 municipalities" in err and "--jurisdiction" in err
     for jid, file in (("chania", "chania.osm"), ("agios_nikolaos", "agios_nikolaos.osm")):
         before = checksum(url, "roads")
-        code, out, err = dimos("import", SOURCES / "osm" / file, "--layer", "roads",
+        code, out, err = dimos("import", real_file(tmp_path, f"osm/{file}"), "--layer", "roads",
                                "--jurisdiction", jid, "--skip-outside")
         assert code == 0, err
         assert query(url, "SELECT count(*) > 300, count(*) FILTER (WHERE source IS NULL) "
@@ -842,3 +850,8 @@ def test_chania_and_agios_nikolaos_extracts_go_to_their_own_municipalities(url, 
         assert before != checksum(url, "roads")
     # Rethymno's network is untouched by its neighbours' imports
     assert checksum(url, "roads WHERE jurisdiction_id = 'rethymno'") == rethymno_roads
+
+
+def test_the_repositorys_data_is_left_as_it_was():
+    """Imports of the real files run on copies: no report lands in data/sources."""
+    assert not list(SOURCES.rglob("*.reject.csv"))
