@@ -1,4 +1,5 @@
-"""POST /api/imports: signed-in staff upload a file into a layer through the importers' pipeline.
+"""POST /api/imports: signed-in staff upload a file into a layer through the importers' pipeline;
+GET /api/imports: the latest imports and their counts (provenance, staff only).
 
 The same checks, all-or-nothing write and provenance as `dimos import`; the answer carries the
 counts, or (422) the one-line reason and every rejected row. A staff token is required
@@ -89,5 +90,18 @@ def make_imports_blueprint(settings: Settings) -> Blueprint:
                            repaired=result.repaired, skipped=result.skipped)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+
+    @blueprint.get("/api/imports")
+    def recent():
+        """The latest imports (provenance: file, SHA-256, who, when, counts); staff only."""
+        from gis.db import pooled_cursor
+        from gis.imports import recent_imports
+
+        try:
+            limit = min(max(int(request.args.get("limit", 100)), 1), 1000)
+        except ValueError:
+            raise InvalidParameter("limit: a whole number from 1 to 1000") from None
+        with pooled_cursor(url) as cur:
+            return jsonify(imports=recent_imports(cur, request.args.get("layer") or None, limit))
 
     return blueprint

@@ -41,6 +41,18 @@ WHERE id = %(id)s
 """
 
 
+RECENT_SQL = """
+SELECT coalesce(json_agg(json_build_object(
+    'id', id, 'jurisdiction', jurisdiction_id, 'file_name', file_name, 'sha256', sha256,
+    'layer', layer_id, 'mode', mode, 'actor', actor, 'source_crs', source_crs,
+    'started_at', started_at, 'finished_at', finished_at, 'status', status, 'added', added,
+    'updated', updated, 'unchanged', unchanged, 'deleted', deleted, 'rejected', rejected,
+    'repaired', repaired, 'skipped', skipped) ORDER BY id DESC), '[]'::json)
+FROM (SELECT * FROM imports WHERE %(layer)s::text IS NULL OR layer_id = %(layer)s
+      ORDER BY id DESC LIMIT %(limit)s) AS recent
+"""
+
+
 @dataclass
 class Counts:
     added: int = 0
@@ -65,6 +77,12 @@ def committed_import(cur, jurisdiction_id: str, layer_id: str, sha256: str, mode
     """(id, finished_at, added, updated) of the same file's committed import, or None."""
     cur.execute(COMMITTED_SQL, (jurisdiction_id, layer_id, sha256, mode))
     return cur.fetchone()
+
+
+def recent_imports(cur, layer_id: str | None = None, limit: int = 100) -> list[dict]:
+    """The latest imports (newest first), of one layer or all."""
+    cur.execute(RECENT_SQL, {"layer": layer_id, "limit": int(limit)})
+    return cur.fetchone()[0]
 
 
 def start_import(cur, record: dict) -> int:

@@ -552,6 +552,13 @@ def test_staff_upload_a_file_through_the_same_pipeline(url, web, tmp_path):
                  (answer.json["import_id"],)) == [("Πύλη Γουόρα", True), ("Φορτέτσα", True)]
     again = _upload(client, tokens["staff"], path, layer="bus_stops", set="smart=true")
     assert again.status_code == 200 and again.json["already_imported"] is True
+    staff = {"Authorization": f"Bearer {tokens['staff']}"}
+    assert client.get("/api/imports").status_code == 401
+    listed = client.get("/api/imports", query_string={"layer": "bus_stops"}, headers=staff).json
+    newest = listed["imports"][0]
+    assert (newest["id"], newest["file_name"], newest["added"], newest["status"]) == (
+        answer.json["import_id"], "στάσεις.geojson", 2, "committed")
+    assert {i["layer"] for i in listed["imports"]} == {"bus_stops"}
 
 
 def test_an_upload_with_bad_rows_answers_422_with_every_rejection(url, web, tmp_path):
