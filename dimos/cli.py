@@ -243,7 +243,8 @@ def import_file(settings: Settings, args) -> None:
         path=args.path, layer_id=args.layer, crs=args.crs, mapping=_pairs(args.map, "--map"),
         constants=_pairs(args.set, "--set"), mode=args.mode, dry_run=args.dry_run,
         jurisdiction=args.jurisdiction, source_layer=args.source_layer, encoding=args.encoding,
-        skip_outside=args.skip_outside, actor=f"cli:{getpass.getuser()}",
+        skip_outside=args.skip_outside, attributes_only=args.attributes_only,
+        actor=f"cli:{getpass.getuser()}",
         fallback_report_dir=settings.state_dir / "imports",
         raster_store=settings.state_dir / "rasters"))
     if result.already_imported:
@@ -255,7 +256,7 @@ def import_file(settings: Settings, args) -> None:
     print(f"{args.path.name} ({result.source_crs}) → {result.layer_id} ({result.jurisdiction_id}), "
           f"{verb} {result.read} read, {c.added} added, {c.updated} updated, "
           f"{c.unchanged} unchanged, {c.deleted} deleted, {result.repaired} repaired, "
-          f"{result.skipped} outside the municipality left out")
+          f"{result.skipped} left out")
     if result.road_vertices is not None:
         print(f"road topology rebuilt: {result.road_vertices} vertices")
     if result.report:
@@ -374,6 +375,10 @@ def build_parser() -> argparse.ArgumentParser:
     importing.add_argument("--skip-outside", action="store_true",
                            help="leave out (and report) features outside the municipality instead "
                            "of refusing the file (a file covering Crete or Greece)")
+    importing.add_argument("--attributes-only", action="store_true",
+                           help="with --mode upsert: update the mapped fields of stored features by "
+                           "natural key, keep their geometry (e.g. census figures from points onto "
+                           "settlement boundaries); features not stored are left out")
     importing.set_defaults(func=import_file)
 
     exporting = commands.add_parser("export", help="export a layer or a selection to a file")

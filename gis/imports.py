@@ -109,8 +109,9 @@ def create_staging(cur, layer: Layer) -> None:
     source = sql.SQL("{} AS l").format(sql.Identifier(layer.table))
     if private:
         source = sql.SQL("{} CROSS JOIN {} AS p").format(source, sql.Identifier(layer.private_table))
-    cur.execute(sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT 0::integer AS {}, {}, l.geom "
-                        "FROM {} WITH NO DATA").format(
+    # geometry of any type: an attributes-only update stages points for a polygon layer
+    cur.execute(sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT 0::integer AS {}, {}, "
+                        "l.geom::geometry AS geom FROM {} WITH NO DATA").format(
         STAGING, sql.Identifier(ROW_NO), sql.SQL(", ").join(public + private), source))
 
 
@@ -233,6 +234,39 @@ def upsert_staged(cur, layer: Layer, jurisdiction_id: str, import_id: int) -> Co
     cur.execute(sql.SQL("SELECT count(*) FROM {}").format(STAGING))
     counts.unchanged = cur.fetchone()[0] - len(written)
     return counts
+
+
+def keys_not_stored(cur, layer: Layer, jurisdiction_id: str) -> list[tuple[int, tuple]]:
+    """(row, key) of the staged features whose natural key the layer does not hold."""
+    cur.execute(sql.SQL("""
+        SELECT s.row_no, ARRAY[{keys}]::text[] FROM {staging} AS s
+        WHERE NOT EXISTS (SELECT 1 FROM {table} AS l WHERE l.jurisdiction_id = %s AND {match})
+        ORDER BY s.row_no""").format(
+        keys=sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(k)) for k in layer.natural_key),
+        staging=STAGING, table=sql.Identifier(layer.table), match=_key_match(layer, "l", "s")),
+        (jurisdiction_id,))
+    return [(row, tuple(key)) for row, key in cur.fetchall()]
+
+
+def update_attributes(cur, layer: Layer, jurisdiction_id: str, import_id: int,
+                      fields: list[str]) -> Counts:
+    """Set ``fields`` of the stored features from the staged ones with the same natural key;
+    geometry and every other field stay as stored."""
+    table = sql.Identifier(layer.table)
+    columns = [name for name in fields if name not in layer.natural_key]
+    cur.execute(sql.SQL("""
+        UPDATE {table} AS l SET ({cols}, import_id) = ({staged}, %(i)s)
+        FROM {staging} AS s
+        WHERE l.jurisdiction_id = %(j)s AND {match} AND ({old}) IS DISTINCT FROM ({staged})""").format(
+        table=table, staging=STAGING, match=_key_match(layer, "l", "s"),
+        cols=_ids(columns),
+        staged=sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(c)) for c in columns),
+        old=sql.SQL(", ").join(sql.SQL("l.{}").format(sql.Identifier(c)) for c in columns)),
+        {"i": import_id, "j": jurisdiction_id})
+    updated = cur.rowcount
+    cur.execute(sql.SQL("SELECT count(*) FROM {} AS s JOIN {} AS l ON l.jurisdiction_id = %s AND {}")
+                .format(STAGING, table, _key_match(layer, "l", "s")), (jurisdiction_id,))
+    return Counts(updated=updated, unchanged=cur.fetchone()[0] - updated)
 
 
 def write_staged(cur, layer: Layer, jurisdiction_id: str, import_id: int, mode: str) -> Counts:

@@ -77,19 +77,22 @@ def _repair(geometry, reason: str) -> tuple[object | None, str]:
 
 
 def check_geometries(layer: Layer, geometries: np.ndarray, rows: np.ndarray, boundary,
-                     skip_outside: bool) -> tuple[np.ndarray, np.ndarray, list[Finding]]:
+                     skip_outside: bool, place_only: bool = False
+                     ) -> tuple[np.ndarray, np.ndarray, list[Finding]]:
     """(geometries to store, rows kept, findings) for one chunk in the storage CRS.
 
     ``boundary`` is the municipality's land polygon (EPSG:2100); features whose representative
     point is outside it are rejected, or left out (``skip_outside``) and reported as skipped.
+    ``place_only``: the geometry is not stored (an attributes-only update), only its position
+    is checked.
     """
     allowed = _allowed(layer)
     geometries = shapely.force_2d(np.asarray(geometries, dtype=object))
     out = geometries.copy()
     keep = np.ones(len(geometries), dtype=bool)
     findings: list[Finding] = []
-    invalid = ~shapely.is_valid(geometries)
     missing = shapely.is_missing(geometries) | shapely.is_empty(geometries)
+    invalid = np.zeros(len(geometries), dtype=bool) if place_only else ~shapely.is_valid(geometries)
     for i in np.flatnonzero(missing):
         findings.append(Finding(int(rows[i]), GEOMETRY, "no geometry"))
         keep[i] = False
@@ -102,7 +105,7 @@ def check_geometries(layer: Layer, geometries: np.ndarray, rows: np.ndarray, bou
         else:
             out[i] = fixed
     # vectorised first (a million points must not go through a Python loop), then one by one
-    fits = np.isin(shapely.get_type_id(out), [_TYPE_IDS[name] for name in allowed])
+    fits = np.isin(shapely.get_type_id(out), [_TYPE_IDS[name] for name in allowed]) | place_only
     for i in np.flatnonzero(keep & ~fits):
         fitted = _fit_type(out[i], allowed)
         if fitted is None:

@@ -24,10 +24,12 @@ INT_RANGE = {"integer": 2 ** 31, "bigint": 2 ** 63}
 
 
 def column_plan(layer: Layer, columns: list[str], mapping: Mapping[str, str],
-                constants: Mapping[str, str], file_name: str) -> dict[str, str | None]:
+                constants: Mapping[str, str], file_name: str,
+                attributes_only: bool = False) -> dict[str, str | None]:
     """Which source column feeds each layer field (None: no source, the field stays empty).
 
-    Refuses unknown targets or sources, and required fields with neither column nor constant.
+    Refuses unknown targets or sources, and required fields with neither column nor constant
+    (with ``attributes_only``, only the natural key is required: other fields are left as stored).
     """
     names = {f.name for f in layer.fields}
     for target in [*mapping, *constants]:
@@ -48,7 +50,8 @@ def column_plan(layer: Layer, columns: list[str], mapping: Mapping[str, str],
             plan[f.name] = source if source in columns else by_lower[source.lower()]
         else:
             plan[f.name] = by_lower.get(f.name.lower())
-        if plan[f.name] is None and f.required:
+        needed = f.name in layer.natural_key if attributes_only else f.required
+        if plan[f.name] is None and needed:
             raise ImportRefused(
                 f"{file_name}: no column for the required field {f.name} of {layer.id}; map one with "
                 f"--map {f.name}=COLUMN or give a value with --set {f.name}=VALUE "
@@ -151,7 +154,7 @@ def map_fields(layer: Layer, chunk: pd.DataFrame, plan: Mapping[str, str | None]
         unreadable = values.isna() & ~blank
         for i in values.index[unreadable]:
             findings.append(Finding(int(rows[i]), f.name, f"not a valid {f.type}", value=str(raw[i])))
-        if f.required:
+        if f.required and (source is not None or f.name in constants):
             for i in values.index[blank]:
                 findings.append(Finding(int(rows[i]), f.name, "required value missing"))
         for index, reason in _rule_failures(f, values):

@@ -50,6 +50,9 @@ class ImportOptions:
     actor: str = "cli"
     fallback_report_dir: Path = Path(".dimos/imports")
     chunk_size: int = CHUNK_SIZE
+    #: update the stored features' attributes by natural key; geometry kept (the file's only
+    #: places the feature in the municipality), features not stored left out
+    attributes_only: bool = False
     file_name: str | None = None  # the name to record (an upload's original name)
     raster_store: Path = Path(".dimos/rasters")  # where scans' COGs are kept
 
@@ -106,6 +109,8 @@ def run_import(url: str, options: ImportOptions) -> ImportResult:
         raise ImportRefused(f"{exc.args[0]}, {SCANS}") from None
     if options.mode not in MODES:
         raise ImportRefused(f"--mode {options.mode}: one of {', '.join(MODES)}")
+    if options.attributes_only and options.mode != "upsert":
+        raise ImportRefused("--attributes-only updates stored features: use it with --mode upsert")
     path = Path(options.path)
     if not path.is_file():
         raise ImportRefused(f"{path}: no such file")
@@ -147,6 +152,7 @@ def _import_vectors(cur, conn, layer, path: Path, kind: str, workdir: Path,
     the report. Upserts and layers with private fields always go the careful way.
     """
     streaming = streaming and options.mode in ("append", "replace") and not layer.private_fields
+    streaming = streaming and not options.attributes_only
     if kind == "OSM":
         from importers.osm_import import osm_source
 
@@ -155,7 +161,13 @@ def _import_vectors(cur, conn, layer, path: Path, kind: str, workdir: Path,
         source = open_source(path, workdir, layer=options.source_layer, encoding=options.encoding)
     crs = crsmod.resolve_crs(path.name, source.crs, options.crs)
     result.source_crs = crsmod.describe(crs)
-    plan = column_plan(layer, source.columns, options.mapping, options.constants, path.name)
+    plan = column_plan(layer, source.columns, options.mapping, options.constants, path.name,
+                       attributes_only=options.attributes_only)
+    updating = [f.name for f in layer.public_fields
+                if (plan.get(f.name) or f.name in options.constants) and f.name not in layer.natural_key]
+    if options.attributes_only and not updating:
+        raise ImportRefused(f"{path.name}: --attributes-only with nothing to update: map a field "
+                            "besides the natural key")
     boundary = sqlio.boundary(cur, result.jurisdiction_id)
     _start(cur, layer, options, result, source.path.name)
     writer = None
@@ -190,7 +202,9 @@ def _import_vectors(cur, conn, layer, path: Path, kind: str, workdir: Path,
         conn.rollback()
         raise ImportRefused(f"{path.name}: nothing to import ({result.read} features read, "
                             f"{result.skipped} outside the municipality)")
-    if writer is None:
+    if options.attributes_only:
+        _update_attributes(cur, layer, path, options, result, findings, updating)
+    elif writer is None:
         _write(cur, conn, layer, path, options, result, findings)
     if layer.id == "roads":
         from gis.routing import build_topology
@@ -227,6 +241,21 @@ def _write(cur, conn, layer, path: Path, options: ImportOptions, result: ImportR
     result.report = write_report(path, options.fallback_report_dir, findings)
     conn.rollback()
     _refuse(conn, options, result, path, findings, [f for f in findings if f.outcome == REJECTED])
+
+
+def _update_attributes(cur, layer, path: Path, options: ImportOptions, result: ImportResult,
+                       findings: list[Finding], fields: list[str]) -> None:
+    """Update the stored features' ``fields``; staged keys not stored are left out, reported."""
+    field_name = ",".join(layer.natural_key)
+    absent = [Finding(row, field_name, f"no stored feature with key {'/'.join(key)}: left out "
+                      "(--attributes-only adds nothing)", outcome=SKIPPED)
+              for row, key in sqlio.keys_not_stored(cur, layer, result.jurisdiction_id)]
+    result.counts = sqlio.update_attributes(cur, layer, result.jurisdiction_id, result.import_id,
+                                            fields)
+    if absent:
+        findings += absent
+        result.skipped += len(absent)
+        result.report = write_report(path, options.fallback_report_dir, findings)
 
 
 def _close(writer: ChunkWriter | None, result: ImportResult) -> psycopg2.Error | None:
@@ -279,7 +308,8 @@ def _stage(layer, source, crs, plan, options, result, boundary, sink) -> list[Fi
         values, field_findings = map_fields(layer, chunk, plan, options.constants)
         rows = chunk[ROW].to_numpy()
         geometries, keep, geometry_findings = check_geometries(
-            layer, chunk.geometry.to_numpy(), rows, boundary, options.skip_outside)
+            layer, chunk.geometry.to_numpy(), rows, boundary, options.skip_outside,
+            place_only=options.attributes_only)
         findings += field_findings + geometry_findings
         if any(f.outcome == REJECTED for f in findings):
             continue  # the import will be refused: keep checking, stop staging

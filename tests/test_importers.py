@@ -772,7 +772,7 @@ def test_the_elstat_zip_of_greece_imports_rethymno_as_a_district(url, dimos, tmp
     code, out, err = dimos("import", path, "--layer", "districts", "--map", "district_code=CODE",
                            "--map", "name=NAME_GR", "--skip-outside")
     assert code == 0, err
-    assert "(EPSG:2100)" in out and "333 read, 1 added" in out and "332 outside" in out
+    assert "(EPSG:2100)" in out and "333 read, 1 added" in out and "332 left out" in out
     assert query(url, "SELECT name, round(ST_Area(geom) / 1e6) FROM districts "
                       "WHERE district_code = '7301'") == [("ΔΗΜΟΣ ΡΕΘΥΜΝΗΣ", 394)]
 
@@ -788,8 +788,10 @@ def test_the_kallikratis_geojson_imports(url, dimos, tmp_path):
                       "WHERE district_code = '9318'") == [("Ρεθύμνης", 394)]
 
 
-def test_the_settlements_geopackage_is_read_in_greek_grid(url, dimos, tmp_path):
-    """Its points cannot go into a polygon layer: the catalogue's settlements are boundaries."""
+def test_the_settlements_geopackage_updates_the_census_figures_of_stored_boundaries(url, dimos,
+                                                                                    tmp_path):
+    """Its points cannot go into a polygon layer (the catalogue's settlements are boundaries);
+    they update the attributes of the boundaries stored, by ELSTAT code."""
     from importers.sources import open_source
 
     path = real_file(tmp_path, "settlements/crete_settlements_2021_epsg2100.gpkg")
@@ -805,6 +807,31 @@ def test_the_settlements_geopackage_is_read_in_greek_grid(url, dimos, tmp_path):
     code, out, err = dimos("import", path, "--layer", "settlements", "--skip-outside", "--set",
                            "category=under_2000", "--dry-run")
     assert code == 1 and "wrong geometry type: a Point in a layer of MultiPolygon" in err
+    # what the points are for: census figures onto the settlement boundaries already stored
+    ours = frame[frame["settlement_code"].isin(["7301010101", "7301020101"])]
+    boundaries = tmp_path / "oria.geojson"
+    pyogrio.write_dataframe(gpd.GeoDataFrame(
+        {"settlement_code": list(ours["settlement_code"]), "name": list(ours["name"]),
+         "category": ["town_plan", "under_2000"], "population_2021": [1, 1]},
+        geometry=[MultiPolygon([g.buffer(300)]) for g in ours.geometry], crs=2100),
+        boundaries, driver="GeoJSON")
+    assert dimos("import", boundaries, "--layer", "settlements")[0] == 0
+    geometry_before = query(url, "SELECT md5(string_agg(ST_AsEWKB(geom)::text, '' ORDER BY id)) "
+                                 "FROM settlements")
+    census = ("--map", "population_2021=community_pop_2021", "--map", "community_name=community_name",
+              "--map", "municipal_unit_name=municipal_unit_name")
+    code, _, err = dimos("import", path, "--layer", "settlements", "--attributes-only", *census)
+    assert code == 1 and "--attributes-only updates stored features: use it with --mode upsert" in err
+    code, out, err = dimos("import", path, "--layer", "settlements", "--mode", "upsert",
+                           "--attributes-only", "--skip-outside", *census)
+    assert code == 0, err
+    assert "0 added, 2 updated, 0 unchanged" in out and "1592 left out" in out
+    assert query(url, "SELECT settlement_code, population_2021, community_name FROM settlements "
+                      "ORDER BY 1") == [
+        (row.settlement_code, row.community_pop_2021, row.community_name)
+        for row in ours.sort_values("settlement_code").itertuples()]
+    assert query(url, "SELECT md5(string_agg(ST_AsEWKB(geom)::text, '' ORDER BY id)) "
+                      "FROM settlements") == geometry_before
 
 
 def test_openstreetmap_gives_a_routable_street_network_and_its_amenities(url, dimos, tmp_path):
