@@ -71,6 +71,7 @@ def make_imports_blueprint(settings: Settings) -> Blueprint:
                 jurisdiction=form.get("jurisdiction") or None,
                 source_layer=form.get("source_layer") or None, encoding=form.get("encoding") or None,
                 skip_outside=form.get("skip_outside", "").lower() in TRUE,
+                attributes_only=form.get("attributes_only", "").lower() in TRUE,
                 actor=f"staff:{g.principal.name}", fallback_report_dir=folder / "reports",
                 raster_store=settings.state_dir / "rasters",
                 file_name=upload.filename)
