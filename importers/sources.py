@@ -164,7 +164,7 @@ class Source:
     columns: list[str]
     encoding: str | None = None
     open_options: dict = field(default_factory=dict)
-    frame: gpd.GeoDataFrame | None = None  # read whole (DXF)
+    frame: gpd.GeoDataFrame | None = None  # read whole by our own readers (DXF, OSM)
 
     def chunks(self, chunk_size: int = CHUNK_SIZE) -> Iterator[gpd.GeoDataFrame]:
         """The features, ``chunk_size`` at a time, each with its row number in ``_row``."""
@@ -173,7 +173,6 @@ class Source:
             frame[ROW] = range(1, len(frame) + 1)
             yield frame
             return
-        # GDAL recodes a shapefile's text itself; other encodings only the non-Arrow path reads
         if self._arrow:
             yield from self._arrow_chunks(chunk_size)
             return
@@ -263,6 +262,10 @@ def open_source(path: Path, workdir: Path, *, layer: str | None = None,
     except Exception as exc:
         raise ImportRefused(f"{path.name}: not a readable {driver} file ({_first_line(exc)})",
                             detail=repr(exc)) from None
+    if not info.get("geometry_type"):
+        hint = (": it needs x/y (lon/lat, easting/northing, egsa87_x/y) or WKT (wkt, geometry) "
+                "columns" if driver == "CSV" else "")
+        raise ImportRefused(f"{path.name}: no geometry{hint}")
     crs = None
     if info.get("crs"):
         from pyproj import CRS

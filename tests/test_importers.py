@@ -221,6 +221,10 @@ def test_csv_with_xy_or_wkt_columns(url, dimos, tmp_path):
     assert code == 0, err
     assert query(url, "SELECT name FROM traffic_cameras WHERE camera_id = 'C3'") == [
         ("Πλατεία Τεσσάρων Μαρτύρων",)]
+    plain = tmp_path / "no-geometry.csv"
+    plain.write_text("camera,name\nC9,Λιμάνι\n", encoding="utf-8")
+    code, _, err = dimos("import", plain, "--layer", "traffic_cameras", "--crs", "EPSG:2100")
+    assert code == 1 and "no-geometry.csv: no geometry: it needs x/y" in err
     wkt = tmp_path / "stops.csv"
     with wkt.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
