@@ -306,6 +306,15 @@ def test_a_truncated_file_is_refused(url, dimos, tmp_path):
     shp.write_bytes(shp.read_bytes()[:300])
     err = refused(url, dimos, "building_permits", shp, "--layer", "building_permits", *PERMIT_MAP)
     assert "cut.shp" in err
+    geojson = tmp_path / "cut.geojson"
+    pyogrio.write_dataframe(permits_frame(50, start=1000), geojson, driver="GeoJSON")
+    geojson.write_bytes(geojson.read_bytes()[:5000])
+    err = refused(url, dimos, "building_permits", geojson, "--layer", "building_permits", *PERMIT_MAP)
+    assert "cut.geojson: not a readable file" in err
+    osm = tmp_path / "cut.osm"
+    osm.write_bytes((SOURCES / "osm" / "rethymno.osm").read_bytes()[:900_000])
+    err = refused(url, dimos, "roads", osm, "--layer", "roads")
+    assert "cut.osm: not a readable OpenStreetMap extract" in err
 
 
 def test_a_zip_without_shp_is_refused(url, dimos, tmp_path):
