@@ -43,6 +43,8 @@ RULES = (
     Rule(frozenset({"POST"}), re.compile(r"^/api/sensors/readings$"), STAFF | {"gateway"}),
     Rule(frozenset({"POST"}), re.compile(r"^/api/parking/sessions$"), STAFF | {"payment"}),
     Rule(frozenset({"GET"}), re.compile(r"^/api/parking/violations$"), STAFF | {"crew"}),
+    # file imports: staff upload into the layers through the importers' pipeline
+    Rule(frozenset({"POST", "GET"}), re.compile(r"^/api/imports$"), STAFF),
 )
 
 

@@ -6,6 +6,7 @@ from werkzeug.exceptions import HTTPException
 
 from dimos.access import register_access_rules
 from dimos.health import make_health_blueprint
+from dimos.imports_api import make_imports_blueprint
 from dimos.limits import register_rate_limits
 from dimos.live import make_live_blueprint
 from dimos.metrics import register_metrics
@@ -16,6 +17,7 @@ from gis.photos import MAX_BYTES, MAX_PHOTOS
 from gis.settings import Settings
 from ogc.mount import register_ogc
 from web_map import make_web_map_blueprint
+from web_map.scans import make_scans_blueprint
 
 
 def create_app(settings: Settings | None = None, with_ogc: bool = True) -> Flask:
@@ -44,6 +46,8 @@ def register_blueprints(app: Flask, settings: Settings, with_ogc: bool) -> None:
     app.register_blueprint(make_open311_blueprint(settings))
     app.register_blueprint(make_sensors_blueprint(settings))
     app.register_blueprint(make_live_blueprint(settings))
+    app.register_blueprint(make_imports_blueprint(settings))
+    app.register_blueprint(make_scans_blueprint(settings))
     if with_ogc:
         register_ogc(app, settings)
 

@@ -223,6 +223,66 @@ def doctor(settings: Settings, args) -> None:
           f"pgRouting {info.pgrouting_installed or 'not installed'}")
 
 
+def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
+    """``['a=b', ...]`` as a dict; InvalidParameter naming the option for a malformed pair."""
+    pairs = {}
+    for value in values or []:
+        target, sep, source = value.partition("=")
+        if not sep or not target.strip():
+            raise InvalidParameter(f"{option} {value!r}: write it as FIELD=VALUE")
+        pairs[target.strip()] = source.strip()
+    return pairs
+
+
+def import_file(settings: Settings, args) -> None:
+    from importers.pipeline import ImportOptions, run_import
+
+    url = settings.effective_database_url
+    db.require_schema(url)
+    result = run_import(url, ImportOptions(
+        path=args.path, layer_id=args.layer, crs=args.crs, mapping=_pairs(args.map, "--map"),
+        constants=_pairs(args.set, "--set"), mode=args.mode, dry_run=args.dry_run,
+        jurisdiction=args.jurisdiction, source_layer=args.source_layer, encoding=args.encoding,
+        skip_outside=args.skip_outside, attributes_only=args.attributes_only,
+        actor=f"cli:{getpass.getuser()}",
+        fallback_report_dir=settings.state_dir / "imports",
+        raster_store=settings.state_dir / "rasters"))
+    if result.already_imported:
+        print(f"{args.path.name}: already imported into {result.layer_id} ({result.jurisdiction_id}) "
+              f"as import #{result.import_id} (same SHA-256 and mode): nothing to do")
+        return
+    c = result.counts
+    verb = "would import" if result.dry_run else f"import #{result.import_id}:"
+    print(f"{args.path.name} ({result.source_crs}) → {result.layer_id} ({result.jurisdiction_id}), "
+          f"{verb} {result.read} read, {c.added} added, {c.updated} updated, "
+          f"{c.unchanged} unchanged, {c.deleted} deleted, {result.repaired} repaired, "
+          f"{result.skipped} left out")
+    if result.road_vertices is not None:
+        print(f"road topology rebuilt: {result.road_vertices} vertices")
+    if result.report:
+        print(f"repairs and left-out rows are listed in {result.report}")
+
+
+def export_layer(settings: Settings, args) -> None:
+    from gis.export import export_to_file
+
+    url = settings.effective_database_url
+    db.require_schema(url)
+    bbox = None
+    if args.bbox:
+        try:
+            bbox = tuple(float(v) for v in args.bbox.split(","))
+        except ValueError:
+            bbox = ()
+        if len(bbox) != 4:
+            raise InvalidParameter(f"--bbox {args.bbox!r}: four numbers minx,miny,maxx,maxy")
+    with db.pooled_cursor(url) as cur:
+        count = export_to_file(cur, args.layer, args.format, args.output, crs=args.crs,
+                               cql_text=args.filter, bbox=bbox, bbox_crs=args.bbox_crs,
+                               jurisdiction_id=args.jurisdiction)
+    print(f"exported {count} features of {args.layer} ({args.crs}) to {args.output}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dimos", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -292,6 +352,46 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser.add_argument("--port", type=int)
     serve_parser.add_argument("--workers", type=int)
     serve_parser.set_defaults(func=serve)
+
+    importing = commands.add_parser(
+        "import", help="import a file (Shapefile/zip, GeoPackage, GeoJSON, KML, CSV, DXF, OSM) "
+        "into a layer: checked, all or nothing")
+    importing.add_argument("path", type=Path)
+    importing.add_argument("--layer", required=True, help="the catalogue layer to import into, or "
+                           "scanned_plans for a georeferenced scan (GeoTIFF, image + world file)")
+    importing.add_argument("--crs", help="the file's CRS (EPSG:2100, EPSG:4326); needed when it "
+                           "has none, overrides a wrong one")
+    importing.add_argument("--map", action="append", metavar="FIELD=COLUMN",
+                           help="the file's column for a layer field (repeatable)")
+    importing.add_argument("--set", action="append", metavar="FIELD=VALUE",
+                           help="the same value for every feature (repeatable)")
+    importing.add_argument("--mode", choices=("append", "upsert", "replace"), default="append",
+                           help="append (refuse keys already stored), upsert (update by natural "
+                           "key) or replace (the municipality's features of the layer)")
+    importing.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
+    importing.add_argument("--jurisdiction", help="the municipality (needed if there are several)")
+    importing.add_argument("--source-layer", help="the layer of a GeoPackage/KML with several")
+    importing.add_argument("--encoding", help="attribute encoding (default: .cpg, else detected)")
+    importing.add_argument("--skip-outside", action="store_true",
+                           help="leave out (and report) features outside the municipality instead "
+                           "of refusing the file (a file covering Crete or Greece)")
+    importing.add_argument("--attributes-only", action="store_true",
+                           help="with --mode upsert: update the mapped fields of stored features by "
+                           "natural key, keep their geometry (e.g. census figures from points onto "
+                           "settlement boundaries); features not stored are left out")
+    importing.set_defaults(func=import_file)
+
+    exporting = commands.add_parser("export", help="export a layer or a selection to a file")
+    exporting.add_argument("layer")
+    exporting.add_argument("--format", choices=("gpkg", "shp", "geojson", "csv", "dxf"),
+                           default="gpkg")
+    exporting.add_argument("--crs", choices=("EPSG:2100", "EPSG:4326"), default="EPSG:2100")
+    exporting.add_argument("--filter", help="CQL2 text (coordinates in CRS84)")
+    exporting.add_argument("--bbox", help="minx,miny,maxx,maxy")
+    exporting.add_argument("--bbox-crs", choices=("EPSG:2100", "EPSG:4326"), default="EPSG:4326")
+    exporting.add_argument("--jurisdiction", help="only this municipality's features")
+    exporting.add_argument("-o", "--output", type=Path, required=True)
+    exporting.set_defaults(func=export_layer)
 
     commands.add_parser("doctor", help="versions of the stack and the database in use"
                         ).set_defaults(func=doctor)

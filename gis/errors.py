@@ -38,3 +38,10 @@ class InvalidParameter(DimosError):
 
 class QueryTooLong(InvalidParameter):
     """A query hit the statement timeout: the client asked too much at once."""
+
+
+class ImportRefused(DimosError):
+    """A file cannot be imported as it is (format, CRS, fields, or rows that fail the checks)."""
+
+    status = 422
+    code = "InvalidParameterValue"

@@ -1,37 +1,136 @@
-"""Exports of a selection in the planners' CRS (EPSG:2100): GeoPackage or DXF for CAD."""
+"""Exports of a layer or a selection (CQL2, bbox) in EPSG:2100 or EPSG:4326.
+
+GeoPackage, Shapefile (zipped, with its .cpg so the Greek survives), GeoJSON, CSV (geometry
+as WKT) and DXF for CAD. Public fields only: the selection goes through ``query_features``.
+"""
 from __future__ import annotations
 
 import tempfile
+import zipfile
 from pathlib import Path
 
 import geopandas as gpd
+import shapely
 
 from gis.errors import InvalidParameter
 from gis.features import FeatureQuery, query_features
 from layers.model import Layer
 
 MAX_FEATURES = 50_000
-FORMATS = {"gpkg": ("GPKG", "application/geopackage+sqlite3"),
-           "dxf": ("DXF", "image/vnd.dxf")}
+CRSS = {"EPSG:2100": 2100, "EPSG:4326": 4326}
+#: format → (GDAL driver, media type, file suffix)
+FORMATS = {"gpkg": ("GPKG", "application/geopackage+sqlite3", "gpkg"),
+           "shp": ("ESRI Shapefile", "application/zip", "zip"),
+           "geojson": ("GeoJSON", "application/geo+json", "geojson"),
+           "csv": ("CSV", "text/csv; charset=utf-8", "csv"),
+           "dxf": ("DXF", "image/vnd.dxf", "dxf")}
 
 
-def export_selection(cur, layer: Layer, cql, fmt: str) -> tuple[bytes, str, str]:
-    """(file bytes, media type, file name) of ``layer``'s features matching ``cql``."""
-    if fmt not in FORMATS:
-        raise InvalidParameter(f"format: one of {', '.join(FORMATS)}")
-    features, _ = query_features(cur, FeatureQuery(layer=layer, limit=MAX_FEATURES + 1, cql=cql,
-                                                   out_srid=layer.srid))
-    if len(features) > MAX_FEATURES:
-        raise InvalidParameter(f"the selection holds more than {MAX_FEATURES} features; "
-                               "narrow it")
-    frame = gpd.GeoDataFrame.from_features(features, crs=f"EPSG:{layer.srid}")
+def out_srid(crs: str | int | None, layer: Layer) -> int:
+    """The SRID of an export CRS name ('EPSG:2100', 'EPSG:4326'); the layer's own by default."""
+    if crs is None or crs == "":
+        return layer.srid
+    srid = CRSS.get(str(crs).upper()) or (int(crs) if str(crs).isdigit() and int(crs) in
+                                           CRSS.values() else None)
+    if srid is None:
+        raise InvalidParameter(f"crs: one of {', '.join(CRSS)}")
+    return srid
+
+
+def selection_frame(cur, layer: Layer, cql=None, *, srid: int | None = None, bbox=None,
+                    jurisdiction_id: str | None = None,
+                    max_features: int = MAX_FEATURES) -> gpd.GeoDataFrame:
+    """The features of ``layer`` matching ``cql``/``bbox`` (storage CRS) as a frame in ``srid``."""
+    srid = srid or layer.srid
+    features, _ = query_features(cur, FeatureQuery(layer=layer, limit=max_features + 1, cql=cql,
+                                                   bbox=bbox, out_srid=srid,
+                                                   jurisdiction_id=jurisdiction_id))
+    if len(features) > max_features:
+        raise InvalidParameter(f"the selection holds more than {max_features} features; narrow it")
+    frame = gpd.GeoDataFrame.from_features(features, crs=f"EPSG:{srid}")
     if frame.empty:
         raise InvalidParameter("the selection is empty: nothing to export")
-    driver, media_type = FORMATS[fmt]
-    if driver == "DXF":  # CAD takes geometry and a layer name, not attribute columns
+    columns = [f.name for f in layer.public_fields if f.name in frame.columns]
+    return frame[[*columns, "geometry"]]
+
+
+def write_frame(frame: gpd.GeoDataFrame, layer: Layer, fmt: str, folder: Path) -> Path:
+    """Write ``frame`` as ``fmt`` into ``folder``; the file to hand out."""
+    if fmt not in FORMATS:
+        raise InvalidParameter(f"format: one of {', '.join(FORMATS)}")
+    driver, _, suffix = FORMATS[fmt]
+    path = folder / f"{layer.id}.{suffix}"
+    if fmt == "dxf":  # CAD takes geometry and a layer name, not attribute columns
         frame = gpd.GeoDataFrame({"Layer": [layer.id] * len(frame)}, geometry=frame.geometry,
                                  crs=frame.crs)
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"{layer.id}.{fmt}"
         frame.to_file(path, driver=driver, engine="pyogrio")
-        return path.read_bytes(), media_type, path.name
+    elif fmt == "csv":
+        table = frame.drop(columns="geometry")
+        table["wkt"] = shapely.to_wkt(frame.geometry.values, rounding_precision=8
+                                      if frame.crs.to_epsg() == 4326 else 3)
+        table.to_csv(path, index=False, encoding="utf-8")
+    elif fmt == "shp":
+        _write_zipped_shapefiles(frame, layer, folder, path)
+    else:
+        frame.to_file(path, driver=driver, engine="pyogrio")
+    return path
+
+
+def write_shapefiles(frame, stem: str, folder: Path) -> list[Path]:
+    """One shapefile per geometry kind (a shapefile holds one), UTF-8 with its .cpg; the files."""
+    kinds = frame.geometry.geom_type.str.replace("Multi", "").str.lower()
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for kind in sorted(kinds.unique()):
+        name = stem if kinds.nunique() == 1 else f"{stem}_{kind}"
+        frame[kinds == kind].to_file(folder / f"{name}.shp", driver="ESRI Shapefile",
+                                     engine="pyogrio", encoding="UTF-8")
+        written += sorted(folder.glob(f"{name}.*"))
+    return written
+
+
+def _write_zipped_shapefiles(frame, layer: Layer, folder: Path, path: Path) -> None:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for part in write_shapefiles(frame, layer.id, folder / "parts"):
+            archive.write(part, part.name)
+
+
+def export_selection(cur, layer: Layer, cql, fmt: str, crs: str | None = None, bbox=None,
+                     jurisdiction_id: str | None = None) -> tuple[bytes, str, str]:
+    """(file bytes, media type, file name) of ``layer``'s features matching ``cql``/``bbox``."""
+    if fmt not in FORMATS:
+        raise InvalidParameter(f"format: one of {', '.join(FORMATS)}")
+    frame = selection_frame(cur, layer, cql, srid=out_srid(crs, layer), bbox=bbox,
+                            jurisdiction_id=jurisdiction_id)
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_frame(frame, layer, fmt, Path(folder))
+        return path.read_bytes(), FORMATS[fmt][1], path.name
+
+
+def export_to_file(cur, layer_id: str, fmt: str, output: Path, *, crs: str = "EPSG:2100",
+                   cql_text: str | None = None, bbox=None, bbox_crs: str = "EPSG:4326",
+                   jurisdiction_id: str | None = None, max_features: int = 10_000_000) -> int:
+    """Write a layer or selection to ``output`` (dimos export); the number of features."""
+    import layers
+    from ogc.cql2 import parse_filter_crs84
+
+    try:
+        layer = layers.get(layer_id)
+    except KeyError as exc:
+        raise InvalidParameter(str(exc.args[0])) from None
+    cql = parse_filter_crs84(cql_text, layer) if cql_text else None
+    if bbox is not None and out_srid(bbox_crs, layer) != layer.srid:
+        from pyproj import Transformer
+
+        bbox = Transformer.from_crs(out_srid(bbox_crs, layer), layer.srid,
+                                    always_xy=True).transform_bounds(*bbox, densify_pts=21)
+    frame = selection_frame(cur, layer, cql, srid=out_srid(crs, layer), bbox=bbox,
+                            jurisdiction_id=jurisdiction_id, max_features=max_features)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "shp" and output.suffix.lower() == ".shp":  # the parts themselves, not a zip
+        write_shapefiles(frame, output.stem, output.parent)
+        return len(frame)
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_frame(frame, layer, fmt, Path(folder))
+        output.write_bytes(path.read_bytes())
+    return len(frame)

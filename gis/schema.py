@@ -101,6 +101,69 @@ def geometry_column(layer: Layer) -> Column:
                   nullable=False)
 
 
+# Every import of a file (importers/): what, by whom, when, with what outcome. Each feature an
+# import wrote carries its ``import_id``; re-importing the same file (same SHA-256, layer,
+# municipality and mode) finds the committed row here and does nothing.
+IMPORT_MODES = ("append", "upsert", "replace")
+IMPORT_STATUSES = ("committed", "refused")
+imports = Table(
+    "imports",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("jurisdiction_id", Text, ForeignKey(jurisdictions.c.id), nullable=False),
+    Column("file_name", Text, nullable=False),
+    Column("sha256", Text, nullable=False),
+    Column("layer_id", Text, nullable=False),
+    Column("mode", Text, nullable=False),
+    Column("actor", Text, nullable=False, comment="who imported (cli:<user>, staff:<name>)"),
+    Column("source_crs", Text),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("status", Text, nullable=False),
+    Column("added", Integer, nullable=False, server_default=text("0")),
+    Column("updated", Integer, nullable=False, server_default=text("0")),
+    Column("unchanged", Integer, nullable=False, server_default=text("0")),
+    Column("deleted", Integer, nullable=False, server_default=text("0")),
+    Column("rejected", Integer, nullable=False, server_default=text("0")),
+    Column("repaired", Integer, nullable=False, server_default=text("0")),
+    Column("skipped", Integer, nullable=False, server_default=text("0"),
+           comment="features outside the municipality left out on request"),
+    Column("report", Text, comment="where the reject report was written"),
+    CheckConstraint("mode IN (" + ", ".join(_sql_literal(m) for m in IMPORT_MODES) + ")",
+                    name="imports_mode_choice"),
+    CheckConstraint("status IN (" + ", ".join(_sql_literal(s) for s in IMPORT_STATUSES) + ")",
+                    name="imports_status_choice"),
+    Index("imports_file_idx", "jurisdiction_id", "layer_id", "sha256"),
+    comment="Imported files and their outcome (provenance of imported features)",
+)
+
+
+# Georeferenced scans of plans (importers/rasters.py): the Cloud Optimized GeoTIFF in the data
+# store, its footprint, and the plan it belongs to. Served as XYZ PNG tiles for the map overlay.
+# Not a catalogue layer: its features are rasters, not vector records.
+scanned_plans = Table(
+    "scanned_plans",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("jurisdiction_id", Text, ForeignKey(jurisdictions.c.id), nullable=False),
+    Column("plan_id", Text, comment="the plan (plans.plan_id) the scan belongs to"),
+    Column("title", Text, nullable=False),
+    Column("file_name", Text, nullable=False, comment="the scan as it was imported"),
+    Column("sha256", Text, nullable=False),
+    Column("cog", Text, nullable=False, comment="file name of the COG in the raster store"),
+    Column("source_crs", Text, nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("resolution_m", Float, nullable=False, comment="pixel size on the ground"),
+    Column("footprint", Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=True),
+           nullable=False),
+    Column("import_id", BigInteger, ForeignKey(imports.c.id)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("jurisdiction_id", "sha256", name="scanned_plans_natural_key"),
+    comment="Scanned plans: Cloud Optimized GeoTIFFs, their footprints and plans",
+)
+
+
 def _layer_table(layer: Layer) -> Table:
     name = layer.table
     constraints = [
@@ -126,6 +189,8 @@ def _layer_table(layer: Layer) -> Table:
         Column("jurisdiction_id", Text, ForeignKey(jurisdictions.c.id), nullable=False),
         *(_column(f) for f in layer.public_fields),
         geometry_column(layer),
+        Column("import_id", BigInteger, ForeignKey(imports.c.id),
+               comment="the import that last wrote this feature (NULL: not imported)"),
         Index(f"{name}_jurisdiction_id_idx", "jurisdiction_id"),
         *constraints,
         comment=f"{layer.title_en} / {layer.title_el}",

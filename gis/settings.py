@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     #: the ingest worker runs beside `dimos serve`; the simulator too when asked (demo)
     sensors_ingest: bool = True
     sensors_simulate: bool = False
+    #: largest file staff may upload to /api/imports (bigger imports: `dimos import`)
+    import_max_mb: int = Field(default=25, ge=1, le=30)
     #: threads per web worker: live map streams (SSE) hold one each
     threads: int = Field(default=16, ge=1, le=256)
     #: the address clients reach dimos at (links in OGC documents); default http://host:port

@@ -65,7 +65,7 @@ def test_private_fields_are_not_columns_of_public_tables(migrated_url):
                 cur.execute("SELECT column_name FROM information_schema.columns WHERE table_name=%s",
                             (layer.table,))
                 public_columns = {row[0] for row in cur.fetchall()}
-                assert public_columns == {"id", "jurisdiction_id", "geom",
+                assert public_columns == {"id", "jurisdiction_id", "geom", "import_id",
                                           *(f.name for f in layer.public_fields)}, layer.id
                 if layer.private_fields:
                     cur.execute("SELECT column_name FROM information_schema.columns "

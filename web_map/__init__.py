@@ -31,6 +31,21 @@ SELECT ST_Y(c), ST_X(c) FROM (
 FALLBACK_CENTRE = [35.368, 24.475]  # Rethymno's old town
 
 
+def _bbox_2100(text: str | None):
+    """A CRS84 bbox parameter (minlon,minlat,maxlon,maxlat) in EPSG:2100, or None."""
+    if not text:
+        return None
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) != 4:
+        raise InvalidParameter("bbox: minlon,minlat,maxlon,maxlat")
+    from pyproj import Transformer
+
+    return Transformer.from_crs(4326, 2100, always_xy=True).transform_bounds(*values, densify_pts=21)
+
+
 def make_web_map_blueprint(settings: Settings) -> Blueprint:
     blueprint = Blueprint("web_map", __name__, template_folder="templates",
                           static_folder="static", static_url_path="/assets")
@@ -69,16 +84,19 @@ def make_web_map_blueprint(settings: Settings) -> Blueprint:
 
     @blueprint.get("/api/export")
     def export():
-        """A selection (layer + CQL2 text in CRS84) as GeoPackage or DXF in EPSG:2100."""
+        """A layer or selection (CQL2 text and/or bbox, both in CRS84) as GeoPackage, zipped
+        Shapefile, GeoJSON, CSV (WKT) or DXF, in EPSG:2100 (default) or EPSG:4326."""
         try:
             layer = layers.get(request.args.get("layer", ""))
         except KeyError:
             raise InvalidParameter("layer: not a layer of the catalogue") from None
         text = request.args.get("filter")
         cql = parse_filter_crs84(text, layer) if text else None
+        bbox = _bbox_2100(request.args.get("bbox"))
         with pooled_cursor(url) as cur:
             data, media_type, name = export_selection(cur, layer, cql,
-                                                      request.args.get("format", "gpkg"))
+                                                      request.args.get("format", "gpkg"),
+                                                      crs=request.args.get("crs"), bbox=bbox)
         return Response(data, content_type=media_type,
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

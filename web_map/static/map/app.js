@@ -1,5 +1,5 @@
 // The map application: base map, layer panel from the catalogue, views, language.
-import { getJSON } from "./api.js";
+import { escapeHtml, getJSON } from "./api.js";
 import { currentLanguage, setLanguage, t } from "./i18n.js";
 import { initPlanner } from "./planner.js";
 import { initCitizen } from "./citizen.js";
@@ -127,6 +127,20 @@ function initTabs(views) {
   select(tabs[0]);
 }
 
+// Georeferenced scans of plans (`dimos import … --layer scanned_plans`): one overlay each,
+// PNG tiles cut from their COGs. A map without scans (or an older server) shows none.
+async function addScannedPlans(layersControl) {
+  try {
+    const scans = await getJSON("/api/scanned-plans");
+    for (const scan of scans.features) {
+      const overlay = L.tileLayer(scan.properties.tiles, { maxZoom: 22, opacity: 0.75 });
+      layersControl.addOverlay(overlay, escapeHtml(scan.properties.title));
+    }
+  } catch (error) {
+    console.warn("scanned plans unavailable", error);
+  }
+}
+
 async function main() {
   const config = await getJSON("/api/config");
   const map = L.map("map", { zoomControl: true, keyboard: true }).setView(config.centre, 15);
@@ -136,7 +150,8 @@ async function main() {
   if (config.basemap_url) {
     bases[t("osm")] = L.tileLayer(config.basemap_url, { maxZoom: 19, attribution });
   }
-  L.control.layers(bases, {}, { position: "topright" }).addTo(map);
+  const layersControl = L.control.layers(bases, {}, { position: "topright" }).addTo(map);
+  await addScannedPlans(layersControl);
   L.control.scale({ imperial: false }).addTo(map);
   const panel = buildLayerPanel(map, config.legend);
   const views = { active: "planner" };

@@ -1,0 +1,108 @@
+"""POST /api/imports: signed-in staff upload a file into a layer through the importers' pipeline;
+GET /api/imports: the latest imports and their counts (provenance, staff only).
+
+The same checks, all-or-nothing write and provenance as `dimos import`; the answer carries the
+counts, or (422) the one-line reason and every rejected row. A staff token is required
+(dimos/access.py); files above DIMOS_IMPORT_MAX_MB are refused before they are read.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+from flask import Blueprint, g, jsonify, request
+
+from gis.errors import DimosError, ImportRefused, InvalidParameter
+from gis.settings import Settings
+
+# an upload's suffixes say its format (.zip, .gpkg, .osm.pbf...): kept, the rest of the name not
+SUFFIXES = re.compile(r"((?:\.[A-Za-z0-9]{1,8}){1,2})$")
+TRUE = {"1", "true", "yes", "on"}
+
+
+class TooLarge(DimosError):
+    status = 413
+    code = "PayloadTooLarge"
+
+
+def _pairs(values: list[str], name: str) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        target, sep, source = value.partition("=")
+        if not sep or not target.strip():
+            raise InvalidParameter(f"{name}: FIELD=VALUE, not {value!r}")
+        pairs[target.strip()] = source.strip()
+    return pairs
+
+
+def make_imports_blueprint(settings: Settings) -> Blueprint:
+    blueprint = Blueprint("imports", __name__)
+    url = settings.effective_database_url
+    limit = settings.import_max_mb * 2 ** 20
+
+    @blueprint.post("/api/imports")
+    def upload():
+        """multipart/form-data: file, layer, and the options of `dimos import` as fields."""
+        from importers.pipeline import ImportOptions, run_import
+
+        if request.content_length is not None and request.content_length > limit:
+            raise TooLarge(f"the upload is larger than {settings.import_max_mb} MB; import it "
+                           "with `dimos import` on the server")
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            raise InvalidParameter("file: send the file as multipart/form-data field 'file'")
+        suffix = SUFFIXES.search(upload.filename)
+        if suffix is None:
+            raise InvalidParameter(f"file: {upload.filename!r} has no file type suffix")
+        form = request.form
+        folder = Path(tempfile.mkdtemp(prefix="dimos-upload-"))
+        try:
+            path = folder / f"upload{suffix.group(1).lower()}"
+            upload.save(path)
+            if path.stat().st_size > limit:
+                raise TooLarge(f"the upload is larger than {settings.import_max_mb} MB")
+            options = ImportOptions(
+                path=path, layer_id=form.get("layer", ""), crs=form.get("crs") or None,
+                mapping=_pairs(form.getlist("map"), "map"), constants=_pairs(form.getlist("set"), "set"),
+                mode=form.get("mode", "append"), dry_run=form.get("dry_run", "").lower() in TRUE,
+                jurisdiction=form.get("jurisdiction") or None,
+                source_layer=form.get("source_layer") or None, encoding=form.get("encoding") or None,
+                skip_outside=form.get("skip_outside", "").lower() in TRUE,
+                attributes_only=form.get("attributes_only", "").lower() in TRUE,
+                actor=f"staff:{g.principal.name}", fallback_report_dir=folder / "reports",
+                raster_store=settings.state_dir / "rasters",
+                file_name=upload.filename)
+            try:
+                result = run_import(url, options)
+            except ImportRefused as error:
+                findings = [asdict(f) for f in getattr(error, "findings", [])]
+                # the message names the saved copy: say the name the user knows
+                description = error.message.replace(str(folder) + "/", "").replace(
+                    path.name, upload.filename)
+                return jsonify(code=error.code, description=description,
+                               rejects=findings), error.status
+            return jsonify(import_id=result.import_id, layer=result.layer_id,
+                           jurisdiction=result.jurisdiction_id, sha256=result.sha256,
+                           source_crs=result.source_crs, already_imported=result.already_imported,
+                           dry_run=result.dry_run, read=result.read, **asdict(result.counts),
+                           repaired=result.repaired, skipped=result.skipped)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    @blueprint.get("/api/imports")
+    def recent():
+        """The latest imports (provenance: file, SHA-256, who, when, counts); staff only."""
+        from gis.db import pooled_cursor
+        from gis.imports import recent_imports
+
+        try:
+            limit = min(max(int(request.args.get("limit", 100)), 1), 1000)
+        except ValueError:
+            raise InvalidParameter("limit: a whole number from 1 to 1000") from None
+        with pooled_cursor(url) as cur:
+            return jsonify(imports=recent_imports(cur, request.args.get("layer") or None, limit))
+
+    return blueprint

@@ -1,0 +1,297 @@
+"""SQL of file imports: provenance rows, the staging table, key checks and the final write.
+
+One import is one transaction: the features are COPYed into a temporary staging table, their
+natural keys checked (inside the file and against the stored rows), then written into the
+layer by ``INSERT … SELECT`` (append, replace) or ``INSERT … ON CONFLICT`` (upsert). Every
+identifier comes from the layer catalogue and goes through ``sql.Identifier``.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import pandas as pd
+import shapely
+from psycopg2 import sql
+
+from layers.model import Layer
+
+STAGING = sql.Identifier("import_staging")
+ROW_NO = "row_no"
+
+SINGLE_JURISDICTION_SQL = "SELECT id FROM jurisdictions ORDER BY id"
+BOUNDARY_SQL = "SELECT ST_AsBinary(boundary) FROM jurisdictions WHERE id = %s"
+COMMITTED_SQL = """
+SELECT id, finished_at, added, updated FROM imports
+WHERE jurisdiction_id = %s AND layer_id = %s AND sha256 = %s AND mode = %s AND status = 'committed'
+ORDER BY id DESC LIMIT 1
+"""
+START_SQL = """
+INSERT INTO imports (jurisdiction_id, file_name, sha256, layer_id, mode, actor, source_crs,
+                     started_at, status)
+VALUES (%(jurisdiction_id)s, %(file_name)s, %(sha256)s, %(layer_id)s, %(mode)s, %(actor)s,
+        %(source_crs)s, %(started_at)s, %(status)s)
+RETURNING id
+"""
+FINISH_SQL = """
+UPDATE imports SET finished_at = clock_timestamp(), status = %(status)s, added = %(added)s,
+    updated = %(updated)s, unchanged = %(unchanged)s, deleted = %(deleted)s,
+    rejected = %(rejected)s, repaired = %(repaired)s, skipped = %(skipped)s, report = %(report)s
+WHERE id = %(id)s
+"""
+
+
+RECENT_SQL = """
+SELECT coalesce(json_agg(json_build_object(
+    'id', id, 'jurisdiction', jurisdiction_id, 'file_name', file_name, 'sha256', sha256,
+    'layer', layer_id, 'mode', mode, 'actor', actor, 'source_crs', source_crs,
+    'started_at', started_at, 'finished_at', finished_at, 'status', status, 'added', added,
+    'updated', updated, 'unchanged', unchanged, 'deleted', deleted, 'rejected', rejected,
+    'repaired', repaired, 'skipped', skipped) ORDER BY id DESC), '[]'::json)
+FROM (SELECT * FROM imports WHERE %(layer)s::text IS NULL OR layer_id = %(layer)s
+      ORDER BY id DESC LIMIT %(limit)s) AS recent
+"""
+
+
+@dataclass
+class Counts:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+
+
+def jurisdiction_ids(cur) -> list[str]:
+    cur.execute(SINGLE_JURISDICTION_SQL)
+    return [row[0] for row in cur.fetchall()]
+
+
+def boundary(cur, jurisdiction_id: str):
+    """The municipality's land polygon (shapely, EPSG:2100), or None if there is no such one."""
+    cur.execute(BOUNDARY_SQL, (jurisdiction_id,))
+    row = cur.fetchone()
+    return shapely.from_wkb(bytes(row[0])) if row else None
+
+
+def committed_import(cur, jurisdiction_id: str, layer_id: str, sha256: str, mode: str):
+    """(id, finished_at, added, updated) of the same file's committed import, or None."""
+    cur.execute(COMMITTED_SQL, (jurisdiction_id, layer_id, sha256, mode))
+    return cur.fetchone()
+
+
+def recent_imports(cur, layer_id: str | None = None, limit: int = 100) -> list[dict]:
+    """The latest imports (newest first), of one layer or all."""
+    cur.execute(RECENT_SQL, {"layer": layer_id, "limit": int(limit)})
+    return cur.fetchone()[0]
+
+
+def start_import(cur, record: dict) -> int:
+    """Insert the provenance row of an import; its id."""
+    cur.execute(START_SQL, record)
+    return cur.fetchone()[0]
+
+
+def finish_import(cur, import_id: int, status: str, counts: Counts, rejected: int, repaired: int,
+                  skipped: int, report: str | None) -> None:
+    cur.execute(FINISH_SQL, {"id": import_id, "status": status, **vars(counts),
+                             "rejected": rejected, "repaired": repaired, "skipped": skipped,
+                             "report": report})
+
+
+def _ids(names) -> sql.Composable:
+    return sql.SQL(", ").join(map(sql.Identifier, names))
+
+
+def create_staging(cur, layer: Layer) -> None:
+    """A temporary table shaped like the layer's public and private columns (dropped at commit)."""
+    public = [sql.SQL("l.{}").format(sql.Identifier(f.name)) for f in layer.public_fields]
+    private = [sql.SQL("p.{}").format(sql.Identifier(f.name)) for f in layer.private_fields]
+    source = sql.SQL("{} AS l").format(sql.Identifier(layer.table))
+    if private:
+        source = sql.SQL("{} CROSS JOIN {} AS p").format(source, sql.Identifier(layer.private_table))
+    # geometry of any type: an attributes-only update stages points for a polygon layer
+    cur.execute(sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT 0::integer AS {}, {}, "
+                        "l.geom::geometry AS geom FROM {} WITH NO DATA").format(
+        STAGING, sql.Identifier(ROW_NO), sql.SQL(", ").join(public + private), source))
+
+
+def _copy_text(value):
+    """A PostgreSQL text[] literal for a list; other values as they are."""
+    if isinstance(value, list):
+        return "{" + ",".join('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+                              for v in value) + "}"
+    return value
+
+
+def copy_rows(cur, layer: Layer, frame: pd.DataFrame, geometries, rows) -> int:
+    """COPY one checked chunk (layer fields, storage-CRS geometries, row numbers) into staging."""
+    names = [f.name for f in layer.fields]
+    data = frame[names].copy()
+    for f in layer.fields:
+        if f.type == "text[]":
+            data[f.name] = data[f.name].map(_copy_text)
+    data.insert(0, ROW_NO, rows)
+    # hex EWKB: PostGIS reads it as geometry text input, SRID included
+    data["geom"] = shapely.to_wkb(shapely.set_srid(geometries, layer.srid), hex=True,
+                                  include_srid=True)
+    buffer = _csv(data)
+    cur.copy_expert(sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(
+        STAGING, _ids([ROW_NO, *names, "geom"])).as_string(cur), buffer)
+    return len(data)
+
+
+def _csv(data: pd.DataFrame) -> io.IOBase:
+    """``data`` as CSV for COPY: NULL unquoted-empty, an empty string quoted (``""``).
+
+    pyarrow's writer is C++ and lets go of the GIL (the import's reader thread runs meanwhile);
+    pandas' is the fallback.
+    """
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+    except ImportError:
+        buffer = io.StringIO()
+        data.to_csv(buffer, header=False, index=False)
+        buffer.seek(0)
+        return buffer
+    buffer = io.BytesIO()
+    pacsv.write_csv(pa.Table.from_pandas(data, preserve_index=False), buffer,
+                    pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+    buffer.seek(0)
+    return buffer
+
+
+def _key_match(layer: Layer, left: str, right: str) -> sql.Composable:
+    return sql.SQL(" AND ").join(
+        sql.SQL("{}.{} = {}.{}").format(sql.Identifier(left), sql.Identifier(k),
+                                        sql.Identifier(right), sql.Identifier(k))
+        for k in layer.natural_key)
+
+
+def duplicate_keys_in_file(cur, layer: Layer) -> list[tuple[int, tuple, int]]:
+    """(row, key, first row with that key) for every repeat of a natural key in the file."""
+    keys = _ids(layer.natural_key)
+    cur.execute(sql.SQL("""
+        SELECT row_no, ARRAY[{keys}]::text[], first_row FROM (
+            SELECT row_no, {keys}, min(row_no) OVER w AS first_row, row_number() OVER w AS n
+            FROM {staging} WINDOW w AS (PARTITION BY {keys} ORDER BY row_no)) AS d
+        WHERE n > 1 ORDER BY row_no""").format(keys=keys, staging=STAGING))
+    return [(row, tuple(key), first) for row, key, first in cur.fetchall()]
+
+
+def keys_already_stored(cur, layer: Layer, jurisdiction_id: str) -> list[tuple[int, tuple]]:
+    """(row, key) of the file's features whose natural key the layer already holds."""
+    cur.execute(sql.SQL("""
+        SELECT s.row_no, ARRAY[{keys}]::text[] FROM {staging} AS s
+        JOIN {table} AS l ON l.jurisdiction_id = %s AND {match} ORDER BY s.row_no""").format(
+        keys=sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(k)) for k in layer.natural_key),
+        staging=STAGING, table=sql.Identifier(layer.table), match=_key_match(layer, "l", "s")),
+        (jurisdiction_id,))
+    return [(row, tuple(key)) for row, key in cur.fetchall()]
+
+
+def delete_rows(cur, layer: Layer, jurisdiction_id: str) -> int:
+    """Delete the municipality's features of the layer (mode replace); how many."""
+    cur.execute(sql.SQL("DELETE FROM {} WHERE jurisdiction_id = %s").format(sql.Identifier(layer.table)),
+                (jurisdiction_id,))
+    return cur.rowcount
+
+
+def insert_staged(cur, layer: Layer, jurisdiction_id: str, import_id: int) -> int:
+    """Insert the staged features (a repeated key raises UniqueViolation); how many."""
+    cur.execute(sql.SQL("INSERT INTO {table} (jurisdiction_id, import_id, {cols}, geom) "
+                        "SELECT %(j)s, %(i)s, {cols}, geom FROM {staging}").format(
+        table=sql.Identifier(layer.table), cols=_ids(f.name for f in layer.public_fields),
+        staging=STAGING), {"j": jurisdiction_id, "i": import_id})
+    return cur.rowcount
+
+
+def clear_staging(cur) -> None:
+    cur.execute(sql.SQL("TRUNCATE {}").format(STAGING))
+
+
+def upsert_staged(cur, layer: Layer, jurisdiction_id: str, import_id: int) -> Counts:
+    """Insert new keys, update changed features, leave identical ones; the counts."""
+    counts = Counts()
+    table = sql.Identifier(layer.table)
+    public = [f.name for f in layer.public_fields]
+    changing = [name for name in public if name not in layer.natural_key] + ["geom"]
+    cur.execute(sql.SQL("""
+        INSERT INTO {table} (jurisdiction_id, import_id, {cols}, geom)
+        SELECT %(j)s, %(i)s, {cols}, geom FROM {staging}
+        ON CONFLICT (jurisdiction_id, {keys}) DO UPDATE SET {sets}, import_id = EXCLUDED.import_id
+        WHERE ({old}) IS DISTINCT FROM ({new})
+        RETURNING (xmax = 0)""").format(
+        table=table, cols=_ids(public), staging=STAGING, keys=_ids(layer.natural_key),
+        sets=sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
+                                for c in changing),
+        old=sql.SQL(", ").join(sql.SQL("{}.{}").format(table, sql.Identifier(c)) for c in changing),
+        new=sql.SQL(", ").join(sql.SQL("EXCLUDED.{}").format(sql.Identifier(c)) for c in changing)),
+        {"j": jurisdiction_id, "i": import_id})
+    written = [row[0] for row in cur.fetchall()]
+    counts.added = sum(written)
+    counts.updated = len(written) - counts.added
+    cur.execute(sql.SQL("SELECT count(*) FROM {}").format(STAGING))
+    counts.unchanged = cur.fetchone()[0] - len(written)
+    return counts
+
+
+def keys_not_stored(cur, layer: Layer, jurisdiction_id: str) -> list[tuple[int, tuple]]:
+    """(row, key) of the staged features whose natural key the layer does not hold."""
+    cur.execute(sql.SQL("""
+        SELECT s.row_no, ARRAY[{keys}]::text[] FROM {staging} AS s
+        WHERE NOT EXISTS (SELECT 1 FROM {table} AS l WHERE l.jurisdiction_id = %s AND {match})
+        ORDER BY s.row_no""").format(
+        keys=sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(k)) for k in layer.natural_key),
+        staging=STAGING, table=sql.Identifier(layer.table), match=_key_match(layer, "l", "s")),
+        (jurisdiction_id,))
+    return [(row, tuple(key)) for row, key in cur.fetchall()]
+
+
+def update_attributes(cur, layer: Layer, jurisdiction_id: str, import_id: int,
+                      fields: list[str]) -> Counts:
+    """Set ``fields`` of the stored features from the staged ones with the same natural key;
+    geometry and every other field stay as stored."""
+    table = sql.Identifier(layer.table)
+    columns = [name for name in fields if name not in layer.natural_key]
+    cur.execute(sql.SQL("""
+        UPDATE {table} AS l SET ({cols}, import_id) = ({staged}, %(i)s)
+        FROM {staging} AS s
+        WHERE l.jurisdiction_id = %(j)s AND {match} AND ({old}) IS DISTINCT FROM ({staged})""").format(
+        table=table, staging=STAGING, match=_key_match(layer, "l", "s"),
+        cols=_ids(columns),
+        staged=sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(c)) for c in columns),
+        old=sql.SQL(", ").join(sql.SQL("l.{}").format(sql.Identifier(c)) for c in columns)),
+        {"i": import_id, "j": jurisdiction_id})
+    updated = cur.rowcount
+    cur.execute(sql.SQL("SELECT count(*) FROM {} AS s JOIN {} AS l ON l.jurisdiction_id = %s AND {}")
+                .format(STAGING, table, _key_match(layer, "l", "s")), (jurisdiction_id,))
+    return Counts(updated=updated, unchanged=cur.fetchone()[0] - updated)
+
+
+def write_staged(cur, layer: Layer, jurisdiction_id: str, import_id: int, mode: str) -> Counts:
+    """Write all the staged features into the layer (and its private table); the counts."""
+    deleted = delete_rows(cur, layer, jurisdiction_id) if mode == "replace" else 0
+    if mode == "upsert":
+        counts = upsert_staged(cur, layer, jurisdiction_id, import_id)
+    else:
+        counts = Counts(added=insert_staged(cur, layer, jurisdiction_id, import_id))
+    counts.deleted = deleted
+    if layer.private_fields:
+        _write_private(cur, layer, jurisdiction_id)
+    return counts
+
+
+def _write_private(cur, layer: Layer, jurisdiction_id: str) -> None:
+    """The staged private fields, joined to their features by natural key."""
+    private = [f.name for f in layer.private_fields]
+    cur.execute(sql.SQL("""
+        INSERT INTO {private_table} (feature_id, jurisdiction_id, {cols})
+        SELECT l.id, l.jurisdiction_id, {staged} FROM {staging} AS s
+        JOIN {table} AS l ON l.jurisdiction_id = %s AND {match}
+        ON CONFLICT (feature_id) DO UPDATE SET {sets}""").format(
+        private_table=sql.Identifier(layer.private_table), cols=_ids(private),
+        staged=sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(c)) for c in private),
+        staging=STAGING, table=sql.Identifier(layer.table), match=_key_match(layer, "l", "s"),
+        sets=sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
+                                for c in private)), (jurisdiction_id,))
