@@ -23,7 +23,6 @@ import statistics
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import requests

@@ -17,7 +17,7 @@ import time
 
 import psycopg2
 import psycopg2.extensions
-from flask import Blueprint, Response, request, stream_with_context
+from flask import Blueprint, Response, stream_with_context
 
 from dimos.open311 import request_jurisdiction
 from gis import db

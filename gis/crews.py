@@ -16,6 +16,7 @@ from psycopg2 import sql
 
 from gis import vrp
 from gis.errors import InvalidParameter
+from gis.routing import snap_to_vertices
 
 #: road classes a crew's vehicle may not drive on
 NOT_DRIVABLE = ("pedestrian", "footway", "path", "steps", "cycleway", "bridleway", "corridor")
@@ -50,19 +51,6 @@ FROM service_requests r
 WHERE r.jurisdiction_id = %s AND r.status = ANY(%s) {where}
 ORDER BY r.requested_at
 LIMIT %s
-"""
-
-SNAP_SQL = """
-SELECT input.key, v.id, ST_Distance(p.geom, v.geom)
-FROM unnest(%(keys)s::text[], %(wkbs)s::bytea[]) AS input(key, wkb)
-CROSS JOIN LATERAL (SELECT ST_GeomFromWKB(input.wkb, 2100) AS geom) AS p
-CROSS JOIN LATERAL (
-  SELECT r.source, r.target FROM roads r
-  WHERE r.jurisdiction_id = %(jurisdiction)s AND NOT (r.road_class = ANY(%(not_drivable)s))
-  ORDER BY r.geom <-> p.geom LIMIT 1) AS e
-CROSS JOIN LATERAL (
-  SELECT rv.id, rv.geom FROM road_vertices rv WHERE rv.id IN (e.source, e.target)
-  ORDER BY rv.geom <-> p.geom LIMIT 1) AS v
 """
 
 MATRIX_SQL = """
@@ -128,9 +116,7 @@ def snap(cur, jurisdiction: str, places: dict[str, bytes]) -> dict[str, tuple[in
     """Each place's nearest drivable vertex and the walk to it (m)."""
     if not places:
         return {}
-    cur.execute(SNAP_SQL, {"keys": list(places), "wkbs": list(places.values()),
-                           "jurisdiction": jurisdiction, "not_drivable": list(NOT_DRIVABLE)})
-    return {key: (vertex, float(walk)) for key, vertex, walk in cur.fetchall()}
+    return snap_to_vertices(cur, jurisdiction, places, NOT_DRIVABLE)
 
 
 def cost_matrix(cur, jurisdiction: str, vertices: list[int]) -> list[list[int]]:

@@ -152,6 +152,10 @@ _POOLS: dict[str, ThreadedConnectionPool] = {}
 _POOLS_LOCK = threading.Lock()
 POOL_MAX = 8
 POOL_KEEP = 4
+#: a request waits this long for a free pooled connection before it is told to come back (503)
+POOL_WAIT_S = 10.0
+# psycopg2's pool raises when all its connections are out; threads queue here instead
+_SLOTS: dict[str, threading.BoundedSemaphore] = {}
 #: No request may hold the database longer than this (ms): one heavy query cannot starve the rest.
 STATEMENT_TIMEOUT_MS = 30_000
 #: a pooled connection idle this long is checked before use (the server may have restarted)
@@ -169,6 +173,7 @@ def _pool(url: str) -> ThreadedConnectionPool:
                 POOL_KEEP, POOL_MAX, url, connect_timeout=CONNECT_TIMEOUT_S,
                 application_name="dimos",
                 options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c jit=off")
+            _SLOTS[url] = threading.BoundedSemaphore(POOL_MAX)
         return _POOLS[url]
 
 
@@ -187,10 +192,15 @@ def pooled_cursor(url: str, commit: bool = False, actor: str | None = None):
 
     A broken connection (server restarted) is discarded, so the next call reconnects.
     """
+    pool = _pool(url)
+    slot = _SLOTS[url]
+    if not slot.acquire(timeout=POOL_WAIT_S):
+        raise DatabaseUnavailable(f"every connection to the database is busy for over "
+                                  f"{POOL_WAIT_S:g} s; try again shortly")
     try:
-        pool = _pool(url)
         conn = _live_connection(pool)
     except psycopg2.OperationalError as exc:
+        slot.release()
         raise DatabaseUnavailable(f"the database at {describe_url(url)} is unavailable",
                                   detail=str(exc)) from None
     broken = False
@@ -219,6 +229,7 @@ def pooled_cursor(url: str, commit: bool = False, actor: str | None = None):
     finally:
         _IDLE_SINCE[id(conn)] = time.monotonic()
         pool.putconn(conn, close=broken or bool(conn.closed))
+        slot.release()
 
 
 def _live_connection(pool: ThreadedConnectionPool):

@@ -12,6 +12,7 @@ from psycopg2 import sql
 from shapely.geometry import Point
 
 from gis.errors import InvalidParameter
+from gis.routing import snap_to_vertices
 
 #: roads nobody walks along
 NOT_WALKABLE = ("motorway", "motorway_link", "trunk_link")
@@ -34,20 +35,6 @@ WHERE b.occupancy_state = 'free' AND b.jurisdiction_id = (SELECT jurisdiction_id
   AND (%(bay_types)s::text[] IS NULL OR b.bay_type = ANY(%(bay_types)s))
 ORDER BY b.geom <-> o.g
 LIMIT %(candidates)s
-"""
-
-# Each place's nearest walkable vertex and the walk to it
-SNAP_SQL = """
-SELECT input.key, v.id, ST_Distance(p.geom, v.geom)
-FROM unnest(%(keys)s::text[], %(wkbs)s::bytea[]) AS input(key, wkb)
-CROSS JOIN LATERAL (SELECT ST_GeomFromWKB(input.wkb, 2100) AS geom) AS p
-CROSS JOIN LATERAL (
-  SELECT r.source, r.target FROM roads r
-  WHERE r.jurisdiction_id = %(jurisdiction)s AND NOT (r.road_class = ANY(%(not_walkable)s))
-  ORDER BY r.geom <-> p.geom LIMIT 1) AS e
-CROSS JOIN LATERAL (
-  SELECT rv.id, rv.geom FROM road_vertices rv WHERE rv.id IN (e.source, e.target)
-  ORDER BY rv.geom <-> p.geom LIMIT 1) AS v
 """
 
 WALK_SQL = """
@@ -152,9 +139,7 @@ def nearest_free_bays(cur, point: Point, count: int,
     jurisdiction = candidates[0][10]
     keys = ["origin"] + [str(row[0]) for row in candidates]
     wkbs = [shapely.to_wkb(point)] + [bytes(row[8]) for row in candidates]
-    cur.execute(SNAP_SQL, {"keys": keys, "wkbs": wkbs, "jurisdiction": jurisdiction,
-                           "not_walkable": list(NOT_WALKABLE)})
-    snapped = {key: (vertex, float(walk)) for key, vertex, walk in cur.fetchall()}
+    snapped = snap_to_vertices(cur, jurisdiction, dict(zip(keys, wkbs)), NOT_WALKABLE)
     if "origin" not in snapped:
         return []
     places = [shapely.from_wkb(w) for w in wkbs]

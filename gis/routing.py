@@ -36,6 +36,30 @@ FROM pgr_connectedComponents(
 """
 
 
+# Each place's nearest vertex on a road open to the mode of travel, and the walk to it: the
+# nearest usable edge first (GiST), then the nearer of its two ends
+SNAP_SQL = """
+SELECT input.key, v.id, ST_Distance(p.geom, v.geom)
+FROM unnest(%(keys)s::text[], %(wkbs)s::bytea[]) AS input(key, wkb)
+CROSS JOIN LATERAL (SELECT ST_GeomFromWKB(input.wkb, 2100) AS geom) AS p
+CROSS JOIN LATERAL (
+  SELECT r.source, r.target FROM roads r
+  WHERE r.jurisdiction_id = %(jurisdiction)s AND NOT (r.road_class = ANY(%(excluded)s))
+  ORDER BY r.geom <-> p.geom LIMIT 1) AS e
+CROSS JOIN LATERAL (
+  SELECT rv.id, rv.geom FROM road_vertices rv WHERE rv.id IN (e.source, e.target)
+  ORDER BY rv.geom <-> p.geom LIMIT 1) AS v
+"""
+
+
+def snap_to_vertices(cur, jurisdiction: str, places: dict[str, bytes],
+                     excluded_classes) -> dict[str, tuple[int, float]]:
+    """Each place (key → WKB in EPSG:2100) → (nearest usable vertex, metres to it)."""
+    cur.execute(SNAP_SQL, {"keys": list(places), "wkbs": list(places.values()),
+                           "jurisdiction": jurisdiction, "excluded": list(excluded_classes)})
+    return {key: (vertex, float(walk)) for key, vertex, walk in cur.fetchall()}
+
+
 def build_topology(cur, jurisdiction_id: str) -> int:
     """Rebuild the road vertices of one municipality and set every road's source/target.
 

@@ -82,3 +82,40 @@ def test_dimos_serve_runs_gunicorn_that_answers_health(demo_url):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_requests_beyond_the_pool_wait_for_a_connection_instead_of_failing(demo_url,
+                                                                            monkeypatch):
+    """More threads than pooled connections (gthread workers): the extra ones queue; past
+    POOL_WAIT_S they get a 503-class error, never psycopg2's 'pool exhausted'."""
+    import threading
+    import time
+
+    from gis import db
+    from gis.errors import DatabaseUnavailable
+
+    holding, release = threading.Barrier(db.POOL_MAX + 1), threading.Event()
+
+    def hold():
+        with db.pooled_cursor(demo_url) as cur:
+            cur.execute("SELECT 1")
+            holding.wait()
+            release.wait(10)
+
+    threads = [threading.Thread(target=hold) for _ in range(db.POOL_MAX)]
+    for thread in threads:
+        thread.start()
+    holding.wait()  # every connection of the pool is out
+    monkeypatch.setattr(db, "POOL_WAIT_S", 0.3)
+    started = time.monotonic()
+    with pytest.raises(DatabaseUnavailable, match="busy"):
+        with db.pooled_cursor(demo_url):
+            pass
+    assert time.monotonic() - started >= 0.3
+    monkeypatch.setattr(db, "POOL_WAIT_S", 10.0)
+    threading.Timer(0.3, release.set).start()
+    with db.pooled_cursor(demo_url) as cur:  # waits for one to come back, then works
+        cur.execute("SELECT 2")
+        assert cur.fetchone() == (2,)
+    for thread in threads:
+        thread.join(10)

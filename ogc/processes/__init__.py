@@ -94,6 +94,22 @@ def read_number(name: str, value, default: float, low: float, high: float) -> fl
     return value
 
 
+def read_count(value, default: int, maximum: int) -> int:
+    """The ``count`` input: a whole number in 1–maximum."""
+    count = read_number("count", value, default, 1, maximum)
+    if int(count) != count:
+        raise InvalidParameter(f"count: a whole number, not {count}")
+    return int(count)
+
+
+def read_location(cur, data: dict) -> BaseGeometry:
+    """The required ``location`` input (a GeoJSON Point, in ``crs``) in the storage CRS."""
+    if "location" not in data:
+        raise InvalidParameter("location: required (a GeoJSON Point)")
+    srid = input_srid(data.get("crs"))
+    return to_storage(cur, read_geometry("location", data["location"], srid, ("Point",)), srid)
+
+
 @contextmanager
 def database(url: str):
     """A read-only cursor; dimos errors become pygeoapi's (400 for input, message kept)."""

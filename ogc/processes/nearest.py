@@ -7,7 +7,7 @@ import layers
 from gis.errors import InvalidParameter
 from gis.nearest import MAX_COUNT, nearest_features
 from ogc.cql2 import parse_filter_crs84
-from ogc.processes import check_inputs, database, input_srid, read_geometry, read_number, to_storage
+from ogc.processes import check_inputs, database, read_count, read_location
 
 DEFAULT_COUNT = 5
 
@@ -62,15 +62,9 @@ class NearestProcessor(BaseProcessor):
             except (KeyError, TypeError):
                 raise InvalidParameter(f"layer: {layer_id!r} is not a layer; layers: "
                                        f"{', '.join(x.id for x in layers.CATALOGUE)}") from None
-            if "location" not in data:
-                raise InvalidParameter("location: required (a GeoJSON Point)")
-            srid = input_srid(data.get("crs"))
-            point = to_storage(cur, read_geometry("location", data["location"], srid, ("Point",)),
-                               srid)
-            count = read_number("count", data.get("count"), DEFAULT_COUNT, 1, MAX_COUNT)
-            if int(count) != count:
-                raise InvalidParameter(f"count: a whole number, not {count}")
-            features = nearest_features(cur, layer, point, int(count),
+            point = read_location(cur, data)
+            count = read_count(data.get("count"), DEFAULT_COUNT, MAX_COUNT)
+            features = nearest_features(cur, layer, point, count,
                                         _filter(data.get("filter"), layer))
         return "application/geo+json", {"type": "FeatureCollection", "features": features,
                                         "numberReturned": len(features)}

@@ -5,7 +5,7 @@ from pygeoapi.process.base import BaseProcessor
 
 from gis.errors import InvalidParameter
 from gis.parking import MAX_COUNT, nearest_free_bays
-from ogc.processes import check_inputs, database, input_srid, read_geometry, read_number, to_storage
+from ogc.processes import check_inputs, database, read_count, read_location
 
 DEFAULT_COUNT = 5
 BAY_TYPES = ("regular", "disabled", "loading", "ev")
@@ -56,19 +56,13 @@ class ParkingNearestFreeProcessor(BaseProcessor):
     def execute(self, data, outputs=None):
         with database(self.database_url) as cur:
             check_inputs(data, set(PROCESS_METADATA["inputs"]))
-            if "location" not in data:
-                raise InvalidParameter("location: required (a GeoJSON Point)")
-            srid = input_srid(data.get("crs"))
-            point = to_storage(cur, read_geometry("location", data["location"], srid, ("Point",)),
-                               srid)
-            count = read_number("count", data.get("count"), DEFAULT_COUNT, 1, MAX_COUNT)
-            if int(count) != count:
-                raise InvalidParameter(f"count: a whole number, not {count}")
+            point = read_location(cur, data)
+            count = read_count(data.get("count"), DEFAULT_COUNT, MAX_COUNT)
             bay_types = data.get("bay_types")
             if bay_types is not None and (not isinstance(bay_types, list) or not bay_types
                                           or any(t not in BAY_TYPES for t in bay_types)):
                 raise InvalidParameter(f"bay_types: a list of {', '.join(BAY_TYPES)}")
-            features = nearest_free_bays(cur, point, int(count), bay_types)
+            features = nearest_free_bays(cur, point, count, bay_types)
         return "application/geo+json", {"type": "FeatureCollection", "features": features,
                                         "numberReturned": len(features)}
 
