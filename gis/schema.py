@@ -477,3 +477,23 @@ parking_sessions = Table(
     Index("parking_sessions_bay_idx", "jurisdiction_id", "bay_id", "ends_at"),
     comment="Paid parking sessions (from the payment app); the plate is private",
 )
+
+# pygeoapi's job store (its PostgreSQL manager reads and writes it; its columns are pygeoapi's):
+# asynchronous process runs, visible to every worker. Installation-wide, like api_tokens.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("identifier", Text, primary_key=True),
+    Column("type", Text, nullable=False, server_default=text("'process'")),
+    Column("process_id", Text, nullable=False),
+    Column("created", DateTime),
+    Column("started", DateTime),
+    Column("finished", DateTime),
+    Column("updated", DateTime),
+    Column("status", Text, nullable=False),
+    Column("location", Text),
+    Column("mimetype", Text),
+    Column("message", Text),
+    Column("progress", Integer, nullable=False),
+    comment="OGC API Processes jobs (pygeoapi's PostgreSQL manager)",
+)

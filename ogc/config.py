@@ -1,6 +1,8 @@
 """pygeoapi's configuration, generated from the layer catalogue (no second list of layers)."""
 from __future__ import annotations
 
+from sqlalchemy.engine import make_url
+
 import layers
 from gis.settings import Settings
 from layers.model import Layer
@@ -79,6 +81,12 @@ def field_schema(layer: Layer) -> dict[str, dict]:
     return schema
 
 
+def _sqlalchemy_url(url: str) -> str:
+    # SQLAlchemy 2.1 reads a bare postgresql:// as psycopg 3; dimos runs on psycopg2
+    return make_url(url).set(drivername="postgresql+psycopg2").render_as_string(
+        hide_password=False)
+
+
 def build_config(settings: Settings, public_url: str, extent_crs84: list[float]) -> dict:
     """The whole pygeoapi configuration for one process."""
     return {
@@ -95,6 +103,12 @@ def build_config(settings: Settings, public_url: str, extent_crs84: list[float])
                        "on_exceed": "error"},
             "map": {"url": settings.basemap_url, "attribution": ATTRIBUTION},
             "templates": {"path": str(settings.state_dir / "ogc" / "templates")},
+            # asynchronous runs (`Prefer: respond-async`, large crew plans) as jobs in the
+            # database (table `jobs`, migration 0008), so every worker sees them; their results
+            # in files, where pygeoapi reads them back (ogc/jobs.py)
+            "manager": {"name": "ogc.jobs.DimosJobManager",
+                        "output_dir": str(settings.state_dir / "jobs"),
+                        "connection": _sqlalchemy_url(settings.effective_database_url)},
         },
         "logging": {"level": "ERROR"},
         "metadata": {

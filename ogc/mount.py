@@ -53,6 +53,7 @@ def write_configuration(settings: Settings) -> tuple[Path, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     config = build_config(settings, settings.effective_public_url, _extent_crs84(settings))
     write_offline_templates(Path(config["server"]["templates"]["path"]))
+    Path(config["server"]["manager"]["output_dir"]).mkdir(parents=True, exist_ok=True)
     config_path = folder / f"pygeoapi-config-{os.getpid()}.yml"
     config_path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False),
                            encoding="utf-8")

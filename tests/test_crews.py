@@ -160,3 +160,25 @@ def test_bad_input_is_a_400_with_a_clear_message(ogc, remote_request, change, wo
     answer = execute(ogc, "plan-crew-routes", inputs)
     assert answer.status_code == 400, answer.text
     assert words in answer.json()["description"]
+
+
+def test_a_large_plan_runs_as_an_asynchronous_job(ogc):
+    """`Prefer: respond-async`: 201 and a job; its status and results from any worker."""
+    answer = requests.post(f"{ogc}/processes/plan-crew-routes/execution", timeout=60,
+                           headers={"Prefer": "respond-async"}, json={"inputs": {
+                               "filter": "service_code IN ('rubbish', 'graffiti')",
+                               "crews": [crew("cleaning", ["rubbish", "graffiti"])],
+                               "time_limit_s": 2}})
+    assert answer.status_code == 201, answer.text
+    job = answer.headers["Location"]
+    deadline = time.monotonic() + 60
+    while True:
+        status = requests.get(job, params={"f": "json"}, timeout=30).json()
+        if status["status"] in ("successful", "failed") or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert status["status"] == "successful", status
+    results = requests.get(f"{job}/results", params={"f": "json"}, timeout=30)
+    assert results.status_code == 200, results.text
+    plan = results.json()
+    assert plan["routes"][0]["crew"] == "cleaning" and plan["routes"][0]["stops"]

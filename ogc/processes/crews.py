@@ -49,7 +49,7 @@ PLAN_METADATA = {
         "en": "Assigns open requests to crews and orders their visits on the road network, "
               "within each crew's shift and skills; drive times from pgRouting, the plan from "
               "OR-Tools under a hard time limit."},
-    "jobControlOptions": ["sync-execute"], "outputTransmission": ["value"],
+    "jobControlOptions": ["sync-execute", "async-execute"], "outputTransmission": ["value"],
     "keywords": ["routing", "crews", "VRP"], "links": [],
     "inputs": {
         "requests": {"title": "Request ids (service_request_id)", "minOccurs": 0, "maxOccurs": 1,
