@@ -254,6 +254,16 @@ def test_staff_sign_in_and_see_open_requests_clustered_and_filtered(visit, demo_
                                     "WHERE status IN ('open', 'acknowledged', 'in_progress')")
     assert int(page.page.locator("#staff-count .count").inner_text()) == open_count
     assert page.page.locator(".marker-cluster").count() > 0
+    # the wardens' layer: occupied paying bays with no paid session, as the server counts them
+    page.page.wait_for_selector("#unpaid-count .count", timeout=15_000)
+    (unpaid,), = rows(demo_url, """
+        SELECT count(*) FROM parking_bays b WHERE b.jurisdiction_id = 'rethymno'
+          AND b.occupancy_state = 'occupied' AND b.tariff_eur_h > 0 AND b.bay_type = 'regular'
+          AND b.state_since < now() - interval '10 minutes' AND NOT EXISTS (
+            SELECT 1 FROM parking_sessions p WHERE p.jurisdiction_id = b.jurisdiction_id
+              AND p.bay_id = b.bay_id AND p.starts_at <= now() AND p.ends_at > now())""")
+    assert unpaid > 0
+    assert int(page.page.locator("#unpaid-count .count").inner_text()) == unpaid
     page.page.select_option("#f-category", "rubbish")
     page.page.click("#staff-filters button[type=submit]")
     (rubbish,), = rows(demo_url, "SELECT count(*) FROM service_requests WHERE status IN "

@@ -42,6 +42,7 @@ export function initLive({ panel, styleFor }) {
         restyle(change.layer, change);
       }
       summarise();
+      document.dispatchEvent(new CustomEvent("livechange"));
       document.body.dataset.liveChanges = String(Number(document.body.dataset.liveChanges ?? 0) + 1);
     });
     source.addEventListener("resync", () => { source.close(); connect(); });

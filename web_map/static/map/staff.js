@@ -22,6 +22,7 @@ export function initStaff({ map, panel }) {
       panel.toggle("parking_bays", true);
       panel.toggle("wifi_access_points", true);
       await load();
+      await loadUnpaid();
     } catch (error) {
       who.textContent = t("signin-failed");
       sessionStorage.removeItem("dimos-token");
@@ -75,6 +76,25 @@ export function initStaff({ map, panel }) {
       .map(([code, n]) => `<li>${escapeHtml(names[code] ?? code)}: ${n}</li>`).join("");
     drawHeat(counts);
   };
+
+  // occupied paying bays with no paid session (the wardens' list), kept current as bays change
+  let unpaid = null;
+  const loadUnpaid = async () => {
+    const found = await getJSON("/api/parking/violations", { headers: { Authorization: `Bearer ${token}` } });
+    unpaid?.remove();
+    unpaid = L.geoJSON(found, {
+      style: { color: "#000000", weight: 3, dashArray: "3 3", fillColor: "#d73027", fillOpacity: 0.9 },
+      onEachFeature: (f, layer) => layer.bindTooltip(
+        `${t("unpaid")}: ${escapeHtml(f.properties.bay_id)} ${escapeHtml(f.properties.street ?? "")} · ${f.properties.occupied_min}′`),
+    }).addTo(map);
+    document.getElementById("unpaid-count").innerHTML =
+      `<span class="count">${found.features.length}</span> ${t("unpaid-bays")}`;
+  };
+  let refresh = null;
+  document.addEventListener("livechange", () => {
+    if (!token || refresh) return;
+    refresh = setTimeout(() => { refresh = null; loadUnpaid().catch(() => {}); }, 2000);
+  });
 
   const drawHeat = (counts) => {
     heat?.remove();
