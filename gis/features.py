@@ -5,6 +5,7 @@ value is a bound parameter; numbers are coerced before use.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -126,13 +127,24 @@ def query_features(cur, q: FeatureQuery) -> tuple[list[dict], int | None]:
     return features, _number_matched(cur, q, where, params, len(features))
 
 
+_ESTIMATES: dict[str, tuple[float, int]] = {}
+ESTIMATE_TTL_S = 60.0
+
+
+def _row_estimate(cur, table: str) -> int:
+    """The planner's row estimate of a table, remembered for a minute (it moves slowly)."""
+    now = time.monotonic()
+    known = _ESTIMATES.get(table)
+    if known is None or now - known[0] > ESTIMATE_TTL_S:
+        cur.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", (table,))
+        known = _ESTIMATES[table] = (now, cur.fetchone()[0])
+    return known[1]
+
+
 def _number_matched(cur, q: FeatureQuery, where, params, returned: int) -> int | None:
     if q.offset == 0 and returned < q.limit:
         return returned  # the whole answer is on this page
-    cur.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-                (q.layer.table,))
-    estimate = cur.fetchone()[0]
-    if estimate > EXACT_COUNT_LIMIT:
+    if _row_estimate(cur, q.layer.table) > EXACT_COUNT_LIMIT:
         return None
     cur.execute(sql.SQL("SELECT count(*) FROM {}{}").format(sql.Identifier(q.layer.table), where),
                 params)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 
 import layers
 from gis.db import pooled_cursor
@@ -31,17 +31,25 @@ def max_age(layer_id: str) -> int:
 
 
 def register_cache_headers(app: Flask, settings: Settings) -> None:
-    @app.after_request
-    def cache_headers(response: Response) -> Response:
+    @app.before_request
+    def read_version():
+        # before the answer is built: a write landing meanwhile makes the ETag older than the
+        # data, never newer (a newer one would let a client keep stale data on a 304)
         match = _CACHED_PATH.match(request.path)
-        if request.method != "GET" or response.status_code != 200 or not match:
-            return response
+        if request.method != "GET" or not match:
+            return
         try:
             layer = layers.get(match["layer"])
             with pooled_cursor(settings.effective_database_url) as cur:
-                version, changed_at = layer_version(cur, layer)
+                g.layer_version = (layer, *layer_version(cur, layer))
         except (KeyError, DimosError):
+            return
+
+    @app.after_request
+    def cache_headers(response: Response) -> Response:
+        if response.status_code != 200 or "layer_version" not in g:
             return response
+        layer, version, changed_at = g.layer_version
         response.headers["Cache-Control"] = f"public, max-age={max_age(layer.id)}"
         if changed_at is not None:
             response.last_modified = changed_at
