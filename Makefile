@@ -64,6 +64,7 @@ clean-db:
 bench: demo $(BENCH_STAMP) system-packages
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.sensors
+	$(BIN)/python -m bench.imports
 
 $(BENCH_STAMP): bench/requirements-tipg.txt
 	@python=$$(scripts/find-python) && echo "using $$python" && \
