@@ -65,6 +65,7 @@ bench: demo $(BENCH_STAMP) system-packages
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.sensors
 	$(BIN)/python -m bench.imports
+	$(BIN)/python -m bench.mixed_load
 
 $(BENCH_STAMP): bench/requirements-tipg.txt
 	@python=$$(scripts/find-python) && echo "using $$python" && \
