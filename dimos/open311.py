@@ -6,13 +6,14 @@ access rules (dimos/access.py) keep for signed-in staff.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from xml.etree import ElementTree
 
-from flask import Blueprint, Response, current_app, g, json, request
+from flask import Blueprint, Response, current_app, g, json, jsonify, request
 from shapely.geometry import Point
 
 from dimos.metrics import SUBMITTED
+from dimos.open311_openapi import open311_openapi
 from gis import photos
 from gis import service_requests as sr
 from gis.db import pooled_cursor
@@ -27,9 +28,17 @@ XML_NAMES = {"services": ("services", "service"), "requests": ("service_requests
 MAX_TEXT = 4000
 
 
+#: the widest offset any time zone has (PostgreSQL refuses wider ones)
+MAX_UTC_OFFSET = timedelta(hours=14)
+
+
 def make_open311_blueprint(settings: Settings) -> Blueprint:
     bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
     url = settings.effective_database_url
+
+    @bp.get("/openapi.json")
+    def openapi():
+        return jsonify(open311_openapi(f"{settings.effective_public_url}/open311/v2"))
 
     @bp.get("/discovery.<fmt>")
     def discovery(fmt):
@@ -310,6 +319,8 @@ def _datetime(name: str) -> datetime | None:
                                "(e.g. 2026-01-01T00:00:00Z)") from None
     if parsed.tzinfo is None:
         raise InvalidParameter(f"{name}: give a time zone (Z or ±hh:mm)")
+    if abs(parsed.utcoffset()) > MAX_UTC_OFFSET:
+        raise InvalidParameter(f"{name}: time zone {value[-6:]!r} does not exist (±14:00 at most)")
     return parsed
 
 

@@ -219,6 +219,8 @@ def parse_time(value, now: datetime, max_future_s: float) -> datetime:
             raise RejectedReading("malformed", f"ts: {value[:40]!r} is not ISO 8601") from None
         if observed.tzinfo is None:
             raise RejectedReading("malformed", "ts: give the time zone (e.g. Z)")
+        if abs(observed.utcoffset()) > timedelta(hours=14):
+            raise RejectedReading("malformed", "ts: no time zone is that far from UTC")
     else:
         raise RejectedReading("malformed", "ts: give an ISO 8601 time with zone or epoch seconds")
     if observed > now + timedelta(seconds=max_future_s):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pygeoapi.process.manager.dummy import DummyManager
 from pygeoapi.process.manager.postgresql import PostgreSQLManager
-from pygeoapi.util import RequestedProcessExecutionMode
+from pygeoapi.util import JobStatus, RequestedProcessExecutionMode
 
 
 class DimosJobManager(PostgreSQLManager):
@@ -21,5 +21,9 @@ class DimosJobManager(PostgreSQLManager):
         if execution_mode == RequestedProcessExecutionMode.respond_async:
             return super().execute_process(process_id, data_dict, execution_mode, *args,
                                            **kwargs)
-        return self._direct.execute_process(process_id, data_dict, execution_mode, *args,
-                                            **kwargs)
+        job_id, mimetype, outputs, status, headers = self._direct.execute_process(
+            process_id, data_dict, execution_mode, *args, **kwargs)
+        if status == JobStatus.failed and isinstance(outputs, dict) and "outputs" in outputs:
+            # a failure asked for as a document is still an exception, not an output
+            outputs = outputs["outputs"][0]
+        return job_id, mimetype, outputs, status, headers

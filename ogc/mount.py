@@ -24,6 +24,7 @@ from ogc.conformance import declare as declare_conformance
 from ogc.cql2 import parse_cql2_json, parse_cql2_text
 from ogc.crs import transform_bbox
 from ogc.logs import quiet_client_errors
+from ogc.openapi import offline_document
 from ogc.templates import use_offline_templates_everywhere, write_offline_templates
 
 WORLD = [-180.0, -90.0, 180.0, 90.0]
@@ -58,8 +59,9 @@ def write_configuration(settings: Settings) -> tuple[Path, Path]:
     config_path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False),
                            encoding="utf-8")
     openapi_path = folder / f"openapi-{os.getpid()}.json"
-    openapi_path.write_text(json.dumps(get_oas(config), ensure_ascii=False, default=str),
-                            encoding="utf-8")
+    # whole offline: no schemas.opengis.net references left to fetch
+    openapi_path.write_text(json.dumps(offline_document(get_oas(config)), ensure_ascii=False,
+                                       default=str), encoding="utf-8")
     return config_path, openapi_path
 
 
