@@ -148,7 +148,16 @@ def sensors_ingest(settings: Settings, args) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     db.require_schema(settings.effective_database_url)
-    IngestWorker(settings).run(args.duration)
+    if args.duration is not None:
+        IngestWorker(settings).run(args.duration)
+        return
+    while True:  # a bug must not stop the city's parking data: log it, start afresh
+        try:
+            IngestWorker(settings).run()
+            return
+        except Exception:
+            logging.getLogger("dimos.sensors").exception("the ingest worker failed; restarting")
+            time.sleep(1)
 
 
 def sensors_simulate(settings: Settings, args) -> None:

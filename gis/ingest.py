@@ -108,7 +108,13 @@ class IngestWorker:
     def run(self, duration_s: float | None = None) -> None:
         """Serve until stopped (or for ``duration_s``)."""
         host, port = self.settings.mqtt_address
-        self._load_registry()
+        while not self._stop.is_set():  # the database may still be starting
+            try:
+                self._load_registry()
+                break
+            except DatabaseUnavailable as exc:
+                log.warning("%s; retrying in %.0f s", exc.message, RETRY_S)
+                self._stop.wait(RETRY_S)
         self.client.connect_async(host, port, keepalive=30)
         self.client.loop_start()
         log.info("ingesting readings from mqtt://%s:%s into %s", host, port,
