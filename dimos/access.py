@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flask import Flask, g, jsonify, request
+from flask import Flask, g, jsonify, request, session
 
+from dimos.sessions import csrf_missing, session_principal
 from gis.db import pooled_cursor
 from gis.settings import Settings
 from gis.tokens import Principal, principal_for
@@ -86,6 +87,12 @@ def register_access_rules(app: Flask, settings: Settings) -> None:
                 g.principal = principal_for(cur, token)
             if g.principal is None:  # a wrong key is an error even where none is needed
                 return _refuse(401, "the token (or api_key) is unknown or revoked")
+        elif "user" in session:
+            g.principal = session_principal(database_url)
+            if g.principal is not None and csrf_missing():
+                # a cookie is sent by any page the browser visits: it alone proves nothing
+                return _refuse(403, "this session's CSRF token is missing or wrong: send it as "
+                                    "X-CSRF-Token (from /api/session or /api/whoami)")
         rule = rule_for(request.method, request.path)
         if rule is None:
             return None

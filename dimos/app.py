@@ -14,6 +14,7 @@ from dimos.live import make_live_blueprint
 from dimos.metrics import register_metrics
 from dimos.open311 import make_open311_blueprint
 from dimos.sensors_api import make_sensors_blueprint
+from dimos.sessions import configure_sessions, make_sessions_blueprint
 from gis.errors import DimosError
 from gis.photos import MAX_BYTES, MAX_PHOTOS
 from gis.settings import Settings
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None, with_ogc: bool = True) -> Flask
     # up to 3 photos of 10 MB and the form around them; more is refused before it is read
     app.config["MAX_CONTENT_LENGTH"] = MAX_PHOTOS * MAX_BYTES + 2 ** 20
     app.extensions["dimos.settings"] = settings
+    configure_sessions(app, settings)
     register_metrics(app)
     refuse_unreadable_input(app)
     register_access_rules(app, settings)
@@ -84,6 +86,7 @@ def register_blueprints(app: Flask, settings: Settings, with_ogc: bool) -> None:
     app.register_blueprint(make_open311_blueprint(settings))
     app.register_blueprint(make_sensors_blueprint(settings))
     app.register_blueprint(make_live_blueprint(settings))
+    app.register_blueprint(make_sessions_blueprint(settings))
     app.register_blueprint(make_imports_blueprint(settings))
     app.register_blueprint(make_scans_blueprint(settings))
     if with_ogc:

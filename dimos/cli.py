@@ -114,6 +114,28 @@ def token_list(settings: Settings, args) -> None:
             print(f"{name:<24}{role:<10}created {created:%Y-%m-%d %H:%M}  {state}")
 
 
+def account_create(settings: Settings, args) -> None:
+    from gis.accounts import create_account
+
+    url = settings.effective_database_url
+    db.require_schema(url)
+    password = (sys.stdin.readline().rstrip("\n") if args.password_stdin
+                else getpass.getpass(f"password for {args.name}: "))
+    with db.pooled_cursor(url, commit=True, actor=f"cli:{getpass.getuser()}") as cur:
+        create_account(cur, args.name, args.role, password)
+    print(f"account {args.name} ({args.role}) created; sign in at /api/session")
+
+
+def account_disable(settings: Settings, args) -> None:
+    from gis.accounts import disable_account
+
+    with db.pooled_cursor(settings.effective_database_url, commit=True,
+                          actor=f"cli:{getpass.getuser()}") as cur:
+        if not disable_account(cur, args.name):
+            raise InvalidParameter(f"no active account named {args.name!r}")
+    print(f"disabled {args.name}: their sessions end at their next request")
+
+
 def notify_send(settings: Settings, args) -> None:
     from gis.notify import SmtpSender, send_pending
 
@@ -326,6 +348,18 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("name")
     revoke.set_defaults(func=token_revoke)
     token.add_parser("list", help="tokens and their state").set_defaults(func=token_list)
+
+    account = commands.add_parser("account", help="local accounts (sign-in with a password)"
+                                  ).add_subparsers(dest="action", required=True)
+    make = account.add_parser("create", help="create an account (asks for the password)")
+    make.add_argument("name")
+    make.add_argument("--role", default="staff", choices=ROLES)
+    make.add_argument("--password-stdin", action="store_true",
+                      help="read the password from the first line of standard input")
+    make.set_defaults(func=account_create)
+    disable = account.add_parser("disable", help="disable an account (ends its sessions)")
+    disable.add_argument("name")
+    disable.set_defaults(func=account_disable)
 
     notify = commands.add_parser("notify", help="citizens' notifications").add_subparsers(
         dest="action", required=True)

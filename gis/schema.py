@@ -497,3 +497,20 @@ jobs = Table(
     Column("progress", Integer, nullable=False),
     comment="OGC API Processes jobs (pygeoapi's PostgreSQL manager)",
 )
+
+# Local accounts for installations without single sign-on: argon2id hashes only.
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("jurisdiction_id", Text, ForeignKey(jurisdictions.c.id),
+           comment="the municipality the person works for (none: every one)"),
+    Column("username", Text, nullable=False, unique=True),
+    Column("role", Text, nullable=False),
+    Column("password_hash", Text, nullable=False, comment="argon2id (PHC string)"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("disabled_at", DateTime(timezone=True)),
+    CheckConstraint("role IN (" + ", ".join(_sql_literal(r) for r in ROLES) + ")",
+                    name="accounts_role_choice"),
+    comment="Local accounts (sign-in with a password; sessions by signed cookie)",
+)

@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     import_max_mb: int = Field(default=25, ge=1, le=30)
     #: threads per web worker: live map streams (SSE) hold one each
     threads: int = Field(default=16, ge=1, le=256)
+    #: signs session cookies; unset: one is made once in state_dir/secret_key
+    secret_key: str | None = None
     #: the address clients reach dimos at (links in OGC documents); default http://host:port
     public_url: str | None = None
     #: npm packages (package.json) served under /vendor: Leaflet and the API pages' assets

@@ -1,7 +1,8 @@
 """The web map served at /, its assets (npm packages, served here: no CDN) and its small APIs."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, g, jsonify, render_template, request, send_from_directory
+from flask import (Blueprint, Response, abort, g, jsonify, render_template, request,
+                   send_from_directory, session)
 
 import layers
 from gis.db import pooled_cursor
@@ -80,7 +81,9 @@ def make_web_map_blueprint(settings: Settings) -> Blueprint:
         principal = g.get("principal")
         if principal is None:
             return jsonify(code="Unauthorized", description="not signed in"), 401
-        return jsonify(name=principal.name, role=principal.role)
+        # a session (cookie) sign-in also gets the CSRF token its unsafe requests must carry
+        return jsonify(name=principal.name, role=principal.role,
+                       csrf_token=session.get("csrf"))
 
     @blueprint.get("/api/export")
     def export():
