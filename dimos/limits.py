@@ -1,4 +1,5 @@
-"""Rate limits on public POSTs (citizens' reports, process executions), per client and minute.
+"""Rate limits on public POSTs (citizens' reports, process executions, sign-in attempts), per
+client and minute.
 
 Counters live in PostgreSQL (an unlogged table) so every gunicorn worker sees the same
 count; signed-in staff are not limited. Over the limit: 429 with Retry-After.
@@ -29,6 +30,8 @@ def register_rate_limits(app: Flask, settings: Settings) -> None:
          settings.rate_limit_reports_per_min),
         ("processes", re.compile(r"^/ogc/processes/[^/]+/execution$"),
          settings.rate_limit_processes_per_min),
+        # password guessing
+        ("sign-in", re.compile(r"^/api/session$"), settings.rate_limit_signin_per_min),
     ]
     url = settings.effective_database_url
 

@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     #: public POSTs per client address and minute (0: no limit); signed-in staff are not limited
     rate_limit_reports_per_min: int = Field(default=10, ge=0)
     rate_limit_processes_per_min: int = Field(default=120, ge=0)
+    rate_limit_signin_per_min: int = Field(default=10, ge=0)
     #: SMTP relay for citizens' notifications (``dimos notify send``)
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=25, ge=1, le=65535)

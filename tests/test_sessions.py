@@ -102,3 +102,14 @@ def test_a_citizen_session_cannot_do_staff_work_and_disabling_ends_sessions(live
     out = browser.delete(f"{live_server}/api/session", timeout=30,
                          headers={"X-CSRF-Token": csrf})
     assert out.status_code == 204
+
+
+def test_password_guessing_is_rate_limited(live_server):
+    url = f"{live_server}/api/session"
+    answers = []
+    for n in range(25):  # 10 a minute: even across a minute's turn, 25 tries meet the limit
+        answers.append(requests.post(url, timeout=30, headers={"X-Forwarded-For": "10.0.0.9"},
+                                     data={"username": "guess", "password": f"p{n}"}).status_code)
+        if answers[-1] == 429:
+            break
+    assert answers[-1] == 429 and set(answers[:-1]) == {401}
