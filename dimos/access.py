@@ -1,7 +1,8 @@
 """Who may do what: every write endpoint's role rule, in one table, checked before the view.
 
-A request carries ``Authorization: Bearer <token>``; the token's role (``gis.tokens``) must be
-one the rule allows. No token: 401 with ``WWW-Authenticate``; a token without the role: 403.
+A request carries ``Authorization: Bearer <token>`` (``gis.tokens``) or a signed-in session
+cookie (``dimos.sessions``, whose unsafe requests must carry its CSRF token); the principal's
+role must be one the rule allows. Neither: 401 with ``WWW-Authenticate``; the wrong role: 403.
 Reads stay public; private fields never reach public outputs whatever the role (the providers
 do not select them).
 """
