@@ -142,6 +142,15 @@ class LocalCluster:
                               "-D", str(self.data_dir)]), "stopping PostgreSQL")
         return f"stopped the cluster in {self.data_dir}"
 
+    def remove(self) -> None:
+        """Stop the cluster and delete its data (the fallback folder too): for throw-away
+        clusters such as the tests'."""
+        self.down()
+        data_dir = self.data_dir
+        if self.link.is_symlink():
+            self.link.unlink()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
     def _initialise(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.state_dir, 0o755)

@@ -46,7 +46,7 @@ def own_database(tmp_path_factory):
     db.create_database(f"postgresql://postgres@127.0.0.1:{cluster.port}/postgres", "dimos_faults")
     migrate.upgrade(url)
     yield cluster, url
-    cluster.down()
+    cluster.remove()  # its data too (as root it lives under /var/lib/dimos/clusters)
 
 
 @pytest.fixture(scope="module")
