@@ -19,7 +19,7 @@ import psycopg2
 import psycopg2.extensions
 from flask import Blueprint, Response, stream_with_context
 
-from dimos.open311 import request_jurisdiction
+from dimos.jurisdiction import request_jurisdiction
 from gis import db
 from gis.settings import Settings
 

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, current_app, g, json, jsonify, request
 from shapely.geometry import Point
 
 from dimos.metrics import SUBMITTED
+from dimos.jurisdiction import request_jurisdiction
 from dimos.open311_openapi import open311_openapi
 from gis import photos
 from gis import service_requests as sr
@@ -214,21 +215,6 @@ def _xml(element, value) -> None:
         element.text = _w3c(value)
     else:
         element.text = str(value)
-
-
-def request_jurisdiction(cur, asked: str | None = None) -> str:
-    """The ``jurisdiction_id`` asked for (here, or in the query or form), or the only one this
-    server holds."""
-    known = sr.jurisdictions(cur)
-    asked = asked or request.values.get("jurisdiction_id")
-    if asked:
-        if asked not in known:
-            raise InvalidParameter(f"jurisdiction_id: {asked!r} unknown; this server holds "
-                                   f"{', '.join(known)}")
-        return asked
-    if len(known) != 1:
-        raise InvalidParameter(f"jurisdiction_id: required; one of {', '.join(known)}")
-    return known[0]
 
 
 def _actor(default: str) -> str:

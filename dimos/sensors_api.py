@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from dimos.open311 import request_jurisdiction
+from dimos.jurisdiction import request_jurisdiction
 from gis import db, parking, sensors
 from gis.errors import InvalidParameter
 from gis.settings import Settings
@@ -64,6 +64,7 @@ def make_sensors_blueprint(settings: Settings) -> Blueprint:
     blueprint = Blueprint("sensors", __name__)
     url = settings.effective_database_url
     known_months: set[datetime] = set()
+    registry = sensors.Registry()
 
     @blueprint.post("/api/sensors/readings")
     def post_readings():
@@ -85,20 +86,14 @@ def make_sensors_blueprint(settings: Settings) -> Blueprint:
                         jurisdiction, item, now, settings.sensor_max_future_s)))
                 except sensors.RejectedReading as exc:
                     refused.append(sensors.Rejection(exc.outcome, where, str(exc)))
-            registry = sensors.Registry()
-            registry.load(cur)
             result = sensors.store_readings(cur, registry, readings,
-                                            settings.sensor_battery_low_pct, known_months)
-            if refused:
-                outcomes = [r.outcome for r in refused]
-                cur.execute(sensors.COUNT_SQL, (sorted(set(outcomes)),
-                                                [outcomes.count(o) for o in sorted(set(outcomes))]))
+                                            settings.sensor_battery_low_pct, known_months,
+                                            refused)
             sensors.notify_changes(cur, result.changes)
-        rejected = refused + result.rejections
         counts = {outcome: result.counts.get(outcome, 0) for outcome in ("stored", "stale",
                                                                          "duplicate")}
         return jsonify(**counts, rejected=[{"at": r.where, "outcome": r.outcome,
-                                            "reason": r.reason} for r in rejected])
+                                            "reason": r.reason} for r in result.rejections])
 
     @blueprint.post("/api/parking/sessions")
     def post_session():

@@ -30,7 +30,6 @@ SWEEP_S = 30.0  # how often silent sensors are looked for
 AGGREGATE_S = 900.0  # how often the last hours' aggregates are recounted
 RETRY_S = 1.0
 LOG_EVERY_S = 10.0  # at most one log line per rejection reason per this long
-RELOAD_S = 10.0  # unknown sensors make the registry reload, at most this often
 
 
 class RejectionLog:
@@ -62,7 +61,6 @@ class IngestWorker:
         self._stop = threading.Event()
         self.registry = sensors.Registry()
         self.known_months: set[datetime] = set()
-        self._loaded_at = 0.0
         self.sweep_s = SWEEP_S
         self.rejections = RejectionLog()
         self.connected = threading.Event()
@@ -193,21 +191,11 @@ class IngestWorker:
 
     def _store(self, conn, readings, refused) -> sensors.BatchResult:
         with conn, conn.cursor() as cur:
-            if time.monotonic() - self._loaded_at > RELOAD_S and any(
-                    self.registry.get(r.jurisdiction, r.sensor_id) is None for _, r in readings):
-                # a sensor added since the last load (a new bay): look again before refusing
-                self.registry.load(cur)
-                self._loaded_at = time.monotonic()
             result = sensors.store_readings(cur, self.registry, readings,
                                             self.settings.sensor_battery_low_pct,
-                                            self.known_months)
-            if refused:
-                counts = defaultdict(int)
-                for rejection in refused:
-                    counts[rejection.outcome] += 1
-                cur.execute(sensors.COUNT_SQL, (list(counts), list(counts.values())))
+                                            self.known_months, refused)
             sensors.notify_changes(cur, result.changes)
-        for rejection in refused + result.rejections:
+        for rejection in result.rejections:
             self.rejections.log(rejection)
         return result
 

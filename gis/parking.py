@@ -160,17 +160,13 @@ def nearest_free_bays(cur, point: Point, count: int,
         # never shorter than the straight line (the snaps may cut a corner)
         walk = max(walk, float(row[7]))
         features.append({
-            "type": "Feature", "id": row[1], "geometry": _json(row[9]),
+            "type": "Feature", "id": row[1], "geometry": json.loads(row[9]),
             "properties": {"bay_id": row[1], "street": row[2], "parking_zone": row[3],
                            "bay_type": row[4], "tariff_eur_h": row[5],
                            "free_since": row[6].isoformat() if row[6] else None,
                            "walk_m": round(walk, 1), "straight_m": round(float(row[7]), 1)}})
     features.sort(key=lambda f: (f["properties"]["walk_m"], f["id"]))
     return features[:count]
-
-
-def _json(text: str):
-    return json.loads(text)
 
 
 def free_spaces(cur, jurisdiction: str, by: str) -> dict:
@@ -208,7 +204,7 @@ def occupancy(cur, jurisdiction: str, level: str, ident: str, start: datetime,
 def violations(cur, jurisdiction: str, grace_min: int = VIOLATION_GRACE_MIN) -> list[dict]:
     """Paying bays occupied past the grace time with no paid session now (for the wardens)."""
     cur.execute(VIOLATIONS_SQL, {"j": jurisdiction, "grace": grace_min})
-    return [{"type": "Feature", "id": bay, "geometry": _json(geometry),
+    return [{"type": "Feature", "id": bay, "geometry": json.loads(geometry),
              "properties": {"bay_id": bay, "street": street, "parking_zone": zone,
                             "tariff_eur_h": tariff, "occupied_since": since.isoformat(),
                             "occupied_min": minutes, "last_session_plate": plate,
@@ -227,7 +223,7 @@ def usage_by_zone_day(cur, jurisdiction: str, start: str, end: str,
 def wifi_alerts(cur, jurisdiction: str, saturated_at: int) -> list[dict]:
     """Access points down, unknown, or with at least ``saturated_at`` clients."""
     cur.execute(WIFI_ALERTS_SQL, {"j": jurisdiction, "saturated": saturated_at})
-    return [{"type": "Feature", "id": ap, "geometry": _json(geometry),
+    return [{"type": "Feature", "id": ap, "geometry": json.loads(geometry),
              "properties": {"ap_id": ap, "name": name, "status": status, "clients_now": clients,
                             "status_since": since.isoformat() if since else None,
                             "alert": alert}}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -302,13 +303,26 @@ def state_of(kind: str, fields: dict, capacity: int | None) -> tuple[str | None,
 class Registry:
     """The sensors known to the database: (jurisdiction, sensor id) → (row id, kind, capacity)."""
 
+    #: unknown sensors make the registry reload, at most this often (a flood of bad ids must
+    #: not turn into a query per batch)
+    RELOAD_S = 10.0
+
     def __init__(self):
         self._sensors: dict[tuple[str, str], tuple[int, str, int | None]] = {}
+        self._loaded_at: float | None = None
 
     def load(self, cur) -> int:
         cur.execute(REGISTRY_SQL)
         self._sensors = {(j, s): (row_id, kind, cap) for j, s, row_id, kind, cap in cur.fetchall()}
+        self._loaded_at = time.monotonic()
         return len(self._sensors)
+
+    def refresh(self, cur, readings: list[tuple[str, Reading]]) -> None:
+        """Load once, and again when a reading names a sensor added since (a new bay)."""
+        if self._loaded_at is None or (
+                time.monotonic() - self._loaded_at > self.RELOAD_S
+                and any(self.get(r.jurisdiction, r.sensor_id) is None for _, r in readings)):
+            self.load(cur)
 
     def get(self, jurisdiction: str, sensor_id: str):
         return self._sensors.get((jurisdiction, sensor_id))
@@ -349,10 +363,13 @@ def ensure_partitions(cur, months: set[datetime]) -> None:
 
 
 def store_readings(cur, registry: Registry, readings: list[tuple[str, Reading]],
-                   battery_low_pct: float, known_months: set[datetime]) -> BatchResult:
+                   battery_low_pct: float, known_months: set[datetime],
+                   refused: list[Rejection] = ()) -> BatchResult:
     """Check each (where, reading) against the registry and store the good ones in one
-    statement; the caller commits. ``known_months`` remembers partitions already made."""
-    result = BatchResult()
+    statement; count them and ``refused`` (readings that did not parse) by outcome. The caller
+    commits. ``known_months`` remembers partitions already made."""
+    registry.refresh(cur, readings)
+    result = BatchResult(rejections=list(refused))
     rows = {"sensor": [], "observed_at": [], "state": [], "value": [], "battery": []}
     for where, reading in readings:
         sensor = registry.get(reading.jurisdiction, reading.sensor_id)
