@@ -129,8 +129,9 @@ def http_call(urls: list[str], method: str = "GET", body: dict | None = None):
 
 
 def raw_tile_call(database_url: str, z: int):
-    """render_tile through psycopg2 on one connection: the tile's SQL time plus a round trip."""
-    conn = psycopg2.connect(database_url)
+    """render_tile through psycopg2 on one connection: the tile's SQL time plus a round trip.
+    The session is dimos's own (JIT off, gis/db.py): JIT would time the compiler, not the SQL."""
+    conn = psycopg2.connect(database_url, options="-c jit=off")
     layer = layers.get("building_permits")
 
     def call(i: int) -> float:

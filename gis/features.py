@@ -49,10 +49,12 @@ def _where(q: FeatureQuery) -> tuple[sql.Composable, list]:
         clauses.append(sql.SQL("jurisdiction_id = %s"))
         params.append(q.jurisdiction_id)
     if q.bbox is not None:
-        # the geometry, not just its bounding box, must meet the bbox (Features Part 1)
-        clauses.append(sql.SQL("ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, {}))")
-                       .format(sql.Literal(int(q.layer.srid))))
-        params.extend(float(v) for v in q.bbox)
+        # the index box first, then the geometry itself must meet the bbox (Features Part 1);
+        # dimos_meets_bbox is ST_Intersects costed so pages can walk the primary key (0010)
+        envelope = sql.SQL("ST_MakeEnvelope(%s, %s, %s, %s, {})").format(
+            sql.Literal(int(q.layer.srid)))
+        clauses.append(sql.SQL("geom && {0} AND dimos_meets_bbox(geom, {0})").format(envelope))
+        params.extend(float(v) for v in q.bbox * 2)
     if q.datetime_ is not None and q.layer.temporal:
         clause, values = _where_datetime(q.layer, q.datetime_)
         clauses.append(clause)
