@@ -115,6 +115,22 @@ def test_bbox_in_greek_grid_with_bbox_crs(ogc):
         assert 542490 < x < 543510 and 3913490 < y < 3914510
 
 
+def test_a_bbox_edge_a_few_centimetres_off_a_point_is_exact(ogc, demo_url):
+    # the index compares single-precision boxes (0.25 m steps at these northings): the exact
+    # test behind it must still leave out a stop 3 cm beyond the bbox's edge
+    stop_id, x, y = db_rows(demo_url, "SELECT id, ST_X(geom), ST_Y(geom) FROM bus_stops "
+                                      "ORDER BY id LIMIT 1")[0]
+
+    def ids(minx, miny, maxx, maxy):
+        found = get(f"{ogc}/collections/bus_stops/items", bbox=f"{minx},{miny},{maxx},{maxy}",
+                    **{"bbox-crs": CRS2100, "limit": 1000}).json()["features"]
+        return {f["id"] for f in found}
+
+    assert stop_id in ids(x - 10, y - 10, x + 0.03, y + 0.03)
+    assert stop_id not in ids(x - 10, y + 0.03, x + 10, y + 10)
+    assert stop_id not in ids(x + 0.03, y - 10, x + 10, y + 10)
+
+
 def test_zones_with_coefficient_above_1_2_intersecting_a_drawn_polygon(ogc, demo_url):
     polygon = "POLYGON((24.470 35.365,24.480 35.365,24.480 35.372,24.470 35.372,24.470 35.365))"
     answer = get(f"{ogc}/collections/zoning/items", limit=1000, skipGeometry="true",
