@@ -15,6 +15,7 @@ from dimos.metrics import register_metrics
 from dimos.open311 import make_open311_blueprint
 from dimos.sensors_api import make_sensors_blueprint
 from dimos.sessions import configure_sessions, make_sessions_blueprint
+from dimos.sso import register_single_sign_on
 from gis.errors import DimosError
 from gis.photos import MAX_BYTES, MAX_PHOTOS
 from gis.settings import Settings
@@ -87,6 +88,7 @@ def register_blueprints(app: Flask, settings: Settings, with_ogc: bool) -> None:
     app.register_blueprint(make_sensors_blueprint(settings))
     app.register_blueprint(make_live_blueprint(settings))
     app.register_blueprint(make_sessions_blueprint(settings))
+    register_single_sign_on(app, settings)
     app.register_blueprint(make_imports_blueprint(settings))
     app.register_blueprint(make_scans_blueprint(settings))
     if with_ogc:

@@ -1,5 +1,5 @@
-"""Sign-in with a local account: a signed session cookie (HttpOnly, SameSite=Strict, Secure
-behind https) and a CSRF token that every unsafe request made with that cookie must carry, as
+"""Sign-in with a local account (or single sign-on, dimos/sso.py): a signed session cookie
+(HttpOnly, SameSite=Lax, Secure behind https) and a CSRF token that every unsafe request made with that cookie must carry, as
 an ``X-CSRF-Token`` header or a ``csrf_token`` form field. Requests with a bearer token carry
 no ambient credentials and need none.
 """
@@ -41,7 +41,9 @@ def configure_sessions(app: Flask, settings: Settings) -> None:
     app.secret_key = secret_key(settings)
     app.config.update(
         SESSION_COOKIE_NAME="dimos_session", SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Strict",
+        # Lax, not Strict: the browser must bring the cookie back from a single sign-on
+        # provider's redirect; unsafe requests are guarded by the CSRF token, not SameSite
+        SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.effective_public_url.startswith("https://"),
         PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS))
 

@@ -1,7 +1,7 @@
-"""Local accounts: a username, a role and an argon2id hash of the password (never the password).
-
-For installations without single sign-on; people sign in at /api/session and get a signed
-session cookie (dimos/sessions.py). Disabling an account ends its sessions at the next request.
+"""Accounts: a username, a role and either an argon2id hash of the password (local accounts,
+for installations without single sign-on) or the OpenID Connect provider that vouches for the
+person (dimos/sso.py). Either way they get a signed session cookie (dimos/sessions.py).
+Disabling an account ends its sessions at the next request and refuses its next sign-in.
 """
 from __future__ import annotations
 
@@ -18,7 +18,19 @@ MIN_PASSWORD = 12
 HASHER = PasswordHasher()
 
 CREATE_SQL = "INSERT INTO accounts (username, role, password_hash) VALUES (%s, %s, %s)"
-HASH_SQL = "SELECT role, password_hash FROM accounts WHERE username = %s AND disabled_at IS NULL"
+HASH_SQL = """
+SELECT role, password_hash FROM accounts
+WHERE username = %s AND disabled_at IS NULL AND password_hash IS NOT NULL
+"""
+# single sign-on: the provider vouches for the person and their role, made or updated here
+SSO_SQL = """
+INSERT INTO accounts (username, role, identity_provider, signed_in_at)
+VALUES (%(username)s, %(role)s, %(provider)s, now())
+ON CONFLICT (username) DO UPDATE SET role = EXCLUDED.role, signed_in_at = now()
+    WHERE accounts.identity_provider = EXCLUDED.identity_provider
+      AND accounts.disabled_at IS NULL
+RETURNING role
+"""
 REHASH_SQL = "UPDATE accounts SET password_hash = %s WHERE username = %s"
 ACTIVE_SQL = "SELECT role FROM accounts WHERE username = %s AND disabled_at IS NULL"
 DISABLE_SQL = "UPDATE accounts SET disabled_at = now() WHERE username = %s AND disabled_at IS NULL"
@@ -55,6 +67,22 @@ def verify_password(cur, username: str, password: str) -> Principal | None:
     if HASHER.check_needs_rehash(stored):
         cur.execute(REHASH_SQL, (HASHER.hash(password), username))
     return Principal(username, role)
+
+
+def sso_username(provider: str, subject: str) -> str:
+    """The account name of a provider's subject (the subject is stable, unlike e-mails)."""
+    return f"{provider}:{subject}"
+
+
+def sign_in_with_provider(cur, provider: str, subject: str, role: str) -> Principal | None:
+    """The account of a person the provider has signed in, made on first sign-in and given the
+    role the provider grants now; None when that account is disabled (or a local one)."""
+    if role not in ROLES:
+        raise InvalidParameter(f"role: {role!r} is not one of {', '.join(ROLES)}")
+    username = sso_username(provider, subject)
+    cur.execute(SSO_SQL, {"username": username, "role": role, "provider": provider})
+    row = cur.fetchone()
+    return Principal(username, row[0]) if row else None
 
 
 def active_principal(cur, username: str) -> Principal | None:

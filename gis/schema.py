@@ -306,6 +306,8 @@ service_request_updates = Table(
     Column("request_id", BigInteger, nullable=False),
     Column("status", Text, nullable=False),
     Column("note", Text, comment="public note shown to the citizen"),
+    Column("private_note", Text,
+           comment="note for the reporter only: shown to their signed-in account, never published"),
     Column("agency_responsible", Text),
     Column("crew", Text),
     Column("duplicate_of", Text),
@@ -498,7 +500,7 @@ jobs = Table(
     comment="OGC API Processes jobs (pygeoapi's PostgreSQL manager)",
 )
 
-# Local accounts for installations without single sign-on: argon2id hashes only.
+# People who sign in: local accounts (argon2id hashes only) and those single sign-on made.
 accounts = Table(
     "accounts",
     metadata,
@@ -507,10 +509,15 @@ accounts = Table(
            comment="the municipality the person works for (none: every one)"),
     Column("username", Text, nullable=False, unique=True),
     Column("role", Text, nullable=False),
-    Column("password_hash", Text, nullable=False, comment="argon2id (PHC string)"),
+    Column("password_hash", Text, comment="argon2id (PHC string); none for single sign-on"),
+    Column("identity_provider", Text,
+           comment="the OpenID Connect provider that signs this person in (none: local)"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("signed_in_at", DateTime(timezone=True)),
     Column("disabled_at", DateTime(timezone=True)),
     CheckConstraint("role IN (" + ", ".join(_sql_literal(r) for r in ROLES) + ")",
                     name="accounts_role_choice"),
-    comment="Local accounts (sign-in with a password; sessions by signed cookie)",
+    CheckConstraint("(password_hash IS NULL) <> (identity_provider IS NULL)",
+                    name="accounts_one_way_to_sign_in"),
+    comment="Accounts: local (password) or single sign-on (OpenID Connect); sessions by cookie",
 )

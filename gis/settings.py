@@ -4,10 +4,44 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+#: the roles single sign-on may grant (gateways and the payment app hold tokens, not people)
+PERSON_ROLES = ("citizen", "staff", "planner", "crew", "admin")
+
+
+class IdentityProvider(BaseModel):
+    """An OpenID Connect provider people sign in with: TAXISnet for citizens, say, and the
+    municipality's own SSO for staff. Its role: the one everyone it signs in gets, or the one a
+    group in ``role_claim`` maps to (the most powerful when several do)."""
+
+    title: str
+    #: the provider's discovery document (…/.well-known/openid-configuration)
+    metadata_url: str
+    client_id: str
+    client_secret: str
+    scope: str = "openid profile"
+    role: str | None = None
+    role_claim: str | None = None
+    roles: dict[str, str] = {}
+
+    @field_validator("role")
+    @classmethod
+    def _person_role(cls, role: str | None) -> str | None:
+        if role is not None and role not in PERSON_ROLES:
+            raise ValueError(f"role {role!r}: one of {', '.join(PERSON_ROLES)}")
+        return role
+
+    @field_validator("roles")
+    @classmethod
+    def _person_roles(cls, roles: dict[str, str]) -> dict[str, str]:
+        for group, role in roles.items():
+            cls._person_role(role)
+        return roles
 
 
 class Settings(BaseSettings):
@@ -56,6 +90,8 @@ class Settings(BaseSettings):
     threads: int = Field(default=16, ge=1, le=256)
     #: signs session cookies; unset: one is made once in state_dir/secret_key
     secret_key: str | None = None
+    #: single sign-on providers by name, as JSON (DIMOS_IDENTITY_PROVIDERS; see README)
+    identity_providers: dict[str, IdentityProvider] = {}
     #: the address clients reach dimos at (links in OGC documents); default http://host:port
     public_url: str | None = None
     #: npm packages (package.json) served under /vendor: Leaflet and the API pages' assets

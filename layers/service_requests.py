@@ -30,6 +30,9 @@ LAYER = Layer(
         Field("reporter_name", "text", "Ονοματεπώνυμο", "Reporter's name", private=True),
         Field("reporter_email", "text", "Ηλ. ταχυδρομείο", "Reporter's e-mail", private=True),
         Field("reporter_phone", "text", "Τηλέφωνο", "Reporter's phone", private=True),
+        # the signed-in citizen's account: they alone see the notes meant for them
+        Field("reporter_account", "text", "Λογαριασμός αιτούντος", "Reporter's account",
+              private=True),
         # returned to the submitting app; GET tokens/{token} answers with the request id
         Field("submission_token", "text", "Κωδικός υποβολής", "Submission token", private=True),
     ),

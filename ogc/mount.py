@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 from flask import Flask, jsonify, request
 from pygeoapi.error import GenericError
+from werkzeug.datastructures import Headers
 
 from gis.db import pooled_cursor
 from gis.settings import Settings
@@ -113,4 +114,12 @@ def register_ogc(app: Flask, settings: Settings) -> None:
         if request.method == "POST" and PROCESS_EXECUTION.match(request.path):
             with pooled_cursor(database_url) as cur:
                 cur.execute("SELECT 1")
+    @app.after_request
+    def headers_object_again(response):
+        # pygeoapi replaces a response's headers with a plain dict; Flask then fails (500)
+        # to set the session cookie of a signed-in browser on it
+        if isinstance(response.headers, dict):
+            response.headers = Headers(response.headers)
+        return response
+
     app.extensions["dimos.ogc_config"] = str(config_path)

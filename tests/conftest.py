@@ -79,7 +79,37 @@ def cursor(demo_url: str):
 
 
 @pytest.fixture(scope="session")
-def live_server(demo_url: str, tmp_path_factory):
+def identity_provider():
+    """An OpenID Connect provider on a free port (tests/identity_provider.py), playing TAXISnet
+    (everyone a citizen) and the town hall's SSO (roles from groups); people are added by tests."""
+    from tests.identity_provider import IdentityProvider
+
+    provider = IdentityProvider().start()
+    yield provider
+    provider.stop()
+
+
+def identity_providers_setting(provider) -> str:
+    """DIMOS_IDENTITY_PROVIDERS naming the test provider's realms."""
+    import json
+
+    from tests.identity_provider import CLIENT_ID, CLIENT_SECRET
+
+    def realm(name, title, **role):
+        return {"title": title, "metadata_url": provider.metadata_url(name),
+                "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, **role}
+
+    return json.dumps({
+        "taxisnet": realm("taxisnet", "TAXISnet", role="citizen"),
+        "cityhall": realm("cityhall", "Δήμος Ρεθύμνης SSO", role_claim="groups",
+                          roles={"gis-staff": "staff", "planning": "planner", "crews": "crew",
+                                 "it-admins": "admin"}),
+        "forger": realm("forger", "A provider whose signatures do not verify", role="citizen"),
+    })
+
+
+@pytest.fixture(scope="session")
+def live_server(demo_url: str, tmp_path_factory, identity_provider):
     """`dimos serve` (gunicorn, the OGC API mounted) on the demo database, on a free port.
 
     A process of its own: pygeoapi takes one configuration per process.
@@ -100,7 +130,8 @@ def live_server(demo_url: str, tmp_path_factory):
     env = {**os.environ, "DATABASE_URL": demo_url, "DIMOS_STATE_DIR": str(state_dir),
            "DIMOS_RATE_LIMIT_REPORTS_PER_MIN": "0", "DIMOS_RATE_LIMIT_PROCESSES_PER_MIN": "0",
            # sensor tests run their own broker and ingest worker
-           "DIMOS_SENSORS_INGEST": "0"}
+           "DIMOS_SENSORS_INGEST": "0",
+           "DIMOS_IDENTITY_PROVIDERS": identity_providers_setting(identity_provider)}
     log = open(state_dir / "server.log", "w")
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "dimos"), "serve", "--port", str(port),

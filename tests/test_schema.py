@@ -74,7 +74,7 @@ def test_private_fields_are_not_columns_of_public_tables(migrated_url):
     finally:
         conn.close()
     assert {f.name for f in layers.get("service_requests").private_fields} == {
-        "reporter_name", "reporter_email", "reporter_phone", "submission_token"}
+        "reporter_name", "reporter_email", "reporter_phone", "reporter_account", "submission_token"}
 
 
 def test_every_table_carries_its_jurisdiction(migrated_url):
