@@ -19,6 +19,8 @@ from gis.settings import Settings
 from gis.tokens import Principal, principal_for
 
 STAFF = frozenset({"staff", "admin"})
+#: people, as opposed to the machines holding tokens (sensor gateways, the payment app)
+PEOPLE = frozenset({"citizen", "staff", "planner", "crew", "admin"})
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,24 @@ RULES = (
     Rule(frozenset({"GET"}), re.compile(r"^/api/parking/violations$"), STAFF | {"crew"}),
     # file imports: staff upload into the layers through the importers' pipeline
     Rule(frozenset({"POST", "GET"}), re.compile(r"^/api/imports$"), STAFF),
+    # own rows (the row-level rules below say which): a person's requests, a crew's work
+    Rule(frozenset({"GET"}), re.compile(r"^/api/my/requests$"), PEOPLE),
+    Rule(frozenset({"GET"}), re.compile(r"^/api/crew/assignments$"), STAFF | {"crew"}),
 )
+
+
+# Row-level rules: which rows of a resource a principal sees, for the endpoints above.
+
+def reporter_account(principal: Principal | None) -> str | None:
+    """The account a new request is filed under (its reporter alone sees the notes meant for
+    them): a signed-in person's; none for anonymous reports and machines."""
+    return principal.name if principal is not None and principal.role in PEOPLE else None
+
+
+def assignments_crew(principal: Principal, asked: str | None) -> str | None:
+    """Whose assignments a principal sees: a crew its own whatever it asks; staff the crew
+    they ask for, or every crew's (None)."""
+    return asked if principal.role in STAFF else principal.name
 
 
 def rule_for(method: str, path: str) -> Rule | None:

@@ -13,6 +13,7 @@ from dimos.limits import register_rate_limits
 from dimos.live import make_live_blueprint
 from dimos.metrics import register_metrics
 from dimos.open311 import make_open311_blueprint
+from dimos.own_rows import make_own_rows_blueprint
 from dimos.sensors_api import make_sensors_blueprint
 from dimos.sessions import configure_sessions, make_sessions_blueprint
 from dimos.sso import register_single_sign_on
@@ -89,6 +90,7 @@ def register_blueprints(app: Flask, settings: Settings, with_ogc: bool) -> None:
     app.register_blueprint(make_live_blueprint(settings))
     app.register_blueprint(make_sessions_blueprint(settings))
     register_single_sign_on(app, settings)
+    app.register_blueprint(make_own_rows_blueprint(settings))
     app.register_blueprint(make_imports_blueprint(settings))
     app.register_blueprint(make_scans_blueprint(settings))
     if with_ogc:

@@ -12,6 +12,7 @@ from xml.etree import ElementTree
 from flask import Blueprint, Response, current_app, g, json, jsonify, request
 from shapely.geometry import Point
 
+from dimos.access import reporter_account
 from dimos.metrics import SUBMITTED
 from dimos.jurisdiction import request_jurisdiction
 from dimos.open311_openapi import open311_openapi
@@ -148,7 +149,8 @@ def make_open311_blueprint(settings: Settings) -> Blueprint:
             number = _required("service_request_id")
             update_id = sr.change_status(
                 cur, jurisdiction, number, _required("status"), _actor("staff"),
-                note=_text("description"), agency=_text("agency_responsible"),
+                note=_text("description"), private_note=_text("private_note"),
+                agency=_text("agency_responsible"),
                 crew=_text("crew"), duplicate_of=form.get("duplicate_of") or None)
             found = sr.request_by_number(cur, jurisdiction, number)
         return _render(fmt, "updates", [{"update_id": str(update_id), **_public(found)}],
@@ -237,7 +239,7 @@ def _new_request() -> sr.NewRequest:
         location=Point(_float("long"), _float("lat")) if lat is not None else None,
         description=_text("description"), address_string=_text("address_string"),
         first_name=_text("first_name"), last_name=_text("last_name"), email=_text("email"),
-        phone=_text("phone"),
+        phone=_text("phone"), account=reporter_account(g.get("principal")),
         attributes={key[len("attribute["):-1]: value for key, value in form.items()
                     if key.startswith("attribute[") and key.endswith("]")},
         photos=[photos.clean_photo(f"media {i + 1} ({f.filename or 'unnamed'})",

@@ -55,6 +55,8 @@ class NewRequest:
     last_name: str | None = None
     email: str | None = None
     phone: str | None = None
+    #: the signed-in reporter's account: only they see the notes meant for them
+    account: str | None = None
     attributes: dict = field(default_factory=dict)
     photos: list[Photo] = field(default_factory=list)
 
@@ -110,15 +112,15 @@ VALUES (%(id)s, %(jurisdiction)s, %(number)s, %(code)s, %(name)s, %(description)
 
 INSERT_PRIVATE_SQL = """
 INSERT INTO service_requests_private (feature_id, jurisdiction_id, reporter_name, reporter_email,
-    reporter_phone, submission_token)
-VALUES (%(id)s, %(jurisdiction)s, %(name)s, %(email)s, %(phone)s, %(token)s)
+    reporter_phone, reporter_account, submission_token)
+VALUES (%(id)s, %(jurisdiction)s, %(name)s, %(email)s, %(phone)s, %(account)s, %(token)s)
 """
 
 INSERT_UPDATE_SQL = """
-INSERT INTO service_request_updates (jurisdiction_id, request_id, status, note,
+INSERT INTO service_request_updates (jurisdiction_id, request_id, status, note, private_note,
     agency_responsible, crew, duplicate_of, actor, created_at)
-VALUES (%(jurisdiction)s, %(id)s, %(status)s, %(note)s, %(agency)s, %(crew)s, %(duplicate_of)s,
-        %(actor)s, %(now)s)
+VALUES (%(jurisdiction)s, %(id)s, %(status)s, %(note)s, %(private_note)s, %(agency)s, %(crew)s,
+        %(duplicate_of)s, %(actor)s, %(now)s)
 RETURNING id
 """
 
@@ -199,6 +201,36 @@ TOKEN_SQL = """
 SELECT r.service_request_id FROM service_requests_private p
 JOIN service_requests r ON r.id = p.feature_id
 WHERE p.jurisdiction_id = %(jurisdiction)s AND p.submission_token = %(token)s
+"""
+
+#: a signed-in reporter's own requests, each with its history and the notes meant for them
+ACCOUNT_REQUESTS_SQL = """
+SELECT r.service_request_id, r.service_code, r.service_name, r.status, r.requested_at,
+       r.updated_at, r.address_string,
+       ST_Y(ST_Transform(r.geom, 4326)) AS lat, ST_X(ST_Transform(r.geom, 4326)) AS long,
+       (SELECT json_agg(json_build_object('status', u.status, 'note', u.note,
+                                          'private_note', u.private_note, 'at', u.created_at)
+                        ORDER BY u.created_at, u.id)
+          FROM service_request_updates u WHERE u.request_id = r.id) AS history
+FROM service_requests r JOIN service_requests_private p ON p.feature_id = r.id
+WHERE r.jurisdiction_id = %(jurisdiction)s AND p.reporter_account = %(account)s
+ORDER BY r.requested_at DESC, r.id DESC
+LIMIT %(limit)s
+"""
+
+#: requests still to be done, by the crew their latest assignment names (every crew: NULL)
+CREW_ASSIGNMENTS_SQL = """
+SELECT a.crew, r.service_request_id, r.service_code, r.service_name, r.status, r.description,
+       r.address_string, r.expected_at, a.assigned_at,
+       ST_Y(ST_Transform(r.geom, 4326)) AS lat, ST_X(ST_Transform(r.geom, 4326)) AS long
+FROM service_requests r
+JOIN LATERAL (SELECT u.crew, u.created_at AS assigned_at FROM service_request_updates u
+              WHERE u.request_id = r.id AND u.crew IS NOT NULL
+              ORDER BY u.created_at DESC, u.id DESC LIMIT 1) a ON TRUE
+WHERE r.jurisdiction_id = %(jurisdiction)s AND r.status IN ('acknowledged', 'in_progress')
+  AND (%(crew)s::text IS NULL OR a.crew = %(crew)s)
+ORDER BY a.crew, r.expected_at, r.id
+LIMIT %(limit)s
 """
 
 NOTIFY_SQL = """
@@ -295,9 +327,10 @@ def submit(cur, jurisdiction: str, new: NewRequest, actor: str = "citizen") -> d
     name = " ".join(part for part in (new.first_name, new.last_name) if part) or None
     cur.execute(INSERT_PRIVATE_SQL, {"id": feature_id, "jurisdiction": jurisdiction,
                                      "name": name, "email": new.email, "phone": new.phone,
-                                     "token": token})
+                                     "account": new.account, "token": token})
     cur.execute(INSERT_UPDATE_SQL, {"jurisdiction": jurisdiction, "id": feature_id,
-                                    "status": "open", "note": None, "agency": None, "crew": None,
+                                    "status": "open", "note": None, "private_note": None,
+                                    "agency": None, "crew": None,
                                     "duplicate_of": None, "actor": actor, "now": now})
     for photo in new.photos:
         cur.execute(INSERT_MEDIA_SQL, (jurisdiction, feature_id, photo.content_type, photo.data,
@@ -352,6 +385,22 @@ def request_by_token(cur, jurisdiction: str, token: str) -> str:
     return row[0]
 
 
+#: most rows one call to the own-rows lists returns
+OWN_ROWS_LIMIT = 1000
+
+
+def requests_of_account(cur, jurisdiction: str, account: str) -> list[dict]:
+    """The requests a signed-in person reported, with the notes meant for them."""
+    return _rows(cur, ACCOUNT_REQUESTS_SQL, {"jurisdiction": jurisdiction, "account": account,
+                                             "limit": OWN_ROWS_LIMIT})
+
+
+def crew_assignments(cur, jurisdiction: str, crew: str | None) -> list[dict]:
+    """Open work by assigned crew: one crew's (``crew``) or every crew's (None)."""
+    return _rows(cur, CREW_ASSIGNMENTS_SQL, {"jurisdiction": jurisdiction, "crew": crew,
+                                             "limit": OWN_ROWS_LIMIT})
+
+
 def history(cur, feature_id: int) -> list[dict]:
     return _rows(cur, HISTORY_SQL, (feature_id,))
 
@@ -365,10 +414,12 @@ def contact(cur, jurisdiction: str, number: str) -> dict:
 
 
 def change_status(cur, jurisdiction: str, number: str, status: str, actor: str, *,
-                  note: str | None = None, agency: str | None = None, crew: str | None = None,
+                  note: str | None = None, private_note: str | None = None,
+                  agency: str | None = None, crew: str | None = None,
                   duplicate_of: str | None = None) -> int:
     """Move request ``number`` to ``status`` following the workflow; the update's id.
 
+    ``note`` is public; ``private_note`` is for the reporter's signed-in account alone.
     Rejecting names who is responsible instead; marking a duplicate names the original (an
     existing request that is not itself a duplicate). The citizen is notified if they left
     an e-mail address.
@@ -390,7 +441,7 @@ def change_status(cur, jurisdiction: str, number: str, status: str, actor: str, 
         _check_original(cur, jurisdiction, number, duplicate_of)
     now = _now()
     params = {"jurisdiction": jurisdiction, "id": feature_id, "status": status, "note": note,
-              "agency": agency, "crew": crew, "duplicate_of": duplicate_of, "actor": actor,
+              "private_note": private_note, "agency": agency, "crew": crew, "duplicate_of": duplicate_of, "actor": actor,
               "now": now}
     cur.execute(INSERT_UPDATE_SQL, params)
     (update_id,) = cur.fetchone()

@@ -45,8 +45,8 @@ def tokens(demo_url):
 
 
 def write_endpoints(demo_url):
-    """Every endpoint that writes or shows personal data, with a request that would succeed,
-    and the roles allowed beside staff and admin."""
+    """Every endpoint that writes, shows personal data or rows of their own, with a request that
+    would succeed, and the roles allowed beside staff and admin."""
     (permit,), = rows(demo_url, "SELECT id FROM building_permits ORDER BY id DESC LIMIT 1")
     (number,), = rows(demo_url, "SELECT service_request_id FROM service_requests "
                                 "WHERE status = 'open' ORDER BY id LIMIT 1")
@@ -71,6 +71,10 @@ def write_endpoints(demo_url):
             "starts_at": "2026-01-01T08:00:00Z", "ends_at": "2026-01-01T09:00:00Z"}},
          {"payment"}),
         ("GET", "/api/parking/violations", {}, {"crew"}),
+        ("GET", "/api/imports", {}),
+        # own rows: every person (the row rules narrow what each sees), no machine
+        ("GET", "/api/my/requests", {}, {"citizen", "planner", "crew"}),
+        ("GET", "/api/crew/assignments", {}, {"crew"}),
     ]
 
 
@@ -94,6 +98,31 @@ def test_each_role_may_write_what_it_should_and_nothing_more(live_server, demo_u
         cur.execute("DELETE FROM building_permits WHERE permit_number = 'ROLE/1'")
         cur.execute("DELETE FROM parking_sessions WHERE session_ref = 'ROLE-1'")
     conn.close()
+
+
+# unsafe routes anyone may call, and why; any other must have a rule in dimos/access.py
+PUBLIC_UNSAFE = {
+    ("POST", "/open311/v2/requests.<fmt>"): "citizens report without an account (rate-limited)",
+    ("POST", "/api/session"): "signing in (rate-limited)",
+    ("DELETE", "/api/session"): "signing out",
+    ("POST", "/api/route-sheet"): "prints the plan it is sent; reads and stores nothing",
+}
+
+
+def test_every_unsafe_route_is_guarded_by_a_rule_or_public_by_name(demo_url):
+    from dimos.access import rule_for
+    from dimos.app import create_app
+    from gis.settings import Settings
+
+    app = create_app(Settings(database_url=demo_url), with_ogc=False)
+    unguarded = []
+    for route in app.url_map.iter_rules():
+        for method in sorted(route.methods - {"GET", "HEAD", "OPTIONS"}):
+            path = route.rule.replace("<fmt>", "json")
+            with app.test_request_context(path, method=method):
+                if rule_for(method, path) is None and (method, route.rule) not in PUBLIC_UNSAFE:
+                    unguarded.append(f"{method} {route.rule}")
+    assert not unguarded, "add a rule to dimos/access.py (or a reason to PUBLIC_UNSAFE)"
 
 
 INJECTIONS = ["1; DROP TABLE zoning; --", "' OR '1'='1", "zone_id) OR (1=1",

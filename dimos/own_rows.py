@@ -1,0 +1,31 @@
+"""What signed-in people see of their own: a citizen the requests they reported, with the notes
+meant for them alone; a crew the work assigned to it. Which rows: dimos/access.py's row rules."""
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify, request
+
+from dimos.access import assignments_crew
+from dimos.jurisdiction import request_jurisdiction
+from gis import service_requests as sr
+from gis.db import pooled_cursor
+from gis.settings import Settings
+
+
+def make_own_rows_blueprint(settings: Settings) -> Blueprint:
+    blueprint = Blueprint("own_rows", __name__)
+    url = settings.effective_database_url
+
+    @blueprint.get("/api/my/requests")
+    def my_requests():
+        with pooled_cursor(url) as cur:
+            found = sr.requests_of_account(cur, request_jurisdiction(cur), g.principal.name)
+        return jsonify(requests=found)
+
+    @blueprint.get("/api/crew/assignments")
+    def crew_assignments():
+        crew = assignments_crew(g.principal, request.args.get("crew") or None)
+        with pooled_cursor(url) as cur:
+            found = sr.crew_assignments(cur, request_jurisdiction(cur), crew)
+        return jsonify(crew=crew, assignments=found)
+
+    return blueprint
