@@ -166,9 +166,11 @@ def broker_down(settings: Settings, args) -> None:
 def sensors_ingest(settings: Settings, args) -> None:
     import logging
 
+    from dimos.logs import use_json_logs
     from gis.ingest import IngestWorker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(level=logging.INFO)
+    use_json_logs()  # the same JSON lines as the web workers beside it
     db.require_schema(settings.effective_database_url)
     if args.duration is not None:
         IngestWorker(settings).run(args.duration)

@@ -5,6 +5,9 @@ import signal
 import subprocess
 import sys
 
+# JSON lines, without personal data (dimos/logs.py)
+logger_class = "dimos.logs.JsonLogger"
+
 # companions of the web workers: the sensors' ingest worker (and the simulator for the demo)
 _companions: list[subprocess.Popen] = []
 
@@ -34,6 +37,9 @@ def on_exit(server):
 
 
 def post_worker_init(worker):
+    from dimos.logs import use_json_logs
+
+    use_json_logs()  # the app is loaded: pygeoapi has set its handlers up by now
     # on a graceful stop, end the live map streams first: they would hold the worker for minutes
     from dimos.live import close_streams
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
+import shapely
 from psycopg2 import sql
 from pygeofilter import ast, values
 from shapely.geometry import mapping, shape
@@ -27,6 +28,9 @@ _SPATIAL = {
     ast.GeometryTouches: "ST_Touches", ast.GeometryCrosses: "ST_Crosses",
     ast.GeometryOverlaps: "ST_Overlaps", ast.GeometryEquals: "ST_Equals",
 }
+# Bounds on what one filter may ask of the database (a heavy filter must not starve the rest)
+MAX_CONDITIONS = 100
+MAX_VERTICES = 10_000
 _TO_METRES = {None: 1.0, "m": 1.0, "meters": 1.0, "metres": 1.0, "km": 1000.0,
               "kilometers": 1000.0, "kilometres": 1000.0}
 
@@ -38,8 +42,13 @@ class CqlTranslator:
         self.layer = layer
         self.fields = {f.name: f for f in layer.public_fields}
         self.params: list = []
+        self.conditions = 0
 
     def translate(self, node) -> sql.Composable:
+        self.conditions += 1
+        if self.conditions > MAX_CONDITIONS:
+            raise InvalidParameter(f"filter: more than {MAX_CONDITIONS} conditions; split the "
+                                   "query or use a bbox")
         handler = self._handler(node)
         if handler is None:
             raise InvalidParameter(
@@ -137,6 +146,9 @@ class CqlTranslator:
             node = values.Geometry(node.geometry)
         if isinstance(node, values.Geometry):
             geometry = shape(node.geometry)
+            if shapely.get_num_coordinates(geometry) > MAX_VERTICES:
+                raise InvalidParameter(f"filter: a geometry of more than {MAX_VERTICES:,} "
+                                       "vertices; simplify it")
             if not geometry.is_valid:
                 raise InvalidParameter("filter: the geometry is not valid (self-intersecting?)")
             return sql.SQL("ST_SetSRID(ST_GeomFromGeoJSON({}), {})").format(

@@ -108,6 +108,15 @@ def identity_providers_setting(provider) -> str:
     })
 
 
+_SERVER_LOGS: dict[str, object] = {}
+
+
+@pytest.fixture(scope="session")
+def live_server_log(live_server):
+    """The file the live server writes its logs to."""
+    return _SERVER_LOGS[live_server]
+
+
 @pytest.fixture(scope="session")
 def live_server(demo_url: str, tmp_path_factory, identity_provider):
     """`dimos serve` (gunicorn, the OGC API mounted) on the demo database, on a free port.
@@ -149,6 +158,7 @@ def live_server(demo_url: str, tmp_path_factory, identity_provider):
             raise RuntimeError("dimos serve did not start: "
                                + (state_dir / "server.log").read_text()[-2000:])
         time.sleep(0.2)
+    _SERVER_LOGS[url] = state_dir / "server.log"
     yield url
     server.terminate()
     server.wait(timeout=30)

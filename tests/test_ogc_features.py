@@ -191,6 +191,21 @@ def test_bad_input_is_a_400_naming_the_problem(ogc, params, words):
     assert words.lower() in answer.json()["description"].lower()
 
 
+def test_filters_too_heavy_for_the_database_are_refused_before_they_run(ogc):
+    def post(cql_json):
+        return requests.post(f"{ogc}/collections/zoning/items", params={"f": "json"},
+                             data=json.dumps(cql_json), timeout=60,
+                             headers={"Content-Type": "application/query-cql-json"})
+
+    many = post({"op": "or", "args": [{"op": "=", "args": [{"property": "zone_code"}, str(i)]}
+                                      for i in range(150)]})
+    assert many.status_code == 400 and "conditions" in many.json()["description"]
+    ring = shapely.Point(24.47, 35.37).buffer(0.01, quad_segs=3000).exterior.coords
+    huge = post({"op": "s_intersects", "args": [
+        {"property": "geometry"}, {"type": "Polygon", "coordinates": [list(map(list, ring))]}]})
+    assert huge.status_code == 400 and "vertices" in huge.json()["description"]
+
+
 def test_citizens_personal_data_never_appears_in_the_ogc_api(ogc, demo_url):
     private = db_rows(demo_url, """
         SELECT p.reporter_name, p.reporter_email, p.reporter_phone

@@ -1,0 +1,50 @@
+"""Structured logs: one JSON object per line, for the server's own messages and per request.
+
+A request's line holds what operations need and no personal data: method, path without its
+query string (which can carry an api_key, an e-mail or a plate), status, size and time; not
+the client's address nor its user agent.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timezone
+
+from gunicorn.glogging import Logger
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(
+                     timespec="milliseconds"),
+                 "level": record.levelname, "logger": record.name, "message": record.getMessage()}
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def use_json_logs() -> None:
+    """Every handler of the root logger (pygeoapi's, dimos's) writes JSON lines."""
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(JsonFormatter())
+
+
+class JsonLogger(Logger):
+    """gunicorn's logger (``logger_class``) writing its error log and access log as JSON."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        for handler in self.error_log.handlers:
+            handler.setFormatter(JsonFormatter())
+        for handler in self.access_log.handlers:
+            handler.setFormatter(logging.Formatter("%(message)s"))
+
+    def access(self, resp, req, environ, request_time):
+        if not self.access_log_enabled:
+            return
+        entry = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+                 "level": "INFO", "logger": "access", "method": environ.get("REQUEST_METHOD"),
+                 "path": environ.get("PATH_INFO"), "status": resp.status_code,
+                 "bytes": getattr(resp, "sent", None),
+                 "ms": round(request_time.total_seconds() * 1000, 1)}
+        self.access_log.info(json.dumps(entry, ensure_ascii=False))
