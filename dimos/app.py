@@ -1,6 +1,7 @@
 """The Flask application factory: a table of contents of what the server serves."""
 from __future__ import annotations
 
+import errno
 import json
 
 from flask import Flask, jsonify, request
@@ -17,7 +18,7 @@ from dimos.own_rows import make_own_rows_blueprint
 from dimos.sensors_api import make_sensors_blueprint
 from dimos.sessions import configure_sessions, make_sessions_blueprint
 from dimos.sso import register_single_sign_on
-from gis.errors import DimosError
+from gis.errors import DimosError, StorageFull
 from gis.photos import MAX_BYTES, MAX_PHOTOS
 from gis.settings import Settings
 from ogc.mount import register_ogc
@@ -98,6 +99,8 @@ def register_blueprints(app: Flask, settings: Settings, with_ogc: bool) -> None:
 
 
 RETRY_AFTER_S = 5
+#: the kernel's ways of saying there is no room: no space, over quota, over the file size limit
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -113,6 +116,15 @@ def register_error_handlers(app: Flask) -> None:
         if error.detail:
             app.logger.warning("%s: %s", error.message, error.detail)
         return jsonify(code=error.code, description=error.message), error.status
+
+    @app.errorhandler(OSError)
+    def disk_full(error: OSError):
+        # an upload spooled or saved while the disk (or the process's file size limit) is full
+        if error.errno not in DISK_FULL:
+            raise error
+        app.logger.error("no room to store an upload: %s", error.strerror)
+        return jsonify(code=StorageFull.code, description="the server's disk is full: what you "
+                       "sent was not stored; try again later"), StorageFull.status
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

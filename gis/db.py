@@ -12,7 +12,7 @@ from psycopg2.pool import ThreadedConnectionPool
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine, make_url
 
-from gis.errors import DatabaseUnavailable, QueryTooLong
+from gis.errors import DatabaseUnavailable, QueryTooLong, StorageFull
 
 CONNECT_TIMEOUT_S = 5
 
@@ -217,6 +217,10 @@ def pooled_cursor(url: str, commit: bool = False, actor: str | None = None):
         conn.rollback()
         raise QueryTooLong(f"the query ran longer than {STATEMENT_TIMEOUT_MS // 1000} s; "
                            "narrow it (bbox, filter, limit)") from None
+    except psycopg2.errors.DiskFull:
+        conn.rollback()
+        raise StorageFull("the database's disk is full: nothing was stored; try again once "
+                          "the administrators have made room") from None
     except psycopg2.OperationalError as exc:
         # the server went away mid-request: drop the connection, say 503, retry later works
         broken = True

@@ -25,6 +25,13 @@ class DatabaseUnavailable(DimosError):
     status = 503
 
 
+class StorageFull(DimosError):
+    """No room left to store what was sent (the server's disk, or the database's)."""
+
+    status = 507
+    code = "InsufficientStorage"
+
+
 class SetupError(DimosError):
     """The machine lacks something dimos needs to set itself up (packages, permissions, a port)."""
 

@@ -16,7 +16,7 @@ from pygeoapi.provider.base import (
 import layers
 from gis.db import pooled_cursor
 from gis.edit import Conflict, NotFound, create_feature, delete_feature, read_feature, replace_feature
-from gis.errors import DatabaseUnavailable, InvalidParameter
+from gis.errors import DatabaseUnavailable, InvalidParameter, StorageFull
 from gis.features import FeatureQuery, get_feature, query_features
 from ogc.config import field_schema
 from ogc.crs import srid_and_axes
@@ -28,6 +28,13 @@ class ProviderConflict(ProviderGenericError):
 
     ogc_exception_code = "Conflict"
     http_status_code = HTTPStatus.CONFLICT
+
+
+class ProviderStorageFull(ProviderGenericError):
+    """The database's disk is full: the write was not stored."""
+
+    ogc_exception_code = "InsufficientStorage"
+    http_status_code = HTTPStatus.INSUFFICIENT_STORAGE
 
 
 class ProviderInvalidFeature(ProviderGenericError):
@@ -149,6 +156,8 @@ class DimosFeatures(BaseProvider):
             raise ProviderConflict(user_msg=exc.message) from None
         except DatabaseUnavailable as exc:
             raise DatabaseDown(user_msg=exc.message) from None
+        except StorageFull as exc:
+            raise ProviderStorageFull(user_msg=exc.message) from None
 
     def __repr__(self):
         return f"<DimosFeatures {self.layer.id}>"
