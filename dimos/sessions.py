@@ -11,7 +11,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Blueprint, Flask, jsonify, request, session
+from flask import Blueprint, Flask, g, jsonify, request, session
 
 from gis import accounts
 from gis.db import pooled_cursor
@@ -87,6 +87,16 @@ def make_sessions_blueprint(settings: Settings) -> Blueprint:
         session.permanent = True
         session.update(user=principal.name, csrf=secrets.token_urlsafe(32))
         return jsonify(name=principal.name, role=principal.role, csrf_token=session["csrf"])
+
+    @blueprint.get("/api/session")
+    def current():
+        """Who is signed in (by this cookie, or the request's token), 200 either way: the map
+        asks on every load, and a 401 there would be an error in every visitor's console."""
+        principal = g.get("principal")
+        if principal is None:
+            return jsonify(signed_in=False)
+        return jsonify(signed_in=True, name=principal.name, role=principal.role,
+                       csrf_token=session.get("csrf"))
 
     @blueprint.delete("/api/session")
     def sign_out():

@@ -47,12 +47,30 @@ def _extent_crs84(settings: Settings) -> list[float]:
     return [round(v, 6) for v in row] if row and row[0] is not None else WORLD
 
 
+STATE_FILE = re.compile(r"^(?:pygeoapi-config|openapi)-(\d+)\.(?:yml|json)$")
+
+
+def _remove_files_of_dead_processes(folder: Path) -> None:
+    """Each worker writes its own config and OpenAPI files: those of workers gone are litter."""
+    for path in folder.iterdir():
+        match = STATE_FILE.match(path.name)
+        if match is None:
+            continue
+        try:
+            os.kill(int(match.group(1)), 0)
+        except ProcessLookupError:
+            path.unlink(missing_ok=True)
+        except PermissionError:
+            pass  # alive, someone else's
+
+
 def write_configuration(settings: Settings) -> tuple[Path, Path]:
     """Write pygeoapi's config and OpenAPI document; return their paths."""
     from pygeoapi.openapi import get_oas
 
     folder = settings.state_dir / "ogc"
     folder.mkdir(parents=True, exist_ok=True)
+    _remove_files_of_dead_processes(folder)
     config = build_config(settings, settings.effective_public_url, _extent_crs84(settings))
     write_offline_templates(Path(config["server"]["templates"]["path"]))
     Path(config["server"]["manager"]["output_dir"]).mkdir(parents=True, exist_ok=True)

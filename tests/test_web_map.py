@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
@@ -247,8 +248,9 @@ def test_staff_sign_in_and_see_open_requests_clustered_and_filtered(visit, demo_
                               timeout=60)
     page = visit()
     page.page.click("#tab-staff")
+    page.page.click("#token-sign-in summary")
     page.page.fill("#token", made.stdout.strip())
-    page.page.click("#signin button[type=submit]")
+    page.page.click("#signin-token button[type=submit]")
     page.page.wait_for_selector("#staff-count .count", timeout=30_000)
     (open_count,), = rows(demo_url, "SELECT count(*) FROM service_requests "
                                     "WHERE status IN ('open', 'acknowledged', 'in_progress')")
@@ -287,10 +289,52 @@ def test_staff_sign_in_and_see_open_requests_clustered_and_filtered(visit, demo_
 def test_a_wrong_token_is_not_signed_in(visit):
     page = visit().page
     page.click("#tab-staff")
+    page.click("#token-sign-in summary")
     page.fill("#token", "not-a-token")
-    page.click("#signin button[type=submit]")
+    page.click("#signin-token button[type=submit]")
     page.wait_for_function("document.querySelector('#whoami').textContent.length > 0")
     assert page.locator("#staff-filters").is_hidden()
+
+
+def test_staff_sign_in_with_an_account_and_sign_out(visit, demo_url):
+    name = f"map-{uuid.uuid4().hex[:6]}"
+    made = subprocess.run([str(Path(sys.executable).parent / "dimos"), "account", "create", name,
+                           "--role", "staff", "--password-stdin"], input="Ρέθυμνο-χάρτης-2026\n",
+                          capture_output=True, text=True, timeout=60,
+                          env={"DATABASE_URL": demo_url, "PATH": "/usr/bin:/bin"})
+    assert made.returncode == 0, made.stderr
+    page = visit().page
+    page.click("#tab-staff")
+    page.fill("#username", name)
+    page.fill("#password", "Ρέθυμνο-χάρτης-2026")
+    page.click("#signin button[type=submit]")
+    page.wait_for_selector("#staff-count .count", timeout=30_000)
+    assert name in page.locator("#whoami").inner_text()
+    page.reload()  # the session cookie keeps the person signed in
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    page.click("#tab-staff")
+    page.wait_for_selector("#staff-count .count", timeout=30_000)
+    page.click("#signout")
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    page.click("#tab-staff")
+    assert page.locator("#staff-filters").is_hidden()
+
+
+def test_staff_sign_in_through_the_town_halls_single_sign_on(visit, identity_provider):
+    username = f"sso-{uuid.uuid4().hex[:6]}"
+    identity_provider.add_user("cityhall", username, "σωστός-κωδικός-2026",
+                               sub=uuid.uuid4().hex, groups=["gis-staff"])
+    page = visit().page
+    page.click("#tab-staff")
+    page.click("#sso a:has-text('Δήμος Ρεθύμνης SSO')")
+    page.wait_for_selector("input[name=username]")  # the provider's own form, another origin
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "σωστός-κωδικός-2026")
+    page.click("button")
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)  # back on the map
+    page.click("#tab-staff")
+    page.wait_for_selector("#staff-count .count", timeout=30_000)
+    assert "cityhall:" in page.locator("#whoami").inner_text()
 
 
 @pytest.mark.parametrize("view", ["planner", "citizen", "staff"])

@@ -1,21 +1,30 @@
-// Staff view (signed in with a token): open requests clustered, filtered, and counted per
-// community; parking bays and access points are coloured by state on the layer panel.
+// Staff view (signed in with an account, single sign-on or a token): open requests clustered,
+// filtered, and counted per community; parking bays and access points coloured by state.
 import { escapeHtml, execute, getJSON, items } from "./api.js";
 import { currentLanguage, t } from "./i18n.js";
 
 export function initStaff({ map, panel }) {
+  // a token rides in a header; an account's session in its cookie, with the CSRF token for
+  // unsafe requests (dimos/sessions.py)
   let token = sessionStorage.getItem("dimos-token");
+  let csrf = null;
+  let signedIn = false;
   let clusters = null;
   let heat = null;
   let districts = null;
+  const authHeaders = () => (token ? { Authorization: `Bearer ${token}` } : {});
 
-  const signIn = async () => {
+  const signIn = async ({ quiet = false } = {}) => {
     const who = document.getElementById("whoami");
     try {
-      const me = await getJSON("/api/whoami", { headers: { Authorization: `Bearer ${token}` } });
-      if (!["staff", "admin"].includes(me.role)) throw new Error(me.role);
+      const me = await getJSON("/api/session", { headers: authHeaders() });
+      if (!me.signed_in || !["staff", "admin"].includes(me.role)) throw new Error(me.role);
+      csrf = me.csrf_token;
+      if (signedIn) return;
+      signedIn = true;
       who.textContent = `${t("signed-in")}: ${me.name} (${me.role})`;
-      sessionStorage.setItem("dimos-token", token);
+      if (token) sessionStorage.setItem("dimos-token", token);
+      document.getElementById("signout").hidden = false;
       document.getElementById("staff-filters").hidden = false;
       document.getElementById("crew-tools").hidden = false;
       await loadChoices();
@@ -24,9 +33,41 @@ export function initStaff({ map, panel }) {
       await load();
       await loadUnpaid();
     } catch (error) {
-      who.textContent = t("signin-failed");
+      if (!quiet) who.textContent = t("signin-failed");
+      token = null;
       sessionStorage.removeItem("dimos-token");
     }
+  };
+
+  const signInWithPassword = async () => {
+    token = null;
+    try {
+      await getJSON("/api/session", {
+        method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ username: document.getElementById("username").value,
+                               password: document.getElementById("password").value }),
+      });
+    } catch (error) {
+      document.getElementById("whoami").textContent = t("signin-failed");
+      return;
+    }
+    document.getElementById("password").value = "";
+    await signIn();
+  };
+
+  const signOut = async () => {
+    if (!token) await fetch("/api/session", { method: "DELETE", headers: { "X-CSRF-Token": csrf ?? "" } });
+    sessionStorage.removeItem("dimos-token");
+    window.location.reload();
+  };
+
+  // single sign-on: one link per provider (TAXISnet, the town hall's SSO...), back to the map
+  const listProviders = async () => {
+    const providers = await getJSON("/api/session/providers").catch(() => []);
+    const here = window.location.pathname;
+    document.getElementById("sso").replaceChildren(...providers.map((p) => Object.assign(
+      document.createElement("a"), { className: "button", textContent: `${t("signin-with")} ${p.title}`,
+                                     href: `${p.login}?${new URLSearchParams({ next: here })}` })));
   };
 
   const loadChoices = async () => {
@@ -80,7 +121,7 @@ export function initStaff({ map, panel }) {
   // occupied paying bays with no paid session (the wardens' list), kept current as bays change
   let unpaid = null;
   const loadUnpaid = async () => {
-    const found = await getJSON("/api/parking/violations", { headers: { Authorization: `Bearer ${token}` } });
+    const found = await getJSON("/api/parking/violations", { headers: authHeaders() });
     unpaid?.remove();
     unpaid = L.geoJSON(found, {
       style: { color: "#000000", weight: 3, dashArray: "3 3", fillColor: "#d73027", fillOpacity: 0.9 },
@@ -92,7 +133,7 @@ export function initStaff({ map, panel }) {
   };
   let refresh = null;
   document.addEventListener("livechange", () => {
-    if (!token || refresh) return;
+    if (!signedIn || refresh) return;
     refresh = setTimeout(() => { refresh = null; loadUnpaid().catch(() => {}); }, 2000);
   });
 
@@ -173,13 +214,19 @@ export function initStaff({ map, panel }) {
 
   document.getElementById("signin").addEventListener("submit", (event) => {
     event.preventDefault();
+    signInWithPassword();
+  });
+  document.getElementById("signin-token").addEventListener("submit", (event) => {
+    event.preventDefault();
     token = document.getElementById("token").value.trim();
     signIn();
   });
+  document.getElementById("signout").addEventListener("click", signOut);
   document.getElementById("staff-filters").addEventListener("submit", (event) => {
     event.preventDefault();
     load();
   });
   document.getElementById("f-heat").addEventListener("change", () => load());
-  if (token) signIn();
+  listProviders();
+  signIn({ quiet: !token });  // a token kept for this tab, or a session cookie: signed in already
 }
