@@ -1,11 +1,12 @@
 """Rate limits on public POSTs (citizens' reports, process executions, sign-in attempts), per
-client and minute.
+client and minute; sign-in attempts per address and account, and per address.
 
 Counters live in PostgreSQL (an unlogged table) so every gunicorn worker sees the same
 count; signed-in staff are not limited. Over the limit: 429 with Retry-After.
 """
 from __future__ import annotations
 
+import hashlib
 import random
 import re
 from datetime import datetime, timezone
@@ -24,14 +25,28 @@ RETURNING hits
 PRUNE_SQL = "DELETE FROM rate_limits WHERE window_start < now() - interval '10 minutes'"
 
 
+#: sign-in attempts one address may make on all accounts together, per the per-account limit
+SPRAY_FACTOR = 5
+
+
+def _username() -> str:
+    """The account a sign-in attempt is for, hashed: the counters keep no names."""
+    body = request.get_json(silent=True) if request.is_json else request.form
+    name = body.get("username") if isinstance(body, dict) else None
+    return hashlib.sha256(str(name).encode()).hexdigest()[:16]
+
+
 def register_rate_limits(app: Flask, settings: Settings) -> None:
+    signin = settings.rate_limit_signin_per_min
+    # (bucket, path, per minute, what is counted besides the address)
     buckets = [
         ("reports", re.compile(r"^/open311/v2/requests\.[a-z]+$"),
-         settings.rate_limit_reports_per_min),
+         settings.rate_limit_reports_per_min, None),
         ("processes", re.compile(r"^/ogc/processes/[^/]+/execution$"),
-         settings.rate_limit_processes_per_min),
-        # password guessing
-        ("sign-in", re.compile(r"^/api/session$"), settings.rate_limit_signin_per_min),
+         settings.rate_limit_processes_per_min, None),
+        # password guessing: one account from one address, and any accounts from one address
+        ("sign-in", re.compile(r"^/api/session$"), signin, _username),
+        ("sign-in-any", re.compile(r"^/api/session$"), signin * SPRAY_FACTOR, None),
     ]
     url = settings.effective_database_url
 
@@ -42,9 +57,11 @@ def register_rate_limits(app: Flask, settings: Settings) -> None:
         principal = g.get("principal")
         if principal is not None and principal.role in ("staff", "admin"):
             return None
-        for bucket, path, per_minute in buckets:
+        for bucket, path, per_minute, detail in buckets:
             if per_minute and path.match(request.path):
                 client = request.remote_addr or "unknown"
+                if detail is not None:
+                    client = f"{client} {detail()}"
                 with pooled_cursor(url, commit=True) as cur:
                     cur.execute(HIT_SQL, (client, bucket))
                     (hits,) = cur.fetchone()
