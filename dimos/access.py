@@ -9,10 +9,12 @@ do not select them).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Flask, g, jsonify, request, session
 
+import layers
 from dimos.sessions import csrf_missing, session_principal
 from gis.db import pooled_cursor
 from gis.settings import Settings
@@ -27,17 +29,30 @@ PEOPLE = frozenset({"citizen", "staff", "planner", "crew", "admin"})
 class Rule:
     methods: frozenset[str]
     path: re.Pattern
-    roles: frozenset[str]
+    #: the roles allowed, or a function of the request giving them (per layer)
+    roles: frozenset[str] | Callable[[], frozenset[str]]
     #: further condition on the request (e.g. POST items is a write only with a GeoJSON body)
     applies: object = None
 
 
+ITEMS = re.compile(r"^/ogc/collections/(?P<layer>[^/]+)/items")
+
+
+def layer_editors() -> frozenset[str]:
+    """Who may create and replace a layer's features: staff, and the roles the layer names."""
+    try:
+        return STAFF | frozenset(layers.get(ITEMS.match(request.path)["layer"]).editors)
+    except KeyError:  # no such layer: pygeoapi answers 404 to those allowed to ask
+        return STAFF
+
+
 RULES = (
-    # OGC API Features Part 4: create (POST GeoJSON), replace (PUT), delete
-    Rule(frozenset({"POST"}), re.compile(r"^/ogc/collections/[^/]+/items/?$"), STAFF,
+    # OGC API Features Part 4: create (POST GeoJSON), replace (PUT) per layer; delete staff only
+    Rule(frozenset({"POST"}), re.compile(r"^/ogc/collections/[^/]+/items/?$"), layer_editors,
          lambda: request.content_type == "application/geo+json"),
-    Rule(frozenset({"PUT", "PATCH", "DELETE"}), re.compile(r"^/ogc/collections/[^/]+/items/[^/]+$"),
-         STAFF),
+    Rule(frozenset({"PUT", "PATCH"}), re.compile(r"^/ogc/collections/[^/]+/items/[^/]+$"),
+         layer_editors),
+    Rule(frozenset({"DELETE"}), re.compile(r"^/ogc/collections/[^/]+/items/[^/]+$"), STAFF),
     # dismissing someone's process job
     Rule(frozenset({"DELETE"}), re.compile(r"^/ogc/jobs/[^/]+$"), STAFF),
     # Open311: the workflow's status changes, and the reporter's personal data
@@ -119,7 +134,8 @@ def register_access_rules(app: Flask, settings: Settings) -> None:
         principal: Principal | None = g.principal
         if principal is None:
             return _refuse(401, "sign in: this needs a staff token (Authorization: Bearer …)")
-        if principal.role not in rule.roles:
+        roles = rule.roles() if callable(rule.roles) else rule.roles
+        if principal.role not in roles:
             return _refuse(403, f"role {principal.role!r} may not {request.method} here; "
-                                f"needs one of {', '.join(sorted(rule.roles))}")
+                                f"needs one of {', '.join(sorted(roles))}")
         return None

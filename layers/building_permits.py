@@ -28,5 +28,6 @@ LAYER = Layer(
     temporal=Temporal("issue_date"),
     style=Style(color="#e31a1c", fill_color="#fb9a99", fill_opacity=0.6, weight=1, radius=4),
     editable=True,
+    editors=("planner",),  # the planning office keeps its own records
     keywords=("άδεια", "ΚΑΕΚ", "permit"),
 )

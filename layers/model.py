@@ -74,6 +74,9 @@ class Layer:
     allowed_geometries: tuple[str, ...] = ()
     #: staff may create/replace/update/delete its features through the APIs
     editable: bool = False
+    #: roles besides staff and admin that may create and replace its features (deleting stays
+    #: with staff and admin)
+    editors: tuple[str, ...] = ()
     #: readings change by the minute (sensors): clients must cache briefly
     live: bool = False
     keywords: tuple[str, ...] = field(default_factory=tuple)

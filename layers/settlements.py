@@ -26,5 +26,6 @@ LAYER = Layer(
     natural_key=("settlement_code",),
     style=Style(color="#33a02c", fill_color="#b2df8a", fill_opacity=0.25, weight=1.5),
     editable=True,
+    editors=("planner",),  # the planning office keeps its own records
     keywords=("οικισμός", "settlement"),
 )

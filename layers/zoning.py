@@ -45,5 +45,6 @@ LAYER = Layer(
     checks=(("zoning_validity", "valid_to IS NULL OR valid_to > valid_from"),),
     style=Style(color="#b15928", fill_color="#fdbf6f", fill_opacity=0.35, weight=1),
     editable=True,
+    editors=("planner",),  # the planning office keeps its own records
     keywords=("ζώνη", "όροι δόμησης", "σ.δ.", "zoning", "building terms"),
 )
