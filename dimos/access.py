@@ -133,7 +133,8 @@ def register_access_rules(app: Flask, settings: Settings) -> None:
             return None
         principal: Principal | None = g.principal
         if principal is None:
-            return _refuse(401, "sign in: this needs a staff token (Authorization: Bearer …)")
+            return _refuse(401, "sign in: this needs a signed-in session or a token "
+                                "(Authorization: Bearer …)")
         roles = rule.roles() if callable(rule.roles) else rule.roles
         if principal.role not in roles:
             return _refuse(403, f"role {principal.role!r} may not {request.method} here; "
