@@ -21,7 +21,8 @@ def load_demo(url: str, demo) -> LoadResult:
     """Replace the demo municipality's features with ``demo`` (a ``data.demo.DemoData``).
 
     All or nothing: one transaction upserts the municipality, replaces every layer's
-    features, rebuilds the road topology and the sensor registry. Loading the same demo twice gives the same rows.
+    features, rebuilds the road topology and the sensor registry. Loading the same demo twice
+    gives the same rows.
     """
     jurisdiction_id = demo.jurisdiction["id"]
     order = [layer.id for layer in layers.CATALOGUE if layer.id in demo.layers]

@@ -13,8 +13,8 @@ from flask import Blueprint, Response, current_app, g, json, jsonify, request
 from shapely.geometry import Point
 
 from dimos.access import reporter_account
-from dimos.metrics import SUBMITTED
 from dimos.jurisdiction import request_jurisdiction
+from dimos.metrics import SUBMITTED
 from dimos.open311_openapi import open311_openapi
 from gis import photos
 from gis import service_requests as sr

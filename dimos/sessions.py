@@ -1,7 +1,7 @@
 """Sign-in with a local account (or single sign-on, dimos/sso.py): a signed session cookie
-(HttpOnly, SameSite=Lax, Secure behind https) and a CSRF token that every unsafe request made with that cookie must carry, as
-an ``X-CSRF-Token`` header or a ``csrf_token`` form field. Requests with a bearer token carry
-no ambient credentials and need none.
+(HttpOnly, SameSite=Lax, Secure behind https) and a CSRF token that every unsafe request made
+with that cookie must carry, as an ``X-CSRF-Token`` header or a ``csrf_token`` form field.
+Requests with a bearer token carry no ambient credentials and need none.
 """
 from __future__ import annotations
 

@@ -441,8 +441,8 @@ def change_status(cur, jurisdiction: str, number: str, status: str, actor: str, 
         _check_original(cur, jurisdiction, number, duplicate_of)
     now = _now()
     params = {"jurisdiction": jurisdiction, "id": feature_id, "status": status, "note": note,
-              "private_note": private_note, "agency": agency, "crew": crew, "duplicate_of": duplicate_of, "actor": actor,
-              "now": now}
+              "private_note": private_note, "agency": agency, "crew": crew,
+              "duplicate_of": duplicate_of, "actor": actor, "now": now}
     cur.execute(INSERT_UPDATE_SQL, params)
     (update_id,) = cur.fetchone()
     cur.execute(APPLY_UPDATE_SQL, params)

@@ -1,8 +1,17 @@
 """The web map served at /, its assets (npm packages, served here: no CDN) and its small APIs."""
 from __future__ import annotations
 
-from flask import (Blueprint, Response, abort, g, jsonify, render_template, request,
-                   send_from_directory, session)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    g,
+    jsonify,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+)
 
 import layers
 from gis.db import pooled_cursor
