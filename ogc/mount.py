@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import yaml
-from flask import Flask, jsonify, request
+from flask import Flask, g, jsonify, request
 from pygeoapi.error import GenericError
 from werkzeug.datastructures import Headers
 
@@ -132,6 +132,16 @@ def register_ogc(app: Flask, settings: Settings) -> None:
         if request.method == "POST" and PROCESS_EXECUTION.match(request.path):
             with pooled_cursor(database_url) as cur:
                 cur.execute("SELECT 1")
+    @app.after_request
+    def database_down_during_a_process(response):
+        # the database went away while a process ran (after the check above): pygeoapi calls
+        # every failed process a 400, but the caller did nothing wrong: 503, try again
+        message = g.get("database_down")
+        if message and response.status_code == 400:
+            response = jsonify(code="ServiceUnavailable", description=message)
+            response.status_code = 503
+        return response
+
     @app.after_request
     def headers_object_again(response):
         # pygeoapi replaces a response's headers with a plain dict; Flask then fails (500)

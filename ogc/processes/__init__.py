@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import date
 
 import shapely
+from flask import g, has_request_context
 from pygeoapi.process.base import ProcessorExecuteError
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
@@ -119,6 +120,8 @@ def database(url: str):
     except InvalidParameter as exc:
         raise InputError(user_msg=exc.message) from None
     except DatabaseUnavailable as exc:
+        if has_request_context():
+            g.database_down = exc.message  # pygeoapi will say 400: ogc/mount.py makes it 503
         raise ProcessorExecuteError(user_msg=exc.message) from None
 
 
