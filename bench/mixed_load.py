@@ -90,8 +90,13 @@ def run_phase(base: str, seconds: float, spots, restart=None) -> list:
 
 
 def summarise(name: str, results: list) -> list[str]:
-    lines = [f"{name}: {len(results)} requests, {len(results) / max(1e-9, max(r[3] for r in results) - min(r[2] for r in results)):.0f}/s; "
+    seconds = max(1e-9, max(r[3] for r in results) - min(r[2] for r in results))
+    lines = [f"{name}: {len(results)} requests, {len(results) / seconds:.0f}/s; "
              f"answers {dict(Counter(r[1] for r in results))}"]
+    others = Counter((kind, status) for kind, status, *_ in results if status not in (200, 201))
+    if others:  # which requests got what: a 4xx or an error under load is a defect to find
+        lines.append("  not 2xx: " + ", ".join(f"{kind} {status} × {n}"
+                                               for (kind, status), n in sorted(others.items())))
     by_kind = defaultdict(list)
     for kind, status, started, ended, _ in results:
         if status == 200 or status == 201:
