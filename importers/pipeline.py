@@ -32,6 +32,11 @@ from importers.sources import CHUNK_SIZE, ROW, SHAPEFILE_PARTS, file_kind, make_
 from importers.writer import ChunkWriter
 
 MODES = ("append", "upsert", "replace")
+#: a streamed file of at least this many features, and at least BULK_SHARE of the features
+#: already stored, is bulk loaded: the layer's indexes and keys are rebuilt, not updated row
+#: by row (gis/imports.py, "bulk loads")
+BULK_MIN_FEATURES = 50_000
+BULK_SHARE = 0.5
 
 
 @dataclass
@@ -147,7 +152,9 @@ def _import_vectors(cur, conn, layer, path: Path, kind: str, workdir: Path,
     """Read, check and write a vector file; commits unless a dry run or refused.
 
     Appends and replaces of public-only layers stream: each checked chunk is written while
-    the next is read (importers/writer.py). When the database then refuses a repeated key,
+    the next is read (importers/writer.py), a large file with the layer's indexes and keys
+    rebuilt at the end rather than updated row by row. When the database then refuses a
+    repeated key,
     the file is imported again the careful way — staged whole, keys compared row by row — for
     the report. Upserts and layers with private fields always go the careful way.
     """
@@ -170,10 +177,12 @@ def _import_vectors(cur, conn, layer, path: Path, kind: str, workdir: Path,
                             "besides the natural key")
     boundary = sqlio.boundary(cur, result.jurisdiction_id)
     _start(cur, layer, options, result, source.path.name)
-    writer = None
+    writer = suspended = None
     if streaming:
         if options.mode == "replace":
             result.counts.deleted = sqlio.delete_rows(cur, layer, result.jurisdiction_id)
+        if _worth_a_bulk_load(cur, layer, source.features):
+            suspended = sqlio.suspend_keys_and_indexes(cur, layer)
         writer = ChunkWriter(cur, layer, result.jurisdiction_id, result.import_id)
         sink = writer.put
     else:
@@ -183,6 +192,8 @@ def _import_vectors(cur, conn, layer, path: Path, kind: str, workdir: Path,
         findings = _stage(layer, source, crs, plan, options, result, boundary, sink)
     finally:
         error = _close(writer, result)
+    if error is None and suspended is not None and not any(f.outcome == REJECTED for f in findings):
+        error = _restore(cur, layer, suspended)
     if error is not None and not any(f.outcome == REJECTED for f in findings):
         conn.rollback()
         if isinstance(error, psycopg2.errors.UniqueViolation):
@@ -212,6 +223,7 @@ def _import_vectors(cur, conn, layer, path: Path, kind: str, workdir: Path,
         result.road_vertices = build_topology(cur, result.jurisdiction_id)
     sqlio.finish_import(cur, result.import_id, "committed", result.counts, 0, result.repaired,
                         result.skipped, str(result.report) if result.report else None)
+    sqlio.audit_import(cur, result.import_id)
     if options.dry_run:
         conn.rollback()
         result.import_id = None
@@ -264,6 +276,22 @@ def _close(writer: ChunkWriter | None, result: ImportResult) -> psycopg2.Error |
         return None
     try:
         result.counts.added = writer.close()
+    except psycopg2.Error as exc:
+        return exc
+    return None
+
+
+def _worth_a_bulk_load(cur, layer, features: int) -> bool:
+    """Whether rebuilding the layer's indexes and keys beats updating them row by row."""
+    if features < BULK_MIN_FEATURES:
+        return False  # small files never lock the layer
+    return features >= BULK_SHARE * sqlio.stored_rows(cur, layer)
+
+
+def _restore(cur, layer, suspended: sqlio.Suspended) -> psycopg2.Error | None:
+    """Rebuild what a bulk load dropped; the database's error (a repeated key), if any."""
+    try:
+        sqlio.restore_keys_and_indexes(cur, layer, suspended)
     except psycopg2.Error as exc:
         return exc
     return None

@@ -1,5 +1,6 @@
-"""Writing checked chunks on a thread of its own: PostgreSQL inserts one chunk (indexes,
-constraints: most of an import's time) while Python reads and checks the next.
+"""Writing checked chunks on a thread of its own: PostgreSQL COPYs one chunk straight into the
+layer's table (constraints, indexes: most of an import's time) while Python reads and checks
+the next.
 
 Used for append and replace into layers without private fields; the connection is the
 writer's alone until :meth:`ChunkWriter.close`. A database error stops the writing and is
@@ -43,10 +44,9 @@ class ChunkWriter:
         while (item := self._queue.get()) is not None:
             if self.error is not None:
                 continue  # drain: the producer must never block on a dead writer
+            values, geometries, _ = item  # row numbers: only the careful path reports them
             try:
-                sqlio.copy_rows(self._cur, self._layer, *item)
-                self.added += sqlio.insert_staged(self._cur, self._layer, self._jurisdiction_id,
-                                                  self._import_id)
-                sqlio.clear_staging(self._cur)
+                self.added += sqlio.copy_into_layer(self._cur, self._layer, values, geometries,
+                                                    self._jurisdiction_id, self._import_id)
             except psycopg2.Error as exc:
                 self.error = exc
