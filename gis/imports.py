@@ -10,8 +10,11 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import psycopg2.errors
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import shapely
 from psycopg2 import sql
 
@@ -147,10 +150,8 @@ def _copy_frame(layer: Layer, frame: pd.DataFrame, geometries) -> pd.DataFrame:
     data = frame[names].copy()
     for f in layer.fields:
         if f.type == "text[]":
-            data[f.name] = data[f.name].map(_copy_text)
-    # hex EWKB: PostGIS reads it as geometry text input, SRID included
-    data["geom"] = shapely.to_wkb(shapely.set_srid(geometries, layer.srid), hex=True,
-                                  include_srid=True)
+            data[f.name] = data[f.name].map(_copy_text, na_action="ignore")
+    data["geom"] = pd.arrays.ArrowExtensionArray(hex_ewkb(geometries, layer.srid))
     return data
 
 
@@ -160,20 +161,45 @@ def _copy(cur, table: sql.Identifier, data: pd.DataFrame) -> int:
     return len(data)
 
 
+# a 2D point in little-endian EWKB with its SRID: byte order, type | SRID flag, SRID, x, y
+_POINT_EWKB = np.dtype([("order", "u1"), ("type", "<u4"), ("srid", "<u4"), ("x", "<f8"), ("y", "<f8")])
+_EWKB_POINT_WITH_SRID = 0x20000001
+# each byte's two hex digits, as one 16-bit word (native order: the digits stay in order)
+_HEX_PAIRS = np.frombuffer(b"".join(f"{b:02X}".encode() for b in range(256)), dtype=np.uint16)
+
+
+def hex_ewkb(geometries: np.ndarray, srid: int) -> pa.Array:
+    """Hex EWKB of each geometry with ``srid`` (PostGIS reads it as geometry text input).
+
+    2D points (a permit, a bus stop: the files with a million rows) are encoded with numpy,
+    ~20 times faster than GEOS' writer; anything else goes through GEOS.
+    """
+    geometries = np.asarray(geometries, dtype=object)
+    if len(geometries) and (shapely.get_type_id(geometries) == 0).all() \
+            and not shapely.has_z(geometries).any():
+        coordinates = shapely.get_coordinates(geometries)
+        if len(coordinates) == len(geometries):  # no empty point
+            return _hex_ewkb_points(coordinates, srid)
+    return pa.array(shapely.to_wkb(shapely.set_srid(geometries, srid), hex=True,
+                                   include_srid=True), type=pa.string())
+
+
+def _hex_ewkb_points(coordinates: np.ndarray, srid: int) -> pa.Array:
+    records = np.empty(len(coordinates), dtype=_POINT_EWKB)
+    records["order"], records["type"], records["srid"] = 1, _EWKB_POINT_WITH_SRID, srid
+    records["x"], records["y"] = coordinates[:, 0], coordinates[:, 1]
+    raw = records.view(np.uint8).reshape(len(records), _POINT_EWKB.itemsize)
+    text = _HEX_PAIRS[raw].view(np.uint8)
+    offsets = np.arange(0, text.size + 1, text.shape[1], dtype=np.int32)
+    return pa.Array.from_buffers(pa.string(), len(records),
+                                 [None, pa.py_buffer(offsets), pa.py_buffer(text)])
+
+
 def _csv(data: pd.DataFrame) -> io.IOBase:
     """``data`` as CSV for COPY: NULL unquoted-empty, an empty string quoted (``""``).
 
-    pyarrow's writer is C++ and lets go of the GIL (the import's reader thread runs meanwhile);
-    pandas' is the fallback.
+    pyarrow's writer is C++ and lets go of the GIL (the import's reader thread runs meanwhile).
     """
-    try:
-        import pyarrow as pa
-        import pyarrow.csv as pacsv
-    except ImportError:
-        buffer = io.StringIO()
-        data.to_csv(buffer, header=False, index=False)
-        buffer.seek(0)
-        return buffer
     buffer = io.BytesIO()
     pacsv.write_csv(pa.Table.from_pandas(data, preserve_index=False), buffer,
                     pacsv.WriteOptions(include_header=False, quoting_style="needed"))

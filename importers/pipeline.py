@@ -22,7 +22,7 @@ from gis import imports as sqlio
 from gis.db import connect
 from gis.errors import ImportRefused
 from importers import crs as crsmod
-from importers.checks import check_geometries
+from importers.checks import check_geometries, municipality_area
 from importers.fields import column_plan, map_fields
 from importers.raster_import import LAYER_ID as SCANS
 from importers.raster_import import import_scan
@@ -175,7 +175,7 @@ def _import_vectors(cur, conn, layer, path: Path, kind: str, workdir: Path,
     if options.attributes_only and not updating:
         raise ImportRefused(f"{path.name}: --attributes-only with nothing to update: map a field "
                             "besides the natural key")
-    boundary = sqlio.boundary(cur, result.jurisdiction_id)
+    area = municipality_area(sqlio.boundary(cur, result.jurisdiction_id))
     _start(cur, layer, options, result, source.path.name)
     writer = suspended = None
     if streaming:
@@ -189,7 +189,7 @@ def _import_vectors(cur, conn, layer, path: Path, kind: str, workdir: Path,
         def sink(values, geometries, rows):
             sqlio.copy_rows(cur, layer, values, geometries, rows)
     try:
-        findings = _stage(layer, source, crs, plan, options, result, boundary, sink)
+        findings = _stage(layer, source, crs, plan, options, result, area, sink)
     finally:
         error = _close(writer, result)
     if error is None and suspended is not None and not any(f.outcome == REJECTED for f in findings):
@@ -327,7 +327,7 @@ def _start(cur, layer, options: ImportOptions, result: ImportResult, file_name: 
     sqlio.create_staging(cur, layer)
 
 
-def _stage(layer, source, crs, plan, options, result, boundary, sink) -> list[Finding]:
+def _stage(layer, source, crs, plan, options, result, area, sink) -> list[Finding]:
     """Read, convert and check every chunk, handing the good rows to ``sink``; every finding."""
     findings: list[Finding] = []
     for chunk in source.chunks(options.chunk_size):
@@ -336,7 +336,7 @@ def _stage(layer, source, crs, plan, options, result, boundary, sink) -> list[Fi
         values, field_findings = map_fields(layer, chunk, plan, options.constants)
         rows = chunk[ROW].to_numpy()
         geometries, keep, geometry_findings = check_geometries(
-            layer, chunk.geometry.to_numpy(), rows, boundary, options.skip_outside,
+            layer, chunk.geometry.to_numpy(), rows, area, options.skip_outside,
             place_only=options.attributes_only)
         findings += field_findings + geometry_findings
         if any(f.outcome == REJECTED for f in findings):
