@@ -134,14 +134,31 @@ def copy_rows(cur, layer: Layer, frame: pd.DataFrame, geometries, rows) -> int:
     return _copy(cur, STAGING, data)
 
 
-def copy_into_layer(cur, layer: Layer, frame: pd.DataFrame, geometries, jurisdiction_id: str,
-                    import_id: int) -> int:
-    """COPY one checked chunk straight into the layer's table (a repeated key raises
-    UniqueViolation, a broken table rule IntegrityError); how many rows."""
+@dataclass
+class CopyData:
+    """A chunk ready for COPY: the columns and their CSV."""
+
+    columns: list[str]
+    csv: io.IOBase
+    rows: int
+
+
+def layer_copy_data(layer: Layer, frame: pd.DataFrame, geometries, jurisdiction_id: str,
+                    import_id: int) -> CopyData:
+    """A checked chunk as the CSV of the layer table's columns (built apart from the COPY, so
+    that Python builds the next chunk's while PostgreSQL reads this one)."""
     data = _copy_frame(layer, frame, geometries)
     data.insert(0, "import_id", import_id)
     data.insert(0, "jurisdiction_id", jurisdiction_id)
-    return _copy(cur, sql.Identifier(layer.table), data)
+    return CopyData(list(data.columns), _csv(data), len(data))
+
+
+def copy_into_layer(cur, layer: Layer, data: CopyData) -> int:
+    """COPY a chunk straight into the layer's table (a repeated key raises UniqueViolation, a
+    broken table rule IntegrityError); how many rows."""
+    cur.copy_expert(sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(
+        sql.Identifier(layer.table), _ids(data.columns)).as_string(cur), data.csv)
+    return data.rows
 
 
 def _copy_frame(layer: Layer, frame: pd.DataFrame, geometries) -> pd.DataFrame:
@@ -350,6 +367,8 @@ def _write_private(cur, layer: Layer, jurisdiction_id: str) -> None:
 # The drop and the rebuild are in the import's transaction, so a refused or failed import
 # leaves them as they were; meanwhile the layer is locked (ACCESS EXCLUSIVE) — readers wait
 # for the commit. The primary key stays (ids come in order: cheap), and so do CHECK rules.
+# Dropping the foreign keys also locks ``imports`` and ``jurisdictions`` against writes (SHARE
+# ROW EXCLUSIVE): another import waits for this one's commit.
 
 #: how long a bulk load waits for the locks it needs before it takes the ordinary path
 BULK_LOCK_TIMEOUT = "2s"
@@ -372,6 +391,14 @@ WHERE k.conrelid = %s::regclass
       SELECT 1 FROM pg_constraint AS f WHERE f.contype = 'f' AND f.conindid = k.conindid)))
 ORDER BY k.contype DESC, k.conname
 """
+# the per-row audit trigger: an import's transaction turns it off (dimos.audit), yet each call
+# still costs ~2 µs; disabled while the table is locked, enabled again before the commit
+ROW_AUDIT_TRIGGERS_SQL = """
+SELECT t.tgname FROM pg_trigger AS t JOIN pg_proc AS p ON p.oid = t.tgfoid
+WHERE t.tgrelid = %s::regclass AND p.proname = 'dimos_audit' AND t.tgenabled <> 'D'
+  AND NOT t.tgisinternal
+ORDER BY t.tgname
+"""
 
 
 @dataclass
@@ -380,6 +407,7 @@ class Suspended:
 
     constraints: list[tuple[str, str]]  # (name, pg_get_constraintdef)
     indexes: list[tuple[str, str]]  # (name, pg_get_indexdef)
+    triggers: list[str]  # the per-row audit, disabled
 
 
 def stored_rows(cur, layer: Layer) -> int:
@@ -389,8 +417,9 @@ def stored_rows(cur, layer: Layer) -> int:
 
 
 def suspend_keys_and_indexes(cur, layer: Layer) -> Suspended | None:
-    """Drop the layer's secondary indexes, unique keys and foreign keys for a bulk load; None
-    (nothing dropped) when the locks are not granted within BULK_LOCK_TIMEOUT."""
+    """Drop the layer's secondary indexes, unique keys and foreign keys, and disable its
+    per-row audit, for a bulk load; None (nothing changed) when the locks are not granted
+    within BULK_LOCK_TIMEOUT."""
     cur.execute("SAVEPOINT bulk_load")
     cur.execute("SELECT current_setting('lock_timeout'), set_config('lock_timeout', %s, true)",
                 (BULK_LOCK_TIMEOUT,))
@@ -402,17 +431,20 @@ def suspend_keys_and_indexes(cur, layer: Layer) -> Suspended | None:
         constraints = cur.fetchall()
         cur.execute(SECONDARY_INDEXES_SQL, (layer.table,))
         indexes = cur.fetchall()
+        cur.execute(ROW_AUDIT_TRIGGERS_SQL, (layer.table,))
+        triggers = [name for name, in cur.fetchall()]
         for name, _ in constraints:
             cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(table, sql.Identifier(name)))
         for name, _ in indexes:
             cur.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+        for name in triggers:
+            cur.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER {}").format(table, sql.Identifier(name)))
     except (psycopg2.errors.LockNotAvailable, psycopg2.errors.DeadlockDetected):
-        cur.execute("ROLLBACK TO SAVEPOINT bulk_load")
+        cur.execute("ROLLBACK TO SAVEPOINT bulk_load")  # the lock_timeout set above with it
         return None
-    finally:
-        cur.execute("SELECT set_config('lock_timeout', %s, true)", (lock_timeout,))
+    cur.execute("SELECT set_config('lock_timeout', %s, true)", (lock_timeout,))
     cur.execute("RELEASE SAVEPOINT bulk_load")
-    return Suspended(constraints, indexes)
+    return Suspended(constraints, indexes, triggers)
 
 
 def restore_keys_and_indexes(cur, layer: Layer, suspended: Suspended) -> None:
@@ -420,6 +452,8 @@ def restore_keys_and_indexes(cur, layer: Layer, suspended: Suspended) -> None:
     UniqueViolation here, a dangling reference ForeignKeyViolation)."""
     cur.execute("SELECT set_config('maintenance_work_mem', %s, true)", (BULK_MAINTENANCE_WORK_MEM,))
     table = sql.Identifier(layer.table)
+    for name in suspended.triggers:
+        cur.execute(sql.SQL("ALTER TABLE {} ENABLE TRIGGER {}").format(table, sql.Identifier(name)))
     for name, definition in suspended.constraints:
         # the definition is the catalogue's own text for this constraint, not an input
         cur.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(table, sql.Identifier(name))

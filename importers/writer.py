@@ -28,9 +28,14 @@ class ChunkWriter:
         self._thread.start()
 
     def put(self, values, geometries, rows) -> None:
-        """Queue one checked chunk (waits while the previous one is still being written)."""
+        """Queue one checked chunk (waits while the previous one is still being written).
+
+        Its CSV is built here, on the caller's thread: the writer's only sends, so that
+        PostgreSQL is never idle while Python converts (the rows' numbers are for the careful
+        path's report only)."""
         if self.error is None:
-            self._queue.put((values, geometries, rows))
+            self._queue.put(sqlio.layer_copy_data(self._layer, values, geometries,
+                                                  self._jurisdiction_id, self._import_id))
 
     def close(self) -> int:
         """Wait for the last chunk; the rows added, or the database's error raised."""
@@ -44,9 +49,7 @@ class ChunkWriter:
         while (item := self._queue.get()) is not None:
             if self.error is not None:
                 continue  # drain: the producer must never block on a dead writer
-            values, geometries, _ = item  # row numbers: only the careful path reports them
             try:
-                self.added += sqlio.copy_into_layer(self._cur, self._layer, values, geometries,
-                                                    self._jurisdiction_id, self._import_id)
+                self.added += sqlio.copy_into_layer(self._cur, self._layer, item)
             except psycopg2.Error as exc:
                 self.error = exc
