@@ -1,9 +1,12 @@
 """SQL of file imports: provenance rows, the staging table, key checks and the final write.
 
-One import is one transaction: the features are COPYed into a temporary staging table, their
-natural keys checked (inside the file and against the stored rows), then written into the
-layer by ``INSERT … SELECT`` (append, replace) or ``INSERT … ON CONFLICT`` (upsert). Every
-identifier comes from the layer catalogue and goes through ``sql.Identifier``.
+One import is one transaction. Appends and replaces of public-only layers COPY the checked
+features straight into the layer's table (its unique key finds repeated keys; a large file
+rebuilds the indexes and keys at the end: "bulk loads" below). Otherwise, and to report
+repeated keys row by row, the features are COPYed into a temporary staging table, their natural
+keys checked (inside the file and against the stored rows), then written into the layer by
+``INSERT … SELECT`` or ``INSERT … ON CONFLICT`` (upsert). Every identifier comes from the layer
+catalogue and goes through ``sql.Identifier``.
 """
 from __future__ import annotations
 

@@ -451,6 +451,101 @@ def test_reimporting_the_same_file_is_a_no_op_and_upsert_updates_by_key(url, dim
         ("completed",)]
 
 
+# --- bulk loads (a file large relative to its layer) ------------------------------------------
+
+@pytest.fixture
+def bulk(monkeypatch) -> list:
+    """Every streamed import tries a bulk load; what each attempt dropped (None: not locked)."""
+    from gis import imports as sqlio
+    from importers import pipeline
+
+    monkeypatch.setattr(pipeline, "BULK_MIN_FEATURES", 1)
+    monkeypatch.setattr(pipeline, "BULK_SHARE", 0)
+    attempts = []
+    suspend = sqlio.suspend_keys_and_indexes
+
+    def recorded(cur, layer):
+        attempts.append(suspend(cur, layer))
+        return attempts[-1]
+    monkeypatch.setattr(sqlio, "suspend_keys_and_indexes", recorded)
+    return attempts
+
+
+def table_definition(url, table="building_permits"):
+    """The table's indexes, constraints and own triggers (with their enabled state)."""
+    return (query(url, "SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = %s::regclass "
+                       "ORDER BY 1", (table,)),
+            query(url, "SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint "
+                       "WHERE conrelid = %s::regclass ORDER BY 1", (table,)),
+            query(url, "SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = %s::regclass "
+                       "AND NOT tgisinternal ORDER BY 1", (table,)))
+
+
+def test_a_bulk_load_leaves_indexes_keys_and_the_row_audit_as_they_were(url, dimos, tmp_path, bulk):
+    definition = table_definition(url)
+    path = tmp_path / "bulk.gpkg"
+    pyogrio.write_dataframe(permits_frame(12, start=6000), path)
+    code, out, err = dimos("import", path, "--layer", "building_permits", *PERMIT_MAP)
+    assert code == 0 and "12 added" in out, err
+    assert [sorted(name for name, _ in a.indexes) for a in bulk] == [
+        ["building_permits_jurisdiction_id_idx", "idx_building_permits_geom"]]
+    assert table_definition(url) == definition
+    (import_id,), = query(url, "SELECT max(id) FROM imports")
+    assert query(url, "SELECT count(*) FROM building_permits WHERE import_id = %s", (import_id,)) == [(12,)]
+    # the import is one audit row (its provenance), not one per feature
+    assert query(url, "SELECT operation, after ->> 'added' FROM audit_log WHERE table_name = 'imports' "
+                      "AND row_id = %s", (import_id,)) == [("INSERT", "12")]
+    assert query(url, "SELECT count(*) FROM audit_log a JOIN building_permits b ON a.row_id = b.id "
+                      "AND a.table_name = 'building_permits' WHERE b.import_id = %s", (import_id,)) == [(0,)]
+    # an ordinary edit afterwards is audited row by row, as before
+    conn = db.connect(url)
+    with conn, conn.cursor() as cur:
+        cur.execute("UPDATE building_permits SET floors = 3 WHERE permit_number = 'Α-6000/2024' "
+                    "RETURNING id")
+        (edited,), = cur.fetchall()
+    conn.close()
+    assert query(url, "SELECT after ->> 'floors' FROM audit_log WHERE table_name = 'building_permits' "
+                      "AND row_id = %s", (edited,)) == [("3",)]
+
+
+def test_a_bulk_load_with_repeated_keys_is_refused_reported_and_changes_nothing(url, dimos, tmp_path,
+                                                                                bulk):
+    definition = table_definition(url)
+    frame = permits_frame(12, start=6100)
+    frame.loc[11, "permit_no"] = frame.loc[3, "permit_no"]
+    path = tmp_path / "bulk-dup.gpkg"
+    pyogrio.write_dataframe(frame, path)
+    err = refused(url, dimos, "building_permits", path, "--layer", "building_permits", *PERMIT_MAP)
+    assert "row 12, permit_number: duplicate key: Α-6103/2024 is also row 4" in err
+    first = tmp_path / "bulk-first.gpkg"
+    pyogrio.write_dataframe(permits_frame(1, start=6200), first)
+    assert dimos("import", first, "--layer", "building_permits", *PERMIT_MAP)[0] == 0
+    path = tmp_path / "bulk-stored.gpkg"
+    pyogrio.write_dataframe(permits_frame(10, start=6191), path)
+    err = refused(url, dimos, "building_permits", path, "--layer", "building_permits", *PERMIT_MAP)
+    assert "row 10, permit_number: duplicate key: Α-6200/2024 is already stored" in err
+    assert table_definition(url) == definition
+
+
+def test_a_bulk_load_that_cannot_lock_the_layer_takes_the_ordinary_path(url, dimos, tmp_path, bulk,
+                                                                        monkeypatch):
+    from gis import imports as sqlio
+
+    monkeypatch.setattr(sqlio, "BULK_LOCK_TIMEOUT", "200ms")
+    reader = db.connect(url)  # a reader in the middle of a transaction holds the layer
+    try:
+        with reader.cursor() as cur:
+            cur.execute("SELECT count(*) FROM building_permits")
+        path = tmp_path / "bulk-busy.gpkg"
+        pyogrio.write_dataframe(permits_frame(10, start=6300), path)
+        code, out, err = dimos("import", path, "--layer", "building_permits", *PERMIT_MAP)
+        assert code == 0 and "10 added" in out, err
+        assert bulk == [None]
+    finally:
+        reader.rollback()
+        reader.close()
+
+
 
 # --- exports ------------------------------------------------------------------------------------
 
