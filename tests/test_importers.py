@@ -27,9 +27,9 @@ TO_2100 = Transformer.from_crs(4326, 2100, always_xy=True)
 X0, Y0 = TO_2100.transform(24.4745, 35.3680)
 
 
-@pytest.fixture(scope="module")
-def url(make_database):
-    url = make_database("dimos_import")
+def rethymno_database(make_database, prefix: str) -> str:
+    """A fresh, migrated database holding the municipality of Rethymno; its URL."""
+    url = make_database(prefix)
     migrate.upgrade(url)
     name, boundary = read_municipality(KALLIKRATIS, "9318")
     conn = db.connect(url)
@@ -38,6 +38,11 @@ def url(make_database):
                                   "ypes_code": "9318", "elstat_code": "7301", "boundary": boundary})
     conn.close()
     return url
+
+
+@pytest.fixture(scope="module")
+def url(make_database):
+    return rethymno_database(make_database, "dimos_import")
 
 
 @pytest.fixture(scope="module")
@@ -525,6 +530,25 @@ def test_a_bulk_load_with_repeated_keys_is_refused_reported_and_changes_nothing(
     err = refused(url, dimos, "building_permits", path, "--layer", "building_permits", *PERMIT_MAP)
     assert "row 10, permit_number: duplicate key: Α-6200/2024 is already stored" in err
     assert table_definition(url) == definition
+
+
+def test_a_bulk_replace_swaps_the_municipalitys_features(make_database, tmp_path, bulk, monkeypatch,
+                                                         capsys):
+    url = rethymno_database(make_database, "dimos_import_replace")  # replace empties the layer
+    monkeypatch.setenv("DATABASE_URL", url)
+    old, new = tmp_path / "old.gpkg", tmp_path / "new.gpkg"
+    pyogrio.write_dataframe(permits_frame(5, start=6500), old)
+    pyogrio.write_dataframe(permits_frame(3, start=6600), new)
+    assert main(["import", str(old), "--layer", "building_permits", *PERMIT_MAP]) == 0
+    definition = table_definition(url)
+    capsys.readouterr()
+    assert main(["import", str(new), "--layer", "building_permits", "--mode", "replace",
+                 *PERMIT_MAP]) == 0
+    assert "3 added, 0 updated, 0 unchanged, 5 deleted" in capsys.readouterr().out
+    assert query(url, "SELECT permit_number FROM building_permits ORDER BY 1") == [
+        ("Α-6600/2024",), ("Α-6601/2024",), ("Α-6602/2024",)]
+    assert table_definition(url) == definition
+    assert len(bulk) == 2 and None not in bulk
 
 
 def test_a_bulk_load_that_cannot_lock_the_layer_takes_the_ordinary_path(url, dimos, tmp_path, bulk,
