@@ -422,7 +422,7 @@ def stored_rows(cur, layer: Layer) -> int:
 def suspend_keys_and_indexes(cur, layer: Layer) -> Suspended | None:
     """Drop the layer's secondary indexes, unique keys and foreign keys, and disable its
     per-row audit, for a bulk load; None (nothing changed) when the locks are not granted
-    within BULK_LOCK_TIMEOUT."""
+    within BULK_LOCK_TIMEOUT, or the database role does not own the table."""
     cur.execute("SAVEPOINT bulk_load")
     cur.execute("SELECT current_setting('lock_timeout'), set_config('lock_timeout', %s, true)",
                 (BULK_LOCK_TIMEOUT,))
@@ -442,7 +442,8 @@ def suspend_keys_and_indexes(cur, layer: Layer) -> Suspended | None:
             cur.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
         for name in triggers:
             cur.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER {}").format(table, sql.Identifier(name)))
-    except (psycopg2.errors.LockNotAvailable, psycopg2.errors.DeadlockDetected):
+    except (psycopg2.errors.LockNotAvailable, psycopg2.errors.DeadlockDetected,
+            psycopg2.errors.InsufficientPrivilege):  # a role that may write but not alter
         cur.execute("ROLLBACK TO SAVEPOINT bulk_load")  # the lock_timeout set above with it
         return None
     cur.execute("SELECT set_config('lock_timeout', %s, true)", (lock_timeout,))
