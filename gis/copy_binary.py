@@ -39,7 +39,7 @@ class Column:
     payload: np.ndarray  # uint8, the non-NULL values one after the other, in row order
 
 
-def encode(columns: list[Column]) -> memoryview:
+def encode(columns: list[Column]) -> bytes:
     """The whole COPY stream (header, rows, trailer) of columns of equal length.
 
     Each row is its field count, then each field's length and bytes: Arrow joins the parts
@@ -52,7 +52,7 @@ def encode(columns: list[Column]) -> memoryview:
     joined = pc.binary_join_element_wise(*parts, pa.scalar(b"", pa.large_binary()))
     offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64)[joined.offset:joined.offset + rows + 1]
     body = np.frombuffer(joined.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
-    return memoryview(b"".join([HEADER, body.tobytes(), TRAILER]))
+    return b"".join([HEADER, memoryview(body), TRAILER])  # BytesIO(bytes) shares, not copies
 
 
 def _fixed_width(values: np.ndarray) -> pa.Array:

@@ -168,7 +168,7 @@ def layer_copy_data(layer: Layer, frame: pd.DataFrame, geometries, jurisdiction_
 
 
 def _binary(layer: Layer, frame: pd.DataFrame, geometries, jurisdiction_id: str,
-            import_id: int) -> memoryview:
+            import_id: int) -> bytes:
     rows = len(frame)
     return copy_binary.encode([
         copy_binary.constant_column(jurisdiction_id, "text", rows),
