@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 import layers
+from gis.roles import ROLES
 from layers.model import STORAGE_SRID, Field, Layer
 
 # Constraint names follow one pattern so errors name the table and the rule broken.
@@ -240,9 +241,6 @@ layer_changes = Table(
     comment="Data version of each layer (bumped by trigger on every write)",
 )
 
-#: Roles a signed-in principal can hold (the security issue adds sign-in; tokens come first).
-#: ``gateway``: a sensor gateway posting readings; ``payment``: the parking payment app.
-ROLES = ("citizen", "staff", "planner", "crew", "admin", "gateway", "payment")
 
 # API tokens: only a SHA-256 of each token is stored, so a leaked table grants nothing.
 api_tokens = Table(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import psycopg2
 
 from gis.errors import InvalidParameter
-from gis.schema import ROLES
+from gis.roles import ROLES
 
 ISSUE_SQL = "INSERT INTO api_tokens (name, role, token_sha256) VALUES (%s, %s, %s)"
 LOOKUP_SQL = """

@@ -76,18 +76,38 @@ def _repair(geometry, reason: str) -> tuple[object | None, str]:
     return fixed, f"repaired with make_valid: {reason}"
 
 
-def check_geometries(layer: Layer, geometries: np.ndarray, rows: np.ndarray, boundary,
+def municipality_area(boundary):
+    """Where features may lie: the municipality's land polygon (EPSG:2100) and
+    BOUNDARY_TOLERANCE_M around it, prepared for many tests (None if there is no boundary)."""
+    if boundary is None:
+        return None
+    area = boundary.buffer(BOUNDARY_TOLERANCE_M)
+    shapely.prepare(area)
+    return area
+
+
+def _representative_points(geometries: np.ndarray) -> np.ndarray:
+    """A point on each geometry: a point is its own (most imports of many rows are points)."""
+    points = geometries.copy()
+    other = shapely.get_type_id(geometries) != _TYPE_IDS["Point"]
+    points[other] = shapely.point_on_surface(geometries[other])
+    return points
+
+
+def check_geometries(layer: Layer, geometries: np.ndarray, rows: np.ndarray, area,
                      skip_outside: bool, place_only: bool = False
                      ) -> tuple[np.ndarray, np.ndarray, list[Finding]]:
     """(geometries to store, rows kept, findings) for one chunk in the storage CRS.
 
-    ``boundary`` is the municipality's land polygon (EPSG:2100); features whose representative
+    ``area`` is :func:`municipality_area` of the municipality; features whose representative
     point is outside it are rejected, or left out (``skip_outside``) and reported as skipped.
     ``place_only``: the geometry is not stored (an attributes-only update), only its position
     is checked.
     """
     allowed = _allowed(layer)
-    geometries = shapely.force_2d(np.asarray(geometries, dtype=object))
+    geometries = np.asarray(geometries, dtype=object)
+    if shapely.has_z(geometries).any():
+        geometries = shapely.force_2d(geometries)
     out = geometries.copy()
     keep = np.ones(len(geometries), dtype=bool)
     findings: list[Finding] = []
@@ -115,10 +135,8 @@ def check_geometries(layer: Layer, geometries: np.ndarray, rows: np.ndarray, bou
             keep[i] = False
         else:
             out[i] = fitted
-    if boundary is not None and keep.any():
-        area = boundary.buffer(BOUNDARY_TOLERANCE_M)
-        shapely.prepare(area)
-        points = shapely.point_on_surface(out[keep])
+    if area is not None and keep.any():
+        points = _representative_points(out[keep])
         inside = shapely.contains(area, points)
         for i, point in zip(np.flatnonzero(keep)[~inside], points[~inside]):
             findings.append(Finding(int(rows[i]), GEOMETRY,

@@ -62,7 +62,7 @@ def column_plan(layer: Layer, columns: list[str], mapping: Mapping[str, str],
 def _blank(series: pd.Series) -> pd.Series:
     """True where a value is missing or an empty/blank string."""
     missing = series.isna()
-    if series.dtype == object:
+    if series.dtype == object and not missing.all():  # a field with no column: all missing
         missing |= series.map(lambda v: isinstance(v, str) and not v.strip())
     return missing
 
@@ -83,8 +83,7 @@ def _coerce(f: Field, series: pd.Series) -> pd.Series:
             text = series.astype("string").str.strip()  # vectorised: a million rows a second
         else:
             text = series.map(_plain_text).astype("string")
-        text = text.mask(text == "")
-        return text.astype(object).where(text.notna(), None)
+        return text.mask(text == "")  # Arrow-backed text: no Python object per value
     if f.type in ("integer", "bigint"):
         numbers = pd.to_numeric(series, errors="coerce")
         whole = numbers.notna() & (numbers == np.floor(numbers)) & (numbers.abs() < INT_RANGE[f.type])
@@ -110,9 +109,12 @@ def _coerce(f: Field, series: pd.Series) -> pd.Series:
                                                utc=utc)
         return parsed.dt.date.astype(object).where(parsed.notna(), None) if f.type == "date" else parsed
     if f.type == "text[]":
-        return series.map(lambda v: v if isinstance(v, list) else
-                          [p.strip() for p in re.split(r"[;|]", str(v)) if p.strip()]
-                          if pd.notna(v) else None).astype(object)
+        lists = np.full(len(series), None, dtype=object)
+        present = series.notna().to_numpy()  # only these go through Python, one by one
+        for i, v in zip(np.flatnonzero(present), series[present]):
+            lists[i] = v if isinstance(v, list) else [p.strip() for p in re.split(r"[;|]", str(v))
+                                                      if p.strip()]
+        return pd.Series(lists, index=series.index, dtype=object)
     raise AssertionError(f.type)
 
 

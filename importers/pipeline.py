@@ -22,7 +22,7 @@ from gis import imports as sqlio
 from gis.db import connect
 from gis.errors import ImportRefused
 from importers import crs as crsmod
-from importers.checks import check_geometries
+from importers.checks import check_geometries, municipality_area
 from importers.fields import column_plan, map_fields
 from importers.raster_import import LAYER_ID as SCANS
 from importers.raster_import import import_scan
@@ -32,6 +32,11 @@ from importers.sources import CHUNK_SIZE, ROW, SHAPEFILE_PARTS, file_kind, make_
 from importers.writer import ChunkWriter
 
 MODES = ("append", "upsert", "replace")
+#: a streamed file of at least this many features, and at least BULK_SHARE of the features
+#: already stored, is bulk loaded: the layer's indexes and keys are rebuilt, not updated row
+#: by row (gis/imports.py, "bulk loads")
+BULK_MIN_FEATURES = 50_000
+BULK_SHARE = 0.5
 
 
 @dataclass
@@ -147,7 +152,9 @@ def _import_vectors(cur, conn, layer, path: Path, kind: str, workdir: Path,
     """Read, check and write a vector file; commits unless a dry run or refused.
 
     Appends and replaces of public-only layers stream: each checked chunk is written while
-    the next is read (importers/writer.py). When the database then refuses a repeated key,
+    the next is read (importers/writer.py), a large file with the layer's indexes and keys
+    rebuilt at the end rather than updated row by row. When the database then refuses a
+    repeated key,
     the file is imported again the careful way — staged whole, keys compared row by row — for
     the report. Upserts and layers with private fields always go the careful way.
     """
@@ -168,21 +175,25 @@ def _import_vectors(cur, conn, layer, path: Path, kind: str, workdir: Path,
     if options.attributes_only and not updating:
         raise ImportRefused(f"{path.name}: --attributes-only with nothing to update: map a field "
                             "besides the natural key")
-    boundary = sqlio.boundary(cur, result.jurisdiction_id)
+    area = municipality_area(sqlio.boundary(cur, result.jurisdiction_id))
     _start(cur, layer, options, result, source.path.name)
-    writer = None
+    writer = suspended = None
     if streaming:
         if options.mode == "replace":
             result.counts.deleted = sqlio.delete_rows(cur, layer, result.jurisdiction_id)
+        if _worth_a_bulk_load(cur, layer, source.features):
+            suspended = sqlio.suspend_keys_and_indexes(cur, layer)
         writer = ChunkWriter(cur, layer, result.jurisdiction_id, result.import_id)
         sink = writer.put
     else:
         def sink(values, geometries, rows):
             sqlio.copy_rows(cur, layer, values, geometries, rows)
     try:
-        findings = _stage(layer, source, crs, plan, options, result, boundary, sink)
+        findings = _stage(layer, source, crs, plan, options, result, area, sink)
     finally:
         error = _close(writer, result)
+    if error is None and suspended is not None and not any(f.outcome == REJECTED for f in findings):
+        error = _restore(cur, layer, suspended)
     if error is not None and not any(f.outcome == REJECTED for f in findings):
         conn.rollback()
         if isinstance(error, psycopg2.errors.UniqueViolation):
@@ -212,6 +223,7 @@ def _import_vectors(cur, conn, layer, path: Path, kind: str, workdir: Path,
         result.road_vertices = build_topology(cur, result.jurisdiction_id)
     sqlio.finish_import(cur, result.import_id, "committed", result.counts, 0, result.repaired,
                         result.skipped, str(result.report) if result.report else None)
+    sqlio.audit_import(cur, result.import_id)
     if options.dry_run:
         conn.rollback()
         result.import_id = None
@@ -269,6 +281,22 @@ def _close(writer: ChunkWriter | None, result: ImportResult) -> psycopg2.Error |
     return None
 
 
+def _worth_a_bulk_load(cur, layer, features: int) -> bool:
+    """Whether rebuilding the layer's indexes and keys beats updating them row by row."""
+    if features < BULK_MIN_FEATURES:
+        return False  # small files never lock the layer
+    return features >= BULK_SHARE * sqlio.stored_rows(cur, layer)
+
+
+def _restore(cur, layer, suspended: sqlio.Suspended) -> psycopg2.Error | None:
+    """Rebuild what a bulk load dropped; the database's error (a repeated key), if any."""
+    try:
+        sqlio.restore_keys_and_indexes(cur, layer, suspended)
+    except psycopg2.Error as exc:
+        return exc
+    return None
+
+
 def _refuse_constraint(path: Path, error: psycopg2.Error) -> None:
     diag = error.diag
     raise ImportRefused(f"{path.name}: nothing imported: the database refused a feature "
@@ -299,7 +327,7 @@ def _start(cur, layer, options: ImportOptions, result: ImportResult, file_name: 
     sqlio.create_staging(cur, layer)
 
 
-def _stage(layer, source, crs, plan, options, result, boundary, sink) -> list[Finding]:
+def _stage(layer, source, crs, plan, options, result, area, sink) -> list[Finding]:
     """Read, convert and check every chunk, handing the good rows to ``sink``; every finding."""
     findings: list[Finding] = []
     for chunk in source.chunks(options.chunk_size):
@@ -308,7 +336,7 @@ def _stage(layer, source, crs, plan, options, result, boundary, sink) -> list[Fi
         values, field_findings = map_fields(layer, chunk, plan, options.constants)
         rows = chunk[ROW].to_numpy()
         geometries, keep, geometry_findings = check_geometries(
-            layer, chunk.geometry.to_numpy(), rows, boundary, options.skip_outside,
+            layer, chunk.geometry.to_numpy(), rows, area, options.skip_outside,
             place_only=options.attributes_only)
         findings += field_findings + geometry_findings
         if any(f.outcome == REJECTED for f in findings):

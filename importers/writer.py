@@ -1,5 +1,6 @@
-"""Writing checked chunks on a thread of its own: PostgreSQL inserts one chunk (indexes,
-constraints: most of an import's time) while Python reads and checks the next.
+"""Writing checked chunks on a thread of its own: PostgreSQL COPYs one chunk straight into the
+layer's table (constraints, indexes: most of an import's time) while Python reads and checks
+the next.
 
 Used for append and replace into layers without private fields; the connection is the
 writer's alone until :meth:`ChunkWriter.close`. A database error stops the writing and is
@@ -27,9 +28,14 @@ class ChunkWriter:
         self._thread.start()
 
     def put(self, values, geometries, rows) -> None:
-        """Queue one checked chunk (waits while the previous one is still being written)."""
+        """Queue one checked chunk (waits while the previous one is still being written).
+
+        Its CSV is built here, on the caller's thread: the writer's only sends, so that
+        PostgreSQL is never idle while Python converts (the rows' numbers are for the careful
+        path's report only)."""
         if self.error is None:
-            self._queue.put((values, geometries, rows))
+            self._queue.put(sqlio.layer_copy_data(self._layer, values, geometries,
+                                                  self._jurisdiction_id, self._import_id))
 
     def close(self) -> int:
         """Wait for the last chunk; the rows added, or the database's error raised."""
@@ -44,9 +50,6 @@ class ChunkWriter:
             if self.error is not None:
                 continue  # drain: the producer must never block on a dead writer
             try:
-                sqlio.copy_rows(self._cur, self._layer, *item)
-                self.added += sqlio.insert_staged(self._cur, self._layer, self._jurisdiction_id,
-                                                  self._import_id)
-                sqlio.clear_staging(self._cur)
+                self.added += sqlio.copy_into_layer(self._cur, self._layer, item)
             except psycopg2.Error as exc:
                 self.error = exc

@@ -27,9 +27,9 @@ TO_2100 = Transformer.from_crs(4326, 2100, always_xy=True)
 X0, Y0 = TO_2100.transform(24.4745, 35.3680)
 
 
-@pytest.fixture(scope="module")
-def url(make_database):
-    url = make_database("dimos_import")
+def rethymno_database(make_database, prefix: str) -> str:
+    """A fresh, migrated database holding the municipality of Rethymno; its URL."""
+    url = make_database(prefix)
     migrate.upgrade(url)
     name, boundary = read_municipality(KALLIKRATIS, "9318")
     conn = db.connect(url)
@@ -38,6 +38,11 @@ def url(make_database):
                                   "ypes_code": "9318", "elstat_code": "7301", "boundary": boundary})
     conn.close()
     return url
+
+
+@pytest.fixture(scope="module")
+def url(make_database):
+    return rethymno_database(make_database, "dimos_import")
 
 
 @pytest.fixture(scope="module")
@@ -449,6 +454,170 @@ def test_reimporting_the_same_file_is_a_no_op_and_upsert_updates_by_key(url, dim
     assert code == 0 and "1 added, 1 updated, 2 unchanged" in out, err
     assert query(url, "SELECT status FROM building_permits WHERE permit_number = 'Α-1100/2024'") == [
         ("completed",)]
+
+
+# --- bulk loads (a file large relative to its layer) ------------------------------------------
+
+@pytest.fixture
+def bulk(monkeypatch) -> list:
+    """Every streamed import tries a bulk load; what each attempt dropped (None: not locked)."""
+    from gis import imports as sqlio
+    from importers import pipeline
+
+    monkeypatch.setattr(pipeline, "BULK_MIN_FEATURES", 1)
+    monkeypatch.setattr(pipeline, "BULK_SHARE", 0)
+    attempts = []
+    suspend = sqlio.suspend_keys_and_indexes
+
+    def recorded(cur, layer):
+        attempts.append(suspend(cur, layer))
+        return attempts[-1]
+    monkeypatch.setattr(sqlio, "suspend_keys_and_indexes", recorded)
+    return attempts
+
+
+def table_definition(url, table="building_permits"):
+    """The table's indexes, constraints and own triggers (with their enabled state)."""
+    return (query(url, "SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = %s::regclass "
+                       "ORDER BY 1", (table,)),
+            query(url, "SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint "
+                       "WHERE conrelid = %s::regclass ORDER BY 1", (table,)),
+            query(url, "SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = %s::regclass "
+                       "AND NOT tgisinternal ORDER BY 1", (table,)))
+
+
+def test_a_bulk_load_leaves_indexes_keys_and_the_row_audit_as_they_were(url, dimos, tmp_path, bulk):
+    definition = table_definition(url)
+    path = tmp_path / "bulk.gpkg"
+    pyogrio.write_dataframe(permits_frame(12, start=6000), path)
+    code, out, err = dimos("import", path, "--layer", "building_permits", *PERMIT_MAP)
+    assert code == 0 and "12 added" in out, err
+    assert [sorted(name for name, _ in a.indexes) for a in bulk] == [
+        ["building_permits_jurisdiction_id_idx", "idx_building_permits_geom"]]
+    assert table_definition(url) == definition
+    (import_id,), = query(url, "SELECT max(id) FROM imports")
+    assert query(url, "SELECT count(*) FROM building_permits WHERE import_id = %s", (import_id,)) == [(12,)]
+    # the import is one audit row (its provenance), not one per feature
+    assert query(url, "SELECT operation, after ->> 'added' FROM audit_log WHERE table_name = 'imports' "
+                      "AND row_id = %s", (import_id,)) == [("INSERT", "12")]
+    assert query(url, "SELECT count(*) FROM audit_log a JOIN building_permits b ON a.row_id = b.id "
+                      "AND a.table_name = 'building_permits' WHERE b.import_id = %s", (import_id,)) == [(0,)]
+    # an ordinary edit afterwards is audited row by row, as before
+    conn = db.connect(url)
+    with conn, conn.cursor() as cur:
+        cur.execute("UPDATE building_permits SET floors = 3 WHERE permit_number = 'Α-6000/2024' "
+                    "RETURNING id")
+        (edited,), = cur.fetchall()
+    conn.close()
+    assert query(url, "SELECT after ->> 'floors' FROM audit_log WHERE table_name = 'building_permits' "
+                      "AND row_id = %s", (edited,)) == [("3",)]
+
+
+def test_a_bulk_load_with_repeated_keys_is_refused_reported_and_changes_nothing(url, dimos, tmp_path,
+                                                                                bulk):
+    definition = table_definition(url)
+    frame = permits_frame(12, start=6100)
+    frame.loc[11, "permit_no"] = frame.loc[3, "permit_no"]
+    path = tmp_path / "bulk-dup.gpkg"
+    pyogrio.write_dataframe(frame, path)
+    err = refused(url, dimos, "building_permits", path, "--layer", "building_permits", *PERMIT_MAP)
+    assert "row 12, permit_number: duplicate key: Α-6103/2024 is also row 4" in err
+    first = tmp_path / "bulk-first.gpkg"
+    pyogrio.write_dataframe(permits_frame(1, start=6200), first)
+    assert dimos("import", first, "--layer", "building_permits", *PERMIT_MAP)[0] == 0
+    path = tmp_path / "bulk-stored.gpkg"
+    pyogrio.write_dataframe(permits_frame(10, start=6191), path)
+    err = refused(url, dimos, "building_permits", path, "--layer", "building_permits", *PERMIT_MAP)
+    assert "row 10, permit_number: duplicate key: Α-6200/2024 is already stored" in err
+    assert table_definition(url) == definition
+
+
+def test_a_bulk_replace_swaps_the_municipalitys_features(make_database, tmp_path, bulk, monkeypatch,
+                                                         capsys):
+    url = rethymno_database(make_database, "dimos_import_replace")  # replace empties the layer
+    monkeypatch.setenv("DATABASE_URL", url)
+    old, new = tmp_path / "old.gpkg", tmp_path / "new.gpkg"
+    pyogrio.write_dataframe(permits_frame(5, start=6500), old)
+    pyogrio.write_dataframe(permits_frame(3, start=6600), new)
+    assert main(["import", str(old), "--layer", "building_permits", *PERMIT_MAP]) == 0
+    definition = table_definition(url)
+    capsys.readouterr()
+    assert main(["import", str(new), "--layer", "building_permits", "--mode", "replace",
+                 *PERMIT_MAP]) == 0
+    assert "3 added, 0 updated, 0 unchanged, 5 deleted" in capsys.readouterr().out
+    assert query(url, "SELECT permit_number FROM building_permits ORDER BY 1") == [
+        ("Α-6600/2024",), ("Α-6601/2024",), ("Α-6602/2024",)]
+    assert table_definition(url) == definition
+    assert len(bulk) == 2 and None not in bulk
+
+
+def test_a_bulk_load_that_cannot_lock_the_layer_takes_the_ordinary_path(url, dimos, tmp_path, bulk,
+                                                                        monkeypatch):
+    from gis import imports as sqlio
+
+    monkeypatch.setattr(sqlio, "BULK_LOCK_TIMEOUT", "200ms")
+    reader = db.connect(url)  # a reader in the middle of a transaction holds the layer
+    try:
+        with reader.cursor() as cur:
+            cur.execute("SELECT count(*) FROM building_permits")
+        path = tmp_path / "bulk-busy.gpkg"
+        pyogrio.write_dataframe(permits_frame(10, start=6300), path)
+        code, out, err = dimos("import", path, "--layer", "building_permits", *PERMIT_MAP)
+        assert code == 0 and "10 added" in out, err
+        assert bulk == [None]
+    finally:
+        reader.rollback()
+        reader.close()
+
+
+def test_binary_copy_stores_what_csv_copy_stores(url):
+    """Every catalogue type, NULLs, Greek text and a polygon: the same rows either way."""
+    import io
+    from datetime import date
+
+    import pandas as pd
+    import shapely
+
+    from gis import copy_binary
+    from gis.imports import _csv, hex_ewkb
+
+    kinds = {"t": "text", "i": "integer", "b": "bigint", "r": "real", "ok": "boolean",
+             "d": "date", "ts": "timestamptz", "a": "text[]"}
+    frame = pd.DataFrame({
+        "t": pd.array(["Αρκαδίου 10", None, ""], dtype="string"),
+        "i": pd.array([7, None, -2], dtype="Int64"), "b": pd.array([2 ** 40, None, 1], dtype="Int64"),
+        "r": [120.5, float("nan"), -0.25], "ok": pd.Series([True, None, False], dtype=object),
+        "d": pd.Series([date(2015, 5, 20), None, date(1969, 12, 31)], dtype=object),
+        "ts": pd.to_datetime(["2024-01-02T03:04:05.123456Z", None, "1999-12-31T23:59:59Z"], utc=True,
+                             format="ISO8601"),
+        "a": pd.Series([None, None, None], dtype=object)})
+    geometries = [shapely.Point(X0, Y0), shapely.box(X0, Y0, X0 + 5, Y0 + 5), shapely.Point(X0, Y0 + 1)]
+    sql_types = {"real": "double precision"}  # as gis/schema.py declares a real field
+    columns = ", ".join(f"{name} {sql_types.get(kind, kind)}" for name, kind in kinds.items())
+    columns += ", geom geometry"
+    conn = db.connect(url)
+    try:
+        with conn.cursor() as cur:
+            for table in ("via_binary", "via_csv"):
+                cur.execute(f"CREATE TEMP TABLE {table} (n serial, {columns})")
+            stream = copy_binary.encode([*(copy_binary.column(kind, frame[name])
+                                           for name, kind in kinds.items()),
+                                         copy_binary.geometry_column(geometries, 2100)])
+            names = ", ".join([*kinds, "geom"])
+            cur.copy_expert(f"COPY via_binary ({names}) FROM STDIN WITH (FORMAT binary)",
+                            io.BytesIO(stream))
+            text = frame.assign(geom=pd.arrays.ArrowExtensionArray(hex_ewkb(geometries, 2100)))
+            cur.copy_expert(f"COPY via_csv ({names}) FROM STDIN WITH (FORMAT csv)", _csv(text))
+            cur.execute(f"SELECT {names}, ST_AsEWKT(geom) FROM via_binary ORDER BY n")
+            binary = cur.fetchall()
+            cur.execute(f"SELECT {names}, ST_AsEWKT(geom) FROM via_csv ORDER BY n")
+            assert binary == cur.fetchall()
+            assert binary[0][:7] == ("Αρκαδίου 10", 7, 2 ** 40, 120.5, True, date(2015, 5, 20),
+                                     pd.Timestamp("2024-01-02T03:04:05.123456Z").to_pydatetime())
+            assert binary[1][:8] == (None,) * 8 and binary[2][0] == ""
+    finally:
+        conn.rollback()
+        conn.close()
 
 
 
