@@ -1044,6 +1044,28 @@ def test_openstreetmap_gives_a_routable_street_network_and_its_amenities(url, di
     assert "already imported" in out
 
 
+def test_the_same_extract_as_osm_pbf_gives_the_same_street_network(url, dimos, tmp_path):
+    import osmium
+
+    signature = ("SELECT count(*), round(sum(ST_Length(geom))), count(*) FILTER (WHERE oneway), "
+                 "count(DISTINCT name), count(*) FILTER (WHERE source IS NULL) FROM roads "
+                 "WHERE jurisdiction_id = 'rethymno'")
+    code, _, err = dimos("import", real_file(tmp_path, "osm/rethymno.osm"), "--layer", "roads",
+                         "--skip-outside", "--mode", "replace")
+    assert code == 0, err
+    from_osm = query(url, signature)
+    assert from_osm[0][0] > 600
+    pbf = tmp_path / "rethymno.osm.pbf"
+    with osmium.SimpleWriter(str(pbf)) as writer:  # the binary format extracts come in
+        for entity in osmium.FileProcessor(str(SOURCES / "osm" / "rethymno.osm")):
+            writer.add(entity)
+    code, out, err = dimos("import", pbf, "--layer", "roads", "--skip-outside", "--mode",
+                           "replace")
+    assert code == 0, err
+    assert "road topology rebuilt" in out
+    assert query(url, signature) == from_osm
+
+
 def test_chania_and_agios_nikolaos_extracts_go_to_their_own_municipalities(url, dimos, tmp_path):
     conn = db.connect(url)
     with conn, conn.cursor() as cur:

@@ -388,6 +388,13 @@ def test_a_planner_exports_a_selection_as_geopackage_in_greek_grid(live_server, 
     frame = pyogrio.read_dataframe(io.BytesIO(answer.content))
     (expected,), = rows(demo_url, "SELECT count(*) FROM zoning WHERE building_coefficient > 1.2")
     assert len(frame) == expected and frame.crs.to_epsg() == 2100
+    one = requests.get(f"{live_server}/api/export", timeout=60, params={
+        "layer": "zoning", "format": "geojson", "jurisdiction_id": "rethymno"})
+    (rethymno,), = rows(demo_url, "SELECT count(*) FROM zoning WHERE jurisdiction_id = 'rethymno'")
+    assert len(one.json()["features"]) == rethymno
+    unknown = requests.get(f"{live_server}/api/export", timeout=60, params={
+        "layer": "zoning", "jurisdiction_id": "atlantis"})
+    assert unknown.status_code == 400 and "atlantis" in unknown.json()["description"]
 
 
 def test_route_sheets_gpx_and_geojson_for_a_planned_crew(live_server):

@@ -14,6 +14,7 @@ from flask import (
 )
 
 import layers
+from dimos.jurisdiction import request_jurisdiction
 from gis.db import pooled_cursor
 from gis.errors import InvalidParameter
 from gis.export import export_selection
@@ -105,10 +106,15 @@ def make_web_map_blueprint(settings: Settings) -> Blueprint:
         text = request.args.get("filter")
         cql = parse_filter_crs84(text, layer) if text else None
         bbox = _bbox_2100(request.args.get("bbox"))
+        asked = request.args.get("jurisdiction_id")
         with pooled_cursor(url) as cur:
+            # one municipality's features when asked; the public layer whole otherwise, as the
+            # OGC API serves it
+            jurisdiction = request_jurisdiction(cur, asked) if asked else None
             data, media_type, name = export_selection(cur, layer, cql,
                                                       request.args.get("format", "gpkg"),
-                                                      crs=request.args.get("crs"), bbox=bbox)
+                                                      crs=request.args.get("crs"), bbox=bbox,
+                                                      jurisdiction_id=jurisdiction)
         return Response(data, content_type=media_type,
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
