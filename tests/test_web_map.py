@@ -310,6 +310,8 @@ def test_staff_sign_in_with_an_account_and_sign_out(visit, demo_url):
     page.click("#signin button[type=submit]")
     page.wait_for_selector("#staff-count .count", timeout=30_000)
     assert name in page.locator("#whoami").inner_text()
+    page.click("#show-clusters")  # a process run (POST) on the session: it carries the CSRF token
+    page.wait_for_selector("#routes .cluster-count", timeout=30_000)
     page.reload()  # the session cookie keeps the person signed in
     page.wait_for_selector("body[data-ready=true]", timeout=30_000)
     page.click("#tab-staff")
@@ -335,6 +337,47 @@ def test_staff_sign_in_through_the_town_halls_single_sign_on(visit, identity_pro
     page.click("#tab-staff")
     page.wait_for_selector("#staff-count .count", timeout=30_000)
     assert "cityhall:" in page.locator("#whoami").inner_text()
+
+
+def test_a_citizen_signed_in_with_taxisnet_reports_and_reads_the_note_left_for_them(
+        visit, demo_url, live_server, identity_provider):
+    username = f"citizen-{uuid.uuid4().hex[:6]}"
+    identity_provider.add_user("taxisnet", username, "σωστός-κωδικός-2026", sub=uuid.uuid4().hex)
+    page = visit().page
+    page.click("#tab-citizen")
+    page.click("#my-requests a:has-text('TAXISnet')")
+    page.wait_for_selector("input[name=username]")  # TAXISnet's own page
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "σωστός-κωδικός-2026")
+    page.click("button")
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    page.click("#tab-citizen")
+    page.wait_for_selector("#my-requests p:has-text('Κανένα αίτημα')", timeout=15_000)
+    page.select_option("#service", "street_light")
+    page.evaluate("dimos.map.setView([35.3660, 24.4790], 18, {animate: false})")
+    page.click("#pin-centre")
+    page.click("#report-form button[type=submit]")  # a POST on the session: CSRF token sent
+    made = page.locator("#report-result .request-id")
+    made.wait_for(timeout=15_000)
+    number = made.inner_text()
+    page.wait_for_selector(f"#my-requests .my-request:has-text('{number}')", timeout=15_000)
+    staff = subprocess.run([str(Path(sys.executable).parent / "dimos"), "token", "create",
+                            f"note-{uuid.uuid4().hex[:6]}", "--role", "staff"],
+                           capture_output=True, text=True, timeout=60,
+                           env={"DATABASE_URL": demo_url, "PATH": "/usr/bin:/bin"})
+    answer = requests.post(f"{live_server}/open311/v2/servicerequestupdates.json", timeout=30,
+                           headers={"Authorization": f"Bearer {staff.stdout.strip()}"},
+                           data={"service_request_id": number, "status": "acknowledged",
+                                 "private_note": "Θα σας καλέσουμε αύριο"})
+    assert answer.status_code == 201, answer.text
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    page.click("#tab-citizen")
+    page.wait_for_selector("#my-requests .note-for-you:has-text('Θα σας καλέσουμε αύριο')",
+                           timeout=15_000)
+    page.locator("#my-requests").scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "citizen-my-requests.png"))
 
 
 @pytest.mark.parametrize("view", ["planner", "citizen", "staff"])

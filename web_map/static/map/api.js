@@ -1,6 +1,27 @@
 // The server's APIs, same origin only.
+
+// A signed-in session's CSRF token: every unsafe request riding on its cookie must carry it
+// (dimos/sessions.py); requests with a bearer token need none.
+let csrfToken = null;
+const SAFE = ["GET", "HEAD", "OPTIONS"];
+
+export function withCsrf(options = {}) {
+  if (!csrfToken || SAFE.includes((options.method ?? "GET").toUpperCase())) return options;
+  return { ...options, headers: { ...(options.headers ?? {}), "X-CSRF-Token": csrfToken } };
+}
+
+// who is signed in (asked once per page; again after a sign-in): {signed_in, name, role, …}
+let session = null;
+export function currentSession({ again = false } = {}) {
+  if (!session || again) {
+    session = getJSON("/api/session").catch(() => ({ signed_in: false }));
+    session.then((me) => { csrfToken = me.csrf_token ?? null; });
+  }
+  return session;
+}
+
 export async function getJSON(url, options = {}) {
-  const response = await fetch(url, options);
+  const response = await fetch(url, withCsrf(options));
   const body = await response.json().catch(() => null);
   if (!response.ok) {
     const message = Array.isArray(body) ? body[0]?.description : body?.description;

@@ -1,6 +1,6 @@
 // Citizen view: report a problem (seeing open requests nearby first), follow one, find
 // the nearest free bay, car park, WiFi hotspot or refuge area.
-import { escapeHtml, execute, getJSON } from "./api.js";
+import { currentSession, escapeHtml, execute, getJSON } from "./api.js";
 import { currentLanguage, t } from "./i18n.js";
 
 const OPEN311 = "/open311/v2";
@@ -75,6 +75,7 @@ export function initCitizen({ map, views }) {
       loadServices();
       document.getElementById("follow-id").value = made.service_request_id;
       follow(made.service_request_id);  // the citizen sees it appear, with its status
+      showMine();
     } catch (error) {
       result.textContent = `${t("error")}: ${error.message}`;
     }
@@ -94,6 +95,28 @@ export function initCitizen({ map, views }) {
       target.textContent = `${t("not-found")}: ${error.message}`;
     }
   };
+  // a signed-in citizen's own requests, with the notes the services left for them alone;
+  // otherwise the ways to sign in (TAXISnet...)
+  const showMine = async () => {
+    const target = document.getElementById("my-requests");
+    const me = await currentSession();
+    if (!me.signed_in) {
+      const providers = await getJSON("/api/session/providers").catch(() => []);
+      const next = new URLSearchParams({ next: window.location.pathname });
+      target.innerHTML = providers.length ? `<p>${t("sign-in-to-follow")}</p><p class="row">${providers.map((p) =>
+        `<a class="button" href="${escapeHtml(p.login)}?${next}">${t("signin-with")} ${escapeHtml(p.title)}</a>`).join("")}</p>` : "";
+      return;
+    }
+    const { requests } = await getJSON("/api/my/requests");
+    target.innerHTML = requests.length ? `<ol>${requests.map((r) => `<li class="my-request">
+        <strong>${escapeHtml(r.service_request_id)}</strong> ${escapeHtml(r.service_name)} —
+        <span class="status">${escapeHtml(t(`st-${r.status}`))}</span>
+        ${(r.history ?? []).filter((h) => h.private_note).map((h) =>
+          `<p class="note-for-you">${t("note-for-you")}: ${escapeHtml(h.private_note)}</p>`).join("")}</li>`).join("")}</ol>`
+      : `<p>${t("no-requests")}</p>`;
+  };
+  showMine().catch(() => {});
+
   document.getElementById("follow-form").addEventListener("submit", (event) => {
     event.preventDefault();
     follow(document.getElementById("follow-id").value.trim());

@@ -1,13 +1,12 @@
 // Staff view (signed in with an account, single sign-on or a token): open requests clustered,
 // filtered, and counted per community; parking bays and access points coloured by state.
-import { escapeHtml, execute, getJSON, items } from "./api.js";
+import { currentSession, escapeHtml, execute, getJSON, items, withCsrf } from "./api.js";
 import { currentLanguage, t } from "./i18n.js";
 
 export function initStaff({ map, panel }) {
   // a token rides in a header; an account's session in its cookie, with the CSRF token for
   // unsafe requests (dimos/sessions.py)
   let token = sessionStorage.getItem("dimos-token");
-  let csrf = null;
   let signedIn = false;
   let clusters = null;
   let heat = null;
@@ -16,12 +15,17 @@ export function initStaff({ map, panel }) {
 
   const signIn = async ({ quiet = false } = {}) => {
     const who = document.getElementById("whoami");
+    const me = token ? await getJSON("/api/session", { headers: authHeaders() }).catch(() => ({}))
+      : await currentSession({ again: true });
+    if (!me.signed_in || !["staff", "admin"].includes(me.role)) {
+      if (!quiet) who.textContent = t("signin-failed");
+      token = null;
+      sessionStorage.removeItem("dimos-token");
+      return;
+    }
+    if (signedIn) return;
+    signedIn = true;
     try {
-      const me = await getJSON("/api/session", { headers: authHeaders() });
-      if (!me.signed_in || !["staff", "admin"].includes(me.role)) throw new Error(me.role);
-      csrf = me.csrf_token;
-      if (signedIn) return;
-      signedIn = true;
       who.textContent = `${t("signed-in")}: ${me.name} (${me.role})`;
       if (token) sessionStorage.setItem("dimos-token", token);
       document.getElementById("signout").hidden = false;
@@ -33,9 +37,7 @@ export function initStaff({ map, panel }) {
       await load();
       await loadUnpaid();
     } catch (error) {
-      if (!quiet) who.textContent = t("signin-failed");
-      token = null;
-      sessionStorage.removeItem("dimos-token");
+      who.textContent = `${t("error")}: ${error.message}`;
     }
   };
 
@@ -56,7 +58,7 @@ export function initStaff({ map, panel }) {
   };
 
   const signOut = async () => {
-    if (!token) await fetch("/api/session", { method: "DELETE", headers: { "X-CSRF-Token": csrf ?? "" } });
+    if (!token) await fetch("/api/session", withCsrf({ method: "DELETE" }));
     sessionStorage.removeItem("dimos-token");
     window.location.reload();
   };
@@ -162,8 +164,8 @@ export function initStaff({ map, panel }) {
   });
 
   const openSheet = async (route, format) => {
-    const response = await fetch(`/api/route-sheet?format=${format}`, {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(route) });
+    const response = await fetch(`/api/route-sheet?format=${format}`, withCsrf({
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(route) }));
     const url = URL.createObjectURL(await response.blob());
     if (format === "html") window.open(url, "_blank");
     else Object.assign(document.createElement("a"), { href: url, download: `crew-${route.crew}.gpx` }).click();
