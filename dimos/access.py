@@ -84,6 +84,23 @@ def assignments_crew(principal: Principal, asked: str | None) -> str | None:
     return asked if principal.role in STAFF else principal.name
 
 
+def principal_id(principal: Principal | None) -> str | None:
+    """How a principal is recorded as the owner of what it starts (a process job)."""
+    return f"{principal.role}:{principal.name}" if principal is not None else None
+
+
+def sees_job(principal: Principal | None, owner: str | None) -> bool:
+    """A job started by someone signed in is theirs (and staff's) to see; an anonymous one is
+    anyone's who holds its id (a random UUID, handed to its starter only)."""
+    return owner is None or (principal is not None and (
+        principal.role in STAFF or principal_id(principal) == owner))
+
+
+def lists_job(principal: Principal | None, owner: str | None) -> bool:
+    """The job list shows a person their own jobs, staff every job, anonymous callers none."""
+    return principal is not None and (principal.role in STAFF or principal_id(principal) == owner)
+
+
 def rule_for(method: str, path: str) -> Rule | None:
     for rule in RULES:
         if method in rule.methods and rule.path.match(path) and (

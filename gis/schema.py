@@ -495,6 +495,7 @@ jobs = Table(
     Column("mimetype", Text),
     Column("message", Text),
     Column("progress", Integer, nullable=False),
+    Column("owner", Text, comment="who started it (role:name); none: anonymous, its id is the key"),
     comment="OGC API Processes jobs (pygeoapi's PostgreSQL manager)",
 )
 

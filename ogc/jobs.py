@@ -7,15 +7,46 @@ everything else runs as pygeoapi's Dummy manager runs it.
 """
 from __future__ import annotations
 
+from flask import g, has_request_context
+from pygeoapi.process.base import JobNotFoundError
 from pygeoapi.process.manager.dummy import DummyManager
 from pygeoapi.process.manager.postgresql import PostgreSQLManager
 from pygeoapi.util import JobStatus, RequestedProcessExecutionMode
+from sqlalchemy import Column, String
+
+from dimos.access import lists_job, principal_id, sees_job
+
+
+def _principal():
+    return g.get("principal") if has_request_context() else None
 
 
 class DimosJobManager(PostgreSQLManager):
+    """Jobs carry their owner; who sees which: dimos/access.py's row rules."""
+
     def __init__(self, manager_def: dict):
         super().__init__(manager_def)
         self._direct = DummyManager(manager_def)
+        # pygeoapi's model of the table is fixed; ours has the owner (migration 0012)
+        if "owner" not in self.table_model.c:
+            self.table_model.append_column(Column("owner", String))
+
+    def add_job(self, job_metadata: dict) -> str:
+        return super().add_job({**job_metadata, "owner": principal_id(_principal())})
+
+    def get_job(self, job_id: str) -> dict:
+        job = super().get_job(job_id)
+        if has_request_context() and not sees_job(_principal(), job.get("owner")):
+            raise JobNotFoundError()  # as if it did not exist: ids are not to be probed
+        return job
+
+    def get_jobs(self, status=None, limit=None, offset=None) -> dict:
+        found = super().get_jobs(status, limit, offset)
+        if has_request_context():
+            found["jobs"] = [job for job in found["jobs"]
+                             if lists_job(_principal(), job.get("owner"))]
+            found["numberMatched"] = len(found["jobs"])
+        return found
 
     def execute_process(self, process_id, data_dict, execution_mode=None, *args, **kwargs):
         if execution_mode == RequestedProcessExecutionMode.respond_async:

@@ -1,8 +1,11 @@
 """Clusters of open requests and crew routes on the real Rethymno road network (pgRouting)."""
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 import requests
@@ -182,3 +185,47 @@ def test_a_large_plan_runs_as_an_asynchronous_job(ogc):
     assert results.status_code == 200, results.text
     plan = results.json()
     assert plan["routes"][0]["crew"] == "cleaning" and plan["routes"][0]["stops"]
+
+
+def test_a_signed_in_persons_job_is_theirs_and_staffs_to_see(ogc, demo_url):
+    tokens = {}
+    for name, role in (("job-owner", "planner"), ("job-other", "planner"), ("job-staff", "staff")):
+        subprocess.run([str(Path(sys.executable).parent / "dimos"), "token", "revoke", name],
+                       env={"DATABASE_URL": demo_url, "PATH": "/usr/bin:/bin"}, timeout=60)
+        made = subprocess.run([str(Path(sys.executable).parent / "dimos"), "token", "create",
+                               name, "--role", role], capture_output=True, text=True, timeout=60,
+                              env={"DATABASE_URL": demo_url, "PATH": "/usr/bin:/bin"})
+        assert made.returncode == 0, made.stderr
+        tokens[name] = {"Authorization": f"Bearer {made.stdout.strip()}"}
+    answer = requests.post(f"{ogc}/processes/plan-crew-routes/execution", timeout=60,
+                           headers={"Prefer": "respond-async", **tokens["job-owner"]},
+                           json={"inputs": {"filter": "service_code = 'graffiti'",
+                                            "crews": [crew("paint", ["graffiti"])],
+                                            "time_limit_s": 1}})
+    assert answer.status_code == 201, answer.text
+    job = answer.headers["Location"]
+    job_id = job.rstrip("/").rsplit("/", 1)[1]
+    deadline = time.monotonic() + 60
+    while requests.get(job, params={"f": "json"}, headers=tokens["job-owner"],
+                       timeout=30).json()["status"] not in ("successful", "failed"):
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+
+    def status(path, who):
+        headers = tokens[who] if who else {}
+        return requests.get(f"{job}{path}", params={"f": "json"}, headers=headers,
+                            timeout=30).status_code
+
+    for path in ("", "/results"):
+        assert status(path, "job-owner") == 200 and status(path, "job-staff") == 200
+        assert status(path, "job-other") == 404 and status(path, None) == 404
+
+    def listed(who):
+        headers = tokens[who] if who else {}
+        found = requests.get(f"{ogc}/jobs", params={"f": "json"}, headers=headers, timeout=30)
+        return {j["jobID"] for j in found.json()["jobs"]}
+
+    assert job_id in listed("job-owner") and job_id in listed("job-staff")
+    assert job_id not in listed("job-other") and job_id not in listed(None)
+    (owner,), = rows(demo_url, "SELECT owner FROM jobs WHERE identifier = %s", (job_id,))
+    assert owner == "planner:job-owner"
