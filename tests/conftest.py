@@ -123,43 +123,13 @@ def live_server(demo_url: str, tmp_path_factory, identity_provider):
 
     A process of its own: pygeoapi takes one configuration per process.
     """
-    import socket
-    import subprocess
-    import sys
-    import time
-    from pathlib import Path
+    from tests.helpers import serving
 
-    import requests
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     state_dir = tmp_path_factory.mktemp("dimos-state")
-    # the suite posts hundreds of reports from one address: limits are tested on their own
-    env = {**os.environ, "DATABASE_URL": demo_url, "DIMOS_STATE_DIR": str(state_dir),
-           "DIMOS_RATE_LIMIT_REPORTS_PER_MIN": "0", "DIMOS_RATE_LIMIT_PROCESSES_PER_MIN": "0",
-           # sensor tests run their own broker and ingest worker
-           "DIMOS_SENSORS_INGEST": "0",
-           "DIMOS_IDENTITY_PROVIDERS": identity_providers_setting(identity_provider)}
-    log = open(state_dir / "server.log", "w")
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "dimos"), "serve", "--port", str(port),
-         "--workers", "2"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(f"{url}/health", timeout=5).status_code == 200:
-                break
-        except requests.RequestException:  # not listening yet, or busy starting
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            log.close()
-            raise RuntimeError("dimos serve did not start: "
-                               + (state_dir / "server.log").read_text()[-2000:])
-        time.sleep(0.2)
-    _SERVER_LOGS[url] = state_dir / "server.log"
-    yield url
-    server.terminate()
-    server.wait(timeout=30)
-    log.close()
+    # the suite posts hundreds of reports from one address: limits are tested on their own;
+    # sensor tests run their own broker and ingest worker
+    with serving(demo_url, state_dir, rate_limit_reports_per_min=0,
+                 rate_limit_processes_per_min=0, sensors_ingest=0,
+                 identity_providers=identity_providers_setting(identity_provider)) as url:
+        _SERVER_LOGS[url] = state_dir / "server.log"
+        yield url

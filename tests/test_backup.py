@@ -1,20 +1,16 @@
 """dimos db backup / restore: a verified round trip, photos included; bad files change nothing."""
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 from gis import db
-
-TABLES_SQL = """SELECT tablename FROM pg_tables WHERE schemaname = 'public'
-                AND tablename <> 'spatial_ref_sys' ORDER BY tablename"""
+from tests import helpers
 
 
 def dimos(*args, url):
-    return subprocess.run([str(Path(sys.executable).parent / "dimos"), *args],
-                          env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
-                          capture_output=True, text=True, timeout=300)
+    return helpers.dimos(*args, url=url, timeout=300)  # a dump and a restore take a while
+
+
+TABLES_SQL = """SELECT tablename FROM pg_tables WHERE schemaname = 'public'
+                AND tablename <> 'spatial_ref_sys' ORDER BY tablename"""
 
 
 def fingerprint(url) -> dict:

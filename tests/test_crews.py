@@ -1,17 +1,15 @@
 """Clusters of open requests and crew routes on the real Rethymno road network (pgRouting)."""
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 import requests
 import shapely
 
-from gis import crews, db
+from gis import crews
+from tests.helpers import rows, token
 
 SKILLS_ALL = ["pothole", "street_light", "rubbish", "graffiti", "tree", "water_leak",
               "illegal_parking", "stray_animals", "sidewalk"]
@@ -31,16 +29,6 @@ def execute(ogc, process, inputs):
 def crew(key, skills, start="2026-11-24T07:00:00+02:00", end="2026-11-24T15:00:00+02:00",
          depot=DEPOT):
     return {"id": key, "depot": depot, "shift_start": start, "shift_end": end, "skills": skills}
-
-
-def rows(url, query, params=()):
-    conn = db.connect(url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(query, params)
-            return cur.fetchall()
-    finally:
-        conn.close()
 
 
 def test_a_one_way_street_makes_a_to_b_differ_from_b_to_a(cursor):
@@ -188,15 +176,8 @@ def test_a_large_plan_runs_as_an_asynchronous_job(ogc):
 
 
 def test_a_signed_in_persons_job_is_theirs_and_staffs_to_see(ogc, demo_url):
-    tokens = {}
-    for name, role in (("job-owner", "planner"), ("job-other", "planner"), ("job-staff", "staff")):
-        subprocess.run([str(Path(sys.executable).parent / "dimos"), "token", "revoke", name],
-                       env={"DATABASE_URL": demo_url, "PATH": "/usr/bin:/bin"}, timeout=60)
-        made = subprocess.run([str(Path(sys.executable).parent / "dimos"), "token", "create",
-                               name, "--role", role], capture_output=True, text=True, timeout=60,
-                              env={"DATABASE_URL": demo_url, "PATH": "/usr/bin:/bin"})
-        assert made.returncode == 0, made.stderr
-        tokens[name] = {"Authorization": f"Bearer {made.stdout.strip()}"}
+    tokens = {name: {"Authorization": f"Bearer {token(demo_url, name, role)}"} for name, role in (
+        ("job-owner", "planner"), ("job-other", "planner"), ("job-staff", "staff"))}
     answer = requests.post(f"{ogc}/processes/plan-crew-routes/execution", timeout=60,
                            headers={"Prefer": "respond-async", **tokens["job-owner"]},
                            json={"inputs": {"filter": "service_code = 'graffiti'",

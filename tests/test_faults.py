@@ -6,18 +6,14 @@ it disturbs no other test.
 """
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import requests
 
 from gis import db, migrate
 from gis.cluster import LocalCluster
+from tests.helpers import free_port, serving
 
 PATHS = [
     ("GET", "/health", None),
@@ -30,12 +26,6 @@ PATHS = [
     ("POST", "/ogc/processes/planning-report/execution",
      {"inputs": {"location": {"type": "Point", "coordinates": [24.4747, 35.3676]}}}),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -52,28 +42,9 @@ def own_database(tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(own_database, tmp_path_factory):
     cluster, url = own_database
-    port = free_port()
     state = tmp_path_factory.mktemp("fault-state")
-    log = open(state / "server.log", "w")
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "dimos"), "serve", "--port", str(port), "--workers",
-         "2"], env={**os.environ, "DATABASE_URL": url, "DIMOS_STATE_DIR": str(state)},
-        stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(f"{base}/health", timeout=5).status_code == 200:
-                break
-        except requests.RequestException:
-            pass
-        assert process.poll() is None and time.monotonic() < deadline, \
-            (state / "server.log").read_text()[-2000:]
-        time.sleep(0.2)
-    yield base, state / "server.log"
-    process.terminate()
-    process.wait(timeout=30)
-    log.close()
+    with serving(url, state) as base:
+        yield base, state / "server.log"
 
 
 def call(base, method, path, body):

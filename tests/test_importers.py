@@ -19,6 +19,7 @@ from dimos.cli import main
 from gis import db, migrate
 from gis.load import upsert_jurisdiction
 from importers.boundaries import read_municipality
+from tests.helpers import rows as query
 
 SOURCES = Path(__file__).resolve().parents[1] / "data" / "sources"
 KALLIKRATIS = SOURCES / "boundaries" / "crete_municipalities_kallikratis_wgs84.geojson"
@@ -62,16 +63,6 @@ def dimos(url, state_dir, monkeypatch, capsys):
         out, err = capsys.readouterr()
         return code, out, err
     return run
-
-
-def query(url, text, params=()):
-    conn = db.connect(url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(text, params)
-            return cur.fetchall()
-    finally:
-        conn.close()
 
 
 def checksum(url, table):
@@ -266,7 +257,6 @@ def test_a_dxf_in_greek_grid_lands_in_rethymno_within_a_metre(url, dimos, tmp_pa
     assert [r[0] for r in rows] == ["residential", "commercial"]
     assert abs(rows[0][1] - X0) < 1 and abs(rows[0][2] - Y0) < 1 and abs(rows[0][3] - 108) < 0.01
     assert abs(rows[1][1] - (X0 + 40)) < 1
-
 
 
 def test_private_fields_go_to_the_private_table_and_upsert_updates_them(url, dimos, tmp_path):
@@ -620,7 +610,6 @@ def test_binary_copy_stores_what_csv_copy_stores(url):
         conn.close()
 
 
-
 # --- exports ------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -764,7 +753,6 @@ def test_an_upload_above_the_size_limit_is_refused_unread(web, tmp_path):
     path.write_bytes(b" " * (2 * 2 ** 20))
     answer = _upload(client, tokens["staff"], path, layer="bus_stops")
     assert answer.status_code == 413 and "larger than 1 MB" in answer.json["description"]
-
 
 
 def test_the_export_link_gives_a_zipped_shapefile_in_4326_or_csv_of_a_bbox(web, exported):

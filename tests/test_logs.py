@@ -3,12 +3,11 @@ secrets or personal data (query strings, addresses, what they reported)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import requests
+
+from tests.helpers import token
 
 EMAIL = "logs.citizen@example.gr"
 
@@ -16,14 +15,9 @@ EMAIL = "logs.citizen@example.gr"
 def test_server_logs_are_json_lines_without_personal_data(live_server, live_server_log, demo_url):
     time.sleep(1)  # what earlier tests' requests log lands before the mark
     mark = live_server_log.stat().st_size
-    made = subprocess.run([str(Path(sys.executable).parent / "dimos"), "token", "create",
-                           f"logs-{time.time_ns()}", "--role", "citizen"],
-                          env={"DATABASE_URL": demo_url, "PATH": "/usr/bin:/bin"},
-                          capture_output=True, text=True, timeout=60)
-    token = made.stdout.strip()
-    assert token
+    key = token(demo_url, "logs-citizen", "citizen")
     requests.post(f"{live_server}/open311/v2/requests.json", timeout=30,
-                  params={"api_key": token},
+                  params={"api_key": key},
                   data={"service_code": "pothole", "lat": "35.3660", "long": "24.4790",
                         "email": EMAIL, "phone": "6912345678"})
     requests.get(f"{live_server}/open311/v2/requests.json", timeout=30,
@@ -40,5 +34,5 @@ def test_server_logs_are_json_lines_without_personal_data(live_server, live_serv
     assert {"/open311/v2/requests.json", "/no/such/page"} <= {r["path"] for r in access}
     assert all({"time", "method", "status", "ms"} <= set(r) for r in access)
     assert any(r["level"] == "WARNING" and r["logger"] != "access" for r in records)
-    for secret in (token, EMAIL, "6912345678", "127.0.0.1 -", "python-requests"):
+    for secret in (key, EMAIL, "6912345678", "127.0.0.1 -", "python-requests"):
         assert secret not in text

@@ -12,8 +12,8 @@ import pytest
 import requests
 
 import layers
-from gis import db
 from ogc.conformance import CLASSES
+from tests.helpers import rows
 
 POLYGON = "POLYGON((24.470 35.365,24.480 35.365,24.480 35.372,24.470 35.372,24.470 35.365))"
 CDN_HOSTS = ("unpkg.com", "cdn.jsdelivr.net", "cdnjs.cloudflare.com", "code.jquery.com",
@@ -50,16 +50,6 @@ def assets(html: str) -> list[str]:
 def get(url, **params):
     params.setdefault("f", "json")
     return requests.get(url, params=params, timeout=60)
-
-
-def rows(url, query, params=()):
-    conn = db.connect(url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(query, params)
-            return cur.fetchall()
-    finally:
-        conn.close()
 
 
 def test_conformance_declares_exactly_the_classes_with_a_test(ogc):

@@ -12,7 +12,7 @@ from pyproj import Transformer
 from shapely.geometry import shape
 
 import layers
-from gis import db
+from tests.helpers import rows as db_rows
 
 CRS2100 = "http://www.opengis.net/def/crs/EPSG/0/2100"
 CRS4326 = "http://www.opengis.net/def/crs/EPSG/0/4326"
@@ -27,16 +27,6 @@ def ogc(live_server):
 def get(url, **params):
     params.setdefault("f", "json")
     return requests.get(url, params=params, timeout=60)
-
-
-def db_rows(url, query, params=()):
-    conn = db.connect(url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(query, params)
-            return cur.fetchall()
-    finally:
-        conn.close()
 
 
 def test_every_catalogue_layer_is_a_collection_with_greek_and_english_titles(ogc):

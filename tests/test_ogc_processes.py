@@ -8,7 +8,7 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import Point, box, mapping
 
-from gis import db
+from tests.helpers import rows
 
 TO_CRS84 = Transformer.from_crs(2100, 4326, always_xy=True)
 CRS2100 = "http://www.opengis.net/def/crs/EPSG/0/2100"
@@ -22,16 +22,6 @@ def ogc(live_server):
 def execute(ogc, process, inputs):
     return requests.post(f"{ogc}/processes/{process}/execution", json={"inputs": inputs},
                          timeout=60)
-
-
-def rows(url, query, params=()):
-    conn = db.connect(url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(query, params)
-            return cur.fetchall()
-    finally:
-        conn.close()
 
 
 def crs84(geometry):

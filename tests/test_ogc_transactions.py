@@ -2,25 +2,17 @@
 bad features are refused with the property named, and nothing stored changes."""
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 import requests
 
 import layers
 from gis import db
+from tests.helpers import dimos
+from tests.helpers import rows as stored
 
 CRS2100 = "http://www.opengis.net/def/crs/EPSG/0/2100"
 GEOJSON = "application/geo+json"
 OLD_TOWN = [24.4747, 35.3676]
-
-
-def dimos(*args, url):
-    return subprocess.run([str(Path(sys.executable).parent / "dimos"), *args],
-                          env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
-                          capture_output=True, text=True, timeout=60)
 
 
 @pytest.fixture(scope="module")
@@ -49,16 +41,6 @@ def permit(number, coordinates=OLD_TOWN, **properties):
             "properties": {"permit_number": number, "issue_date": "2026-11-02",
                            "permit_type": "new_building", "status": "issued",
                            "kaek": "491157393460", "floors": 2, **properties}}
-
-
-def stored(url, query, params=()):
-    conn = db.connect(url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(query, params)
-            return cur.fetchall()
-    finally:
-        conn.close()
 
 
 @pytest.fixture

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import io
 import socket
-import subprocess
-import sys
 import xml.etree.ElementTree as ElementTree
-from pathlib import Path
 
 import mapbox_vector_tile
 import pytest
@@ -17,17 +14,11 @@ from georeport import GeoReport
 from PIL import Image
 from pyproj import Transformer
 
-from gis import db
+from tests.helpers import dimos, rows
 
 TO_2100 = Transformer.from_crs(4326, 2100, always_xy=True)
 TO_4326 = Transformer.from_crs(2100, 4326, always_xy=True)
 PLACE = (24.4747, 35.3676)  # the old town
-
-
-def dimos(*args, url, **env):
-    return subprocess.run([str(Path(sys.executable).parent / "dimos"), *args],
-                          env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin", **env},
-                          capture_output=True, text=True, timeout=60)
 
 
 @pytest.fixture(scope="module")
@@ -44,16 +35,6 @@ def keys(demo_url):
         assert made.returncode == 0, made.stderr
         issued[role] = made.stdout.strip()
     return issued
-
-
-def rows(url, query, params=()):
-    conn = db.connect(url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(query, params)
-            return cur.fetchall()
-    finally:
-        conn.close()
 
 
 @pytest.fixture(scope="module")

@@ -2,37 +2,24 @@
 anyone else's; a crew sees its own assignments only; staff see every crew's."""
 from __future__ import annotations
 
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import pytest
 import requests
 
+from tests.helpers import token
 from tests.test_single_sign_on import person, sign_in
 
 PRIVATE_NOTE = "Ο τεχνικός θα σας τηλεφωνήσει πριν έρθει"
 PUBLIC_NOTE = "Προγραμματίστηκε επισκευή"
 
 
-def dimos(*args, url):
-    return subprocess.run([str(Path(sys.executable).parent / "dimos"), *args],
-                          env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
-                          capture_output=True, text=True, timeout=60)
-
-
 @pytest.fixture(scope="module")
 def tokens(demo_url):
     """Tokens of two citizens, two crews and staff, by name."""
-    issued = {}
-    for name, role in (("citizen-a", "citizen"), ("citizen-b", "citizen"), ("crew-north", "crew"),
-                       ("crew-south", "crew"), ("dispatcher", "staff")):
-        dimos("token", "revoke", name, url=demo_url)
-        made = dimos("token", "create", name, "--role", role, url=demo_url)
-        assert made.returncode == 0, made.stderr
-        issued[name] = made.stdout.strip()
-    return issued
+    return {name: token(demo_url, name, role) for name, role in (
+        ("citizen-a", "citizen"), ("citizen-b", "citizen"), ("crew-north", "crew"),
+        ("crew-south", "crew"), ("dispatcher", "staff"))}
 
 
 def bearer(token):

@@ -1,47 +1,19 @@
 """Roles × write endpoints, injection payloads, the audit log and rate limits."""
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
 import requests
 
 from gis import db
+from tests.helpers import rows, serving, token
 
 ROLES = ("citizen", "planner", "crew", "staff", "admin", "gateway", "payment")
 WRITERS = {"staff", "admin"}
 
 
-def dimos(*args, url):
-    return subprocess.run([str(Path(sys.executable).parent / "dimos"), *args],
-                          env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
-                          capture_output=True, text=True, timeout=60)
-
-
-def rows(url, query, params=()):
-    conn = db.connect(url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(query, params)
-            return cur.fetchall()
-    finally:
-        conn.close()
-
-
 @pytest.fixture(scope="module")
 def tokens(demo_url):
-    issued = {}
-    for role in ROLES:
-        dimos("token", "revoke", f"role-{role}", url=demo_url)
-        made = dimos("token", "create", f"role-{role}", "--role", role, url=demo_url)
-        assert made.returncode == 0, made.stderr
-        issued[role] = made.stdout.strip()
-    return issued
+    return {role: token(demo_url, f"role-{role}", role) for role in ROLES}
 
 
 def write_endpoints(demo_url):
@@ -196,25 +168,8 @@ def test_every_write_is_in_the_audit_log_with_who_and_before_after(live_server, 
 
 def test_public_posts_are_rate_limited_per_client_and_staff_are_not(demo_url, tokens,
                                                                     tmp_path_factory):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    state = tmp_path_factory.mktemp("limits")
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "dimos"), "serve", "--port", str(port),
-         "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        env={**os.environ, "DATABASE_URL": demo_url, "DIMOS_STATE_DIR": str(state),
-             "DIMOS_RATE_LIMIT_REPORTS_PER_MIN": "3"})
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{base}/health", timeout=5).status_code == 200:
-                    break
-            except requests.RequestException:
-                assert time.monotonic() < deadline
-                time.sleep(0.2)
+    with serving(demo_url, tmp_path_factory.mktemp("limits"),
+                 rate_limit_reports_per_min=3) as base:
         conn = db.connect(demo_url)
         with conn, conn.cursor() as cur:  # a fresh minute for this address
             cur.execute("DELETE FROM rate_limits")
@@ -234,6 +189,3 @@ def test_public_posts_are_rate_limited_per_client_and_staff_are_not(demo_url, to
         staff = requests.post(f"{base}/open311/v2/requests.json", data=report, timeout=30,
                               headers={"Authorization": f"Bearer {tokens['staff']}"})
         assert staff.status_code == 201
-    finally:
-        server.terminate()
-        server.wait(timeout=30)

@@ -2,32 +2,13 @@
 a form post riding on a session cookie without the session's token is refused."""
 from __future__ import annotations
 
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import requests
 
-from gis import db
+from tests.helpers import dimos, rows
 
 PASSWORD = "Ρέθυμνο-2026-σωστό"
-
-
-def dimos(*args, url, stdin=None):
-    return subprocess.run([str(Path(sys.executable).parent / "dimos"), *args], input=stdin,
-                          env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
-                          capture_output=True, text=True, timeout=60)
-
-
-def rows(url, query, params=()):
-    conn = db.connect(url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(query, params)
-            return cur.fetchall()
-    finally:
-        conn.close()
 
 
 def make_account(url, role="staff"):

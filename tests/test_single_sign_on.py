@@ -8,18 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 from gis import db
+from tests.helpers import rows
 
 PASSWORD = "σωστός-κωδικός-2026"
-
-
-def rows(url, query, params=()):
-    conn = db.connect(url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(query, params)
-            return cur.fetchall()
-    finally:
-        conn.close()
 
 
 def person(identity_provider, realm, **claims) -> tuple[str, str]:

@@ -2,10 +2,7 @@
 from __future__ import annotations
 
 import io
-import os
 import shutil
-import subprocess
-import sys
 import time
 import uuid
 from datetime import UTC, datetime
@@ -18,6 +15,7 @@ from PIL import Image
 
 import layers
 from gis import db
+from tests.helpers import dimos, rows, token
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -82,16 +80,6 @@ def visit(browser, live_server):
     yield open_page
     for page in opened:
         page.context.close()
-
-
-def rows(url, query, params=()):
-    conn = db.connect(url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(query, params)
-            return cur.fetchall()
-    finally:
-        conn.close()
 
 
 def test_the_map_loads_with_no_request_leaving_the_server_and_no_errors(visit, live_server):
@@ -206,14 +194,10 @@ def test_the_map_shows_live_parking_changes_within_two_seconds(visit, demo_url, 
     assert page.page.evaluate("document.body.dataset.liveFreeBays") == str(free)
     (sensor,), = rows(demo_url, "SELECT sensor_id FROM parking_bays WHERE jurisdiction_id = "
                                 "'rethymno' AND occupancy_state = 'free' ORDER BY bay_id LIMIT 1")
-    token = subprocess.run([str(Path(sys.executable).parent / "dimos"), "token", "create",
-                            f"map-gateway-{time.monotonic_ns()}", "--role", "gateway"],
-                           capture_output=True, text=True, env={**os.environ,
-                                                                "DATABASE_URL": demo_url},
-                           check=True).stdout.strip()
+    gateway = token(demo_url, "map-gateway", "gateway")
     sent = time.monotonic()
     answer = requests.post(f"{live_server}/api/sensors/readings", timeout=30,
-                           headers={"Authorization": f"Bearer {token}"},
+                           headers={"Authorization": f"Bearer {gateway}"},
                            json={"jurisdiction_id": "rethymno", "readings": [{
                                "sensor_id": sensor, "occupied": True,
                                "ts": datetime.now(UTC).isoformat()}]})
@@ -235,21 +219,11 @@ def test_a_citizen_finds_the_nearest_refuge_area_with_its_distance(visit):
 
 
 def test_staff_sign_in_and_see_open_requests_clustered_and_filtered(visit, demo_url):
-    made = subprocess.run([str(Path(sys.executable).parent / "dimos"), "token", "create",
-                           "map-staff-test", "--role", "staff"], capture_output=True, text=True,
-                          env={"DATABASE_URL": demo_url, "PATH": "/usr/bin:/bin"}, timeout=60)
-    if made.returncode != 0:  # issued by an earlier run of this test on this database
-        subprocess.run([str(Path(sys.executable).parent / "dimos"), "token", "revoke",
-                        "map-staff-test"], env={"DATABASE_URL": demo_url, "PATH": "/usr/bin:/bin"},
-                       timeout=60)
-        made = subprocess.run([str(Path(sys.executable).parent / "dimos"), "token", "create",
-                               "map-staff-test", "--role", "staff"], capture_output=True,
-                              text=True, env={"DATABASE_URL": demo_url, "PATH": "/usr/bin:/bin"},
-                              timeout=60)
+    staff = token(demo_url, "map-staff-test", "staff")
     page = visit()
     page.page.click("#tab-staff")
     page.page.click("#token-sign-in summary")
-    page.page.fill("#token", made.stdout.strip())
+    page.page.fill("#token", staff)
     page.page.click("#signin-token button[type=submit]")
     page.page.wait_for_selector("#staff-count .count", timeout=30_000)
     (open_count,), = rows(demo_url, "SELECT count(*) FROM service_requests "
@@ -298,10 +272,8 @@ def test_a_wrong_token_is_not_signed_in(visit):
 
 def test_staff_sign_in_with_an_account_and_sign_out(visit, demo_url):
     name = f"map-{uuid.uuid4().hex[:6]}"
-    made = subprocess.run([str(Path(sys.executable).parent / "dimos"), "account", "create", name,
-                           "--role", "staff", "--password-stdin"], input="Ρέθυμνο-χάρτης-2026\n",
-                          capture_output=True, text=True, timeout=60,
-                          env={"DATABASE_URL": demo_url, "PATH": "/usr/bin:/bin"})
+    made = dimos("account", "create", name, "--role", "staff", "--password-stdin",
+                 url=demo_url, stdin="Ρέθυμνο-χάρτης-2026\n")
     assert made.returncode == 0, made.stderr
     page = visit().page
     page.click("#tab-staff")
@@ -361,12 +333,9 @@ def test_a_citizen_signed_in_with_taxisnet_reports_and_reads_the_note_left_for_t
     made.wait_for(timeout=15_000)
     number = made.inner_text()
     page.wait_for_selector(f"#my-requests .my-request:has-text('{number}')", timeout=15_000)
-    staff = subprocess.run([str(Path(sys.executable).parent / "dimos"), "token", "create",
-                            f"note-{uuid.uuid4().hex[:6]}", "--role", "staff"],
-                           capture_output=True, text=True, timeout=60,
-                           env={"DATABASE_URL": demo_url, "PATH": "/usr/bin:/bin"})
+    staff = token(demo_url, "map-note-staff", "staff")
     answer = requests.post(f"{live_server}/open311/v2/servicerequestupdates.json", timeout=30,
-                           headers={"Authorization": f"Bearer {staff.stdout.strip()}"},
+                           headers={"Authorization": f"Bearer {staff}"},
                            data={"service_request_id": number, "status": "acknowledged",
                                  "private_note": "Θα σας καλέσουμε αύριο"})
     assert answer.status_code == 201, answer.text

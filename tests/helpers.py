@@ -1,0 +1,85 @@
+"""What many test modules do: read the database, run the `dimos` command, issue a token, start
+`dimos serve` on a free port and wait until it answers."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+from gis import db
+
+DIMOS = str(Path(sys.executable).parent / "dimos")
+
+
+def rows(url: str, query: str, params=()) -> list[tuple]:
+    """The rows of one query on a connection of its own (psycopg2 formats it: % is %%)."""
+    conn = db.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(query, params)
+            return cur.fetchall()
+    finally:
+        conn.close()
+
+
+def dimos(*args, url: str, stdin: str | None = None, timeout: int = 60,
+          **env) -> subprocess.CompletedProcess:
+    """`dimos ARGS` against the database at ``url``, with a bare environment."""
+    return subprocess.run([DIMOS, *map(str, args)], input=stdin, capture_output=True, text=True,
+                          env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin", **env},
+                          timeout=timeout)
+
+
+def token(url: str, name: str, role: str) -> str:
+    """A fresh token named ``name`` with ``role`` (an earlier run's is revoked first)."""
+    dimos("token", "revoke", name, url=url)
+    made = dimos("token", "create", name, "--role", role, url=url)
+    assert made.returncode == 0, made.stderr
+    return made.stdout.strip()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def serving(url: str, state_dir: Path, workers: int = 2, preexec_fn=None, **env):
+    """`dimos serve` on the database at ``url``, on a free port, until the block ends: its
+    base URL. Its log is ``state_dir/server.log``; DIMOS_* settings come as keywords."""
+    port = free_port()
+    log_path = state_dir / "server.log"
+    settings = {f"DIMOS_{name.upper()}": str(value) for name, value in env.items()}
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [DIMOS, "serve", "--port", str(port), "--workers", str(workers)],
+            env={**os.environ, "DATABASE_URL": url, "DIMOS_STATE_DIR": str(state_dir),
+                 **settings},
+            stdout=log, stderr=subprocess.STDOUT, preexec_fn=preexec_fn)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_healthy(base, server, log_path)
+            yield base
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def _wait_until_healthy(base: str, server: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(f"{base}/health", timeout=5).status_code == 200:
+                return
+        except requests.RequestException:  # not listening yet, or busy starting
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("dimos serve did not start: " + log_path.read_text()[-2000:])
+        time.sleep(0.2)
