@@ -17,12 +17,13 @@ from flask import Flask, g, jsonify, request, session
 import layers
 from dimos.sessions import csrf_missing, session_principal
 from gis.db import pooled_cursor
+from gis.roles import PEOPLE as PERSON_ROLES
 from gis.settings import Settings
 from gis.tokens import Principal, principal_for
 
 STAFF = frozenset({"staff", "admin"})
 #: people, as opposed to the machines holding tokens (sensor gateways, the payment app)
-PEOPLE = frozenset({"citizen", "staff", "planner", "crew", "admin"})
+PEOPLE = frozenset(PERSON_ROLES)
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from flask import request
 
-from gis import service_requests as sr
 from gis.errors import InvalidParameter
+from gis.jurisdictions import jurisdiction_ids
 
 
 def request_jurisdiction(cur, asked: str | None = None) -> str:
     """The ``jurisdiction_id`` asked for (here, or in the query or form), or the only one this
     server holds."""
-    known = sr.jurisdictions(cur)
+    known = jurisdiction_ids(cur)
     asked = asked or request.values.get("jurisdiction_id")
     if asked:
         if asked not in known:

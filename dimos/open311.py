@@ -12,7 +12,7 @@ from xml.etree import ElementTree
 from flask import Blueprint, Response, current_app, g, json, jsonify, request
 from shapely.geometry import Point
 
-from dimos.access import reporter_account
+from dimos.access import principal_id, reporter_account
 from dimos.jurisdiction import request_jurisdiction
 from dimos.metrics import SUBMITTED
 from dimos.open311_openapi import open311_openapi
@@ -220,8 +220,7 @@ def _xml(element, value) -> None:
 
 
 def _actor(default: str) -> str:
-    principal = g.get("principal")
-    return f"{principal.role}:{principal.name}" if principal else default
+    return principal_id(g.get("principal")) or default
 
 
 def _new_request() -> sr.NewRequest:

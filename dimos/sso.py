@@ -19,12 +19,11 @@ from joserfc.errors import JoseError
 
 from gis import accounts
 from gis.db import pooled_cursor
-from gis.settings import PERSON_ROLES, IdentityProvider, Settings
+from gis.roles import PEOPLE
+from gis.settings import IdentityProvider, Settings
 
 #: when groups map to several roles, the most powerful wins
-ROLE_RANK = {role: rank for rank, role in enumerate(("citizen", "crew", "planner", "staff",
-                                                     "admin"))}
-assert set(ROLE_RANK) == set(PERSON_ROLES)
+ROLE_RANK = {role: rank for rank, role in enumerate(PEOPLE)}
 
 
 def granted_role(provider: IdentityProvider, claims: dict) -> str | None:

@@ -27,7 +27,6 @@ from layers.model import Layer
 STAGING = sql.Identifier("import_staging")
 ROW_NO = "row_no"
 
-SINGLE_JURISDICTION_SQL = "SELECT id FROM jurisdictions ORDER BY id"
 BOUNDARY_SQL = "SELECT ST_AsBinary(boundary) FROM jurisdictions WHERE id = %s"
 COMMITTED_SQL = """
 SELECT id, finished_at, added, updated FROM imports
@@ -67,11 +66,6 @@ class Counts:
     updated: int = 0
     unchanged: int = 0
     deleted: int = 0
-
-
-def jurisdiction_ids(cur) -> list[str]:
-    cur.execute(SINGLE_JURISDICTION_SQL)
-    return [row[0] for row in cur.fetchall()]
 
 
 def boundary(cur, jurisdiction_id: str):

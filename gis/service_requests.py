@@ -246,11 +246,6 @@ def _rows(cur, query, params) -> list[dict]:
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
-def jurisdictions(cur) -> list[str]:
-    cur.execute("SELECT id FROM jurisdictions ORDER BY id")
-    return [row[0] for row in cur.fetchall()]
-
-
 def services(cur, jurisdiction: str, code: str | None = None) -> list[dict]:
     where = "AND service_code = %(code)s" if code is not None else ""
     return _rows(cur, SERVICE_SQL.format(where=where), {"jurisdiction": jurisdiction, "code": code})

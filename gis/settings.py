@@ -7,11 +7,9 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from gis.roles import PEOPLE
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-
-
-#: the roles single sign-on may grant (gateways and the payment app hold tokens, not people)
-PERSON_ROLES = ("citizen", "staff", "planner", "crew", "admin")
 
 
 class IdentityProvider(BaseModel):
@@ -32,14 +30,15 @@ class IdentityProvider(BaseModel):
     @field_validator("role")
     @classmethod
     def _person_role(cls, role: str | None) -> str | None:
-        if role is not None and role not in PERSON_ROLES:
-            raise ValueError(f"role {role!r}: one of {', '.join(PERSON_ROLES)}")
+        # people's roles only: gateways and the payment app hold tokens
+        if role is not None and role not in PEOPLE:
+            raise ValueError(f"role {role!r}: one of {', '.join(PEOPLE)}")
         return role
 
     @field_validator("roles")
     @classmethod
     def _person_roles(cls, roles: dict[str, str]) -> dict[str, str]:
-        for group, role in roles.items():
+        for role in roles.values():
             cls._person_role(role)
         return roles
 

@@ -21,6 +21,7 @@ import layers
 from gis import imports as sqlio
 from gis.db import connect
 from gis.errors import ImportRefused
+from gis.jurisdictions import jurisdiction_ids
 from importers import crs as crsmod
 from importers.checks import check_geometries, municipality_area
 from importers.fields import column_plan, map_fields
@@ -94,7 +95,7 @@ def file_sha256(path: Path) -> str:
 
 
 def _jurisdiction(cur, asked: str | None) -> str:
-    known = sqlio.jurisdiction_ids(cur)
+    known = jurisdiction_ids(cur)
     if asked:
         if asked not in known:
             raise ImportRefused(f"--jurisdiction {asked}: no such municipality; known: "

@@ -14,6 +14,7 @@ from pygeoapi.provider.base import (
 )
 
 import layers
+from dimos.access import principal_id
 from gis.db import pooled_cursor
 from gis.edit import Conflict, NotFound, create_feature, delete_feature, read_feature, replace_feature
 from gis.errors import DatabaseUnavailable, InvalidParameter, StorageFull
@@ -164,8 +165,7 @@ class DimosFeatures(BaseProvider):
 
 
 def _actor() -> str:
-    principal = g.get("principal") if has_request_context() else None
-    return f"{principal.role}:{principal.name}" if principal else "anonymous"
+    return principal_id(g.get("principal") if has_request_context() else None) or "anonymous"
 
 
 def _interval(datetime_):

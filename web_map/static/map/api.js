@@ -20,6 +20,15 @@ export function currentSession({ again = false } = {}) {
   return session;
 }
 
+// single sign-on: a link per provider (TAXISnet, the town hall's SSO...), back to this page
+let providers = null;
+export async function signInLinks(text) {
+  providers ??= getJSON("/api/session/providers").catch(() => []);
+  const next = new URLSearchParams({ next: window.location.pathname });
+  return (await providers).map((p) => Object.assign(document.createElement("a"), {
+    className: "button", textContent: `${text} ${p.title}`, href: `${p.login}?${next}` }));
+}
+
 export async function getJSON(url, options = {}) {
   const response = await fetch(url, withCsrf(options));
   const body = await response.json().catch(() => null);

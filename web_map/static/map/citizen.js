@@ -1,6 +1,6 @@
 // Citizen view: report a problem (seeing open requests nearby first), follow one, find
 // the nearest free bay, car park, WiFi hotspot or refuge area.
-import { currentSession, escapeHtml, execute, getJSON } from "./api.js";
+import { currentSession, escapeHtml, execute, getJSON, signInLinks } from "./api.js";
 import { currentLanguage, t } from "./i18n.js";
 
 const OPEN311 = "/open311/v2";
@@ -101,10 +101,11 @@ export function initCitizen({ map, views }) {
     const target = document.getElementById("my-requests");
     const me = await currentSession();
     if (!me.signed_in) {
-      const providers = await getJSON("/api/session/providers").catch(() => []);
-      const next = new URLSearchParams({ next: window.location.pathname });
-      target.innerHTML = providers.length ? `<p>${t("sign-in-to-follow")}</p><p class="row">${providers.map((p) =>
-        `<a class="button" href="${escapeHtml(p.login)}?${next}">${t("signin-with")} ${escapeHtml(p.title)}</a>`).join("")}</p>` : "";
+      const links = await signInLinks(t("signin-with"));
+      const row = Object.assign(document.createElement("p"), { className: "row" });
+      row.append(...links);
+      target.replaceChildren(...(links.length ? [
+        Object.assign(document.createElement("p"), { textContent: t("sign-in-to-follow") }), row] : []));
       return;
     }
     const { requests } = await getJSON("/api/my/requests");

@@ -1,6 +1,6 @@
 // Staff view (signed in with an account, single sign-on or a token): open requests clustered,
 // filtered, and counted per community; parking bays and access points coloured by state.
-import { currentSession, escapeHtml, execute, getJSON, items, withCsrf } from "./api.js";
+import { currentSession, escapeHtml, execute, getJSON, items, signInLinks, withCsrf } from "./api.js";
 import { currentLanguage, t } from "./i18n.js";
 
 export function initStaff({ map, panel }) {
@@ -63,13 +63,8 @@ export function initStaff({ map, panel }) {
     window.location.reload();
   };
 
-  // single sign-on: one link per provider (TAXISnet, the town hall's SSO...), back to the map
   const listProviders = async () => {
-    const providers = await getJSON("/api/session/providers").catch(() => []);
-    const here = window.location.pathname;
-    document.getElementById("sso").replaceChildren(...providers.map((p) => Object.assign(
-      document.createElement("a"), { className: "button", textContent: `${t("signin-with")} ${p.title}`,
-                                     href: `${p.login}?${new URLSearchParams({ next: here })}` })));
+    document.getElementById("sso").replaceChildren(...await signInLinks(t("signin-with")));
   };
 
   const loadChoices = async () => {
