@@ -9,27 +9,34 @@ from __future__ import annotations
 
 from flask import g, has_request_context
 from pygeoapi.process.base import JobNotFoundError
+from pygeoapi.process.manager import postgresql
 from pygeoapi.process.manager.dummy import DummyManager
-from pygeoapi.process.manager.postgresql import PostgreSQLManager
 from pygeoapi.util import JobStatus, RequestedProcessExecutionMode
-from sqlalchemy import Column, String
 
 from dimos.access import lists_job, principal_id, sees_job
+from gis.schema import jobs
 
 
 def _principal():
     return g.get("principal") if has_request_context() else None
 
 
-class DimosJobManager(PostgreSQLManager):
+def _jobs_table(*_):
+    # pygeoapi describes its own table and creates it on the database when the manager starts:
+    # a worker booting while the database was away died, and gunicorn with it. The table is
+    # ours (migrations 0008, 0012: with the owner): its model, no database needed at start.
+    return jobs
+
+
+postgresql.get_table_model = _jobs_table
+
+
+class DimosJobManager(postgresql.PostgreSQLManager):
     """Jobs carry their owner; who sees which: dimos/access.py's row rules."""
 
     def __init__(self, manager_def: dict):
         super().__init__(manager_def)
         self._direct = DummyManager(manager_def)
-        # pygeoapi's model of the table is fixed; ours has the owner (migration 0012)
-        if "owner" not in self.table_model.c:
-            self.table_model.append_column(Column("owner", String))
 
     def add_job(self, job_metadata: dict) -> str:
         return super().add_job({**job_metadata, "owner": principal_id(_principal())})

@@ -6,7 +6,11 @@ it disturbs no other test.
 """
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -75,3 +79,38 @@ def test_an_outage_is_503_with_retry_after_and_service_resumes_by_itself(own_dat
     for method, path, body in PATHS * 3:
         assert call(base, method, path, body).status_code < 500, path
     assert "Traceback" not in log.read_text()
+
+
+def _gunicorn_workers(base: str) -> set[int]:
+    """The web workers of the server at ``base`` (children of its gunicorn master)."""
+    port = base.rsplit(":", 1)[1]
+    master = subprocess.run(["pgrep", "-f", f"gunicorn.*--bind 127.0.0.1:{port}", "-o"],
+                            capture_output=True, text=True).stdout.split()
+    children = subprocess.run(["pgrep", "-P", master[0]], capture_output=True,
+                              text=True).stdout.split()
+    return {int(pid) for pid in children
+            if "gunicorn" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")}
+
+
+def test_a_worker_started_while_the_database_is_away_boots_and_waits_for_it(own_database,
+                                                                           server):
+    cluster, _ = own_database
+    base, log = server
+    workers = _gunicorn_workers(base)
+    assert len(workers) == 2
+    cluster.down()
+    try:
+        os.kill(min(workers), signal.SIGKILL)  # gunicorn boots a replacement meanwhile
+        deadline = time.monotonic() + 30
+        while len(_gunicorn_workers(base) - workers) < 1:
+            assert time.monotonic() < deadline, "no replacement worker"
+            time.sleep(0.2)
+        time.sleep(3)  # the new worker loads the app, pygeoapi and its job store
+        for _ in range(6):  # both workers answer: the database is away, not the server
+            assert call(base, "GET", "/health", None).status_code == 503
+    finally:
+        cluster.up()
+    deadline = time.monotonic() + 5
+    while call(base, "GET", "/ogc/processes?f=json", None).status_code >= 500:
+        assert time.monotonic() < deadline
+    assert len(_gunicorn_workers(base)) == 2
