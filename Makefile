@@ -9,12 +9,13 @@ ASSETS_STAMP := node_modules/.installed
 BENCH_VENV := .bench-venv
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: run test setup venv assets system-packages db broker demo clean-db help bench
+.PHONY: run test fuzz setup venv assets system-packages db broker demo clean-db help bench
 
 help:
 	@echo "make run   - set everything up and serve the map and APIs at http://127.0.0.1:5000/"
 	@echo "make test  - set everything up and run every test"
 	@echo "make bench - the benchmarks (bench/README.md)"
+	@echo "make fuzz  - Schemathesis over both APIs, writes included, 100 examples an operation"
 
 # the demo's sensors are simulated (DIMOS_SENSORS_SIMULATE=0 to feed real ones)
 run: demo assets broker
@@ -22,6 +23,11 @@ run: demo assets broker
 
 test: db assets
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# the test suite's fuzzing at full strength (minutes): DIMOS_FUZZ_EXAMPLES per operation
+fuzz: db assets
+	DIMOS_FUZZ_EXAMPLES=$${DIMOS_FUZZ_EXAMPLES:-100} $(BIN)/python -m pytest -s -p no:randomly \
+	  tests/test_api_fuzzing.py $(PYTEST_ARGS)
 
 setup: demo assets broker
 

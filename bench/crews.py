@@ -46,7 +46,7 @@ def prepare(settings: Settings, target: int) -> str:
     from data.demo import build_rethymno
     from dimos.demo import load_demo
 
-    load_demo(url, build_rethymno())
+    load_demo(url, build_rethymno(), reset=True)
     conn = db.connect(url)
     with conn, conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM service_requests WHERE status = ANY(%s)",

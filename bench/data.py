@@ -80,7 +80,7 @@ def prepare_database(server_url: str) -> str:
     from dimos.demo import load_demo
 
     started = time.perf_counter()
-    load_demo(url, build_rethymno())
+    load_demo(url, build_rethymno(), reset=True)
     print(f"loaded the demo into {describe_url(url)} in {time.perf_counter() - started:.1f} s")
     seconds = grow_permits(url)
     print(f"grew building_permits to {_count(url):,} rows in {seconds:.1f} s "

@@ -15,8 +15,8 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
-import tempfile
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path

@@ -63,7 +63,7 @@ def prepare(settings: Settings) -> str:
         from data.demo import build_rethymno
         from dimos.demo import load_demo
 
-        load_demo(url, build_rethymno())
+        load_demo(url, build_rethymno(), reset=True)
     conn = db.connect(url)
     with conn, conn.cursor() as cur:
         cur.execute(RESET_SQL)

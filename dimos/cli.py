@@ -61,20 +61,47 @@ def db_status(settings: Settings, args) -> None:
 
 
 def demo_load(settings: Settings, args) -> None:
+    """The demo into an empty municipality; with --reset, in place of what it holds, once
+    that is listed and confirmed (a question on a terminal, or --yes)."""
     url = settings.effective_database_url
     db.require_schema(url)
-    from data.demo import build_rethymno  # heavy (geopandas): only when asked
-    from dimos.demo import load_demo
+    import data.demo  # heavy (geopandas): only when asked
+    from dimos.demo import MunicipalityNotEmpty, holdings, load_demo
 
+    held = holdings(url, data.demo.JURISDICTION_ID)
+    if not held.empty and not args.reset:
+        print(f"municipality '{data.demo.JURISDICTION_ID}' holds {held.describe()}: kept, the "
+              f"demo was not loaded (`dimos demo load --reset` replaces them with the demo)")
+        return
+    if not held.empty:
+        _confirm(f"this deletes every feature of '{data.demo.JURISDICTION_ID}' in the demo's "
+                 f"layers: {held.describe()}", args.yes)
     started = time.perf_counter()
-    demo = build_rethymno()
+    demo = data.demo.build_rethymno()
     built = time.perf_counter()
-    result = load_demo(url, demo)
+    try:
+        result = load_demo(url, demo, reset=args.reset)
+    except MunicipalityNotEmpty as refused:  # another load went first
+        print(refused.message)
+        return
+    if not result.replaced.empty:
+        print(f"deleted {result.replaced.describe()}")
     print(f"demo '{result.jurisdiction_id}' built in {built - started:.1f} s, "
           f"loaded in {time.perf_counter() - built:.1f} s:")
     for layer_id, count in result.counts.items():
         print(f"  {layer_id:<20}{count:>7}")
     print(f"  {'road vertices':<20}{result.road_vertices:>7}")
+
+
+def _confirm(what: str, yes: bool) -> None:
+    """Go on only when told to: --yes, or 'yes' typed at a terminal."""
+    print(what)
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise InvalidParameter("nothing deleted: confirm with --yes (no terminal to ask on)")
+    if input("type 'yes' to go on: ").strip().lower() != "yes":
+        raise InvalidParameter("nothing deleted: not confirmed")
 
 
 def db_backup(settings: Settings, args) -> None:
@@ -340,7 +367,11 @@ def build_parser() -> argparse.ArgumentParser:
     restore.set_defaults(func=db_restore)
 
     demo = commands.add_parser("demo", help="demo data").add_subparsers(dest="action", required=True)
-    demo.add_parser("load", help="load (or reset) the Rethymno demo").set_defaults(func=demo_load)
+    load = demo.add_parser("load", help="load the Rethymno demo into an empty municipality")
+    load.add_argument("--reset", action="store_true",
+                      help="replace what the municipality holds with the demo (lists it, asks)")
+    load.add_argument("--yes", action="store_true", help="with --reset: do not ask")
+    load.set_defaults(func=demo_load)
 
     token = commands.add_parser("token", help="API tokens (staff, apps)").add_subparsers(
         dest="action", required=True)

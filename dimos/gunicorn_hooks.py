@@ -50,6 +50,8 @@ def post_worker_init(worker):
         stop(signum, frame)
 
     signal.signal(signal.SIGTERM, handle_exit)
+    # what tests and operators wait for: this worker has loaded the app and takes requests
+    worker.log.info("worker %s ready", worker.pid)
 
 
 def child_exit(server, worker):

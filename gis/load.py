@@ -126,3 +126,35 @@ def replace_services(cur, jurisdiction_id: str, services: list[dict], routing: l
                        [(jurisdiction_id, r["service_code"], r["district_code"],
                          r["settlement_code"], r["department"]) for r in routing])
     return len(services)
+
+
+def count_features(cur, jurisdiction_id: str, layer_ids: Iterable[str]) -> dict[str, int]:
+    """Features per layer that one municipality holds (only the layers holding any)."""
+    counts = {}
+    for layer_id in layer_ids:
+        cur.execute(sql.SQL("SELECT count(*) FROM {} WHERE jurisdiction_id = %s").format(
+            sql.Identifier(layers.get(layer_id).table)), (jurisdiction_id,))
+        (count,) = cur.fetchone()
+        if count:
+            counts[layer_id] = count
+    return counts
+
+
+def count_imports(cur, jurisdiction_id: str, layer_ids: Iterable[str]) -> int:
+    """Imports recorded for these layers of one municipality."""
+    cur.execute("SELECT count(*) FROM imports WHERE jurisdiction_id = %s AND layer_id = ANY(%s)",
+                (jurisdiction_id, list(layer_ids)))
+    return cur.fetchone()[0]
+
+
+def forget_imports(cur, jurisdiction_id: str, layer_ids: Iterable[str]) -> int:
+    """Drop the records of imports into these layers of one municipality, once their features
+    are gone: a record left behind would make the same file's next import a silent no-op."""
+    cur.execute("DELETE FROM imports WHERE jurisdiction_id = %s AND layer_id = ANY(%s)",
+                (jurisdiction_id, list(layer_ids)))
+    return cur.rowcount
+
+
+def lock_municipality_load(cur, jurisdiction_id: str) -> None:
+    """Serialise whole-municipality loads (two `make run`s at once load the demo once)."""
+    cur.execute("SELECT pg_advisory_xact_lock(hashtext('dimos load ' || %s))", (jurisdiction_id,))

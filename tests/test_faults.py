@@ -7,6 +7,7 @@ it disturbs no other test.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
@@ -82,14 +83,27 @@ def test_an_outage_is_503_with_retry_after_and_service_resumes_by_itself(own_dat
 
 
 def _gunicorn_workers(base: str) -> set[int]:
-    """The web workers of the server at ``base`` (children of its gunicorn master)."""
+    """The web workers of the server at ``base`` (children of its gunicorn master, less the
+    sensors' companions)."""
     port = base.rsplit(":", 1)[1]
     master = subprocess.run(["pgrep", "-f", f"gunicorn.*--bind 127.0.0.1:{port}", "-o"],
                             capture_output=True, text=True).stdout.split()
     children = subprocess.run(["pgrep", "-P", master[0]], capture_output=True,
                               text=True).stdout.split()
-    return {int(pid) for pid in children
-            if "gunicorn" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")}
+    workers = set()
+    for pid in children:
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (FileNotFoundError, ProcessLookupError):  # it exited since pgrep saw it
+            continue
+        if b"gunicorn" in command:
+            workers.add(int(pid))
+    return workers
+
+
+def _ready_workers(log: Path) -> set[int]:
+    """Workers that said they loaded the app (dimos.gunicorn_hooks.post_worker_init)."""
+    return {int(match) for match in re.findall(r"worker (\d+) ready", log.read_text())}
 
 
 def test_a_worker_started_while_the_database_is_away_boots_and_waits_for_it(own_database,
@@ -101,11 +115,11 @@ def test_a_worker_started_while_the_database_is_away_boots_and_waits_for_it(own_
     cluster.down()
     try:
         os.kill(min(workers), signal.SIGKILL)  # gunicorn boots a replacement meanwhile
-        deadline = time.monotonic() + 30
-        while len(_gunicorn_workers(base) - workers) < 1:
-            assert time.monotonic() < deadline, "no replacement worker"
+        deadline = time.monotonic() + 60
+        # the new worker loads the app, pygeoapi and its job store with the database away
+        while not _ready_workers(log) - workers:
+            assert time.monotonic() < deadline, "no replacement worker ready"
             time.sleep(0.2)
-        time.sleep(3)  # the new worker loads the app, pygeoapi and its job store
         for _ in range(6):  # both workers answer: the database is away, not the server
             assert call(base, "GET", "/health", None).status_code == 503
     finally:

@@ -28,6 +28,8 @@ from importers.boundaries import read_municipality
 from importers.settlements import read_settlements
 
 DEFAULT_SOURCES = Path(__file__).resolve().parent.parent / "sources"
+#: the municipality the demo loads into
+JURISDICTION_ID = "rethymno"
 TOWN_MARGIN_M = 250  # the town's boundary: its mapped streets' hull and this much around
 
 log = logging.getLogger(__name__)
@@ -90,7 +92,7 @@ def build_rethymno(sources: Path = DEFAULT_SOURCES, seed: int = 7301) -> DemoDat
              f"{buildings_dropped} buildings, {stops_dropped} bus stops"]
     for note in notes:
         log.info(note)
-    jurisdiction = {"id": "rethymno", "name_el": "Δήμος Ρεθύμνης",
+    jurisdiction = {"id": JURISDICTION_ID, "name_el": "Δήμος Ρεθύμνης",
                     "name_en": "Municipality of Rethymno", "ypes_code": "9318",
                     "elstat_code": "7301", "boundary": shapely.MultiPolygon(boundary)}
     services, routing = build_services({code: v[0] for code, v in SERVICES.items()})
