@@ -6,6 +6,8 @@ status, district and settlement, duplicates, overdue flag, several photos) are d
 """
 from __future__ import annotations
 
+from gis.service_requests import TRANSITIONS
+
 NULLABLE_TEXT = {"type": "string", "nullable": True}
 ERRORS = {"type": "array", "items": {"type": "object", "required": ["code", "description"],
                                      "properties": {"code": {"type": "integer"},
@@ -70,6 +72,7 @@ def _path(name: str) -> dict:
 JURISDICTION = _query("jurisdiction_id", {"type": "string"}, "The municipality (optional when "
                                                              "the server holds one)")
 DATE = {"type": "string", "format": "date-time"}
+WORKFLOW = list(TRANSITIONS)
 
 
 def open311_openapi(server_url: str) -> dict:
@@ -126,11 +129,28 @@ def open311_openapi(server_url: str) -> dict:
                     **list_of, "items": {"type": "object", "properties": {
                         "service_request_id": {"type": "string", "nullable": True},
                         "token": {"type": "string"}}}})}},
-            "/servicerequestupdates.json": {"get": {"parameters": [
-                _query("service_request_id", {"type": "string"}, "One request's updates"),
-                _query("start_date", DATE, "Updated on or after"),
-                _query("end_date", DATE, "Updated on or before"), JURISDICTION],
-                "responses": _ok("Status changes with their public notes.",
-                                 {**list_of, "items": UPDATE})}},
+            "/servicerequestupdates.json": {
+                "get": {"parameters": [
+                    _query("service_request_id", {"type": "string"}, "One request's updates"),
+                    _query("start_date", DATE, "Updated on or after"),
+                    _query("end_date", DATE, "Updated on or before"), JURISDICTION],
+                    "responses": _ok("Status changes with their public notes.",
+                                     {**list_of, "items": UPDATE})},
+                "post": {"description": "A status change (staff): open → acknowledged → "
+                                        "in_progress → closed, rejected, duplicate.",
+                         "requestBody": {"required": True, "content": {
+                             "application/x-www-form-urlencoded": {"schema": {
+                                 "type": "object", "required": ["service_request_id", "status"],
+                                 "properties": {
+                                     "service_request_id": {"type": "string"},
+                                     "status": {"type": "string", "enum": WORKFLOW},
+                                     "description": {"type": "string"},
+                                     "private_note": {"type": "string"},
+                                     "agency_responsible": {"type": "string"},
+                                     "crew": {"type": "string"},
+                                     "duplicate_of": {"type": "string"},
+                                     "jurisdiction_id": {"type": "string"}}}}}},
+                         "responses": _ok("The change was stored.",
+                                          {**list_of, "items": UPDATE}, "201")}},
         },
     }
