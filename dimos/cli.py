@@ -270,6 +270,7 @@ def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
 
 
 def import_file(settings: Settings, args) -> None:
+    from importers.archives import limits_from
     from importers.pipeline import ImportOptions, run_import
 
     url = settings.effective_database_url
@@ -281,7 +282,7 @@ def import_file(settings: Settings, args) -> None:
         skip_outside=args.skip_outside, attributes_only=args.attributes_only,
         actor=f"cli:{getpass.getuser()}",
         fallback_report_dir=settings.state_dir / "imports",
-        raster_store=settings.state_dir / "rasters"))
+        raster_store=settings.state_dir / "rasters", archive_limits=limits_from(settings)))
     if result.already_imported:
         print(f"{args.path.name}: already imported into {result.layer_id} ({result.jurisdiction_id}) "
               f"as import #{result.import_id} (same SHA-256 and mode): nothing to do")

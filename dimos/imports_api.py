@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
 from gis.errors import DimosError, ImportRefused, InvalidParameter
 from gis.settings import Settings
@@ -46,6 +46,7 @@ def make_imports_blueprint(settings: Settings) -> Blueprint:
     @blueprint.post("/api/imports")
     def upload():
         """multipart/form-data: file, layer, and the options of `dimos import` as fields."""
+        from importers.archives import limits_from
         from importers.pipeline import ImportOptions, run_import
 
         if request.content_length is not None and request.content_length > limit:
@@ -73,11 +74,13 @@ def make_imports_blueprint(settings: Settings) -> Blueprint:
                 skip_outside=form.get("skip_outside", "").lower() in TRUE,
                 attributes_only=form.get("attributes_only", "").lower() in TRUE,
                 actor=f"staff:{g.principal.name}", fallback_report_dir=folder / "reports",
-                raster_store=settings.state_dir / "rasters",
+                raster_store=settings.state_dir / "rasters", archive_limits=limits_from(settings),
                 file_name=upload.filename)
             try:
                 result = run_import(url, options)
             except ImportRefused as error:
+                if error.detail:
+                    current_app.logger.warning("%s: %s", error.message, error.detail)
                 findings = [asdict(f) for f in getattr(error, "findings", [])]
                 # the message names the saved copy: say the name the user knows
                 description = error.message.replace(str(folder) + "/", "").replace(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import traceback
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,11 +21,12 @@ import psycopg2.errors
 import layers
 from gis import imports as sqlio
 from gis.db import connect
-from gis.errors import ImportRefused
+from gis.errors import DimosError, ImportRefused
 from gis.jurisdictions import jurisdiction_ids
 from importers import crs as crsmod
+from importers.archives import ArchiveLimits
 from importers.checks import check_geometries, municipality_area
-from importers.fields import column_plan, map_fields
+from importers.fields import check_constants, column_plan, map_fields
 from importers.raster_import import LAYER_ID as SCANS
 from importers.raster_import import import_scan
 from importers.rasters import is_raster
@@ -61,6 +63,7 @@ class ImportOptions:
     attributes_only: bool = False
     file_name: str | None = None  # the name to record (an upload's original name)
     raster_store: Path = Path(".dimos/rasters")  # where scans' COGs are kept
+    archive_limits: ArchiveLimits = field(default_factory=ArchiveLimits)  # what a zip may hold
 
 
 @dataclass
@@ -125,27 +128,47 @@ def run_import(url: str, options: ImportOptions) -> ImportResult:
     if layer is None and not is_raster(path):
         raise ImportRefused(f"{path.name}: {SCANS} takes georeferenced images (.tif, .jpg, .png)")
     kind = "raster" if layer is None else file_kind(path)
+    if layer is not None:
+        check_constants(layer, options.constants)
     sha256 = file_sha256(path)
     conn = connect(url)
     workdir = make_workdir()
     try:
-        with conn.cursor() as cur:
-            jurisdiction_id = _jurisdiction(cur, options.jurisdiction)
-            layer_id = layer.id if layer else SCANS
-            result = ImportResult(None, jurisdiction_id, layer_id, sha256, dry_run=options.dry_run)
-            done = sqlio.committed_import(cur, jurisdiction_id, layer_id, sha256, options.mode)
-            if done and not options.dry_run:
-                result.import_id, result.already_imported = done[0], True
-                return result
-            if kind == "raster":
-                import_scan(cur, conn, options, result, path)
-                return result
-            _import_vectors(cur, conn, layer, path, kind, workdir, options, result)
-            return result
+        return _run(conn, layer, path, kind, sha256, workdir, options)
+    except ImportRefused as error:
+        # GDAL's and zipfile's words may name the unpacked copy: say the file the user gave
+        error.message = error.message.replace(str(workdir), path.name)
+        error.args = (error.message,)
+        raise
+    except (DimosError, psycopg2.Error):
+        raise
+    except Exception as exc:  # a value no check foresaw: refused with nothing written, never a
+        # crash; the traceback goes to the log (the API) or DIMOS_DEBUG (the CLI), not the user
+        raise ImportRefused(f"{path.name}: nothing imported: dimos cannot read a value of this "
+                            f"file ({type(exc).__name__}); the server log has the detail",
+                            detail=traceback.format_exc()) from None
     finally:
         conn.rollback()
         conn.close()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _run(conn, layer, path: Path, kind: str, sha256: str, workdir: Path,
+         options: ImportOptions) -> ImportResult:
+    """The import proper, on an open connection (the caller rolls back and cleans up)."""
+    with conn.cursor() as cur:
+        jurisdiction_id = _jurisdiction(cur, options.jurisdiction)
+        layer_id = layer.id if layer else SCANS
+        result = ImportResult(None, jurisdiction_id, layer_id, sha256, dry_run=options.dry_run)
+        done = sqlio.committed_import(cur, jurisdiction_id, layer_id, sha256, options.mode)
+        if done and not options.dry_run:
+            result.import_id, result.already_imported = done[0], True
+            return result
+        if kind == "raster":
+            import_scan(cur, conn, options, result, path)
+            return result
+        _import_vectors(cur, conn, layer, path, kind, workdir, options, result)
+        return result
 
 
 def _import_vectors(cur, conn, layer, path: Path, kind: str, workdir: Path,
@@ -166,7 +189,8 @@ def _import_vectors(cur, conn, layer, path: Path, kind: str, workdir: Path,
 
         source = osm_source(path, layer, workdir)
     else:
-        source = open_source(path, workdir, layer=options.source_layer, encoding=options.encoding)
+        source = open_source(path, workdir, layer=options.source_layer, encoding=options.encoding,
+                             limits=options.archive_limits)
     crs = crsmod.resolve_crs(path.name, source.crs, options.crs)
     result.source_crs = crsmod.describe(crs)
     plan = column_plan(layer, source.columns, options.mapping, options.constants, path.name,
