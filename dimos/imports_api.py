@@ -47,6 +47,7 @@ def make_imports_blueprint(settings: Settings) -> Blueprint:
     def upload():
         """multipart/form-data: file, layer, and the options of `dimos import` as fields."""
         from importers.archives import limits_from
+        from importers.dxf import parse_entity_types
         from importers.pipeline import ImportOptions, run_import
 
         if request.content_length is not None and request.content_length > limit:
@@ -70,7 +71,9 @@ def make_imports_blueprint(settings: Settings) -> Blueprint:
                 mapping=_pairs(form.getlist("map"), "map"), constants=_pairs(form.getlist("set"), "set"),
                 mode=form.get("mode", "append"), dry_run=form.get("dry_run", "").lower() in TRUE,
                 jurisdiction=form.get("jurisdiction") or None,
-                source_layer=form.get("source_layer") or None, encoding=form.get("encoding") or None,
+                source_layers=tuple(v for v in form.getlist("source_layer") if v),
+                entity_types=parse_entity_types(form.getlist("entity_types")),
+                encoding=form.get("encoding") or None,
                 skip_outside=form.get("skip_outside", "").lower() in TRUE,
                 attributes_only=form.get("attributes_only", "").lower() in TRUE,
                 actor=f"staff:{g.principal.name}", fallback_report_dir=folder / "reports",
@@ -91,7 +94,8 @@ def make_imports_blueprint(settings: Settings) -> Blueprint:
                            jurisdiction=result.jurisdiction_id, sha256=result.sha256,
                            source_crs=result.source_crs, already_imported=result.already_imported,
                            dry_run=result.dry_run, read=result.read, **asdict(result.counts),
-                           repaired=result.repaired, skipped=result.skipped)
+                           repaired=result.repaired, skipped=result.skipped,
+                           not_selected=result.not_selected, labels=result.labels)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 

@@ -53,6 +53,8 @@ class ImportOptions:
     dry_run: bool = False
     jurisdiction: str | None = None
     source_layer: str | None = None
+    source_layers: tuple[str, ...] = ()  # more than one: CAD layers of a DXF
+    entity_types: tuple[str, ...] = ()  # DXF entity types to read (importers/dxf.py); () all
     encoding: str | None = None
     skip_outside: bool = False
     actor: str = "cli"
@@ -81,6 +83,8 @@ class ImportResult:
     already_imported: bool = False
     dry_run: bool = False
     road_vertices: int | None = None
+    not_selected: int = 0  # DXF entities left out by --source-layer/--entity-types
+    labels: int = 0  # DXF texts that became a polygon's label
 
 
 def file_sha256(path: Path) -> str:
@@ -189,8 +193,12 @@ def _import_vectors(cur, conn, layer, path: Path, kind: str, workdir: Path,
 
         source = osm_source(path, layer, workdir)
     else:
-        source = open_source(path, workdir, layer=options.source_layer, encoding=options.encoding,
-                             limits=options.archive_limits)
+        chosen = [*([options.source_layer] if options.source_layer else []), *options.source_layers]
+        if kind == "DXF":  # CAD layers: repeated or comma-separated
+            chosen = [name.strip() for value in chosen for name in value.split(",") if name.strip()]
+        source = open_source(path, workdir, encoding=options.encoding, limits=options.archive_limits,
+                             cad_layers=tuple(chosen), entity_types=options.entity_types)
+        result.not_selected, result.labels = source.not_selected, source.labels
     crs = crsmod.resolve_crs(path.name, source.crs, options.crs)
     result.source_crs = crsmod.describe(crs)
     plan = column_plan(layer, source.columns, options.mapping, options.constants, path.name,

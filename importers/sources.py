@@ -167,6 +167,8 @@ class Source:
     open_options: dict = field(default_factory=dict)
     frame: gpd.GeoDataFrame | None = None  # read whole by our own readers (DXF, OSM)
     cut_text: dict = field(default_factory=dict)  # {(row, column): text GDAL cut at a NUL}
+    not_selected: int = 0  # DXF entities left out (not chosen, or not features)
+    labels: int = 0  # DXF texts that became the label of the polygon around them
 
     def chunks(self, chunk_size: int = CHUNK_SIZE) -> Iterator[gpd.GeoDataFrame]:
         """The features, ``chunk_size`` at a time, each with its row number in ``_row``
@@ -269,8 +271,12 @@ def _first_line(exc: Exception) -> str:
 
 
 def open_source(path: Path, workdir: Path, *, layer: str | None = None,
-                encoding: str | None = None, limits: ArchiveLimits = ArchiveLimits()) -> Source:
-    """Open ``path`` for reading (zips unpacked into ``workdir``); ImportRefused if unreadable."""
+                encoding: str | None = None, limits: ArchiveLimits = ArchiveLimits(),
+                cad_layers: tuple[str, ...] = (), entity_types: tuple[str, ...] = ()) -> Source:
+    """Open ``path`` for reading (zips unpacked into ``workdir``); ImportRefused if unreadable.
+
+    ``cad_layers`` and ``entity_types`` choose what of a DXF drawing is read (one layer name
+    of another file: its ``layer``)."""
     if not path.is_file():
         raise ImportRefused(f"{path}: no such file")
     kind = file_kind(path)
@@ -279,9 +285,18 @@ def open_source(path: Path, workdir: Path, *, layer: str | None = None,
     if driver == "DXF":
         from importers.dxf import read_dxf
 
-        frame = read_dxf(path)
+        drawing = read_dxf(path, cad_layers, entity_types)
+        frame = drawing.frame
         return Source(path, read_path, driver, None, None, len(frame),
-                      [c for c in frame.columns if c != "geometry"], frame=frame)
+                      [c for c in frame.columns if c != "geometry"], frame=frame,
+                      not_selected=drawing.not_selected, labels=drawing.labels)
+    if entity_types:
+        raise ImportRefused(f"{path.name}: --entity-types chooses what to read of a DXF drawing, "
+                            f"not of a {driver} file")
+    if len(cad_layers) > 1:
+        raise ImportRefused(f"{path.name}: a {driver} file is read one layer at a time: give one "
+                            "--source-layer")
+    layer = layer or (cad_layers[0] if cad_layers else None)
     if driver == "ESRI Shapefile":
         encoding = shapefile_encoding(read_path, encoding, path.name)
         if not any(p.suffix.lower() == ".shx" for p in read_path.parent.glob(read_path.stem + ".*")):
