@@ -8,6 +8,7 @@ path (importers/raster_import.py).
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import shutil
 import traceback
@@ -21,7 +22,7 @@ import psycopg2.errors
 import layers
 from gis import imports as sqlio
 from gis.db import connect
-from gis.errors import DimosError, ImportRefused
+from gis.errors import DimosError, ImportRefused, StorageFull
 from gis.jurisdictions import jurisdiction_ids
 from importers import crs as crsmod
 from importers.archives import ArchiveLimits
@@ -35,6 +36,8 @@ from importers.sources import CHUNK_SIZE, ROW, SHAPEFILE_PARTS, file_kind, make_
 from importers.writer import ChunkWriter
 
 MODES = ("append", "upsert", "replace")
+#: the kernel's ways of saying there is no room (as dimos/app.py answers them: 507)
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 #: a streamed file of at least this many features, and at least BULK_SHARE of the features
 #: already stored, is bulk loaded: the layer's indexes and keys are rebuilt, not updated row
 #: by row (gis/imports.py, "bulk loads")
@@ -146,6 +149,12 @@ def run_import(url: str, options: ImportOptions) -> ImportResult:
         raise
     except (DimosError, psycopg2.Error):
         raise
+    except OSError as exc:
+        if exc.errno in DISK_FULL:  # unpacking a zip or writing the report: 507, not the file's fault
+            raise StorageFull("the server's disk is full: nothing imported; try again later",
+                              detail=repr(exc)) from None
+        raise ImportRefused(f"{path.name}: nothing imported: dimos cannot read this file "
+                            f"({exc.strerror or type(exc).__name__})", detail=repr(exc)) from None
     except Exception as exc:  # a value no check foresaw: refused with nothing written, never a
         # crash; the traceback goes to the log (the API) or DIMOS_DEBUG (the CLI), not the user
         raise ImportRefused(f"{path.name}: nothing imported: dimos cannot read a value of this "

@@ -248,3 +248,31 @@ def test_the_limits_are_settings_and_an_ordinary_zip_still_imports(url, dimos, t
     assert code == 0, err
     assert "3000 added" in out
     assert _left_in(temp) == []
+
+
+def test_a_disk_that_fills_while_unpacking_is_one_line_and_leaves_nothing(url, temp, tmp_path):
+    """The kernel refuses writes past 2 MB (RLIMIT_FSIZE, as on a full disk): the real `dimos`
+    says the disk is full in one line, and the half-unpacked member is removed."""
+    import os
+    import resource
+    import subprocess
+
+    from tests.helpers import DIMOS
+
+    archive = tmp_path / "big.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("big/big.shp", os.urandom(4 * 2 ** 20))  # incompressible: ratio 1
+        z.writestr("big/big.shx", b"")
+        z.writestr("big/big.dbf", b"")
+
+    def small_disk():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2 * 2 ** 20, 2 * 2 ** 20))
+
+    done = subprocess.run([DIMOS, "import", str(archive), "--layer", "buildings", "--crs",
+                           "EPSG:2100"], capture_output=True, text=True, timeout=60,
+                          preexec_fn=small_disk,
+                          env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin", "TMPDIR": str(temp),
+                               "DIMOS_STATE_DIR": str(tmp_path / "state")})
+    assert done.returncode == 1, done
+    assert done.stderr == "dimos: error: the server's disk is full: nothing imported; try again later\n"
+    assert _left_in(temp) == []
