@@ -296,7 +296,17 @@ def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
     return pairs
 
 
+def _drawing_note(result) -> str:
+    """What a DXF import left out and labelled, for the summary line."""
+    if not (result.not_selected or result.labels):
+        return ""
+    return (f", {result.not_selected} CAD entities not selected (other layers, types, or "
+            f"drawing furniture), {result.labels} texts taken as polygon labels")
+
+
 def import_file(settings: Settings, args) -> None:
+    from importers.archives import limits_from
+    from importers.dxf import parse_entity_types
     from importers.pipeline import ImportOptions, run_import
 
     url = settings.effective_database_url
@@ -304,11 +314,12 @@ def import_file(settings: Settings, args) -> None:
     result = run_import(url, ImportOptions(
         path=args.path, layer_id=args.layer, crs=args.crs, mapping=_pairs(args.map, "--map"),
         constants=_pairs(args.set, "--set"), mode=args.mode, dry_run=args.dry_run,
-        jurisdiction=args.jurisdiction, source_layer=args.source_layer, encoding=args.encoding,
+        jurisdiction=args.jurisdiction, source_layers=tuple(args.source_layer or ()),
+        entity_types=parse_entity_types(args.entity_types or ()), encoding=args.encoding,
         skip_outside=args.skip_outside, attributes_only=args.attributes_only,
         actor=f"cli:{getpass.getuser()}",
         fallback_report_dir=settings.state_dir / "imports",
-        raster_store=settings.state_dir / "rasters"))
+        raster_store=settings.state_dir / "rasters", archive_limits=limits_from(settings)))
     if result.already_imported:
         print(f"{args.path.name}: already imported into {result.layer_id} ({result.jurisdiction_id}) "
               f"as import #{result.import_id} (same SHA-256 and mode): nothing to do")
@@ -318,7 +329,7 @@ def import_file(settings: Settings, args) -> None:
     print(f"{args.path.name} ({result.source_crs}) → {result.layer_id} ({result.jurisdiction_id}), "
           f"{verb} {result.read} read, {c.added} added, {c.updated} updated, "
           f"{c.unchanged} unchanged, {c.deleted} deleted, {result.repaired} repaired, "
-          f"{result.skipped} left out")
+          f"{result.skipped} left out" + _drawing_note(result))
     if result.road_vertices is not None:
         print(f"road topology rebuilt: {result.road_vertices} vertices")
     if result.report:
@@ -448,7 +459,12 @@ def build_parser() -> argparse.ArgumentParser:
                            "key) or replace (the municipality's features of the layer)")
     importing.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
     importing.add_argument("--jurisdiction", help="the municipality (needed if there are several)")
-    importing.add_argument("--source-layer", help="the layer of a GeoPackage/KML with several")
+    importing.add_argument("--source-layer", action="append", metavar="NAME",
+                           help="the layer of a GeoPackage/KML with several; of a DXF, the CAD "
+                                "layers to read (repeat, or a comma list)")
+    importing.add_argument("--entity-types", action="append", metavar="TYPES",
+                           help="DXF entity types to read (LWPOLYLINE,POLYLINE,CIRCLE,LINE,POINT,"
+                                "INSERT,TEXT,MTEXT); the rest is skipped and counted")
     importing.add_argument("--encoding", help="attribute encoding (default: .cpg, else detected)")
     importing.add_argument("--skip-outside", action="store_true",
                            help="leave out (and report) features outside the municipality instead "

@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
 from gis.errors import DimosError, ImportRefused, InvalidParameter
 from gis.settings import Settings
@@ -46,6 +46,8 @@ def make_imports_blueprint(settings: Settings) -> Blueprint:
     @blueprint.post("/api/imports")
     def upload():
         """multipart/form-data: file, layer, and the options of `dimos import` as fields."""
+        from importers.archives import limits_from
+        from importers.dxf import parse_entity_types
         from importers.pipeline import ImportOptions, run_import
 
         if request.content_length is not None and request.content_length > limit:
@@ -69,15 +71,19 @@ def make_imports_blueprint(settings: Settings) -> Blueprint:
                 mapping=_pairs(form.getlist("map"), "map"), constants=_pairs(form.getlist("set"), "set"),
                 mode=form.get("mode", "append"), dry_run=form.get("dry_run", "").lower() in TRUE,
                 jurisdiction=form.get("jurisdiction") or None,
-                source_layer=form.get("source_layer") or None, encoding=form.get("encoding") or None,
+                source_layers=tuple(v for v in form.getlist("source_layer") if v),
+                entity_types=parse_entity_types(form.getlist("entity_types")),
+                encoding=form.get("encoding") or None,
                 skip_outside=form.get("skip_outside", "").lower() in TRUE,
                 attributes_only=form.get("attributes_only", "").lower() in TRUE,
                 actor=f"staff:{g.principal.name}", fallback_report_dir=folder / "reports",
-                raster_store=settings.state_dir / "rasters",
+                raster_store=settings.state_dir / "rasters", archive_limits=limits_from(settings),
                 file_name=upload.filename)
             try:
                 result = run_import(url, options)
             except ImportRefused as error:
+                if error.detail:
+                    current_app.logger.warning("%s: %s", error.message, error.detail)
                 findings = [asdict(f) for f in getattr(error, "findings", [])]
                 # the message names the saved copy: say the name the user knows
                 description = error.message.replace(str(folder) + "/", "").replace(
@@ -88,7 +94,8 @@ def make_imports_blueprint(settings: Settings) -> Blueprint:
                            jurisdiction=result.jurisdiction_id, sha256=result.sha256,
                            source_crs=result.source_crs, already_imported=result.already_imported,
                            dry_run=result.dry_run, read=result.read, **asdict(result.counts),
-                           repaired=result.repaired, skipped=result.skipped)
+                           repaired=result.repaired, skipped=result.skipped,
+                           not_selected=result.not_selected, labels=result.labels)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 

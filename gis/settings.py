@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     sensors_simulate: bool = False
     #: largest file staff may upload to /api/imports (bigger imports: `dimos import`)
     import_max_mb: int = Field(default=25, ge=1, le=30)
+    #: what one zip may unpack to (a zip bomb is refused before a byte is written): its total
+    #: size, its number of members, and the ratio of a member's size to its packed size
+    import_max_unpacked_mb: int = Field(default=1024, ge=1)
+    import_max_members: int = Field(default=1000, ge=1)
+    import_max_ratio: int = Field(default=250, ge=1)
     #: threads per web worker: live map streams (SSE) hold one each
     threads: int = Field(default=16, ge=1, le=256)
     #: signs session cookies; unset: one is made once in state_dir/secret_key

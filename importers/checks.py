@@ -94,6 +94,14 @@ def _representative_points(geometries: np.ndarray) -> np.ndarray:
     return points
 
 
+def _not_finite(geometries: np.ndarray) -> np.ndarray:
+    """True for each geometry with a coordinate that is infinite or NaN."""
+    coordinates, which = shapely.get_coordinates(geometries, return_index=True)
+    bad = np.zeros(len(geometries), dtype=bool)
+    bad[which[~np.isfinite(coordinates).all(axis=1)]] = True
+    return bad
+
+
 def check_geometries(layer: Layer, geometries: np.ndarray, rows: np.ndarray, area,
                      skip_outside: bool, place_only: bool = False
                      ) -> tuple[np.ndarray, np.ndarray, list[Finding]]:
@@ -112,9 +120,13 @@ def check_geometries(layer: Layer, geometries: np.ndarray, rows: np.ndarray, are
     keep = np.ones(len(geometries), dtype=bool)
     findings: list[Finding] = []
     missing = shapely.is_missing(geometries) | shapely.is_empty(geometries)
+    # GEOS cannot repair (nor place) a shape with an infinite or NaN coordinate: refuse it first
+    missing |= _not_finite(geometries)
     invalid = np.zeros(len(geometries), dtype=bool) if place_only else ~shapely.is_valid(geometries)
     for i in np.flatnonzero(missing):
-        findings.append(Finding(int(rows[i]), GEOMETRY, "no geometry"))
+        findings.append(Finding(int(rows[i]), GEOMETRY, "no geometry" if shapely.is_missing(
+            geometries[i]) or shapely.is_empty(geometries[i]) else
+            "coordinates not finite (Infinity or NaN): fix the source"))
         keep[i] = False
     for i in np.flatnonzero(invalid & ~missing):
         fixed, reason = _repair(geometries[i], shapely.is_valid_reason(geometries[i]))

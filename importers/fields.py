@@ -7,20 +7,15 @@ choices, range, pattern), are findings with row, field and reason.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
-import numpy as np
 import pandas as pd
 
 from gis.errors import ImportRefused
 from importers.report import Finding
 from importers.sources import ROW
+from importers.values import convert, printable
 from layers.model import Field, Layer
-
-TRUE = {"true", "t", "yes", "y", "1", "ναι", "ν"}
-FALSE = {"false", "f", "no", "n", "0", "όχι", "οχι", "ο"}
-INT_RANGE = {"integer": 2 ** 31, "bigint": 2 ** 63}
 
 
 def column_plan(layer: Layer, columns: list[str], mapping: Mapping[str, str],
@@ -67,57 +62,6 @@ def _blank(series: pd.Series) -> pd.Series:
     return missing
 
 
-def _plain_text(value) -> str | None:
-    """A number as text the way it was meant: 7301, not 7301.0."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _coerce(f: Field, series: pd.Series) -> pd.Series:
-    """``series`` as ``f``'s type; unreadable values become NaN/None (the caller reports them)."""
-    if f.type == "text":
-        if series.dtype == object or pd.api.types.is_string_dtype(series):
-            text = series.astype("string").str.strip()  # vectorised: a million rows a second
-        else:
-            text = series.map(_plain_text).astype("string")
-        return text.mask(text == "")  # Arrow-backed text: no Python object per value
-    if f.type in ("integer", "bigint"):
-        numbers = pd.to_numeric(series, errors="coerce")
-        whole = numbers.notna() & (numbers == np.floor(numbers)) & (numbers.abs() < INT_RANGE[f.type])
-        return numbers.where(whole).astype("Int64")
-    if f.type == "real":
-        return pd.to_numeric(series, errors="coerce").astype(float)
-    if f.type == "boolean":
-        if series.dtype == bool:
-            return series.astype(object)
-        text = series.map(lambda v: str(v).strip().lower() if pd.notna(v) else None)
-        return text.map(lambda v: True if v in TRUE else False if v in FALSE else None).astype(object)
-    if f.type in ("date", "timestamptz"):
-        utc = f.type == "timestamptz"
-        if pd.api.types.is_datetime64_any_dtype(series):
-            parsed = pd.to_datetime(series, utc=utc)
-        else:
-            text = series.astype("string").str.strip()
-            parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=utc)
-            # Greek forms write day first: 20/05/2015
-            retry = parsed.isna() & text.notna()
-            if retry.any():
-                parsed[retry] = pd.to_datetime(text[retry], format="%d/%m/%Y", errors="coerce",
-                                               utc=utc)
-        return parsed.dt.date.astype(object).where(parsed.notna(), None) if f.type == "date" else parsed
-    if f.type == "text[]":
-        lists = np.full(len(series), None, dtype=object)
-        present = series.notna().to_numpy()  # only these go through Python, one by one
-        for i, v in zip(np.flatnonzero(present), series[present]):
-            lists[i] = v if isinstance(v, list) else [p.strip() for p in re.split(r"[;|]", str(v))
-                                                      if p.strip()]
-        return pd.Series(lists, index=series.index, dtype=object)
-    raise AssertionError(f.type)
-
-
 def _rule_failures(f: Field, values: pd.Series) -> list[tuple[pd.Index, str]]:
     """(rows, reason) for each declared rule of ``f`` the present values break."""
     present = values.notna()
@@ -152,15 +96,37 @@ def map_fields(layer: Layer, chunk: pd.DataFrame, plan: Mapping[str, str | None]
         else:
             raw = chunk[source]
         blank = _blank(raw)
-        values = _coerce(f, raw)
-        unreadable = values.isna() & ~blank
-        for i in values.index[unreadable]:
-            findings.append(Finding(int(rows[i]), f.name, f"not a valid {f.type}", value=str(raw[i])))
+        values, reasons = convert(f, raw)
+        for i, reason in reasons.items():
+            findings.append(Finding(int(rows[i]), f.name, reason, value=printable(raw[i])))
+        # a safety net: a value the converter dropped without saying why is still a finding
+        for i in values.index[values.isna() & ~blank & ~values.index.isin(list(reasons))]:
+            findings.append(Finding(int(rows[i]), f.name, f"not a valid {f.type}",
+                                    value=printable(raw[i])))
         if f.required and (source is not None or f.name in constants):
             for i in values.index[blank]:
                 findings.append(Finding(int(rows[i]), f.name, "required value missing"))
         for index, reason in _rule_failures(f, values):
             for i in index:
-                findings.append(Finding(int(rows[i]), f.name, reason, value=str(values[i])))
+                findings.append(Finding(int(rows[i]), f.name, reason, value=printable(values[i])))
         out[f.name] = values
     return out, findings
+
+
+def check_constants(layer: Layer, constants: Mapping[str, str]) -> None:
+    """Refuse a ``--set FIELD=VALUE`` that no row could store, before the file is read: the
+    same conversion and rules as the file's values, one line naming the field."""
+    by_name = {f.name: f for f in layer.fields}
+    for name, value in constants.items():
+        f = by_name.get(name)
+        if f is None:
+            continue  # column_plan names the fields there are
+        raw = pd.Series([value], dtype=object)
+        values, reasons = convert(f, raw)
+        blank = bool(_blank(raw).iloc[0])
+        failures = [reason for index, reason in _rule_failures(f, values) if len(index)]
+        reason = (reasons.get(0) or ("required value missing" if blank and f.required else None)
+                  or (f"not a valid {f.type}" if values.isna().iloc[0] and not blank else None)
+                  or (failures[0] if failures else None))
+        if reason:
+            raise ImportRefused(f"--set {name}={printable(value)}: {reason}")

@@ -8,8 +8,10 @@ path (importers/raster_import.py).
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import shutil
+import traceback
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,11 +22,12 @@ import psycopg2.errors
 import layers
 from gis import imports as sqlio
 from gis.db import connect
-from gis.errors import ImportRefused
+from gis.errors import DimosError, ImportRefused, StorageFull
 from gis.jurisdictions import jurisdiction_ids
 from importers import crs as crsmod
+from importers.archives import ArchiveLimits
 from importers.checks import check_geometries, municipality_area
-from importers.fields import column_plan, map_fields
+from importers.fields import check_constants, column_plan, map_fields
 from importers.raster_import import LAYER_ID as SCANS
 from importers.raster_import import import_scan
 from importers.rasters import is_raster
@@ -33,6 +36,8 @@ from importers.sources import CHUNK_SIZE, ROW, SHAPEFILE_PARTS, file_kind, make_
 from importers.writer import ChunkWriter
 
 MODES = ("append", "upsert", "replace")
+#: the kernel's ways of saying there is no room (as dimos/app.py answers them: 507)
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 #: a streamed file of at least this many features, and at least BULK_SHARE of the features
 #: already stored, is bulk loaded: the layer's indexes and keys are rebuilt, not updated row
 #: by row (gis/imports.py, "bulk loads")
@@ -51,6 +56,8 @@ class ImportOptions:
     dry_run: bool = False
     jurisdiction: str | None = None
     source_layer: str | None = None
+    source_layers: tuple[str, ...] = ()  # more than one: CAD layers of a DXF
+    entity_types: tuple[str, ...] = ()  # DXF entity types to read (importers/dxf.py); () all
     encoding: str | None = None
     skip_outside: bool = False
     actor: str = "cli"
@@ -61,6 +68,7 @@ class ImportOptions:
     attributes_only: bool = False
     file_name: str | None = None  # the name to record (an upload's original name)
     raster_store: Path = Path(".dimos/rasters")  # where scans' COGs are kept
+    archive_limits: ArchiveLimits = field(default_factory=ArchiveLimits)  # what a zip may hold
 
 
 @dataclass
@@ -78,6 +86,8 @@ class ImportResult:
     already_imported: bool = False
     dry_run: bool = False
     road_vertices: int | None = None
+    not_selected: int = 0  # DXF entities left out by --source-layer/--entity-types
+    labels: int = 0  # DXF texts that became a polygon's label
 
 
 def file_sha256(path: Path) -> str:
@@ -125,27 +135,53 @@ def run_import(url: str, options: ImportOptions) -> ImportResult:
     if layer is None and not is_raster(path):
         raise ImportRefused(f"{path.name}: {SCANS} takes georeferenced images (.tif, .jpg, .png)")
     kind = "raster" if layer is None else file_kind(path)
+    if layer is not None:
+        check_constants(layer, options.constants)
     sha256 = file_sha256(path)
     conn = connect(url)
     workdir = make_workdir()
     try:
-        with conn.cursor() as cur:
-            jurisdiction_id = _jurisdiction(cur, options.jurisdiction)
-            layer_id = layer.id if layer else SCANS
-            result = ImportResult(None, jurisdiction_id, layer_id, sha256, dry_run=options.dry_run)
-            done = sqlio.committed_import(cur, jurisdiction_id, layer_id, sha256, options.mode)
-            if done and not options.dry_run:
-                result.import_id, result.already_imported = done[0], True
-                return result
-            if kind == "raster":
-                import_scan(cur, conn, options, result, path)
-                return result
-            _import_vectors(cur, conn, layer, path, kind, workdir, options, result)
-            return result
+        return _run(conn, layer, path, kind, sha256, workdir, options)
+    except ImportRefused as error:
+        # GDAL's and zipfile's words may name the unpacked copy: say the file the user gave
+        error.message = error.message.replace(str(workdir), path.name)
+        error.args = (error.message,)
+        raise
+    except (DimosError, psycopg2.Error):
+        raise
+    except OSError as exc:
+        if exc.errno in DISK_FULL:  # unpacking a zip or writing the report: 507, not the file's fault
+            raise StorageFull("the server's disk is full: nothing imported; try again later",
+                              detail=repr(exc)) from None
+        raise ImportRefused(f"{path.name}: nothing imported: dimos cannot read this file "
+                            f"({exc.strerror or type(exc).__name__})", detail=repr(exc)) from None
+    except Exception as exc:  # a value no check foresaw: refused with nothing written, never a
+        # crash; the traceback goes to the log (the API) or DIMOS_DEBUG (the CLI), not the user
+        raise ImportRefused(f"{path.name}: nothing imported: dimos cannot read a value of this "
+                            f"file ({type(exc).__name__}); the server log has the detail",
+                            detail=traceback.format_exc()) from None
     finally:
         conn.rollback()
         conn.close()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _run(conn, layer, path: Path, kind: str, sha256: str, workdir: Path,
+         options: ImportOptions) -> ImportResult:
+    """The import proper, on an open connection (the caller rolls back and cleans up)."""
+    with conn.cursor() as cur:
+        jurisdiction_id = _jurisdiction(cur, options.jurisdiction)
+        layer_id = layer.id if layer else SCANS
+        result = ImportResult(None, jurisdiction_id, layer_id, sha256, dry_run=options.dry_run)
+        done = sqlio.committed_import(cur, jurisdiction_id, layer_id, sha256, options.mode)
+        if done and not options.dry_run:
+            result.import_id, result.already_imported = done[0], True
+            return result
+        if kind == "raster":
+            import_scan(cur, conn, options, result, path)
+            return result
+        _import_vectors(cur, conn, layer, path, kind, workdir, options, result)
+        return result
 
 
 def _import_vectors(cur, conn, layer, path: Path, kind: str, workdir: Path,
@@ -166,7 +202,12 @@ def _import_vectors(cur, conn, layer, path: Path, kind: str, workdir: Path,
 
         source = osm_source(path, layer, workdir)
     else:
-        source = open_source(path, workdir, layer=options.source_layer, encoding=options.encoding)
+        chosen = [*([options.source_layer] if options.source_layer else []), *options.source_layers]
+        if kind == "DXF":  # CAD layers: repeated or comma-separated
+            chosen = [name.strip() for value in chosen for name in value.split(",") if name.strip()]
+        source = open_source(path, workdir, encoding=options.encoding, limits=options.archive_limits,
+                             cad_layers=tuple(chosen), entity_types=options.entity_types)
+        result.not_selected, result.labels = source.not_selected, source.labels
     crs = crsmod.resolve_crs(path.name, source.crs, options.crs)
     result.source_crs = crsmod.describe(crs)
     plan = column_plan(layer, source.columns, options.mapping, options.constants, path.name,
