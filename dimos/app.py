@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import errno
-import json
 
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -18,6 +17,7 @@ from dimos.own_rows import make_own_rows_blueprint
 from dimos.sensors_api import make_sensors_blueprint
 from dimos.sessions import configure_sessions, make_sessions_blueprint
 from dimos.sso import register_single_sign_on
+from gis import bounded_json
 from gis.errors import DimosError, StorageFull
 from gis.photos import MAX_BYTES, MAX_PHOTOS
 from gis.settings import Settings
@@ -49,6 +49,9 @@ def create_app(settings: Settings | None = None, with_ogc: bool = True) -> Flask
 
 
 JSON_BODIES = ("application/json", "application/geo+json", "application/query-cql-json")
+#: deeper than any GeoJSON or CQL2 body we read; Python's parser recurses per level and a
+#: body ``[[[[…`` 100,000 deep would raise RecursionError, a 500 (gis/bounded_json.py)
+JSON_MAX_DEPTH = 64
 
 
 def refuse_unreadable_input(app: Flask) -> None:
@@ -70,9 +73,12 @@ def refuse_unreadable_input(app: Flask) -> None:
         if request.mimetype in JSON_BODIES and request.content_length:
             try:
                 text = request.get_data(cache=True).decode("utf-8")
-                body = json.loads(text)
+                body = bounded_json.loads(text, max_bytes=app.config["MAX_CONTENT_LENGTH"],
+                                          max_depth=JSON_MAX_DEPTH, what="body")
             except UnicodeDecodeError as exc:
                 return refuse(f"body: not UTF-8 (byte {exc.start})")
+            except bounded_json.JsonRefused as exc:
+                return refuse(str(exc))
             except ValueError as exc:
                 return refuse(f"body: not JSON ({exc})")
             if request.path.startswith("/ogc/") and not isinstance(body, dict):

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from gis import broker, cluster, db, tokens
+from gis import broker, broker_accounts, cluster, db, tokens
 from gis.errors import DimosError, InvalidParameter, SetupError
 from gis.roles import ROLES
 from gis.settings import Settings
@@ -123,8 +123,9 @@ def token_create(settings: Settings, args) -> None:
     url = settings.effective_database_url
     db.require_schema(url)
     with db.pooled_cursor(url, commit=True, actor=f"cli:{getpass.getuser()}") as cur:
-        token = tokens.issue_token(cur, args.name, args.role)
-    print(f"token for {args.name} ({args.role}); shown once, store it now:", file=sys.stderr)
+        token = tokens.issue_token(cur, args.name, args.role, args.jurisdiction)
+    of = f" of {args.jurisdiction}" if args.jurisdiction else ""
+    print(f"token for {args.name} ({args.role}{of}); shown once, store it now:", file=sys.stderr)
     print(token)
 
 
@@ -138,9 +139,12 @@ def token_revoke(settings: Settings, args) -> None:
 
 def token_list(settings: Settings, args) -> None:
     with db.pooled_cursor(settings.effective_database_url) as cur:
-        for name, role, created, revoked in tokens.list_tokens(cur):
+        for name, role, jurisdiction, created, revoked in tokens.list_tokens(cur):
             state = f"revoked {revoked:%Y-%m-%d %H:%M}" if revoked else "live"
-            print(f"{name:<24}{role:<10}created {created:%Y-%m-%d %H:%M}  {state}")
+            if not revoked and role in tokens.BOUND_ROLES and jurisdiction is None:
+                state += " (refused: names no municipality; reissue with --jurisdiction)"
+            print(f"{name:<24}{role:<10}{jurisdiction or '':<14}created "
+                  f"{created:%Y-%m-%d %H:%M}  {state}")
 
 
 def account_create(settings: Settings, args) -> None:
@@ -185,6 +189,47 @@ def broker_up(settings: Settings, args) -> None:
     print(broker.LocalBroker(settings.state_dir, settings.mqtt_port).up())
 
 
+def _local_broker_accounts(settings: Settings) -> None:
+    if not settings.uses_local_broker:
+        raise InvalidParameter("MQTT_URL is set: dimos does not manage that broker's accounts; "
+                               "make the gateway's account there, allowed to publish to "
+                               "dimos/<jurisdiction>/# only")
+
+
+def broker_account_create(settings: Settings, args) -> None:
+    from gis.jurisdictions import jurisdiction_ids
+
+    _local_broker_accounts(settings)
+    with db.pooled_cursor(settings.effective_database_url) as cur:
+        known = jurisdiction_ids(cur)
+    if args.jurisdiction not in known:
+        raise InvalidParameter(f"--jurisdiction: {args.jurisdiction!r} unknown; this server holds "
+                               f"{', '.join(known)}")
+    password = broker_accounts.create_gateway(settings.state_dir, args.name, args.jurisdiction)
+    local = broker.LocalBroker(settings.state_dir, settings.mqtt_port)
+    live = "now" if local.reload() else "once the broker is up (dimos broker up)"
+    host, port = settings.mqtt_address
+    print(f"broker account {args.name} may publish to dimos/{args.jurisdiction}/# on "
+          f"{host}:{port} {live}; its password, shown once, store it now:", file=sys.stderr)
+    print(password)
+
+
+def broker_account_remove(settings: Settings, args) -> None:
+    _local_broker_accounts(settings)
+    if not broker_accounts.remove_gateway(settings.state_dir, args.name):
+        raise InvalidParameter(f"no gateway account named {args.name!r}")
+    broker.LocalBroker(settings.state_dir, settings.mqtt_port).reload()
+    # a client signed in stays connected until it reconnects: restart the broker to cut it off
+    print(f"removed {args.name}: it can no longer sign in (a connection open now ends when the "
+          "broker restarts: dimos broker down && dimos broker up)")
+
+
+def broker_account_list(settings: Settings, args) -> None:
+    _local_broker_accounts(settings)
+    for name, jurisdiction in broker_accounts.list_gateways(settings.state_dir):
+        print(f"{name:<24}publishes to dimos/{jurisdiction}/#")
+
+
 def broker_down(settings: Settings, args) -> None:
     if not settings.uses_local_broker:
         print("MQTT_URL is set: dimos does not manage that broker; nothing stopped")
@@ -201,6 +246,7 @@ def sensors_ingest(settings: Settings, args) -> None:
     logging.basicConfig(level=logging.INFO)
     use_json_logs()  # the same JSON lines as the web workers beside it
     db.require_schema(settings.effective_database_url)
+    broker_accounts.credentials(settings, broker_accounts.INGEST)  # none: say so, once
     if args.duration is not None:
         IngestWorker(settings).run(args.duration)
         return
@@ -389,6 +435,8 @@ def build_parser() -> argparse.ArgumentParser:
     create = token.add_parser("create", help="issue a token and print it once")
     create.add_argument("name", help="who or what holds it (a person, an app)")
     create.add_argument("--role", default="staff", choices=ROLES)
+    create.add_argument("--jurisdiction", help="the municipality a gateway token writes for "
+                        "(required with --role gateway)")
     create.set_defaults(func=token_create)
     revoke = token.add_parser("revoke", help="revoke a token by its name")
     revoke.add_argument("name")
@@ -417,6 +465,19 @@ def build_parser() -> argparse.ArgumentParser:
     mqtt.add_parser("up", help="start the project's broker (or check MQTT_URL's)"
                     ).set_defaults(func=broker_up)
     mqtt.add_parser("down", help="stop the project's broker").set_defaults(func=broker_down)
+    accounts = mqtt.add_parser("account", help="gateways' accounts on the project's broker"
+                               ).add_subparsers(dest="account_action", required=True)
+    make_account = accounts.add_parser("create", help="an account for a gateway, publishing to "
+                                       "its municipality's topics only; prints its password once")
+    make_account.add_argument("name", help="the gateway (its MQTT user name)")
+    make_account.add_argument("--jurisdiction", required=True,
+                              help="the municipality whose sensors it reports")
+    make_account.set_defaults(func=broker_account_create)
+    remove_account = accounts.add_parser("remove", help="remove a gateway's account")
+    remove_account.add_argument("name")
+    remove_account.set_defaults(func=broker_account_remove)
+    accounts.add_parser("list", help="gateway accounts and their topics"
+                        ).set_defaults(func=broker_account_list)
 
     sensor = commands.add_parser("sensors", help="live sensors: parking, car parks, WiFi"
                                  ).add_subparsers(dest="action", required=True)

@@ -12,12 +12,16 @@ from datetime import UTC, date, datetime, timedelta
 from flask import Blueprint, Response, g, jsonify, request
 
 from dimos.jurisdiction import request_jurisdiction
-from gis import db, parking, sensors
-from gis.errors import InvalidParameter
+from gis import bounded_json, db, parking, sensors
+from gis.errors import Forbidden, InvalidParameter
 from gis.settings import Settings
+from gis.tokens import BOUND_ROLES, Principal
 
 MAX_SESSION = timedelta(hours=24)
 DEFAULT_SATURATED_AT = 60
+#: a batch is {"jurisdiction_id", "readings": [{...}, ...]}: three levels, ~100 bytes a reading
+BATCH_MAX_DEPTH = 3
+BATCH_MAX_BYTES = 2 * 2 ** 20
 
 SESSION_UPSERT_SQL = """
 INSERT INTO parking_sessions (jurisdiction_id, session_ref, bay_id, plate, starts_at, ends_at)
@@ -36,6 +40,38 @@ def _json_body() -> dict:
     if not isinstance(body, dict):
         raise InvalidParameter("body: expected a JSON object (Content-Type: application/json)")
     return body
+
+
+def _batch_body() -> dict:
+    """A reading batch, read within bounds (size, depth, finite numbers) before anything else."""
+    if not request.is_json:
+        raise InvalidParameter("body: expected a JSON object (Content-Type: application/json)")
+    if (request.content_length or 0) > BATCH_MAX_BYTES:  # refused before it is read
+        raise InvalidParameter(f"body: {request.content_length} bytes; at most {BATCH_MAX_BYTES}")
+    try:
+        body = bounded_json.loads(request.get_data(cache=False), max_bytes=BATCH_MAX_BYTES,
+                                  max_depth=BATCH_MAX_DEPTH, what="body")
+    except bounded_json.JsonRefused as exc:
+        raise InvalidParameter(str(exc)) from None
+    if not isinstance(body, dict):
+        raise InvalidParameter("body: expected a JSON object (Content-Type: application/json)")
+    return body
+
+
+def _gateway_jurisdiction(principal: Principal, asked) -> str | None:
+    """The municipality a gateway's batch is for: its token's (Forbidden if it asks for
+    another, or if its token names none); None for staff, who may write any."""
+    if principal.role not in BOUND_ROLES:
+        return None
+    if principal.jurisdiction is None:
+        raise Forbidden(f"this {principal.role} token names no municipality (issued before "
+                        "tokens had one): ask for a new one, made with `dimos token create "
+                        f"{principal.name} --role {principal.role} --jurisdiction <id>`")
+    if asked is not None and asked != principal.jurisdiction:
+        raise Forbidden(f"jurisdiction_id: this {principal.role} token belongs to "
+                        f"{principal.jurisdiction}; it may not write readings of "
+                        f"{str(asked)[:40]!r}")
+    return principal.jurisdiction
 
 
 def _time(name: str, value) -> datetime:
@@ -68,22 +104,23 @@ def make_sensors_blueprint(settings: Settings) -> Blueprint:
 
     @blueprint.post("/api/sensors/readings")
     def post_readings():
-        body = _json_body()
+        body = _batch_body()
+        asked = _gateway_jurisdiction(g.principal, body.get("jurisdiction_id"))
         items = body.get("readings")
         if not isinstance(items, list) or not items:
             raise InvalidParameter("readings: expected a non-empty list of readings")
         if len(items) > sensors.MAX_BATCH:
             raise InvalidParameter(f"readings: {len(items)} in one batch; at most "
                                    f"{sensors.MAX_BATCH}")
-        now = datetime.now(UTC)
+        window = sensors.TimeWindow.around(datetime.now(UTC), settings.sensor_retention_months,
+                                           settings.sensor_max_future_s)
         with db.pooled_cursor(url, commit=True, actor=f"gateway:{g.principal.name}") as cur:
-            jurisdiction = request_jurisdiction(cur, body.get("jurisdiction_id"))
+            jurisdiction = request_jurisdiction(cur, asked or body.get("jurisdiction_id"))
             readings, refused = [], []
             for index, item in enumerate(items):
                 where = f"readings[{index}]"
                 try:
-                    readings.append((where, sensors.parse_item(
-                        jurisdiction, item, now, settings.sensor_max_future_s)))
+                    readings.append((where, sensors.parse_item(jurisdiction, item, window)))
                 except sensors.RejectedReading as exc:
                     refused.append(sensors.Rejection(exc.outcome, where, str(exc)))
             result = sensors.store_readings(cur, registry, readings,

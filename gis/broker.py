@@ -3,6 +3,10 @@
 Like the database: started by the project's own commands unless ``MQTT_URL`` names a broker.
 Persistence is on and the queues are deep, so QoS 1 readings the broker accepted survive a
 restart of the broker and wait for the ingest worker while it is down.
+
+Every client signs in (``gis.broker_accounts``): the ingest worker reads every municipality's
+topics, the simulator writes them, and a gateway writes only ``dimos/<its municipality>/#``;
+anonymous clients are refused.
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from gis import broker_accounts
 from gis.errors import SetupError
 
 MOSQUITTO = Path("/usr/sbin/mosquitto")
@@ -23,7 +28,10 @@ MOSQUITTO = Path("/usr/sbin/mosquitto")
 CONFIG = """\
 # dimos: project-local broker (written by gis/broker.py; edits are overwritten)
 listener {port} 127.0.0.1
-allow_anonymous true
+# every client signs in; the ACL says which topics each account may read or write
+allow_anonymous false
+password_file {folder}/passwords
+acl_file {folder}/acl
 persistence true
 persistence_location {folder}/
 # the in-memory store is written out every second as well as at shutdown
@@ -92,18 +100,42 @@ class LocalBroker:
     def is_running(self) -> bool:
         return self.pid() is not None and port_open("127.0.0.1", self.port)
 
+    @property
+    def config_file(self) -> Path:
+        return self.folder / "mosquitto.conf"
+
+    def _config(self) -> str:
+        # as root mosquitto would switch to its own user, who cannot write here: stay who we are
+        return CONFIG.format(port=self.port, folder=self.folder,
+                             user=pwd.getpwuid(os.geteuid()).pw_name)
+
     def up(self) -> str:
         install_package()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        broker_accounts.write_broker_files(self.state_dir)
         if self.is_running():
-            return f"reused the running broker on 127.0.0.1:{self.port}"
+            if self.config_file.exists() and self.config_file.read_text() == self._config():
+                self.reload()
+                return f"reused the running broker on 127.0.0.1:{self.port}"
+            # started by an older dimos (anonymous clients allowed): restart it signing in
+            self.down()
+            return self._start() + " (restarted: its configuration changed)"
         if port_open("127.0.0.1", self.port):
             raise SetupError(f"port {self.port} on 127.0.0.1 is taken by another server: stop it, "
                              "or choose another port for the broker with DIMOS_MQTT_PORT=<port>")
-        self.folder.mkdir(parents=True, exist_ok=True)
-        config = self.folder / "mosquitto.conf"
-        # as root mosquitto would switch to its own user, who cannot write here: stay who we are
-        config.write_text(CONFIG.format(port=self.port, folder=self.folder,
-                                        user=pwd.getpwuid(os.geteuid()).pw_name))
+        return self._start()
+
+    def reload(self) -> bool:
+        """Make a running broker read its password and ACL files again; False if not running."""
+        pid = self.pid()
+        if pid is None:
+            return False
+        os.kill(pid, signal.SIGHUP)
+        return True
+
+    def _start(self) -> str:
+        config = self.config_file
+        config.write_text(self._config())
         proc = subprocess.run([str(MOSQUITTO), "-d", "-c", str(config)], capture_output=True,
                               text=True)
         if proc.returncode != 0:

@@ -52,3 +52,11 @@ class ImportRefused(DimosError):
 
     status = 422
     code = "InvalidParameterValue"
+
+
+class Forbidden(DimosError):
+    """The caller is known but may not do this (e.g. a gateway writing another municipality's
+    sensors)."""
+
+    status = 403
+    code = "Forbidden"

@@ -2,9 +2,11 @@
 
 QoS 1 with a persistent session and manual acknowledgement: a reading is acknowledged to the
 broker only after the transaction that stores it has committed, so neither a worker crash nor
-a broker restart loses a reading the broker accepted (a redelivery is stored once). Bad
-messages are counted and logged, never fatal; a database outage makes the worker wait and
-retry the same batch.
+a broker restart loses a reading the broker accepted (a redelivery is stored once). A bad
+message is counted, logged and acknowledged: whatever its bytes, reading it is one bounded
+step (``sensors.parse_mqtt``), and a message that still makes reading fail is refused, never
+a crash (the broker would hand the same message to the restarted worker, forever). A database
+outage makes the worker wait and retry the same batch.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 import paho.mqtt.client as mqtt
 import psycopg2
 
-from gis import db, sensors
+from gis import broker_accounts, db, sensors
 from gis.errors import DatabaseUnavailable
 from gis.settings import Settings
 
@@ -30,6 +32,12 @@ SWEEP_S = 30.0  # how often silent sensors are looked for
 AGGREGATE_S = 900.0  # how often the last hours' aggregates are recounted
 RETRY_S = 1.0
 LOG_EVERY_S = 10.0  # at most one log line per rejection reason per this long
+
+
+def reading_topic(message: mqtt.MQTTMessage) -> str:
+    """The message's topic as text (MQTT topics are UTF-8: the broker checks; never trust it)."""
+    return message._topic.decode("utf-8", "replace") if isinstance(
+        message._topic, bytes) else str(message._topic)
 
 
 class RejectionLog:
@@ -69,6 +77,8 @@ class IngestWorker:
     def _client(self) -> mqtt.Client:
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id,
                              clean_session=False, manual_ack=True)
+        client.username_pw_set(*broker_accounts.credentials(self.settings,
+                                                             broker_accounts.INGEST))
         client.max_inflight_messages_set(5000)
         client.reconnect_delay_set(min_delay=1, max_delay=5)
         client.on_connect = self._on_connect
@@ -140,8 +150,9 @@ class IngestWorker:
                     continue
                 self._stop.wait(max(0.0, FLUSH_S - (time.monotonic() - started)))
         finally:
-            self.client.loop_stop()
+            # disconnect first: the acknowledgements queued before it go out with it
             self.client.disconnect()
+            self.client.loop_stop()
             if conn is not None:
                 conn.close()
 
@@ -162,14 +173,15 @@ class IngestWorker:
             generation = self._generation
         if not batch:
             return
-        now = datetime.now(UTC)
+        window = sensors.TimeWindow.around(datetime.now(UTC), self.settings.sensor_retention_months,
+                                           self.settings.sensor_max_future_s)
         readings, refused = [], []
         for _, message in batch:
-            try:
-                readings.append((message.topic, sensors.parse_mqtt(
-                    message.topic, message.payload, now, self.settings.sensor_max_future_s)))
-            except sensors.RejectedReading as exc:
-                refused.append(sensors.Rejection(exc.outcome, message.topic, str(exc)))
+            reading = self._read(message, window)
+            if isinstance(reading, sensors.Rejection):
+                refused.append(reading)
+            else:
+                readings.append((reading_topic(message), reading))
         try:
             try:
                 self._store(conn, readings, refused)
@@ -188,6 +200,19 @@ class IngestWorker:
         for message_generation, message in batch:
             if message_generation == generation and message.qos > 0:
                 self.client.ack(message.mid, message.qos)
+
+    def _read(self, message: mqtt.MQTTMessage,
+              window: sensors.TimeWindow) -> sensors.Reading | sensors.Rejection:
+        """The message's reading, or why it is refused. Reading touches nothing but the
+        message, so whatever goes wrong here is the message's fault: refused, not raised."""
+        topic = reading_topic(message)
+        try:
+            return sensors.parse_mqtt(topic, message.payload, window)
+        except sensors.RejectedReading as exc:
+            return sensors.Rejection(exc.outcome, topic, str(exc))
+        except Exception:  # a case the parser does not foresee: log it once, keep going
+            log.exception("a message on %s could not be read", topic[:200])
+            return sensors.Rejection("malformed", topic, "payload: could not be read")
 
     def _store(self, conn, readings, refused) -> sensors.BatchResult:
         with conn, conn.cursor() as cur:

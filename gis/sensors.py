@@ -4,7 +4,8 @@ and access points in the same transaction (so a query never scans history for "t
 A reading is (jurisdiction, sensor id, time, fields). Bays send ``occupied`` (bool), car parks
 ``free`` (spaces), access points ``up`` (bool) and ``clients``; any may send ``battery`` (%).
 A reading older than the sensor's newest goes into history without touching the current
-state; the same (sensor, time) twice is stored once.
+state; the same (sensor, time) twice is stored once. A reading from outside the window of
+months kept (``TimeWindow``) is refused before it can make a partition of its own.
 """
 from __future__ import annotations
 
@@ -17,13 +18,19 @@ from datetime import UTC, datetime, timedelta
 
 from psycopg2 import sql
 
+from gis import bounded_json
 from gis.schema import READINGS_PARTITION_PREFIX
 
 #: the fields each kind of sensor sends, and the public state they turn into
 KIND_LAYERS = {"bay": "parking_bays", "lot": "parking_lots", "ap": "wifi_access_points"}
 MAX_BATCH = 5000
+#: one reading over MQTT is a flat JSON object of a few fields: ~100 bytes
+MAX_PAYLOAD_BYTES = 4096
 
-OUTCOMES = ("stored", "duplicate", "stale", "unknown_sensor", "malformed", "future")
+#: ``too_old``: before the months kept; ``wrong_jurisdiction``: the topic names another
+#: municipality than the one the sensor is registered in
+OUTCOMES = ("stored", "duplicate", "stale", "unknown_sensor", "malformed", "future", "too_old",
+            "wrong_jurisdiction")
 
 # The registry follows the layers: sensors of removed features go, new ones come, a sensor
 # moved to another bay keeps its row (and its history)
@@ -56,6 +63,9 @@ REGISTRY_SQL = """
 SELECT s.jurisdiction_id, s.sensor_id, s.id, s.kind, l.capacity
 FROM sensors s LEFT JOIN parking_lots l ON s.kind = 'lot' AND l.id = s.feature_id
 """
+# Changes when sensors are removed or added (new rows get new ids): a registry holding row ids
+# of removed sensors would store readings under them
+REGISTRY_VERSION_SQL = "SELECT count(*), coalesce(max(id), 0) FROM sensors"
 
 # One statement: store the new readings, move each sensor's current state forward when a
 # reading is newer, and carry changes into the public layers. Public state changes come back
@@ -202,8 +212,25 @@ class RejectedReading(ValueError):
         self.outcome = outcome
 
 
-def parse_time(value, now: datetime, max_future_s: float) -> datetime:
-    """An ISO 8601 time with zone, or epoch seconds; not further ahead than allowed."""
+@dataclass(frozen=True)
+class TimeWindow:
+    """The times a client's reading may carry: from the first month still kept (raw months
+    before it are dropped by ``drop_old_partitions``) to a little ahead of the server's clock.
+    Partitions are made only for months inside it."""
+
+    oldest: datetime
+    newest: datetime
+    retention_months: int
+    max_future_s: float
+
+    @classmethod
+    def around(cls, now: datetime, retention_months: int, max_future_s: float) -> "TimeWindow":
+        return cls(oldest_kept_month(now, retention_months),
+                   now + timedelta(seconds=max_future_s), retention_months, max_future_s)
+
+
+def parse_time(value, window: TimeWindow) -> datetime:
+    """An ISO 8601 time with zone, or epoch seconds, inside ``window``."""
     if isinstance(value, bool) or value is None:
         raise RejectedReading("malformed", "ts: give an ISO 8601 time with zone or epoch seconds")
     if isinstance(value, (int, float)):
@@ -212,7 +239,7 @@ def parse_time(value, now: datetime, max_future_s: float) -> datetime:
         try:
             observed = datetime.fromtimestamp(value, UTC)
         except (OverflowError, OSError, ValueError):
-            raise RejectedReading("malformed", f"ts: {value} is not a time") from None
+            raise RejectedReading("malformed", f"ts: {value:.20g} is not a time") from None
     elif isinstance(value, str):
         try:
             observed = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -224,44 +251,52 @@ def parse_time(value, now: datetime, max_future_s: float) -> datetime:
             raise RejectedReading("malformed", "ts: no time zone is that far from UTC")
     else:
         raise RejectedReading("malformed", "ts: give an ISO 8601 time with zone or epoch seconds")
-    if observed > now + timedelta(seconds=max_future_s):
+    if observed > window.newest:
         raise RejectedReading("future", f"ts: {observed.isoformat()} is ahead of the server's "
-                                        f"clock by more than {max_future_s:g} s")
-    if observed.year < 2000:
-        raise RejectedReading("malformed", f"ts: {observed.isoformat()} is before 2000")
+                                        f"clock by more than {window.max_future_s:g} s")
+    if observed < window.oldest:
+        raise RejectedReading("too_old", f"ts: {observed.isoformat()} is before "
+                                         f"{window.oldest:%Y-%m-%d}: readings are kept "
+                                         f"{window.retention_months} months "
+                                         "(DIMOS_SENSOR_RETENTION_MONTHS)")
     return observed
 
 
-def parse_mqtt(topic: str, payload: bytes, now: datetime, max_future_s: float) -> Reading:
-    """A reading from ``dimos/<jurisdiction>/<bay|lot|ap>/<sensor id>`` and its JSON payload."""
+def parse_mqtt(topic: str, payload: bytes, window: TimeWindow) -> Reading:
+    """A reading from ``dimos/<jurisdiction>/<bay|lot|ap>/<sensor id>`` and its JSON payload
+    (a flat object of at most ``MAX_PAYLOAD_BYTES``)."""
     parts = topic.split("/")
-    if len(parts) != 4 or parts[0] != "dimos" or parts[2] not in KIND_LAYERS:
+    if len(parts) != 4 or parts[0] != "dimos" or parts[2] not in KIND_LAYERS or not parts[3]:
         raise RejectedReading("malformed", "topic: expected dimos/<jurisdiction>/<bay|lot|ap>/<id>")
-    body = _json_object(payload)
-    return Reading(parts[1], parts[3], parse_time(body.pop("ts", None), now, max_future_s), body,
+    try:
+        body = bounded_json.loads(payload, max_bytes=MAX_PAYLOAD_BYTES, max_depth=1)
+    except bounded_json.JsonRefused as exc:
+        raise RejectedReading("malformed", str(exc)) from None
+    body = _fields(body, "payload")
+    return Reading(parts[1], parts[3], parse_time(body.pop("ts", None), window), body,
                    kind=parts[2])
 
 
-def parse_item(jurisdiction: str, item, now: datetime, max_future_s: float) -> Reading:
-    """A reading of an HTTP batch: ``{"sensor_id": ..., "ts": ..., <fields>}``."""
-    if not isinstance(item, dict):
-        raise RejectedReading("malformed", "give each reading as a JSON object")
-    body = dict(item)
+def parse_item(jurisdiction: str, item, window: TimeWindow) -> Reading:
+    """A reading of an HTTP batch: ``{"sensor_id": ..., "ts": ..., <fields>}`` (already read by
+    ``bounded_json``)."""
+    body = _fields(item, "reading")
     sensor_id = body.pop("sensor_id", None)
     if not isinstance(sensor_id, str) or not sensor_id.strip():
         raise RejectedReading("malformed", "sensor_id: missing")
-    return Reading(jurisdiction, sensor_id, parse_time(body.pop("ts", None), now, max_future_s),
-                   body)
+    return Reading(jurisdiction, sensor_id, parse_time(body.pop("ts", None), window), body)
 
 
-def _json_object(payload: bytes) -> dict:
-    try:
-        body = json.loads(payload)
-    except (UnicodeDecodeError, ValueError):
-        raise RejectedReading("malformed", "payload: not JSON") from None
+def _fields(body, what: str) -> dict:
+    """A reading's fields: a JSON object of numbers, true/false, text or null (nothing nested:
+    no field of a reading is a list or an object)."""
     if not isinstance(body, dict):
-        raise RejectedReading("malformed", "payload: expected a JSON object")
-    return body
+        raise RejectedReading("malformed", f"{what}: expected a JSON object")
+    for name, value in body.items():
+        if isinstance(value, (dict, list)):
+            raise RejectedReading("malformed", f"{name[:40]}: expected a number, true/false or "
+                                               "text, not a list or object")
+    return dict(body)
 
 
 def _bool(fields: dict, name: str) -> bool:
@@ -309,16 +344,28 @@ class Registry:
 
     def __init__(self):
         self._sensors: dict[tuple[str, str], tuple[int, str, int | None]] = {}
+        self._jurisdictions: dict[str, list[str]] = {}
         self._loaded_at: float | None = None
+        self._version: tuple[int, int] | None = None
 
     def load(self, cur) -> int:
+        cur.execute(REGISTRY_VERSION_SQL)
+        self._version = cur.fetchone()
         cur.execute(REGISTRY_SQL)
         self._sensors = {(j, s): (row_id, kind, cap) for j, s, row_id, kind, cap in cur.fetchall()}
+        self._jurisdictions = {}
+        for j, s in sorted(self._sensors):
+            self._jurisdictions.setdefault(s, []).append(j)
         self._loaded_at = time.monotonic()
         return len(self._sensors)
 
     def refresh(self, cur, readings: list[tuple[str, Reading]]) -> None:
-        """Load once, and again when a reading names a sensor added since (a new bay)."""
+        """Load once, again when sensors were removed or added (a municipality's bays
+        re-imported), and when a reading names a sensor added since (a new bay)."""
+        if self._loaded_at is not None:
+            cur.execute(REGISTRY_VERSION_SQL)  # ~700 rows' primary key: cheap per batch
+            if cur.fetchone() != self._version:
+                self._loaded_at = None
         if self._loaded_at is None or (
                 time.monotonic() - self._loaded_at > self.RELOAD_S
                 and any(self.get(r.jurisdiction, r.sensor_id) is None for _, r in readings)):
@@ -326,6 +373,10 @@ class Registry:
 
     def get(self, jurisdiction: str, sensor_id: str):
         return self._sensors.get((jurisdiction, sensor_id))
+
+    def jurisdictions_of(self, sensor_id: str) -> list[str]:
+        """The municipalities that have a sensor with this id (ids are theirs: may repeat)."""
+        return self._jurisdictions.get(sensor_id, [])
 
     def __len__(self) -> int:
         return len(self._sensors)
@@ -341,6 +392,14 @@ def register_sensors(cur, jurisdiction: str) -> int:
 
 def month_start(moment: datetime) -> datetime:
     return datetime(moment.year, moment.month, 1, tzinfo=UTC)
+
+
+def oldest_kept_month(now: datetime, keep_months: int) -> datetime:
+    """The first day of the oldest month of raw readings kept ``keep_months`` back from now."""
+    start = month_start(now)
+    for _ in range(keep_months):
+        start = month_start(start - timedelta(days=1))
+    return start
 
 
 def next_month(start: datetime) -> datetime:
@@ -373,6 +432,14 @@ def store_readings(cur, registry: Registry, readings: list[tuple[str, Reading]],
     rows = {"sensor": [], "observed_at": [], "state": [], "value": [], "battery": []}
     for where, reading in readings:
         sensor = registry.get(reading.jurisdiction, reading.sensor_id)
+        elsewhere = registry.jurisdictions_of(reading.sensor_id)
+        if sensor is None and elsewhere:
+            # a gateway writes its own municipality's sensors only, whatever the broker allows
+            result.rejections.append(Rejection(
+                "wrong_jurisdiction", where,
+                f"sensor {reading.sensor_id!r} belongs to {', '.join(elsewhere)}, not "
+                f"{reading.jurisdiction!r}"))
+            continue
         if sensor is None or (reading.kind is not None and reading.kind != sensor[1]):
             result.rejections.append(Rejection(
                 "unknown_sensor", where,
@@ -445,9 +512,7 @@ def aggregate_hours(cur, start: datetime, end: datetime) -> int:
 
 def drop_old_partitions(cur, keep_months: int, now: datetime) -> list[str]:
     """Drop whole months of raw readings older than ``keep_months`` (aggregated first)."""
-    cutoff = month_start(now)
-    for _ in range(keep_months):
-        cutoff = month_start(cutoff - timedelta(days=1))
+    cutoff = oldest_kept_month(now, keep_months)
     cur.execute(PARTITIONS_SQL)
     dropped = []
     for (name,) in cur.fetchall():

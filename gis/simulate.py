@@ -8,6 +8,7 @@ spaces on the same cycle; APs report clients and, now and then, go down.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import random
 import threading
@@ -17,8 +18,10 @@ from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
 
-from gis import db
+from gis import broker_accounts, db
 from gis.settings import Settings
+
+log = logging.getLogger("dimos.sensors")
 
 SENSORS_SQL = """
 SELECT s.jurisdiction_id, s.kind, s.sensor_id, coalesce(l.capacity, 0),
@@ -89,12 +92,19 @@ class Simulator:
         with self._ack_lock:
             self.acknowledged += 1
 
+    def _on_connect(self, client, userdata, flags, reason_code, properties):
+        if reason_code.is_failure:  # wrong credentials: say so rather than publish into nothing
+            log.warning("the broker refused the simulator: %s", reason_code)
+
     def run(self, duration_s: float | None = None, tick_s: float = 0.2) -> None:
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="",
                              clean_session=True)
         client.max_inflight_messages_set(1000)
+        client.username_pw_set(*broker_accounts.credentials(self.settings,
+                                                            broker_accounts.SIMULATOR))
         client.on_publish = self._on_publish
         host, port = self.settings.mqtt_address
+        client.on_connect = self._on_connect
         client.connect(host, port, keepalive=30)
         client.loop_start()
         deadline = None if duration_s is None else time.monotonic() + duration_s

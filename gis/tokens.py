@@ -1,4 +1,7 @@
-"""API tokens: issued once, stored as a SHA-256 digest, looked up per request, revocable."""
+"""API tokens: issued once, stored as a SHA-256 digest, looked up per request, revocable.
+
+A gateway's token belongs to one municipality: it writes that municipality's sensors only.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -8,14 +11,22 @@ from dataclasses import dataclass
 import psycopg2
 
 from gis.errors import InvalidParameter
+from gis.jurisdictions import jurisdiction_ids
 from gis.roles import ROLES
 
-ISSUE_SQL = "INSERT INTO api_tokens (name, role, token_sha256) VALUES (%s, %s, %s)"
+#: the roles whose tokens belong to one municipality
+BOUND_ROLES = ("gateway",)
+
+ISSUE_SQL = """
+INSERT INTO api_tokens (name, role, token_sha256, jurisdiction_id) VALUES (%s, %s, %s, %s)
+"""
 LOOKUP_SQL = """
-SELECT name, role FROM api_tokens WHERE token_sha256 = %s AND revoked_at IS NULL
+SELECT name, role, jurisdiction_id FROM api_tokens WHERE token_sha256 = %s AND revoked_at IS NULL
 """
 REVOKE_SQL = "UPDATE api_tokens SET revoked_at = now() WHERE name = %s AND revoked_at IS NULL"
-LIST_SQL = "SELECT name, role, created_at, revoked_at FROM api_tokens ORDER BY name"
+LIST_SQL = """
+SELECT name, role, jurisdiction_id, created_at, revoked_at FROM api_tokens ORDER BY name
+"""
 
 
 @dataclass(frozen=True)
@@ -24,6 +35,9 @@ class Principal:
 
     name: str
     role: str
+    #: the municipality a gateway's token belongs to (None: all, or, for a gateway token
+    #: issued before tokens had one, none: refused)
+    jurisdiction: str | None = None
 
 
 def _digest(token: str) -> str:
@@ -31,16 +45,27 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def issue_token(cur, name: str, role: str) -> str:
-    """A new token for ``name`` with ``role``; the only time the token itself is seen."""
+def issue_token(cur, name: str, role: str, jurisdiction: str | None = None) -> str:
+    """A new token for ``name`` with ``role`` (a gateway's: of ``jurisdiction``); the only
+    time the token itself is seen."""
     if role not in ROLES:
         raise InvalidParameter(f"role: {role!r} is not one of {', '.join(ROLES)}")
     if not name.strip():
         raise InvalidParameter("name: give who or what holds the token")
+    known = jurisdiction_ids(cur)
+    if role in BOUND_ROLES and jurisdiction is None:
+        raise InvalidParameter(f"--jurisdiction: a {role} token belongs to one municipality; "
+                               f"give it (one of {', '.join(known)})")
+    if role not in BOUND_ROLES and jurisdiction is not None:
+        raise InvalidParameter(f"--jurisdiction: only {', '.join(BOUND_ROLES)} tokens belong "
+                               "to a municipality")
+    if jurisdiction is not None and jurisdiction not in known:
+        raise InvalidParameter(f"--jurisdiction: {jurisdiction!r} unknown; this server holds "
+                               f"{', '.join(known)}")
     token = secrets.token_urlsafe(32)
     try:
         cur.execute("SAVEPOINT issue_token")
-        cur.execute(ISSUE_SQL, (name, role, _digest(token)))
+        cur.execute(ISSUE_SQL, (name, role, _digest(token), jurisdiction))
     except psycopg2.errors.UniqueViolation:
         cur.execute("ROLLBACK TO SAVEPOINT issue_token")
         raise InvalidParameter(f"name: a live token named {name!r} exists; revoke it first or pick "

@@ -36,10 +36,14 @@ def dimos(*args, url: str, stdin: str | None = None, timeout: int = 60,
                           timeout=timeout)
 
 
-def token(url: str, name: str, role: str) -> str:
-    """A fresh token named ``name`` with ``role`` (an earlier run's is revoked first)."""
+def token(url: str, name: str, role: str, jurisdiction: str | None = None) -> str:
+    """A fresh token named ``name`` with ``role`` (an earlier run's is revoked first); a
+    gateway's belongs to ``jurisdiction``, the demo's rethymno unless told."""
     dimos("token", "revoke", name, url=url)
-    made = dimos("token", "create", name, "--role", role, url=url)
+    if role == "gateway":
+        jurisdiction = jurisdiction or "rethymno"
+    bound = ("--jurisdiction", jurisdiction) if jurisdiction else ()
+    made = dimos("token", "create", name, "--role", role, *bound, url=url)
     assert made.returncode == 0, made.stderr
     return made.stdout.strip()
 

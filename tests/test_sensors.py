@@ -20,7 +20,7 @@ import requests
 import shapely
 from shapely.geometry import LineString, Point, box
 
-from gis import db, sensors
+from gis import broker_accounts, db, sensors
 from gis.broker import LocalBroker
 from gis.ingest import IngestWorker
 from gis.load import replace_layers, upsert_jurisdiction
@@ -136,9 +136,18 @@ def broker(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def gateway_password(broker):
+    """The password of the broker account "gw-sensorton", which may publish sensorton's topics."""
+    password = broker_accounts.create_gateway(broker.state_dir, "gw-sensorton", J)
+    assert broker.reload()
+    return password
+
+
+@pytest.fixture(scope="module")
 def sensor_settings(settings, demo_url, broker):
     return settings.model_copy(update={"database_url": demo_url, "mqtt_port": broker.port,
-                                       "mqtt_url": None, "sensor_silent_after_s": 60})
+                                       "mqtt_url": None, "sensor_silent_after_s": 60,
+                                       "state_dir": broker.state_dir})
 
 
 @pytest.fixture(scope="module")
@@ -154,11 +163,33 @@ def worker(sensor_settings, town):
     assert not thread.is_alive()
 
 
+def signed_in(port: int, username: str, password: str, timeout: float = 10.0,
+              **options) -> mqtt.Client:
+    """An MQTT client signed in to the broker on ``port``, its network loop running. A refusal
+    is tried again until ``timeout``: the broker reads a new account a moment after SIGHUP."""
+    deadline = time.monotonic() + timeout
+    while True:
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, **{"client_id": "", **options})
+        client.username_pw_set(username, password)
+        answered, accepted = threading.Event(), []
+
+        def on_connect(c, userdata, flags, reason_code, properties):
+            accepted.append(not reason_code.is_failure)
+            answered.set()
+        client.on_connect = on_connect
+        client.connect("127.0.0.1", port)
+        client.loop_start()
+        if answered.wait(max(0.1, deadline - time.monotonic())) and accepted[0]:
+            return client
+        client.loop_stop()
+        client.disconnect()
+        assert time.monotonic() < deadline, f"the broker did not let {username} in"
+        time.sleep(0.05)
+
+
 @pytest.fixture
-def publisher(broker):
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="")
-    client.connect("127.0.0.1", broker.port)
-    client.loop_start()
+def publisher(broker, gateway_password):
+    client = signed_in(broker.port, "gw-sensorton", gateway_password)
     yield client
     client.loop_stop()
     client.disconnect()
@@ -254,7 +285,8 @@ def test_bad_messages_are_counted_and_the_worker_keeps_going(demo_url, worker, p
     assert bay_state(demo_url, "T-B")[0] == "free"
 
 
-def test_a_broker_restart_mid_stream_loses_nothing_the_broker_accepted(demo_url, worker, broker):
+def test_a_broker_restart_mid_stream_loses_nothing_the_broker_accepted(demo_url, worker, broker,
+                                                                       gateway_password):
     acked, lock = set(), threading.Lock()
     sent = {}
 
@@ -264,6 +296,7 @@ def test_a_broker_restart_mid_stream_loses_nothing_the_broker_accepted(demo_url,
 
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-restart-pub",
                          clean_session=False)
+    client.username_pw_set("gw-sensorton", gateway_password)
     client.on_publish = on_publish
     client.reconnect_delay_set(min_delay=1, max_delay=2)
     client.connect("127.0.0.1", broker.port)
@@ -297,7 +330,7 @@ def test_gateways_post_batches_with_their_own_token(demo_url, live_server, town)
     with conn, conn.cursor() as cur:
         cur.execute("UPDATE api_tokens SET revoked_at = now() WHERE name = 'gw-test' "
                     "AND revoked_at IS NULL")
-        token = issue_token(cur, "gw-test", "gateway")
+        token = issue_token(cur, "gw-test", "gateway", J)
     conn.close()
     url = f"{live_server}/api/sensors/readings"
     batch = {"jurisdiction_id": J, "readings": [
@@ -416,7 +449,7 @@ def test_the_map_hears_of_a_change_within_two_seconds(demo_url, live_server, tow
     with conn, conn.cursor() as cur:
         cur.execute("UPDATE api_tokens SET revoked_at = now() WHERE name = 'gw-sse' "
                     "AND revoked_at IS NULL")
-        token = issue_token(cur, "gw-sse", "gateway")
+        token = issue_token(cur, "gw-sse", "gateway", J)
     conn.close()
     stream = requests.get(f"{live_server}/api/live", params={"jurisdiction_id": J}, stream=True,
                           timeout=30)
