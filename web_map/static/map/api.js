@@ -51,6 +51,15 @@ export function items(layer, params) {
   return getJSON(`/ogc/collections/${layer}/items?${query}`);
 }
 
+/** A value as an element that shows it as text (for Leaflet's tooltips and popups, which read
+ * a string as HTML). */
+export function textNode(value) {
+  const span = document.createElement("span");
+  span.textContent = String(value ?? "");
+  return span;
+}
+
+/** The one escape of a value written into HTML markup (innerHTML, template strings). */
 export function escapeHtml(value) {
   return String(value ?? "").replace(/[&<>"']/g, (c) => (
     { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
