@@ -13,6 +13,7 @@ import secrets
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, g
+from werkzeug.datastructures import Headers
 
 from gis.settings import Settings
 from ogc.templates import csp_marker
@@ -54,14 +55,17 @@ def register_security_headers(app: Flask, settings: Settings) -> None:
 
     @app.after_request
     def security_headers(response: Response) -> Response:
+        if isinstance(response.headers, dict):  # pygeoapi's plain dict (see ogc/mount.py)
+            response.headers = Headers(response.headers)
         headers = response.headers
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")  # frame-ancestors for old browsers
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         if POLICY_HEADER in headers:  # a view that set its own (the route sheet's hashes)
             return response
-        if response.mimetype == "text/html" and not response.is_streamed \
-                and not response.direct_passthrough:
+        # HTML pages are read whole (pygeoapi's arrive as an iterable); files sent as they are
+        # (direct_passthrough) and event streams are never HTML here
+        if response.mimetype == "text/html" and not response.direct_passthrough:
             page = response.get_data(as_text=True)
             if marker in page:
                 nonce = g.get("csp_nonce") or secrets.token_urlsafe(18)

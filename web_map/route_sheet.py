@@ -31,7 +31,7 @@ def _number(value, name: str, minimum: float | None = None) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
             or (minimum is not None and value < minimum):
         raise InvalidParameter(f"{name}: a number" + (f" ≥ {minimum:g}" if minimum is not None
-                                                      else "") + f", not {value!r}"[:80])
+                                                      else ""))
     return value
 
 
