@@ -140,7 +140,7 @@ def register_access_rules(app: Flask, settings: Settings) -> None:
                 g.principal = principal_for(cur, token)
             if g.principal is None:  # a wrong key is an error even where none is needed
                 return _refuse(401, "the token (or api_key) is unknown or revoked")
-        elif "user" in session:
+        elif "sid" in session:
             g.principal = session_principal(database_url)
             if g.principal is not None and csrf_missing():
                 # a cookie is sent by any page the browser visits: it alone proves nothing

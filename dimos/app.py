@@ -14,6 +14,8 @@ from dimos.live import make_live_blueprint
 from dimos.metrics import register_metrics
 from dimos.open311 import make_open311_blueprint
 from dimos.own_rows import make_own_rows_blueprint
+from dimos.proxies import trust_proxies
+from dimos.security_headers import register_security_headers
 from dimos.sensors_api import make_sensors_blueprint
 from dimos.sessions import configure_sessions, make_sessions_blueprint
 from dimos.sso import register_single_sign_on
@@ -38,6 +40,7 @@ def create_app(settings: Settings | None = None, with_ogc: bool = True) -> Flask
     # up to 3 photos of 10 MB and the form around them; more is refused before it is read
     app.config["MAX_CONTENT_LENGTH"] = MAX_PHOTOS * MAX_BYTES + 2 ** 20
     app.extensions["dimos.settings"] = settings
+    trust_proxies(app, settings)
     configure_sessions(app, settings)
     register_metrics(app)
     refuse_unreadable_input(app)
@@ -45,6 +48,7 @@ def create_app(settings: Settings | None = None, with_ogc: bool = True) -> Flask
     register_rate_limits(app, settings)  # after access: signed-in staff are not limited
     register_blueprints(app, settings, with_ogc)
     register_error_handlers(app)
+    register_security_headers(app, settings)
     return app
 
 

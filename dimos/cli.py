@@ -166,7 +166,17 @@ def account_disable(settings: Settings, args) -> None:
                           actor=f"cli:{getpass.getuser()}") as cur:
         if not disable_account(cur, args.name):
             raise InvalidParameter(f"no active account named {args.name!r}")
-    print(f"disabled {args.name}: their sessions end at their next request")
+    print(f"disabled {args.name}: their sessions have ended")
+
+
+def account_role(settings: Settings, args) -> None:
+    from gis.accounts import change_role
+
+    with db.pooled_cursor(settings.effective_database_url, commit=True,
+                          actor=f"cli:{getpass.getuser()}") as cur:
+        if not change_role(cur, args.name, args.role):
+            raise InvalidParameter(f"no active account named {args.name!r}")
+    print(f"{args.name} is now {args.role}: their sessions have ended, they sign in again")
 
 
 def notify_send(settings: Settings, args) -> None:
@@ -454,6 +464,10 @@ def build_parser() -> argparse.ArgumentParser:
     disable = account.add_parser("disable", help="disable an account (ends its sessions)")
     disable.add_argument("name")
     disable.set_defaults(func=account_disable)
+    role = account.add_parser("role", help="give an account another role (ends its sessions)")
+    role.add_argument("name")
+    role.add_argument("--role", required=True, choices=ROLES)
+    role.set_defaults(func=account_role)
 
     notify = commands.add_parser("notify", help="citizens' notifications").add_subparsers(
         dest="action", required=True)

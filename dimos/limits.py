@@ -1,29 +1,22 @@
 """Rate limits on public POSTs (citizens' reports, process executions, sign-in attempts), per
-client and minute; sign-in attempts per address and account, and per address.
+client over the last minute (a sliding window, gis/rate_limits.py); sign-in attempts per address
+and account, and per address.
 
-Counters live in PostgreSQL (an unlogged table) so every gunicorn worker sees the same
-count; signed-in staff are not limited. Over the limit: 429 with Retry-After.
+The client is the connection's address, or the one the trusted proxies forwarded
+(dimos/proxies.py): behind a proxy, each citizen is counted on their own. Hits live in
+PostgreSQL so every gunicorn worker sees the same; signed-in staff are not limited. Over the
+limit: 429 with Retry-After saying how long until the next one is accepted.
 """
 from __future__ import annotations
 
 import hashlib
-import random
 import re
-from datetime import datetime, timezone
 
 from flask import Flask, g, jsonify, request
 
+from gis import rate_limits
 from gis.db import pooled_cursor
 from gis.settings import Settings
-
-HIT_SQL = """
-INSERT INTO rate_limits (client, bucket, window_start, hits)
-VALUES (%s, %s, date_trunc('minute', now()), 1)
-ON CONFLICT (client, bucket, window_start) DO UPDATE SET hits = rate_limits.hits + 1
-RETURNING hits
-"""
-PRUNE_SQL = "DELETE FROM rate_limits WHERE window_start < now() - interval '10 minutes'"
-
 
 #: sign-in attempts one address may make on all accounts together, per the per-account limit
 SPRAY_FACTOR = 5
@@ -63,14 +56,10 @@ def register_rate_limits(app: Flask, settings: Settings) -> None:
                 if detail is not None:
                     client = f"{client} {detail()}"
                 with pooled_cursor(url, commit=True) as cur:
-                    cur.execute(HIT_SQL, (client, bucket))
-                    (hits,) = cur.fetchone()
-                    if random.random() < 0.01:
-                        cur.execute(PRUNE_SQL)
-                if hits > per_minute:
-                    wait = 60 - datetime.now(timezone.utc).second
+                    wait = rate_limits.hit(cur, client, bucket, per_minute)
+                if wait is not None:
                     response = jsonify(code="TooManyRequests",
-                                       description=f"more than {per_minute} per minute from "
+                                       description=f"more than {per_minute} in a minute from "
                                                    f"this address; try again in {wait} s")
                     response.status_code = 429
                     response.headers["Retry-After"] = str(wait)

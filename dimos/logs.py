@@ -1,16 +1,28 @@
 """Structured logs: one JSON object per line, for the server's own messages and per request.
 
 A request's line holds what operations need and no personal data: method, path without its
-query string (which can carry an api_key, an e-mail or a plate), status, size and time; not
-the client's address nor its user agent.
+query string (which can carry an api_key, an e-mail or a plate) and with its private segments
+replaced by their name (an Open311 request's token is its reporter's key to it), status, size and
+time; not the client's address nor its user agent.
 """
 from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import datetime, timezone
 
 from gunicorn.glogging import Logger
+
+#: path segments that are secrets: (pattern, what the log shows instead)
+PRIVATE_SEGMENTS = ((re.compile(r"(/open311/v2/tokens/)[^/]+?(\.[a-z]+)?$"), r"\1{token}\2"),)
+
+
+def loggable_path(path: str | None) -> str | None:
+    """The request path as the access log may keep it: private segments named, not shown."""
+    for pattern, replacement in PRIVATE_SEGMENTS:
+        path = pattern.sub(replacement, path) if path else path
+    return path
 
 
 class JsonFormatter(logging.Formatter):
@@ -44,7 +56,7 @@ class JsonLogger(Logger):
             return
         entry = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
                  "level": "INFO", "logger": "access", "method": environ.get("REQUEST_METHOD"),
-                 "path": environ.get("PATH_INFO"), "status": resp.status_code,
+                 "path": loggable_path(environ.get("PATH_INFO")), "status": resp.status_code,
                  "bytes": getattr(resp, "sent", None),
                  "ms": round(request_time.total_seconds() * 1000, 1)}
         self.access_log.info(json.dumps(entry, ensure_ascii=False))

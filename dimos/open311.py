@@ -16,6 +16,7 @@ from dimos.access import principal_id, reporter_account
 from dimos.jurisdiction import request_jurisdiction
 from dimos.metrics import SUBMITTED
 from dimos.open311_openapi import open311_openapi
+from dimos.proxies import public_base
 from gis import photos
 from gis import service_requests as sr
 from gis.db import pooled_cursor
@@ -343,7 +344,7 @@ def _service(s: dict) -> dict:
 
 
 def _public(r: dict) -> dict:
-    base = request.url_root.rstrip("/")
+    base = public_base(current_app.extensions["dimos.settings"])
     media = [f"{base}/open311/v2/media/{m}" for m in r["media_ids"] or []]
     overdue = r["status"] in sr.OPEN_STATES and r["expected_at"] is not None \
         and r["expected_at"] < sr._now()

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, g, jsonify, request
 
 from dimos.jurisdiction import request_jurisdiction
 from gis import bounded_json, db, parking, sensors
+from gis.csv_cells import neutral_cell
 from gis.errors import Forbidden, InvalidParameter
 from gis.settings import Settings
 from gis.tokens import BOUND_ROLES, Principal
@@ -198,7 +199,7 @@ def make_sensors_blueprint(settings: Settings) -> Blueprint:
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["parking_zone", "day", "bays", "readings", "occupancy"])
-        writer.writerows(rows)
+        writer.writerows([neutral_cell(cell) for cell in row] for row in rows)
         return Response(out.getvalue(), mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="parking-usage-{jurisdiction}-'
                                    f'{start}-{end}.csv"'})

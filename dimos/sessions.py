@@ -1,40 +1,31 @@
-"""Sign-in with a local account (or single sign-on, dimos/sso.py): a signed session cookie
-(HttpOnly, SameSite=Lax, Secure behind https) and a CSRF token that every unsafe request made
-with that cookie must carry, as an ``X-CSRF-Token`` header or a ``csrf_token`` form field.
-Requests with a bearer token carry no ambient credentials and need none.
+"""Sign-in with a local account (or single sign-on, dimos/sso.py): a session kept in PostgreSQL
+(gis/sessions.py) whose random id rides in a signed cookie (HttpOnly, SameSite=Lax, Secure
+behind https), and a CSRF token that every unsafe request made with that cookie must carry, as
+an ``X-CSRF-Token`` header or a ``csrf_token`` form field. Requests with a bearer token carry
+no ambient credentials and need none.
+
+Signing out deletes the session's row, so the old cookie (and its CSRF token) stop working on
+every worker at once; so do disabling the account and changing its role.
 """
 from __future__ import annotations
 
 import hmac
-import os
-import secrets
 from datetime import timedelta
-from pathlib import Path
 
 from flask import Blueprint, Flask, g, jsonify, request, session
 
 from gis import accounts
+from gis import sessions as stored
 from gis.db import pooled_cursor
+from gis.secret_key import secret_key
 from gis.settings import Settings
 from gis.tokens import Principal
 
+__all__ = ["secret_key", "configure_sessions", "session_principal", "start", "csrf_missing",
+           "current_csrf", "make_sessions_blueprint"]
+
 SESSION_HOURS = 8
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-def secret_key(settings: Settings) -> bytes:
-    """DIMOS_SECRET_KEY, or one made once in the state folder and shared by every worker."""
-    if settings.secret_key:
-        return settings.secret_key.encode()
-    path = Path(settings.state_dir) / "secret_key"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes()
-    with os.fdopen(descriptor, "wb") as out:
-        out.write(secrets.token_hex(32).encode())
-    return path.read_bytes()
 
 
 def configure_sessions(app: Flask, settings: Settings) -> None:
@@ -48,23 +39,45 @@ def configure_sessions(app: Flask, settings: Settings) -> None:
         PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS))
 
 
+def start(database_url: str, principal: Principal) -> str:
+    """Sign ``principal`` in on this response's cookie: a new session (any earlier one of this
+    browser is ended first, so a planted cookie cannot be fixed on someone); its CSRF token."""
+    with pooled_cursor(database_url, commit=True) as cur:
+        if isinstance(session.get("sid"), str):
+            stored.end_session(cur, session["sid"])
+        session_id, csrf = stored.start_session(cur, principal.name, SESSION_HOURS)
+    session.clear()
+    session.permanent = True
+    session["sid"] = session_id
+    g.csrf_token = csrf
+    return csrf
+
+
 def session_principal(database_url: str) -> Principal | None:
-    """Who the session cookie signs in, if the account is still active."""
-    username = session.get("user")
-    if not username:
-        return None
-    with pooled_cursor(database_url) as cur:
-        principal = accounts.active_principal(cur, username)
-    if principal is None:
+    """Who the session cookie signs in, if its session lives and the account is active."""
+    session_id = session.get("sid")
+    if not isinstance(session_id, str):
         session.clear()
+        return None
+    with pooled_cursor(database_url, commit=True) as cur:
+        found = stored.find_session(cur, session_id)
+    if found is None:
+        session.clear()
+        return None
+    principal, g.csrf_token = found
     return principal
+
+
+def current_csrf() -> str | None:
+    """The CSRF token of this request's session (None without one)."""
+    return g.get("csrf_token")
 
 
 def csrf_missing() -> bool:
     """An unsafe request on a session without the session's CSRF token."""
     if request.method in SAFE_METHODS or request.endpoint == "sessions.sign_in":
         return False
-    expected = session.get("csrf", "")
+    expected = current_csrf() or ""
     given = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token") or ""
     return not (expected and hmac.compare_digest(expected, given))
 
@@ -83,10 +96,8 @@ def make_sessions_blueprint(settings: Settings) -> Blueprint:
             principal = accounts.verify_password(cur, username, password)
         if principal is None:
             return jsonify(code="Unauthorized", description="wrong username or password"), 401
-        session.clear()
-        session.permanent = True
-        session.update(user=principal.name, csrf=secrets.token_urlsafe(32))
-        return jsonify(name=principal.name, role=principal.role, csrf_token=session["csrf"])
+        csrf = start(url, principal)
+        return jsonify(name=principal.name, role=principal.role, csrf_token=csrf)
 
     @blueprint.get("/api/session")
     def current():
@@ -96,10 +107,14 @@ def make_sessions_blueprint(settings: Settings) -> Blueprint:
         if principal is None:
             return jsonify(signed_in=False)
         return jsonify(signed_in=True, name=principal.name, role=principal.role,
-                       csrf_token=session.get("csrf"))
+                       csrf_token=current_csrf())
 
     @blueprint.delete("/api/session")
     def sign_out():
+        """End the session for good: its row goes, on every worker."""
+        if isinstance(session.get("sid"), str):
+            with pooled_cursor(url, commit=True) as cur:
+                stored.end_session(cur, session["sid"])
         session.clear()
         return "", 204
 

@@ -10,13 +10,15 @@ account is the provider's subject identifier.
 """
 from __future__ import annotations
 
-import secrets
+from urllib.parse import urlsplit
 
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, Flask, abort, jsonify, redirect, request, session, url_for
 from joserfc.errors import JoseError
 
+from dimos.proxies import public_base
+from dimos.sessions import start
 from gis import accounts
 from gis.db import pooled_cursor
 from gis.roles import PEOPLE
@@ -36,11 +38,28 @@ def granted_role(provider: IdentityProvider, claims: dict) -> str | None:
     return max(mapped, key=ROLE_RANK.__getitem__) if mapped else provider.role
 
 
+#: what browsers drop from a URL before reading it: tabs and line breaks anywhere (WHATWG URL)
+_DROPPED = str.maketrans("", "", "\t\r\n")
+#: and C0 controls and spaces at either end
+_EDGES = "".join(map(chr, range(0x21)))
+
+
 def _local_path(target: str | None) -> str:
-    """Where to go after signing in: a path of this site only (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/"
+    """Where to go after signing in: a path of this site only (no open redirect).
+
+    Read as a browser would: ``/<TAB>/evil.com`` is ``//evil.com`` to it, and ``/\\evil.com``
+    too (backslashes are slashes in http URLs); only a path starting with one '/' and naming
+    no scheme or host is kept, in the form the browser would have read.
+    """
+    if not isinstance(target, str):
+        return "/"
+    path = target.translate(_DROPPED).strip(_EDGES).replace("\\", "/")
+    if not path.startswith("/") or path.startswith("//"):
+        return "/"
+    parts = urlsplit(path)
+    if parts.scheme or parts.netloc:
+        return "/"
+    return path
 
 
 def register_single_sign_on(app: Flask, settings: Settings) -> None:
@@ -72,9 +91,7 @@ def _blueprint(settings: Settings, oauth: OAuth) -> Blueprint:
     def login(provider):
         provider_or_404(provider)
         session["after_sign_in"] = _local_path(request.args.get("next"))
-        callback = url_for("sso.callback", provider=provider, _external=not settings.public_url)
-        if settings.public_url:
-            callback = settings.public_url.rstrip("/") + callback
+        callback = public_base(settings) + url_for("sso.callback", provider=provider)
         return oauth.create_client(provider).authorize_redirect(callback)
 
     @blueprint.get("/auth/<provider>/callback")
@@ -99,9 +116,7 @@ def _blueprint(settings: Settings, oauth: OAuth) -> Blueprint:
         if principal is None:
             return _refused("this account is disabled", 403)
         after = session.get("after_sign_in", "/")
-        session.clear()
-        session.permanent = True
-        session.update(user=principal.name, csrf=secrets.token_urlsafe(32))
+        start(url, principal)
         return redirect(_local_path(after))
 
     return blueprint

@@ -1,7 +1,8 @@
 """Accounts: a username, a role and either an argon2id hash of the password (local accounts,
 for installations without single sign-on) or the OpenID Connect provider that vouches for the
-person (dimos/sso.py). Either way they get a signed session cookie (dimos/sessions.py).
-Disabling an account ends its sessions at the next request and refuses its next sign-in.
+person (dimos/sso.py). Either way they get a session (gis/sessions.py, dimos/sessions.py).
+Disabling an account or changing its role ends every session it has, and a disabled account's
+next sign-in is refused.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from gis.errors import InvalidParameter
 from gis.schema import ROLES
+from gis.sessions import end_sessions_of
 from gis.tokens import Principal
 
 MIN_PASSWORD = 12
@@ -22,18 +24,21 @@ HASH_SQL = """
 SELECT role, password_hash FROM accounts
 WHERE username = %s AND disabled_at IS NULL AND password_hash IS NOT NULL
 """
-# single sign-on: the provider vouches for the person and their role, made or updated here
+# single sign-on: the provider vouches for the person and their role, made or updated here;
+# the role before (the CTE sees the row as it was) says whether older sessions must end
 SSO_SQL = """
+WITH before AS (SELECT role FROM accounts WHERE username = %(username)s)
 INSERT INTO accounts (username, role, identity_provider, signed_in_at)
 VALUES (%(username)s, %(role)s, %(provider)s, now())
 ON CONFLICT (username) DO UPDATE SET role = EXCLUDED.role, signed_in_at = now()
     WHERE accounts.identity_provider = EXCLUDED.identity_provider
       AND accounts.disabled_at IS NULL
-RETURNING role
+RETURNING role, (SELECT role FROM before)
 """
 REHASH_SQL = "UPDATE accounts SET password_hash = %s WHERE username = %s"
 ACTIVE_SQL = "SELECT role FROM accounts WHERE username = %s AND disabled_at IS NULL"
 DISABLE_SQL = "UPDATE accounts SET disabled_at = now() WHERE username = %s AND disabled_at IS NULL"
+ROLE_SQL = "UPDATE accounts SET role = %s WHERE username = %s AND disabled_at IS NULL"
 # verifying against this when the name is unknown takes as long as a real check
 _DECOY = HASHER.hash("dimos: no such account")
 
@@ -82,7 +87,11 @@ def sign_in_with_provider(cur, provider: str, subject: str, role: str) -> Princi
     username = sso_username(provider, subject)
     cur.execute(SSO_SQL, {"username": username, "role": role, "provider": provider})
     row = cur.fetchone()
-    return Principal(username, row[0]) if row else None
+    if row is None:
+        return None
+    if row[1] is not None and row[1] != row[0]:  # the provider changed the role: start afresh
+        end_sessions_of(cur, username)
+    return Principal(username, row[0])
 
 
 def active_principal(cur, username: str) -> Principal | None:
@@ -93,5 +102,21 @@ def active_principal(cur, username: str) -> Principal | None:
 
 
 def disable_account(cur, username: str) -> bool:
+    """Disable an active account and end its sessions; False if there is no such account."""
     cur.execute(DISABLE_SQL, (username,))
-    return cur.rowcount == 1
+    if cur.rowcount != 1:
+        return False
+    end_sessions_of(cur, username)
+    return True
+
+
+def change_role(cur, username: str, role: str) -> bool:
+    """Give an active account another role and end its sessions (they were granted under the
+    old one); False if there is no such account."""
+    if role not in ROLES:
+        raise InvalidParameter(f"role: {role!r} is not one of {', '.join(ROLES)}")
+    cur.execute(ROLE_SQL, (role, username))
+    if cur.rowcount != 1:
+        return False
+    end_sessions_of(cur, username)
+    return True

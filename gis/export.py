@@ -12,6 +12,7 @@ from pathlib import Path
 import geopandas as gpd
 import shapely
 
+from gis.csv_cells import neutral_frame
 from gis.errors import InvalidParameter
 from gis.features import FeatureQuery, query_features
 from layers.model import Layer
@@ -65,7 +66,7 @@ def write_frame(frame: gpd.GeoDataFrame, layer: Layer, fmt: str, folder: Path) -
                                  crs=frame.crs)
         frame.to_file(path, driver=driver, engine="pyogrio")
     elif fmt == "csv":
-        table = frame.drop(columns="geometry")
+        table = neutral_frame(frame.drop(columns="geometry"))  # no cell becomes a formula
         table["wkt"] = shapely.to_wkt(frame.geometry.values, rounding_precision=8
                                       if frame.crs.to_epsg() == 4326 else 3)
         table.to_csv(path, index=False, encoding="utf-8")

@@ -380,17 +380,18 @@ audit_log = Table(
     comment="Audit trail of writes (staff only: it holds personal data of private tables)",
 )
 
-# Public POSTs per client and minute (rate limits shared by every worker).
-rate_limits = Table(
-    "rate_limits",
+# Public POSTs per client, one row a hit (rate limits shared by every worker): a sliding window
+# counts the hits of the last minute, whatever the clock says.
+rate_limit_hits = Table(
+    "rate_limit_hits",
     metadata,
-    Column("jurisdiction_id", Text),
-    Column("client", Text, primary_key=True),
-    Column("bucket", Text, primary_key=True),
-    Column("window_start", DateTime(timezone=True), primary_key=True),
-    Column("hits", Integer, nullable=False),
+    Column("client", Text, nullable=False),
+    Column("bucket", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("rate_limit_hits_client_idx", "client", "bucket", "at"),
     prefixes=["UNLOGGED"],
-    comment="Fixed-window counters of public POSTs per client (unlogged: losing them is fine)",
+    comment="Hits of public POSTs per client, for sliding-window limits (unlogged: losing "
+            "them is fine)",
 )
 
 
@@ -521,4 +522,22 @@ accounts = Table(
     CheckConstraint("(password_hash IS NULL) <> (identity_provider IS NULL)",
                     name="accounts_one_way_to_sign_in"),
     comment="Accounts: local (password) or single sign-on (OpenID Connect); sessions by cookie",
+)
+
+# Signed-in sessions: the cookie carries a random id, the server keeps its hash, so signing out,
+# disabling an account or changing its role ends a session on every worker at once.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id_hash", Text, primary_key=True,
+           comment="SHA-256 of the cookie's session id (the id itself is never stored)"),
+    Column("account_id", BigInteger, ForeignKey(accounts.c.id, ondelete="CASCADE"),
+           nullable=False),
+    Column("csrf_token", Text, nullable=False,
+           comment="what every unsafe request on this session must carry"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index("sessions_account_id_idx", "account_id"),
+    comment="Sessions of signed-in accounts (ended by sign-out, disabling, a role change)",
 )

@@ -96,8 +96,14 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     #: single sign-on providers by name, as JSON (DIMOS_IDENTITY_PROVIDERS; see README)
     identity_providers: dict[str, IdentityProvider] = {}
-    #: the address clients reach dimos at (links in OGC documents); default http://host:port
+    #: the address clients reach dimos at: the base of every absolute link (OGC documents,
+    #: Open311 media_url, the sign-on callback); default http://host:port. A request's Host
+    #: header is never echoed into a link
     public_url: str | None = None
+    #: reverse proxies in front of dimos (0: none, clients connect directly). With N, the
+    #: last N entries of X-Forwarded-For/-Proto/-Host/-Port are believed: the client's address
+    #: (rate limits), scheme and host come from the proxies, not from the client
+    trusted_proxies: int = Field(default=0, ge=0, le=5)
     #: npm packages (package.json) served under /vendor: Leaflet and the API pages' assets
     assets_dir: Path = PROJECT_DIR / "node_modules"
     #: raster basemap of the map pages: the only address outside dimos a browser is sent to

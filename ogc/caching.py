@@ -47,7 +47,10 @@ def register_cache_headers(app: Flask, settings: Settings) -> None:
 
     @app.after_request
     def cache_headers(response: Response) -> Response:
-        if response.status_code != 200 or "layer_version" not in g:
+        if response.status_code != 200 or "layer_version" not in g \
+                or response.mimetype == "text/html":
+            # an HTML page carries its own CSP nonce: a 304 would pair the cached page with
+            # another response's nonce, and its scripts would not run
             return response
         layer, version, changed_at = g.layer_version
         response.headers["Cache-Control"] = f"public, max-age={max_age(layer.id)}"

@@ -18,6 +18,7 @@ from pygeoapi.error import GenericError
 from werkzeug.datastructures import Headers
 
 from gis.db import pooled_cursor
+from gis.secret_key import secret_key
 from gis.settings import Settings
 from ogc.caching import register_cache_headers
 from ogc.config import build_config
@@ -26,7 +27,11 @@ from ogc.cql2 import parse_cql2_json, parse_cql2_text
 from ogc.crs import transform_bbox
 from ogc.logs import quiet_client_errors
 from ogc.openapi import offline_document
-from ogc.templates import use_offline_templates_everywhere, write_offline_templates
+from ogc.templates import (
+    csp_marker,
+    use_offline_templates_everywhere,
+    write_offline_templates,
+)
 
 WORLD = [-180.0, -90.0, 180.0, 90.0]
 PROCESS_EXECUTION = re.compile(r"^/ogc/processes/[^/]+/execution$")
@@ -72,7 +77,8 @@ def write_configuration(settings: Settings) -> tuple[Path, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     _remove_files_of_dead_processes(folder)
     config = build_config(settings, settings.effective_public_url, _extent_crs84(settings))
-    write_offline_templates(Path(config["server"]["templates"]["path"]))
+    write_offline_templates(Path(config["server"]["templates"]["path"]),
+                            csp_marker(secret_key(settings)))
     Path(config["server"]["manager"]["output_dir"]).mkdir(parents=True, exist_ok=True)
     config_path = folder / f"pygeoapi-config-{os.getpid()}.yml"
     config_path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False),

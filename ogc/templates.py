@@ -1,10 +1,15 @@
-"""pygeoapi's HTML templates made to work offline: CDN assets point at dimos' own /vendor.
+"""pygeoapi's HTML templates made to work offline and under dimos' Content-Security-Policy:
+CDN assets point at dimos' own /vendor, every ``<script>`` carries a nonce marker (each response
+replaces it with its own nonce, dimos/security_headers.py), and inline event handlers
+(``onclick="…"``) become listeners added by such a script.
 
 pygeoapi searches a configured template folder before its own, so only the templates that
-reference a CDN are rewritten there, from pygeoapi's originals, at start-up.
+need a change are rewritten there, from pygeoapi's originals, at start-up.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from pathlib import Path
 
@@ -18,20 +23,55 @@ _ASSET = re.compile(r"https://[a-z0-9.-]+/(?P<package>" + "|".join(map(re.escape
 # anything else a template loads from outside (IE shims, web fonts, other viewers): dropped
 _EXTERNAL_TAG = re.compile(r"<(script|link)\b[^>]*(src|href)=\"https?://[^\"]*\"[^>]*>(\s*</script>)?")
 _SOURCE = Path(pygeoapi.__file__).parent / "templates"
+_SCRIPT_TAG = re.compile(r"<script\b(?![^>]*\bnonce=)")
+# a tag with inline event handlers (the attribute values of pygeoapi's hold no '>' or '"')
+_HANDLED_TAG = re.compile(r"<(?P<name>[a-z]+)\b(?P<attributes>[^>]*\son[a-z]+=\"[^\"]*\"[^>]*)>")
+_HANDLER = re.compile(r"\son(?P<event>[a-z]+)=\"(?P<code>[^\"]*)\"")
+_VOID = frozenset({"input", "img", "br", "hr", "meta", "link", "area", "source"})
 
 
-def offline(text: str) -> str:
-    """A template's text with vendored assets local and other external assets removed."""
+def csp_marker(secret: bytes) -> str:
+    """The placeholder the templates carry where each response's nonce goes: derived from the
+    installation's secret (the same in every worker), so no value shown in a page can guess it."""
+    return "dimos-csp-" + hmac.new(secret, b"csp nonce marker", hashlib.sha256).hexdigest()[:32]
+
+
+def _listeners(text: str, marker: str) -> str:
+    """Inline event handlers (blocked by a CSP without 'unsafe-inline') as listeners a nonced
+    script adds to the element just before it."""
+    out, position = [], 0
+    for tag in _HANDLED_TAG.finditer(text):
+        name = tag["name"]
+        handlers = _HANDLER.findall(tag["attributes"])
+        bare = f"<{name}{_HANDLER.sub('', tag['attributes'])}>"
+        end = tag.end() if name in _VOID else text.index(f"</{name}>", tag.end()) + len(
+            f"</{name}>")
+        listen = "".join(f"element.addEventListener({event!r}, function (event) {{ {code} }});"
+                         for event, code in handlers)
+        out += [text[position:tag.start()], bare, text[tag.end():end],
+                f'<script nonce="{marker}">(function (element) {{ {listen} }})'
+                "(document.currentScript.previousElementSibling);</script>"]
+        position = end
+    return "".join(out) + text[position:]
+
+
+def offline(text: str, marker: str | None = None) -> str:
+    """A template's text with vendored assets local and other external assets removed; with a
+    nonce ``marker``, its scripts nonced and its inline handlers made listeners."""
     text = _ASSET.sub(lambda m: f"/vendor/{m['package']}/{m['path']}", text)
-    return _EXTERNAL_TAG.sub("", text)
+    text = _EXTERNAL_TAG.sub("", text)
+    if marker:
+        text = _SCRIPT_TAG.sub(f'<script nonce="{marker}"', _listeners(text, marker))
+    return text
 
 
-def write_offline_templates(target: Path) -> list[Path]:
-    """Write offline copies of every pygeoapi template that loads assets from outside."""
+def write_offline_templates(target: Path, marker: str | None = None) -> list[Path]:
+    """Write offline (and, with a nonce ``marker``, CSP-ready) copies of every pygeoapi
+    template that needs either."""
     written = []
     for source in sorted(_SOURCE.rglob("*.html")):
         text = source.read_text(encoding="utf-8")
-        rewritten = offline(text)
+        rewritten = offline(text, marker)
         if rewritten != text:
             path = target / source.relative_to(_SOURCE)
             path.parent.mkdir(parents=True, exist_ok=True)

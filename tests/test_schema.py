@@ -85,7 +85,10 @@ def test_every_table_carries_its_jurisdiction(migrated_url):
                 SELECT t.tablename FROM pg_tables t WHERE t.schemaname = 'public'
                   AND t.tablename NOT IN ('jurisdictions', 'spatial_ref_sys', 'alembic_version',
                                           'layer_changes', 'api_tokens',  -- installation-wide
-                                          'sensor_ingest_counts', 'jobs')
+                                          'sensor_ingest_counts', 'jobs',
+                                          -- a session belongs to an account, which carries
+                                          -- it; rate limits count clients, not towns
+                                          'sessions', 'rate_limit_hits')
                   -- readings belong to a sensor, which carries the jurisdiction
                   AND t.tablename NOT LIKE 'sensor\\_readings%'
                   AND NOT EXISTS (SELECT 1 FROM information_schema.columns c

@@ -10,17 +10,25 @@ from flask import (
     render_template,
     request,
     send_from_directory,
-    session,
 )
 
 import layers
 from dimos.jurisdiction import request_jurisdiction
+from dimos.security_headers import content_security_policy
+from dimos.sessions import current_csrf
 from gis.db import pooled_cursor
 from gis.errors import InvalidParameter
 from gis.export import export_selection
 from gis.settings import Settings
 from ogc.cql2 import parse_filter_crs84
-from web_map.route_sheet import check_route, geojson, gpx, sheet_html
+from web_map.route_sheet import (
+    check_route,
+    file_name,
+    geojson,
+    gpx,
+    script_hashes,
+    sheet_html,
+)
 
 # Shown wherever the data is shown (data/README.md gives sources and licences).
 ATTRIBUTIONS = (
@@ -92,8 +100,7 @@ def make_web_map_blueprint(settings: Settings) -> Blueprint:
         if principal is None:
             return jsonify(code="Unauthorized", description="not signed in"), 401
         # a session (cookie) sign-in also gets the CSRF token its unsafe requests must carry
-        return jsonify(name=principal.name, role=principal.role,
-                       csrf_token=session.get("csrf"))
+        return jsonify(name=principal.name, role=principal.role, csrf_token=current_csrf())
 
     @blueprint.get("/api/export")
     def export():
@@ -121,17 +128,19 @@ def make_web_map_blueprint(settings: Settings) -> Blueprint:
     @blueprint.post("/api/route-sheet")
     def route_sheet():
         """One crew's route as a printable sheet (html), GPX or GeoJSON."""
-        route = check_route(request.get_json(silent=True))
         fmt = request.args.get("format", "html")
+        if fmt not in ("html", "gpx", "geojson"):
+            raise InvalidParameter("format: html, gpx or geojson")
+        route = check_route(request.get_json(silent=True))
         if fmt == "gpx":
-            return Response(gpx(route), content_type="application/gpx+xml",
-                            headers={"Content-Disposition":
-                                     f'attachment; filename="crew-{route["crew"]}.gpx"'})
+            return Response(gpx(route), content_type="application/gpx+xml", headers={
+                "Content-Disposition": f'attachment; filename="{file_name(route, "gpx")}"'})
         if fmt == "geojson":
             return jsonify(geojson(route))
-        if fmt != "html":
-            raise InvalidParameter("format: html, gpx or geojson")
-        return Response(sheet_html(route, " · ".join(ATTRIBUTIONS)),
-                        content_type="text/html; charset=utf-8")
+        page = sheet_html(route, " · ".join(ATTRIBUTIONS))
+        # folium writes the map as inline scripts: this page alone allows those, by hash
+        policy = content_security_policy(settings, script_hashes(page))
+        return Response(page, content_type="text/html; charset=utf-8",
+                        headers={"Content-Security-Policy": policy})
 
     return blueprint

@@ -46,11 +46,30 @@ export function execute(process, inputs) {
   });
 }
 
-export function items(layer, params) {
+export async function items(layer, params) {
   const query = new URLSearchParams({ f: "json", ...params });
-  return getJSON(`/ogc/collections/${layer}/items?${query}`);
+  const found = await getJSON(`/ogc/collections/${layer}/items?${query}`);
+  for (const feature of found.features ?? []) feature.properties = asSent(feature.properties);
+  return found;
 }
 
+/** Properties as they were stored: pygeoapi writes < and > in its JSON as &lt; and &gt;
+ * (pygeoapi.util.to_json). The map shows values as text (textNode, escapeHtml), so it takes
+ * them back rather than show "&lt;" to people. */
+function asSent(properties) {
+  return Object.fromEntries(Object.entries(properties ?? {}).map(([key, value]) => [key,
+    typeof value === "string" ? value.replaceAll("&lt;", "<").replaceAll("&gt;", ">") : value]));
+}
+
+/** A value as an element that shows it as text (for Leaflet's tooltips and popups, which read
+ * a string as HTML). */
+export function textNode(value) {
+  const span = document.createElement("span");
+  span.textContent = String(value ?? "");
+  return span;
+}
+
+/** The one escape of a value written into HTML markup (innerHTML, template strings). */
 export function escapeHtml(value) {
   return String(value ?? "").replace(/[&<>"']/g, (c) => (
     { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));

@@ -67,10 +67,10 @@ function buildLayerPanel(map, legend) {
     for (const entry of legend) {
       const item = document.createElement("li");
       const id = `layer-${entry.id}`;
-      item.innerHTML = `<input type="checkbox" id="${id}" ${state[entry.id]?.on ? "checked" : ""}>
+      item.innerHTML = `<input type="checkbox" id="${escapeHtml(id)}" ${state[entry.id]?.on ? "checked" : ""}>
         <span class="swatch" aria-hidden="true"
-              style="border-color:${entry.style.color};background:${entry.style.fill_color || "transparent"}"></span>
-        <label for="${id}">${entry.title[currentLanguage()]}</label>`;
+              style="border-color:${escapeHtml(entry.style.color)};background:${escapeHtml(entry.style.fill_color || "transparent")}"></span>
+        <label for="${escapeHtml(id)}">${escapeHtml(entry.title[currentLanguage()])}</label>`;
       item.dataset.layer = entry.id;
       item.querySelector("input").addEventListener("change", (event) => {
         toggle(entry, event.target.checked);

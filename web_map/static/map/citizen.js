@@ -38,7 +38,7 @@ export function initCitizen({ map, views }) {
       target.innerHTML = nearby.length ? `<p>${t("nearby-some")}</p><ul>${nearby.map((r) =>
         `<li><button type="button" class="link" data-follow="${escapeHtml(r.service_request_id)}">
           ${escapeHtml(r.service_request_id)}</button> ${escapeHtml(r.service_name)},
-          ${r.distance_m} ${t("m")}</li>`).join("")}</ul>` : `<p>${t("nearby-none")}</p>`;
+          ${escapeHtml(r.distance_m)} ${t("m")}</li>`).join("")}</ul>` : `<p>${t("nearby-none")}</p>`;
     } catch (error) {
       target.textContent = `${t("error")}: ${error.message}`;
     }
@@ -141,7 +141,7 @@ export function initCitizen({ map, views }) {
         found?.remove();
         found = L.geoJSON(answer, { pointToLayer: (f, at) => L.circleMarker(at, { radius: 8, color: "#2b83ba" }) }).addTo(map);
         list.innerHTML = answer.features.map((f) => `<li><span class="name">${escapeHtml(what.label(f.properties))}</span>
-          — <span class="distance">${what.distance ? what.distance(f.properties) : `${f.properties.distance_m} ${t("m")}`}</span></li>`).join("");
+          — <span class="distance">${escapeHtml(what.distance ? what.distance(f.properties) : `${f.properties.distance_m} ${t("m")}`)}</span></li>`).join("");
       } catch (error) {
         list.textContent = `${t("error")}: ${error.message}`;
       }

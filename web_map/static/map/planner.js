@@ -1,16 +1,16 @@
 // Planner view: the planning report at a click, and selections by area and condition.
-import { escapeHtml, execute, items } from "./api.js";
+import { escapeHtml, execute, items, textNode } from "./api.js";
 import { t } from "./i18n.js";
 
 function zoneRows(zones) {
   return zones.map((z) => `<tr>
     <th scope="row">${escapeHtml(z.zone_code)}</th><td>${escapeHtml(z.land_use)}</td>
-    <td>${z.building_coefficient ?? "—"}</td><td>${z.coverage_pct ?? "—"}%</td>
-    <td>${z.max_height_m ?? "—"} ${t("m")} / ${z.max_floors ?? "—"}</td>
-    <td>${z.min_plot_area_m2 ?? "—"} m²</td>
+    <td>${escapeHtml(z.building_coefficient ?? "—")}</td><td>${escapeHtml(z.coverage_pct ?? "—")}%</td>
+    <td>${escapeHtml(z.max_height_m ?? "—")} ${t("m")} / ${escapeHtml(z.max_floors ?? "—")}</td>
+    <td>${escapeHtml(z.min_plot_area_m2 ?? "—")} m²</td>
     <td>${escapeHtml(z.plan_type)} ${escapeHtml(z.plan_id)}<br><span class="fek">${escapeHtml(z.fek)}</span></td>
     <td>${escapeHtml(z.valid_from)} – ${escapeHtml(z.valid_to ?? "")}</td>
-    <td>${Math.round(z.share * 1000) / 10}%</td></tr>`).join("");
+    <td>${escapeHtml(Math.round(z.share * 1000) / 10)}%</td></tr>`).join("");
 }
 
 export function renderReport(report) {
@@ -24,7 +24,7 @@ export function renderReport(report) {
       <th scope="col">${t("share")}</th></tr></thead>
       <tbody>${zoneRows(report.zones)}</tbody></table></div>` : `<p>${t("no-zone")}</p>`;
   const permits = report.permits.map((p) => `<li>${escapeHtml(p.permit_number)} — ${escapeHtml(p.issue_date)},
-      ${escapeHtml(p.permit_type)}, ${p.distance_m} ${t("m")}</li>`).join("");
+      ${escapeHtml(p.permit_type)}, ${escapeHtml(p.distance_m)} ${t("m")}</li>`).join("");
   return `<p class="district">${escapeHtml(report.district?.name ?? "")}</p>
     <p>${report.inside_settlement ? `${t("in-settlement")}: ${settlements}` : t("out-settlement")}</p>
     ${zones}
@@ -75,7 +75,8 @@ export function initPlanner({ map, views }) {
     if (!document.getElementById("plan-in-force").checked || !date.value) return;
     const zones = await items("zoning", { datetime: date.value, limit: 10000 });
     inForce = L.geoJSON(zones, { style: { color: "#6a3d9a", weight: 2, fillOpacity: 0.15 } })
-      .bindTooltip((layer) => `${layer.feature.properties.zone_code} (${layer.feature.properties.plan_id})`)
+      // a function returning a string would be read as HTML: the zone's own text is only text
+      .bindTooltip((layer) => textNode(`${layer.feature.properties.zone_code} (${layer.feature.properties.plan_id})`))
       .addTo(map);
     inForce.getContainer?.()?.setAttribute("data-date", date.value);
     map.fire("dimos:in-force", { count: zones.features.length, date: date.value });
@@ -109,7 +110,7 @@ export function initPlanner({ map, views }) {
       highlighted?.remove();
       highlighted = L.geoJSON(found, { style: { color: "#00e5ff", weight: 3 } }).addTo(map);
       const key = layer === "zoning" ? "zone_id" : "permit_number";
-      output.innerHTML = `<p><span class="count">${found.numberMatched ?? found.features.length}</span> ${t("found")}</p>
+      output.innerHTML = `<p><span class="count">${escapeHtml(found.numberMatched ?? found.features.length)}</span> ${t("found")}</p>
         <ul>${found.features.slice(0, 50).map((f) => `<li>${escapeHtml(f.properties[key])}</li>`).join("")}</ul>`;
       const query = new URLSearchParams({ layer, ...(filter ? { filter } : {}) });
       document.getElementById("export-gpkg").href = `/api/export?${query}&format=gpkg`;

@@ -1,6 +1,6 @@
 // Staff view (signed in with an account, single sign-on or a token): open requests clustered,
 // filtered, and counted per community; parking bays and access points coloured by state.
-import { currentSession, escapeHtml, execute, getJSON, items, signInLinks, withCsrf } from "./api.js";
+import { currentSession, escapeHtml, execute, getJSON, items, signInLinks, textNode, withCsrf } from "./api.js";
 import { currentLanguage, t } from "./i18n.js";
 
 export function initStaff({ map, panel }) {
@@ -123,7 +123,7 @@ export function initStaff({ map, panel }) {
     unpaid = L.geoJSON(found, {
       style: { color: "#000000", weight: 3, dashArray: "3 3", fillColor: "#d73027", fillOpacity: 0.9 },
       onEachFeature: (f, layer) => layer.bindTooltip(
-        `${t("unpaid")}: ${escapeHtml(f.properties.bay_id)} ${escapeHtml(f.properties.street ?? "")} · ${f.properties.occupied_min}′`),
+        `${t("unpaid")}: ${escapeHtml(f.properties.bay_id)} ${escapeHtml(f.properties.street ?? "")} · ${escapeHtml(f.properties.occupied_min)}′`),
     }).addTo(map);
     document.getElementById("unpaid-count").innerHTML =
       `<span class="count">${found.features.length}</span> ${t("unpaid-bays")}`;
@@ -152,7 +152,7 @@ export function initStaff({ map, panel }) {
       eps: Number(document.getElementById("cluster-eps").value), min_points: 3, filter: filter() });
     hulls?.remove();
     hulls = L.geoJSON(found, { style: { color: "#6a3d9a", weight: 2, fillOpacity: 0.2 } })
-      .bindTooltip((layer) => `${layer.feature.properties.size}: ${layer.feature.properties.categories.join(", ")}`)
+      .bindTooltip((layer) => textNode(`${layer.feature.properties.size}: ${layer.feature.properties.categories.join(", ")}`))
       .addTo(map);
     document.getElementById("routes").innerHTML =
       `<p><span class="cluster-count">${found.features.length}</span> ${t("clusters")}</p>`;
@@ -188,13 +188,13 @@ export function initStaff({ map, panel }) {
         L.geoJSON(route.route, { style: { color: colour, weight: 4 } }).addTo(routes);
         for (const stop of route.stops) {
           L.marker([stop.location[1], stop.location[0]], { icon: L.divIcon({
-            className: "stop", html: `<span style="background:${colour}">${stop.order}</span>` }) })
-            .bindTooltip(`${t("crew")} ${route.crew}: ${stop.order}. ${stop.request} ${stop.arrival.slice(11, 16)}`)
+            className: "stop", html: `<span style="background:${colour}">${escapeHtml(stop.order)}</span>` }) })
+            .bindTooltip(textNode(`${t("crew")} ${route.crew}: ${stop.order}. ${stop.request} ${stop.arrival.slice(11, 16)}`))
             .addTo(routes);
         }
       });
       output.innerHTML = `<ul>${plan.routes.map((r, i) => `<li class="crew-route">${t("crew")} ${escapeHtml(r.crew)}:
-          ${r.stops.length} ${t("stops")}, ${Math.round(r.drive_s / 60)}′ ${t("drive")}
+          ${escapeHtml(r.stops.length)} ${t("stops")}, ${escapeHtml(Math.round(r.drive_s / 60))}′ ${t("drive")}
           <button type="button" class="link" data-sheet="${i}" data-format="html">${t("sheet")}</button>
           <button type="button" class="link" data-sheet="${i}" data-format="gpx">GPX</button></li>`).join("")}</ul>
         <p>${t("unassigned")}: ${plan.unassigned.length}</p>`;

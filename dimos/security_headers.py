@@ -1,0 +1,76 @@
+"""Security headers on every response: a Content-Security-Policy, nosniff, no framing, a
+referrer policy.
+
+Scripts run only from dimos itself, or inline with this response's nonce (pygeoapi's pages: the
+marker their templates carry, ogc/templates.py, becomes the nonce here), or with a hash the
+view set (the printed route sheet, web_map/route_sheet.py). Styles may be inline: Leaflet,
+folium and pygeoapi's templates write style attributes, and a style cannot run code. Images
+may come from the basemap's server, the one address outside dimos a page loads.
+"""
+from __future__ import annotations
+
+import secrets
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, g
+from werkzeug.datastructures import Headers
+
+from gis.settings import Settings
+from ogc.templates import csp_marker
+
+POLICY_HEADER = "Content-Security-Policy"
+
+
+def _basemap_origin(url: str) -> str:
+    """The origin of the basemap's tile URL template ({s}.tile… as a wildcard), or ''."""
+    parts = urlsplit(url or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return ""
+    host = parts.netloc.replace("{s}", "*")
+    return f"{parts.scheme}://{host}"
+
+
+def content_security_policy(settings: Settings, script_sources: tuple[str, ...] = ()) -> str:
+    """The policy, with ``script_sources`` ('nonce-…', 'sha256-…') allowed besides 'self'."""
+    images = " ".join(filter(None, ["'self'", "data:", "blob:",
+                                    _basemap_origin(settings.basemap_url)]))
+    return "; ".join([
+        "default-src 'self'",
+        " ".join(["script-src 'self'", *script_sources]),
+        "style-src 'self' 'unsafe-inline'",
+        f"img-src {images}",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "worker-src 'self' blob:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ])
+
+
+def register_security_headers(app: Flask, settings: Settings) -> None:
+    marker = csp_marker(app.secret_key)
+    default_policy = content_security_policy(settings)
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        if isinstance(response.headers, dict):  # pygeoapi's plain dict (see ogc/mount.py)
+            response.headers = Headers(response.headers)
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")  # frame-ancestors for old browsers
+        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        if POLICY_HEADER in headers:  # a view that set its own (the route sheet's hashes)
+            return response
+        # HTML pages are read whole (pygeoapi's arrive as an iterable); files sent as they are
+        # (direct_passthrough) and event streams are never HTML here
+        if response.mimetype == "text/html" and not response.direct_passthrough:
+            page = response.get_data(as_text=True)
+            if marker in page:
+                nonce = g.get("csp_nonce") or secrets.token_urlsafe(18)
+                response.set_data(page.replace(marker, nonce))
+                headers[POLICY_HEADER] = content_security_policy(settings, (f"'nonce-{nonce}'",))
+                return response
+        headers[POLICY_HEADER] = default_policy
+        return response
