@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from flask import Blueprint, Response, g, jsonify, request
 
 from dimos.jurisdiction import request_jurisdiction
+from dimos.request_input import parse_instant
 from gis import db, parking, sensors
 from gis.errors import InvalidParameter
 from gis.settings import Settings
@@ -41,13 +42,7 @@ def _json_body() -> dict:
 def _time(name: str, value) -> datetime:
     if not isinstance(value, str):
         raise InvalidParameter(f"{name}: expected an ISO 8601 time with zone")
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidParameter(f"{name}: {value[:40]!r} is not ISO 8601") from None
-    if moment.tzinfo is None:
-        raise InvalidParameter(f"{name}: give the time zone (e.g. Z or +02:00)")
-    return moment
+    return parse_instant(name, value, dates=False)
 
 
 def _day(name: str, default: date) -> str:
