@@ -83,14 +83,22 @@ def read_json(data: bytes | str, where: str = "body"):
         raise InvalidParameter(f"{where}: nested deeper than {MAX_JSON_DEPTH} levels") from None
     except json.JSONDecodeError as exc:
         raise InvalidParameter(f"{where}: not JSON ({exc.msg} at character {exc.pos})") from None
-    except ValueError as exc:  # NaN, Infinity; integers of thousands of digits
-        raise InvalidParameter(f"{where}: not JSON ({exc})") from None
+    except _NotANumber as exc:
+        raise InvalidParameter(f"{where}: not JSON ({exc.args[0]} is not a JSON number; "
+                               "finite numbers only)") from None
+    except ValueError:  # an integer of thousands of digits
+        raise InvalidParameter(f"{where}: a number out of range (integers within ±9.2e18)"
+                               ) from None
     _check_values(document, where)
     return document
 
 
+class _NotANumber(ValueError):
+    """NaN, Infinity or -Infinity, which Python's json reads and JSON does not have."""
+
+
 def _no_constant(name: str):
-    raise ValueError(f"{name} is not a JSON number")
+    raise _NotANumber(name)
 
 
 def _check_values(document, where: str) -> None:

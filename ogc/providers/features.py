@@ -1,6 +1,7 @@
 """OGC API Features provider: GeoJSON built by PostGIS (gis/features.py), public fields only."""
 from __future__ import annotations
 
+import logging
 import math
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -23,6 +24,8 @@ from gis.features import FeatureQuery, get_feature, query_features
 from ogc.config import field_schema
 from ogc.crs import srid_and_axes
 from ogc.providers import DatabaseDown
+
+LOGGER = logging.getLogger(__name__)
 
 
 class ProviderConflict(ProviderGenericError):
@@ -157,6 +160,8 @@ class DimosFeatures(BaseProvider):
         try:
             yield
         except InvalidParameter as exc:
+            if exc.detail:  # what the database said stays in the log
+                LOGGER.warning("%s: %s", exc.message, exc.detail)
             raise invalid(user_msg=exc.message) from None
         except NotFound as exc:
             raise ProviderItemNotFoundError(user_msg=exc.message) from None
