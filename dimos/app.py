@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import errno
+import logging
 
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
@@ -70,6 +71,11 @@ DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 
 def register_error_handlers(app: Flask) -> None:
+    # refusals are logged at WARNING (dimos/logs.py: log_refusal); pygeoapi puts the root
+    # logger at ERROR, which would drop them
+    if app.logger.level == logging.NOTSET:
+        app.logger.setLevel(logging.WARNING)
+
     @app.after_request
     def retry_after(response):
         # every 503 (database down) tells clients when to come back

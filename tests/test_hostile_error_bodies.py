@@ -102,4 +102,7 @@ def test_no_error_is_logged_for_a_client_s_mistake(swept):
     _, logged = swept
     errors = [line for line in logged if '"level": "ERROR"' in line or "Traceback" in line]
     assert not errors, "\n".join(errors[:5])
-    assert any("WARNING" in line for line in logged)  # the detail is logged, once
+    # what was refused is logged once, at WARNING
+    refusals = [line for line in logged if '"level": "WARNING"' in line
+                and "zone_id is text, 5 is a number" in line]
+    assert refusals, "\n".join(logged[-20:])
