@@ -9,7 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-from dimos.request_input import parse_bbox
 from gis import broker, cluster, db, tokens
 from gis.errors import DimosError, InvalidParameter, SetupError
 from gis.roles import ROLES
@@ -300,6 +299,7 @@ def import_file(settings: Settings, args) -> None:
 
 
 def export_layer(settings: Settings, args) -> None:
+    from dimos.request_input import parse_bbox
     from gis.export import export_to_file
 
     url = settings.effective_database_url

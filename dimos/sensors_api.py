@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime, timedelta
 from flask import Blueprint, Response, g, jsonify, request
 
 from dimos.jurisdiction import request_jurisdiction
-from dimos.request_input import parse_instant
 from gis import db, parking, sensors
 from gis.errors import InvalidParameter
 from gis.settings import Settings
@@ -42,6 +41,8 @@ def _json_body() -> dict:
 def _time(name: str, value) -> datetime:
     if not isinstance(value, str):
         raise InvalidParameter(f"{name}: expected an ISO 8601 time with zone")
+    from dimos.request_input import parse_instant  # one reading of instants for every API
+
     return parse_instant(name, value, dates=False)
 
 
