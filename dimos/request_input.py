@@ -87,7 +87,7 @@ def read_json(data: bytes | str, where: str = "body"):
         raise InvalidParameter(f"{where}: not JSON ({exc.args[0]} is not a JSON number; "
                                "finite numbers only)") from None
     except ValueError:  # an integer of thousands of digits
-        raise InvalidParameter(f"{where}: a number out of range (integers within ±9.2e18)"
+        raise InvalidParameter(f"{where}: an integer too large (a number within ±9.2e18)"
                                ) from None
     _check_values(document, where)
     return document
@@ -118,11 +118,11 @@ def _check_values(document, where: str) -> None:
         elif isinstance(value, str):
             check_text(spot, value)
         elif isinstance(value, float) and not math.isfinite(value):
-            raise InvalidParameter(f"{_printable(spot)}: a number out of range (finite numbers "
+            raise InvalidParameter(f"{_printable(spot)}: a number too large (finite numbers "
                                    "only)")
         elif isinstance(value, int) and not isinstance(value, bool) \
                 and abs(value) > MAX_JSON_INTEGER:
-            raise InvalidParameter(f"{_printable(spot)}: a number out of range (integers "
+            raise InvalidParameter(f"{_printable(spot)}: an integer too large (a number "
                                    "within ±9.2e18)")
 
 
