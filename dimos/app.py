@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import errno
+import logging
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from dimos.access import register_access_rules
@@ -11,15 +12,16 @@ from dimos.health import make_health_blueprint
 from dimos.imports_api import make_imports_blueprint
 from dimos.limits import register_rate_limits
 from dimos.live import make_live_blueprint
+from dimos.logs import log_refusal
 from dimos.metrics import register_metrics
 from dimos.open311 import make_open311_blueprint
 from dimos.own_rows import make_own_rows_blueprint
 from dimos.proxies import trust_proxies
+from dimos.request_input import register_input_checks
 from dimos.security_headers import register_security_headers
 from dimos.sensors_api import make_sensors_blueprint
 from dimos.sessions import configure_sessions, make_sessions_blueprint
 from dimos.sso import register_single_sign_on
-from gis import bounded_json
 from gis.errors import DimosError, StorageFull
 from gis.photos import MAX_BYTES, MAX_PHOTOS
 from gis.settings import Settings
@@ -43,54 +45,13 @@ def create_app(settings: Settings | None = None, with_ogc: bool = True) -> Flask
     trust_proxies(app, settings)
     configure_sessions(app, settings)
     register_metrics(app)
-    refuse_unreadable_input(app)
+    register_input_checks(app)  # first: nothing below reads input unchecked
     register_access_rules(app, settings)
     register_rate_limits(app, settings)  # after access: signed-in staff are not limited
     register_blueprints(app, settings, with_ogc)
     register_error_handlers(app)
     register_security_headers(app, settings)
     return app
-
-
-JSON_BODIES = ("application/json", "application/geo+json", "application/query-cql-json")
-#: deeper than any GeoJSON or CQL2 body we read; Python's parser recurses per level and a
-#: body ``[[[[…`` 100,000 deep would raise RecursionError, a 500 (gis/bounded_json.py)
-JSON_MAX_DEPTH = 64
-
-
-def refuse_unreadable_input(app: Flask) -> None:
-    """400 before any view for what no view could read: a NUL character in the path or a
-    parameter (PostgreSQL cannot hold one in text: it would fail deep in a query, a 500), and a
-    JSON body that is not UTF-8 JSON (pygeoapi would fail decoding it, a 500)."""
-    def refuse(description: str):
-        if request.path.startswith("/open311/"):  # GeoReport v2's error form
-            return jsonify([{"code": 400, "description": description}]), 400
-        return jsonify(code="InvalidParameterValue", description=description), 400
-
-    @app.before_request
-    def readable():
-        if "\x00" in request.path:
-            return refuse("path: contains a NUL character")
-        for name, value in request.args.items(multi=True):
-            if "\x00" in name or "\x00" in value:
-                return refuse(f"{name.replace(chr(0), '')}: contains a NUL character")
-        if request.mimetype in JSON_BODIES and request.content_length:
-            try:
-                text = request.get_data(cache=True).decode("utf-8")
-                body = bounded_json.loads(text, max_bytes=app.config["MAX_CONTENT_LENGTH"],
-                                          max_depth=JSON_MAX_DEPTH, what="body")
-            except UnicodeDecodeError as exc:
-                return refuse(f"body: not UTF-8 (byte {exc.start})")
-            except bounded_json.JsonRefused as exc:
-                return refuse(str(exc))
-            except ValueError as exc:
-                return refuse(f"body: not JSON ({exc})")
-            if request.path.startswith("/ogc/") and not isinstance(body, dict):
-                # every OGC API body (a feature, a CQL2 expression, an execute request)
-                return refuse("body: expected a JSON object")
-            if "\x00" in text or "\\u0000" in text:
-                return refuse("body: contains a NUL character")
-        return None
 
 
 def register_blueprints(app: Flask, settings: Settings, with_ogc: bool) -> None:
@@ -114,6 +75,11 @@ DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 
 def register_error_handlers(app: Flask) -> None:
+    # refusals are logged at WARNING (dimos/logs.py: log_refusal); pygeoapi puts the root
+    # logger at ERROR, which would drop them
+    if app.logger.level == logging.NOTSET:
+        app.logger.setLevel(logging.WARNING)
+
     @app.after_request
     def retry_after(response):
         # every 503 (database down) tells clients when to come back
@@ -123,8 +89,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DimosError)
     def dimos_error(error: DimosError):
-        if error.detail:
-            app.logger.warning("%s: %s", error.message, error.detail)
+        log_refusal(app.logger, error)
         return jsonify(code=error.code, description=error.message), error.status
 
     @app.errorhandler(OSError)

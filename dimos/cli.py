@@ -393,18 +393,18 @@ def import_file(settings: Settings, args) -> None:
 
 
 def export_layer(settings: Settings, args) -> None:
+    from dimos.request_input import parse_bbox
     from gis.export import export_to_file
 
     url = settings.effective_database_url
     db.require_schema(url)
     bbox = None
     if args.bbox:
-        try:
-            bbox = tuple(float(v) for v in args.bbox.split(","))
-        except ValueError:
-            bbox = ()
-        if len(bbox) != 4:
+        if args.bbox.count(",") != 3:
             raise InvalidParameter(f"--bbox {args.bbox!r}: four numbers minx,miny,maxx,maxy")
+        # --bbox-crs EPSG:4326 is read longitude first, as CRS84
+        bbox = parse_bbox("--bbox", args.bbox,
+                          "CRS84" if args.bbox_crs == "EPSG:4326" else args.bbox_crs)
     with db.pooled_cursor(url) as cur:
         count = export_to_file(cur, args.layer, args.format, args.output, crs=args.crs,
                                cql_text=args.filter, bbox=bbox, bbox_crs=args.bbox_crs,

@@ -12,7 +12,10 @@ import logging
 import re
 from datetime import datetime, timezone
 
+from flask import has_request_context, request
 from gunicorn.glogging import Logger
+
+from gis.errors import DimosError
 
 #: path segments that are secrets: (pattern, what the log shows instead)
 PRIVATE_SEGMENTS = ((re.compile(r"(/open311/v2/tokens/)[^/]+?(\.[a-z]+)?$"), r"\1{token}\2"),)
@@ -60,3 +63,11 @@ class JsonLogger(Logger):
                  "bytes": getattr(resp, "sent", None),
                  "ms": round(request_time.total_seconds() * 1000, 1)}
         self.access_log.info(json.dumps(entry, ensure_ascii=False))
+
+
+def log_refusal(logger: logging.Logger, error: DimosError) -> None:
+    """One line per refused request: WARNING for a client's mistake (4xx), ERROR for ours."""
+    level = logging.WARNING if error.status < 500 or error.status == 503 else logging.ERROR
+    detail = f" ({error.detail})" if error.detail else ""
+    logger.log(level, "%s %s: %s%s", request.method if has_request_context() else "-",
+               request.path if has_request_context() else "-", error.message, detail)

@@ -6,7 +6,7 @@ access rules (dimos/access.py) keep for signed-in staff.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from xml.etree import ElementTree
 
 from flask import Blueprint, Response, current_app, g, json, jsonify, request
@@ -14,9 +14,11 @@ from shapely.geometry import Point
 
 from dimos.access import principal_id, reporter_account
 from dimos.jurisdiction import request_jurisdiction
+from dimos.logs import log_refusal
 from dimos.metrics import SUBMITTED
 from dimos.open311_openapi import open311_openapi
 from dimos.proxies import public_base
+from dimos.request_input import parse_bbox, parse_instant, parse_number
 from gis import photos
 from gis import service_requests as sr
 from gis.db import pooled_cursor
@@ -29,10 +31,6 @@ XML_NAMES = {"services": ("services", "service"), "requests": ("service_requests
              "updates": ("service_request_updates", "request_update"),
              "definition": ("service_definition", None), "contact": ("contact", None)}
 MAX_TEXT = 4000
-
-
-#: the widest offset any time zone has (PostgreSQL refuses wider ones)
-MAX_UTC_OFFSET = timedelta(hours=14)
 
 
 def make_open311_blueprint(settings: Settings) -> Blueprint:
@@ -89,12 +87,13 @@ def make_open311_blueprint(settings: Settings) -> Blueprint:
     @bp.get("/requests.<fmt>")
     def get_requests(fmt):
         args = request.args
+        start, end = _dates()
         with pooled_cursor(url) as cur:
             jurisdiction = request_jurisdiction(cur)
             found = sr.find_requests(
                 cur, jurisdiction, ids=_list(args.get("service_request_id")),
                 codes=_list(args.get("service_code")), statuses=_statuses(args.get("status")),
-                start=_datetime("start_date"), end=_datetime("end_date"), bbox=_bbox())
+                start=start, end=end, bbox=_bbox())
         return _render(fmt, "requests", [_public(r) for r in found])
 
     @bp.get("/requests/nearby.<fmt>")
@@ -132,8 +131,8 @@ def make_open311_blueprint(settings: Settings) -> Blueprint:
     @bp.get("/servicerequestupdates.<fmt>")
     def get_updates(fmt):
         with pooled_cursor(url) as cur:
-            found = sr.updates(cur, request_jurisdiction(cur), _datetime("start_date"),
-                               _datetime("end_date"), request.args.get("service_request_id"))
+            found = sr.updates(cur, request_jurisdiction(cur), *_dates(),
+                               request.args.get("service_request_id"))
         return _render(fmt, "updates", [
             {"update_id": str(u["id"]), "service_request_id": u["service_request_id"],
              "status": _open311_status(u["status"]), "detailed_status": u["status"],
@@ -173,8 +172,7 @@ def make_open311_blueprint(settings: Settings) -> Blueprint:
 
     @bp.errorhandler(DimosError)
     def open311_error(error: DimosError):
-        if error.detail:
-            current_app.logger.warning("%s: %s", error.message, error.detail)
+        log_refusal(current_app.logger, error)
         fmt = "xml" if request.path.endswith(".xml") else "json"
         return _render(fmt, "errors", [{"code": error.status, "description": error.message}],
                        status=error.status)
@@ -261,17 +259,16 @@ def _text(name: str) -> str | None:
     return value or None
 
 
+#: where each coordinate parameter can lie (CRS84)
+COORDINATE_RANGES = {"lat": (-90.0, 90.0), "long": (-180.0, 180.0)}
+
+
 def _float(name: str, default: float | None = None) -> float:
+    """A finite number parameter (form or query); lat and long within their ranges."""
     value = request.values.get(name)
     if value is None and default is not None:
         return default
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InvalidParameter(f"{name}: a number, not {value!r}") from None
-    if number != number or number in (float("inf"), float("-inf")):
-        raise InvalidParameter(f"{name}: a finite number")
-    return number
+    return parse_number(name, value, *COORDINATE_RANGES.get(name, (None, None)))
 
 
 def _list(value: str | None) -> list[str] | None:
@@ -297,32 +294,27 @@ def _statuses(value: str | None) -> list[str] | None:
 
 
 def _datetime(name: str) -> datetime | None:
+    """A W3C date-time parameter with its time zone, or None when absent."""
     value = request.args.get(name)
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidParameter(f"{name}: {value!r} is not a W3C date-time "
-                               "(e.g. 2026-01-01T00:00:00Z)") from None
-    if parsed.tzinfo is None:
-        raise InvalidParameter(f"{name}: give a time zone (Z or ±hh:mm)")
-    if abs(parsed.utcoffset()) > MAX_UTC_OFFSET:
-        raise InvalidParameter(f"{name}: time zone {value[-6:]!r} does not exist (±14:00 at most)")
-    return parsed
+    return parse_instant(name, value, dates=False) if value else None
+
+
+def _dates() -> tuple[datetime | None, datetime | None]:
+    """start_date and end_date, in that order."""
+    start, end = _datetime("start_date"), _datetime("end_date")
+    if start is not None and end is not None and start > end:
+        raise InvalidParameter("start_date: after end_date")
+    return start, end
 
 
 def _bbox() -> tuple[float, ...] | None:
+    """bbox=minlong,minlat,maxlong,maxlat (CRS84)."""
     value = request.args.get("bbox")
     if not value:
         return None
-    try:
-        numbers = tuple(float(v) for v in value.split(","))
-    except ValueError:
-        raise InvalidParameter("bbox: four numbers minlong,minlat,maxlong,maxlat") from None
-    if len(numbers) != 4 or numbers[0] > numbers[2] or numbers[1] > numbers[3]:
-        raise InvalidParameter("bbox: four numbers minlong,minlat,maxlong,maxlat, min ≤ max")
-    return numbers
+    if value.count(",") != 3:
+        raise InvalidParameter("bbox: four numbers minlong,minlat,maxlong,maxlat")
+    return parse_bbox("bbox", value)
 
 
 def _open311_status(status: str) -> str:

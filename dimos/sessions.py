@@ -17,6 +17,7 @@ from flask import Blueprint, Flask, g, jsonify, request, session
 from gis import accounts
 from gis import sessions as stored
 from gis.db import pooled_cursor
+from gis.errors import InvalidParameter
 from gis.secret_key import secret_key
 from gis.settings import Settings
 from gis.tokens import Principal
@@ -89,7 +90,9 @@ def make_sessions_blueprint(settings: Settings) -> Blueprint:
     @blueprint.post("/api/session")
     def sign_in():
         body = request.get_json(silent=True) if request.is_json else request.form
-        username, password = (body or {}).get("username", ""), (body or {}).get("password", "")
+        if not hasattr(body, "get"):  # JSON, but not an object (dimos/request_input.py read it)
+            raise InvalidParameter("body: expected a JSON object with username and password")
+        username, password = body.get("username", ""), body.get("password", "")
         if not isinstance(username, str) or not isinstance(password, str):
             username, password = "", ""
         with pooled_cursor(url, commit=True) as cur:

@@ -53,8 +53,10 @@ def read_feature(body: bytes | str | dict) -> dict:
     if isinstance(body, (bytes, str)):
         try:
             body = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise InvalidParameter(f"body: not JSON ({exc})") from None
+        except json.JSONDecodeError as exc:
+            raise InvalidParameter(f"body: not JSON ({exc.msg} at character {exc.pos})") from None
+        except (ValueError, UnicodeDecodeError):
+            raise InvalidParameter("body: not UTF-8 JSON") from None
     if not isinstance(body, dict) or body.get("type") != "Feature":
         raise InvalidParameter('body: a GeoJSON Feature ({"type": "Feature", ...})')
     if not isinstance(body.get("geometry"), dict):
@@ -121,8 +123,9 @@ def _geometry(cur, layer: Layer, geometry: dict, crs: tuple[int, bool]) -> tuple
         cur.execute("RELEASE SAVEPOINT parse_geometry")
     except psycopg2.Error as exc:
         cur.execute("ROLLBACK TO SAVEPOINT parse_geometry")
-        raise InvalidParameter(f"geometry: not a GeoJSON geometry PostGIS can read "
-                               f"({exc.diag.message_primary})") from None
+        # PostGIS's words go to the log, not to the caller
+        raise InvalidParameter("geometry: not a GeoJSON geometry (type and coordinates as "
+                               "RFC 7946 gives them)", detail=exc.diag.message_primary) from None
     if kind not in expected and not (kind == "POLYGON" and "MULTIPOLYGON" in expected):
         raise InvalidParameter(f"geometry: {layer.id} takes {' or '.join(expected)}, not {kind}")
     if points > MAX_VERTICES:

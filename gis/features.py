@@ -85,7 +85,9 @@ def _where_datetime(layer: Layer, interval) -> tuple[sql.Composable, list]:
         clauses.append(sql.SQL("({0} IS NULL OR {0} >= %s)").format(end_field)
                        if layer.temporal.end else sql.SQL("{} >= %s").format(end_field))
         params.append(start)
-    return sql.SQL(" AND ").join(clauses) or sql.SQL("TRUE"), params
+    if not clauses:  # both ends open: every feature
+        return sql.SQL("TRUE"), []
+    return sql.SQL(" AND ").join(clauses), params
 
 
 def _order_by(q: FeatureQuery) -> sql.Composable:

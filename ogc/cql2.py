@@ -5,13 +5,15 @@ pygeofilter's CQL2 grammars stop at the basic spatial operators; dimos adds S_DW
 """
 from __future__ import annotations
 
-import json
 import os
 
 from lark import Lark, v_args
 from pygeofilter import ast, values
+from pygeofilter.cql2 import BINARY_OP_PREDICATES_MAP
 from pygeofilter.parsers.cql2_json.parser import walk_cql_json
 from pygeofilter.parsers.cql2_text import parser as cql2_text
+
+from gis.errors import InvalidParameter
 
 _BBOX_RULE = '-> bbox_spatial_predicate\n'
 _DWITHIN_RULE = ('                  | "S_DWITHIN"i "(" expression "," expression "," full_number '
@@ -71,44 +73,146 @@ def _bboxes_as_polygons(node):
     return node
 
 
+#: conditions within conditions a filter may nest: a flat OR of 150 terms is 150 deep; the
+#: bound keeps pygeoapi's and our recursive walks far from the stack's end
+MAX_FILTER_DEPTH = 200
+
+
 def parse_cql2_text(text: str):
-    """The pygeofilter AST of a CQL2 text filter (S_DWITHIN included)."""
-    return _bboxes_as_polygons(_PARSER.parse(text))
+    """The pygeofilter AST of a CQL2 text filter (S_DWITHIN included); InvalidParameter,
+    in words of our own, when it does not parse."""
+    from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput
+
+    if not isinstance(text, str):
+        raise InvalidParameter("filter: CQL2 text (a string)")
+    try:
+        node = _PARSER.parse(text)
+    except UnexpectedCharacters as exc:
+        raise InvalidParameter(f"filter: malformed CQL2 text: unexpected "
+                               f"{text[exc.pos_in_stream:exc.pos_in_stream + 1]!r} at character "
+                               f"{exc.pos_in_stream + 1}") from None
+    except UnexpectedInput as exc:
+        where = getattr(exc, "pos_in_stream", None)
+        at = f" at character {where + 1}" if isinstance(where, int) and where >= 0 else ""
+        raise InvalidParameter(f"filter: malformed CQL2 text{at} (unexpected end or token)"
+                               ) from None
+    except (LarkError, RecursionError, ValueError, TypeError):
+        # a literal pygeofilter cannot read (a date, a geometry), or nesting past the stack
+        raise InvalidParameter("filter: malformed CQL2 text (check literals and nesting)"
+                               ) from None
+    _check_depth(node)
+    return _bboxes_as_polygons(node)
 
 
-def _distance_nodes(node):
+def _check_depth(root) -> None:
+    """InvalidParameter for a filter nested deeper than MAX_FILTER_DEPTH (walked without
+    recursion: pygeoapi and the translators below do recurse)."""
+    pending = [(root, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if depth > MAX_FILTER_DEPTH:
+            raise InvalidParameter(f"filter: nested deeper than {MAX_FILTER_DEPTH} levels")
+        if isinstance(node, ast.Node):
+            pending.extend((child, depth + 1) for child in node.get_sub_nodes()
+                           if isinstance(child, ast.Node))
+
+
+#: CQL2 JSON operators pygeofilter reads, and those dimos reads before it
+_JSON_OPERATORS = {"and", "or", "not", "isNull", "between", "like", "in", "casei",
+                   *BINARY_OP_PREDICATES_MAP}
+_DIMOS_OPERATORS = {"s_dwithin", "accenti"}
+
+
+def _dimos_nodes(node):
+    """CQL2 JSON as pygeofilter reads it, with what it does not read made AST nodes first:
+    S_DWITHIN, ACCENTI, BETWEEN's standard three arguments, a CASEI pattern of LIKE; an
+    unknown operator is InvalidParameter naming it."""
     if isinstance(node, list):
-        return [_distance_nodes(n) for n in node]
+        return [_dimos_nodes(n) for n in node]
     if not isinstance(node, dict):
         return node
-    if node.get("op", "").lower() == "s_dwithin":
-        lhs, rhs, distance, *units = node["args"]
-        return ast.DistanceWithin(walk_cql_json(_distance_nodes(lhs)),
-                                  walk_cql_json(_distance_nodes(rhs)), float(distance),
+    op = node.get("op")
+    if op is None:
+        return {key: _dimos_nodes(value) for key, value in node.items()}
+    if not isinstance(op, str) or op not in _JSON_OPERATORS | _DIMOS_OPERATORS \
+            and op.lower() not in _DIMOS_OPERATORS:
+        raise InvalidParameter(f"filter: unknown function {str(op)[:40]}() (CQL2 JSON op)")
+    args = node.get("args")
+    if not isinstance(args, list):
+        raise InvalidParameter(f"filter: {op} needs a list of args")
+    args = [_dimos_nodes(a) for a in args]
+    if op.lower() == "s_dwithin":
+        if len(args) not in (3, 4):
+            raise InvalidParameter("filter: s_dwithin takes geometry, geometry, distance[, units]")
+        lhs, rhs, distance, *units = args
+        return ast.DistanceWithin(walk_cql_json(lhs), walk_cql_json(rhs), distance,
                                   units[0] if units else "m")
-    return {key: _distance_nodes(value) for key, value in node.items()}
+    if op.lower() == "accenti":
+        return ast.Function("accenti", [walk_cql_json(a) for a in args])
+    if op == "between" and len(args) == 3:  # CQL2's form; pygeofilter reads [a, [low, high]]
+        args = [args[0], [args[1], args[2]]]
+    if op == "like" and len(args) == 2:
+        args = [args[0], walk_cql_json(args[1])]
+    return {**node, "args": args}
 
 
 def parse_cql2_json(document):
-    """The pygeofilter AST of a CQL2 JSON filter (S_DWITHIN: {"op": "s_dwithin", ...})."""
-    root = json.loads(document) if isinstance(document, (str, bytes)) else document
-    return _bboxes_as_polygons(walk_cql_json(_distance_nodes(root)))
+    """The pygeofilter AST of a CQL2 JSON filter (S_DWITHIN: {"op": "s_dwithin", ...});
+    InvalidParameter, in words of our own, when it is not one."""
+    from dimos.request_input import read_json
+
+    root = read_json(document, "filter") if isinstance(document, (str, bytes)) else document
+    try:
+        node = walk_cql_json(_dimos_nodes(root))
+    except InvalidParameter:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
+        raise InvalidParameter("filter: not a CQL2 JSON expression (see "
+                               "/ogc/conformance: CQL2 JSON)") from None
+    if not isinstance(node, ast.Node):
+        raise InvalidParameter("filter: not a CQL2 JSON expression (a condition)")
+    _check_depth(node)
+    return _bboxes_as_polygons(node)
 
 
 def parse_filter_crs84(text: str, layer):
     """A CQL2 text filter whose geometries are in CRS84, as an AST in ``layer``'s storage CRS;
     InvalidParameter if it does not parse (for dimos' own endpoints: processes, exports)."""
-    from lark.exceptions import LarkError
     from pygeoapi.crs import modify_pygeofilter
 
-    from gis.errors import InvalidParameter
     from ogc.config import CRS_URIS
 
-    if not isinstance(text, str):
-        raise InvalidParameter("filter: CQL2 text (a string)")
-    try:
-        node = parse_cql2_text(text)
-    except LarkError as exc:
-        raise InvalidParameter(f"filter: malformed CQL2 text ({str(exc).splitlines()[0]})") from None
+    node = parse_cql2_text(text)
+    check_filter_geometries(node, CRS_URIS["CRS84"])
     return modify_pygeofilter(node, filter_crs_uri=CRS_URIS["CRS84"],
                               storage_crs_uri=CRS_URIS[layer.srid], geometry_column_name="geom")
+
+
+def check_filter_geometries(root, crs: str) -> None:
+    """InvalidParameter for a filter geometry with a coordinate outside where ``crs``'s can
+    lie (reprojecting it would give infinities, or an error pygeoapi reports as a fault)."""
+    import shapely
+    from shapely.geometry import shape
+
+    from dimos.request_input import crs_bounds
+
+    west, south, east, north = crs_bounds(crs)
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, values.Geometry):
+            try:
+                coordinates = shapely.get_coordinates(shape(node.geometry))
+            except (ValueError, TypeError, IndexError, AttributeError, KeyError,
+                    shapely.errors.ShapelyError):
+                raise InvalidParameter("filter: a malformed geometry") from None
+            inside = ((coordinates[:, 0] >= west) & (coordinates[:, 0] <= east)
+                      & (coordinates[:, 1] >= south) & (coordinates[:, 1] <= north))
+            if not inside.all():
+                raise InvalidParameter(f"filter: a geometry with coordinates outside "
+                                       f"{west:g},{south:g},{east:g},{north:g}, where those of "
+                                       f"{crs} can lie")
+        elif isinstance(node, ast.Node):
+            pending.extend(node.get_sub_nodes())
+        elif isinstance(node, list):
+            pending.extend(node)

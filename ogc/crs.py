@@ -32,6 +32,8 @@ def _transformer(from_crs: str, to_crs: str, always_xy: bool):
 def transform_bbox(bbox: list, from_crs, to_crs, always_xy=False) -> list:
     """pygeoapi's ``transform_bbox`` with its Transformer built once per CRS pair (not ~8 ms on
     every request) and the bbox's edges densified, so the result encloses the whole box."""
+    if len(bbox) == 6:  # heights: the data is 2D
+        bbox = [bbox[0], bbox[1], bbox[3], bbox[4]]
     inverted = len(bbox) == 4 and (bbox[0] > bbox[2] or bbox[1] > bbox[3])
     if inverted or len(bbox) != 4 or not isinstance(from_crs, str) or not isinstance(to_crs, str):
         # as pygeoapi does it (an inverted box stays inverted, for the provider to refuse)

@@ -21,7 +21,7 @@ from gis.db import pooled_cursor
 from gis.secret_key import secret_key
 from gis.settings import Settings
 from ogc.caching import register_cache_headers
-from ogc.config import build_config
+from ogc.config import CRS_URIS, build_config
 from ogc.conformance import declare as declare_conformance
 from ogc.cql2 import parse_cql2_json, parse_cql2_text
 from ogc.crs import transform_bbox
@@ -98,6 +98,30 @@ def _parse_filter_parameter(text: str):
     return parse_cql2_text(text)
 
 
+ITEMS = re.compile(r"^/ogc/collections/([^/]+)/items$")
+
+
+def check_items_filter() -> None:
+    """A filter on a collection's items, parsed and checked against the layer's queryables
+    before pygeoapi sees it: pygeoapi answers any filter it cannot read with a bare
+    'Bad CQL text' and an ERROR in the log; this says what is wrong and where (a 400)."""
+    import layers
+    from gis.cql import cql_to_sql
+    from ogc.cql2 import check_filter_geometries
+
+    match = ITEMS.match(request.path)
+    if match is None or match[1] not in {layer.id for layer in layers.CATALOGUE}:
+        return  # not a collection's items: pygeoapi answers (404)
+    if request.method == "POST" and request.mimetype == "application/query-cql-json":
+        node = parse_cql2_json(request.get_data(cache=True))
+    elif request.method == "GET" and "filter" in request.args:
+        node = _parse_filter_parameter(request.args["filter"])
+    else:
+        return
+    check_filter_geometries(node, request.args.get("filter-crs") or CRS_URIS["CRS84"])
+    cql_to_sql(node, layers.get(match[1]))  # the types, the bounds: InvalidParameter if not
+
+
 def _provider_error(error):
     """A pygeoapi error raised where pygeoapi itself does not catch it: its status, not a 500."""
     return jsonify(code=error.ogc_exception_code, description=error.message), \
@@ -131,6 +155,8 @@ def register_ogc(app: Flask, settings: Settings) -> None:
     app.register_error_handler(GenericError, _provider_error)
     database_url = settings.effective_database_url
 
+    app.before_request(check_items_filter)
+
     @app.before_request
     def database_before_processes():
         # pygeoapi answers any failure inside a process with a 400: a database that is down
@@ -146,6 +172,10 @@ def register_ogc(app: Flask, settings: Settings) -> None:
         if message and response.status_code == 400:
             response = jsonify(code="ServiceUnavailable", description=message)
             response.status_code = 503
+        elif g.get("process_fault") and response.status_code == 400:
+            # a process failed on our side (ogc/processes: database()): not the caller's 400
+            response = jsonify(code="NoApplicableCode", description=g.process_fault)
+            response.status_code = 500
         return response
 
     @app.after_request

@@ -14,6 +14,7 @@ from flask import (
 
 import layers
 from dimos.jurisdiction import request_jurisdiction
+from dimos.request_input import parse_bbox
 from dimos.security_headers import content_security_policy
 from dimos.sessions import current_csrf
 from gis.db import pooled_cursor
@@ -54,12 +55,9 @@ def _bbox_2100(text: str | None):
     """A CRS84 bbox parameter (minlon,minlat,maxlon,maxlat) in EPSG:2100, or None."""
     if not text:
         return None
-    try:
-        values = [float(v) for v in text.split(",")]
-    except ValueError:
-        values = []
-    if len(values) != 4:
+    if text.count(",") != 3:
         raise InvalidParameter("bbox: minlon,minlat,maxlon,maxlat")
+    values = parse_bbox("bbox", text)
     from pyproj import Transformer
 
     return Transformer.from_crs(4326, 2100, always_xy=True).transform_bounds(*values, densify_pts=21)

@@ -111,9 +111,21 @@ def read_location(cur, data: dict) -> BaseGeometry:
     return to_storage(cur, read_geometry("location", data["location"], srid, ("Point",)), srid)
 
 
+class ProcessFault(ProcessorExecuteError):
+    """A process failed on our side: pygeoapi logs it (with its cause) at ERROR."""
+
+    http_status_code = 500
+    ogc_exception_code = "NoApplicableCode"
+
+
+FAULT_MESSAGE = "the process failed on the server's side (it is logged); try again later"
+
+
 @contextmanager
 def database(url: str):
-    """A read-only cursor; dimos errors become pygeoapi's (400 for input, message kept)."""
+    """A read-only cursor; dimos errors become pygeoapi's (400 for input, message kept), and
+    anything else a fault whose text stays in the log: pygeoapi would show the caller
+    str(exception) — SQL, Python's words — in a 400."""
     try:
         with pooled_cursor(url) as cur:
             yield cur
@@ -123,6 +135,12 @@ def database(url: str):
         if has_request_context():
             g.database_down = exc.message  # pygeoapi will say 400: ogc/mount.py makes it 503
         raise ProcessorExecuteError(user_msg=exc.message) from None
+    except ProcessorExecuteError:
+        raise
+    except Exception as exc:
+        if has_request_context():
+            g.process_fault = FAULT_MESSAGE  # pygeoapi will say 400: ogc/mount.py makes it 500
+        raise ProcessFault(user_msg=FAULT_MESSAGE) from exc
 
 
 def check_inputs(data: dict, known: set[str]) -> None:

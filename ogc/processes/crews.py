@@ -78,6 +78,8 @@ PLAN_METADATA = {
                            "time_limit_s": 5}},
 }
 REQUESTS = layers.get("service_requests")
+#: a day's shift on one site at most; priorities run 1 (normal) … 10 (urgent)
+MAX_SERVICE_MINUTES, MAX_PRIORITY = 24 * 60, 10
 
 
 def _jurisdiction(cur, value) -> str:
@@ -145,13 +147,15 @@ def _crews(cur, value) -> list[crews.CrewInput]:
     return parsed
 
 
-def _mapping(name: str, value, kind) -> dict:
+def _mapping(name: str, value, kind, low: float, high: float) -> dict:
+    """An object of numbers within [low, high] (``kind`` int: whole numbers)."""
     if value is None:
         return {}
-    if not isinstance(value, dict) or not all(isinstance(v, (int, float)) and not
-                                              isinstance(v, bool) and v >= 0
-                                              for v in value.values()):
-        raise InvalidParameter(f"{name}: an object of non-negative numbers")
+    if not isinstance(value, dict) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and low <= v <= high
+            and (kind is not int or int(v) == v) for v in value.values()):
+        whole = "whole " if kind is int else ""
+        raise InvalidParameter(f"{name}: an object of {whole}numbers within {low:g}…{high:g}")
     return {str(k): kind(v) for k, v in value.items()}
 
 
@@ -192,8 +196,9 @@ class PlanCrewRoutesProcessor(BaseProcessor):
                                            f"{', '.join(sorted(missing)[:10])}")
             plan = crews.plan_routes(
                 cur, jurisdiction, requests, fleet,
-                _mapping("service_minutes", data.get("service_minutes"), float),
-                _mapping("priorities", data.get("priorities"), int),
+                _mapping("service_minutes", data.get("service_minutes"), float, 0,
+                         MAX_SERVICE_MINUTES),
+                _mapping("priorities", data.get("priorities"), int, 1, MAX_PRIORITY),
                 read_number("time_limit_s", data.get("time_limit_s"), 10, 0.1,
                             crews.MAX_TIME_LIMIT_S), named="requests" in data)
         return "application/json", plan

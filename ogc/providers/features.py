@@ -1,6 +1,8 @@
 """OGC API Features provider: GeoJSON built by PostGIS (gis/features.py), public fields only."""
 from __future__ import annotations
 
+import logging
+import math
 from contextlib import contextmanager
 from datetime import date, datetime
 from http import HTTPStatus
@@ -22,6 +24,8 @@ from gis.features import FeatureQuery, get_feature, query_features
 from ogc.config import field_schema
 from ogc.crs import srid_and_axes
 from ogc.providers import DatabaseDown
+
+LOGGER = logging.getLogger(__name__)
 
 
 class ProviderConflict(ProviderGenericError):
@@ -134,11 +138,17 @@ class DimosFeatures(BaseProvider):
 
     @staticmethod
     def _bbox(bbox):
+        """The bbox pygeoapi reprojected to the storage CRS (dimos/request_input.py checked
+        what the client sent); heights of a 6-number bbox are dropped: the data is 2D."""
         if not bbox:
             return None
+        if len(bbox) == 6:
+            bbox = [bbox[0], bbox[1], bbox[3], bbox[4]]
         if len(bbox) != 4:
             raise ProviderInvalidQueryError(user_msg="bbox: give 4 numbers (minx,miny,maxx,maxy)")
         minx, miny, maxx, maxy = (float(v) for v in bbox)
+        if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)):
+            raise ProviderInvalidQueryError(user_msg="bbox: outside the collection's CRS")
         if minx > maxx or miny > maxy:
             raise ProviderInvalidQueryError(user_msg="bbox: minx must not exceed maxx, nor miny maxy")
         return (minx, miny, maxx, maxy)
@@ -150,6 +160,8 @@ class DimosFeatures(BaseProvider):
         try:
             yield
         except InvalidParameter as exc:
+            if exc.detail:  # what the database said stays in the log
+                LOGGER.warning("%s: %s", exc.message, exc.detail)
             raise invalid(user_msg=exc.message) from None
         except NotFound as exc:
             raise ProviderItemNotFoundError(user_msg=exc.message) from None
@@ -177,8 +189,9 @@ def _interval(datetime_):
         instant = _moment(datetime_)
         return (instant, instant)
     start, end = datetime_.split("/", 1)
-    return (None if start in ("", "..") else _moment(start),
-            None if end in ("", "..") else _moment(end))
+    interval = (None if start in ("", "..") else _moment(start),
+                None if end in ("", "..") else _moment(end))
+    return None if interval == (None, None) else interval
 
 
 def _moment(text: str):
