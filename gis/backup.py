@@ -3,12 +3,25 @@ photos are rows too), and a restore that either completes or leaves the database
 from __future__ import annotations
 
 import subprocess
+import tempfile
 from pathlib import Path
 
 from gis.cluster import PG_BIN
 from gis.errors import DimosError, InvalidParameter
 
 MARKER = "TABLE DATA public alembic_version"  # a dimos database holds its schema revision
+#: every partition of a partitioned table (the monthly sensor readings), dropped before a
+#: restore recreates them
+DROP_PARTITIONS_SQL = """
+DO $$
+DECLARE partition regclass;
+BEGIN
+  FOR partition IN SELECT i.inhrelid::regclass FROM pg_inherits i
+                   JOIN pg_class parent ON parent.oid = i.inhparent
+                   WHERE parent.relkind = 'p' LOOP
+    EXECUTE format('DROP TABLE %s', partition);
+  END LOOP;
+END $$"""
 
 
 class BackupFailed(DimosError):
@@ -48,6 +61,15 @@ def restore(url: str, source: Path) -> None:
     if listing.returncode != 0 or MARKER not in listing.stdout:
         raise InvalidParameter(f"{source}: not a dimos backup (pg_dump custom format with the "
                                "dimos schema)")
-    _run([str(PG_BIN / "pg_restore"), "--clean", "--if-exists", "--no-owner",
-          "--single-transaction", "--exit-on-error", f"--dbname={url}", str(source)],
-         "pg_restore")
+    # pg_restore --clean drops a partition's inherited key before the partition, which
+    # PostgreSQL refuses ("cannot drop inherited constraint"): the partitions go first, in
+    # the same transaction as the restore (psql --single-transaction), so a refused restore
+    # leaves the database as it was. The script is written whole first: psql would commit a
+    # script cut short by a failing pg_restore
+    with tempfile.TemporaryDirectory(prefix="dimos-restore-") as folder:
+        script = Path(folder) / "restore.sql"
+        _run([str(PG_BIN / "pg_restore"), "--clean", "--if-exists", "--no-owner",
+              f"--file={script}", str(source)], "pg_restore")
+        _run([str(PG_BIN / "psql"), "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1",
+              "--single-transaction", f"--command={DROP_PARTITIONS_SQL}", f"--file={script}",
+              f"--dbname={url}"], "restore")

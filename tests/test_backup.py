@@ -1,7 +1,12 @@
 """dimos db backup / restore: a verified round trip, photos included; bad files change nothing."""
 from __future__ import annotations
 
-from gis import db
+from datetime import UTC, datetime
+
+import pytest
+
+from dimos.demo import load_demo
+from gis import db, migrate, sensors
 from tests import helpers
 
 
@@ -29,38 +34,51 @@ def fingerprint(url) -> dict:
         conn.close()
 
 
-def test_a_backup_restores_to_the_same_database(demo_url, make_database, tmp_path):
-    conn = db.connect(demo_url)  # a photo, so the round trip carries one
+@pytest.fixture(scope="module")
+def original(make_database, demo) -> str:
+    """A demo database of the module's own with a photo and a month of sensor readings (a
+    partition), so the round trip carries both."""
+    url = make_database("dimos_backup")
+    migrate.upgrade(url)
+    load_demo(url, demo)
+    conn = db.connect(url)
     with conn, conn.cursor() as cur:
         cur.execute("""INSERT INTO service_request_media (jurisdiction_id, request_id,
             content_type, data, width, height, sha256)
             SELECT jurisdiction_id, id, 'image/png', '\\x89504e47'::bytea, 1, 1, 'x'
             FROM service_requests ORDER BY id LIMIT 1""")
+        sensors.ensure_partitions(cur, {datetime(2026, 11, 1, tzinfo=UTC)})
     conn.close()
+    return url
+
+
+def test_a_backup_restores_to_the_same_database(original, make_database, tmp_path):
     dump = tmp_path / "dimos.dump"
-    made = dimos("db", "backup", str(dump), url=demo_url)
+    made = dimos("db", "backup", str(dump), url=original)
     assert made.returncode == 0, made.stderr
     assert dump.stat().st_size > 100_000
     copy = make_database("dimos_restore")
     restored = dimos("db", "restore", str(dump), url=copy)
     assert restored.returncode == 0, restored.stderr
-    original, again = fingerprint(demo_url), fingerprint(copy)
-    assert original["service_request_media"][0] >= 1 and original["zoning"][0] > 0
-    assert again == original
-    # restoring over a database that already holds data replaces it, same result
-    assert dimos("db", "restore", str(dump), url=copy).returncode == 0
-    assert fingerprint(copy) == original
+    before, again = fingerprint(original), fingerprint(copy)
+    assert before["service_request_media"][0] >= 1 and before["zoning"][0] > 0
+    assert "sensor_readings_202611" in before
+    assert again == before
+    # restoring over a database that already holds data (a partition too) replaces it
+    over = dimos("db", "restore", str(dump), url=copy)
+    assert over.returncode == 0, over.stderr
+    assert fingerprint(copy) == before
 
 
-def test_bad_backup_and_restore_calls_change_nothing(demo_url, tmp_path):
-    before = fingerprint(demo_url)
+def test_bad_backup_and_restore_calls_change_nothing(original, tmp_path):
+    before = fingerprint(original)
     junk = tmp_path / "not-a-dump.dump"
     junk.write_text("Αυτό δεν είναι αντίγραφο ασφαλείας")
-    refused = dimos("db", "restore", str(junk), url=demo_url)
+    refused = dimos("db", "restore", str(junk), url=original)
     assert refused.returncode == 1 and "not a dimos backup" in refused.stderr
     assert "Traceback" not in refused.stderr
     existing = tmp_path / "exists.dump"
     existing.write_text("x")
-    assert "exists" in dimos("db", "backup", str(existing), url=demo_url).stderr
+    assert "exists" in dimos("db", "backup", str(existing), url=original).stderr
     assert existing.read_text() == "x"
-    assert fingerprint(demo_url) == before
+    assert fingerprint(original) == before
