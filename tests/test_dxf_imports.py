@@ -81,11 +81,14 @@ def test_chosen_layers_and_types_import_the_zones_labelled_by_the_texts_inside(u
                      "'GPS-2024' ORDER BY ST_XMin(geom)") == [("Α1", 400), ("Β2", 400)]
 
 
-def test_the_upload_takes_the_same_choices_and_a_circle_is_a_round_zone(url, tmp_path):
+def test_the_upload_takes_the_same_choices_and_a_circle_is_a_round_zone(make_database, tmp_path):
     from dimos.app import create_app
     from gis.settings import Settings
     from gis.tokens import issue_token
 
+    # a database of its own: the drawing's zones are keyed by their CAD handles, the same in
+    # every copy of it, and another test of the module stores them too
+    url = rethymno_database(make_database, "dimos_dxf_upload")
     conn = db.connect(url)
     with conn, conn.cursor() as cur:
         staff = issue_token(cur, "dxf-staff", "staff")

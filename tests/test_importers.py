@@ -52,9 +52,8 @@ def state_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("dimos-state")
 
 
-@pytest.fixture
-def dimos(url, state_dir, monkeypatch, capsys):
-    """Run `dimos ARGS...` against the module's database: (exit code, stdout, stderr)."""
+def cli_on(url, state_dir, monkeypatch, capsys):
+    """Run `dimos ARGS...` against the database at ``url``: (exit code, stdout, stderr)."""
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("DIMOS_STATE_DIR", str(state_dir))
 
@@ -63,6 +62,19 @@ def dimos(url, state_dir, monkeypatch, capsys):
         out, err = capsys.readouterr()
         return code, out, err
     return run
+
+
+@pytest.fixture
+def dimos(url, state_dir, monkeypatch, capsys):
+    """Run `dimos ARGS...` against the module's database: (exit code, stdout, stderr)."""
+    return cli_on(url, state_dir, monkeypatch, capsys)
+
+
+def import_id_of(out: str) -> int:
+    """The id `dimos import` printed ("import #N:"): the rows an import wrote carry it."""
+    import re
+
+    return int(re.search(r"import #(\d+)", out).group(1))
 
 
 def checksum(url, table):
@@ -191,8 +203,8 @@ def test_geojson_and_kml_import(url, dimos, tmp_path):
     code, out, err = dimos("import", kml, "--layer", "bus_stops", "--map", "stop_id=Name",
                            "--map", "name=Name", "--set", "smart=false")
     assert code == 0, err
-    assert query(url, "SELECT name, smart FROM bus_stops ORDER BY name") == [
-        ("Λιμάνι", False), ("Πλατεία Ηρώων", False)]
+    assert query(url, "SELECT name, smart FROM bus_stops WHERE import_id = %s ORDER BY name",
+                 (import_id_of(out),)) == [("Λιμάνι", False), ("Πλατεία Ηρώων", False)]
 
 
 def test_csv_with_xy_or_wkt_columns(url, dimos, tmp_path):
@@ -207,8 +219,9 @@ def test_csv_with_xy_or_wkt_columns(url, dimos, tmp_path):
     code, out, err = dimos("import", xy, "--layer", "traffic_cameras", "--crs", "EPSG:2100",
                            "--map", "camera_id=camera", "--set", "camera_type=thermal")
     assert code == 0, err
-    assert query(url, "SELECT name, round(ST_X(geom) - %s) FROM traffic_cameras ORDER BY camera_id",
-                 (X0,)) == [("Κουντουριώτη", 0), ("Γιαμπουδάκη", 50)]
+    assert query(url, "SELECT name, round(ST_X(geom) - %s) FROM traffic_cameras WHERE import_id = %s "
+                      "ORDER BY camera_id", (X0, import_id_of(out))) == [
+        ("Κουντουριώτη", 0), ("Γιαμπουδάκη", 50)]
     greek_excel = tmp_path / "cameras-1253.csv"  # what Excel saves on a Greek Windows
     greek_excel.write_bytes(f"camera;name;x;y\nC3;Πλατεία Τεσσάρων Μαρτύρων;{X0};{Y0}\n"
                             .replace(";", ",").encode("cp1253"))
@@ -253,7 +266,8 @@ def test_a_dxf_in_greek_grid_lands_in_rethymno_within_a_metre(url, dimos, tmp_pa
                            "--map", "building_id=handle", "--map", "building_type=layer")
     assert code == 0, err
     rows = query(url, "SELECT building_type, ST_XMin(geom), ST_YMin(geom), ST_Area(geom) "
-                      "FROM buildings ORDER BY ST_XMin(geom)")
+                      "FROM buildings WHERE import_id = %s ORDER BY ST_XMin(geom)",
+                 (import_id_of(out),))
     assert [r[0] for r in rows] == ["residential", "commercial"]
     assert abs(rows[0][1] - X0) < 1 and abs(rows[0][2] - Y0) < 1 and abs(rows[0][3] - 108) < 0.01
     assert abs(rows[1][1] - (X0 + 40)) < 1
@@ -485,7 +499,7 @@ def test_a_bulk_load_leaves_indexes_keys_and_the_row_audit_as_they_were(url, dim
     assert [sorted(name for name, _ in a.indexes) for a in bulk] == [
         ["building_permits_jurisdiction_id_idx", "idx_building_permits_geom"]]
     assert table_definition(url) == definition
-    (import_id,), = query(url, "SELECT max(id) FROM imports")
+    import_id = import_id_of(out)
     assert query(url, "SELECT count(*) FROM building_permits WHERE import_id = %s", (import_id,)) == [(12,)]
     # the import is one audit row (its provenance), not one per feature
     assert query(url, "SELECT operation, after ->> 'added' FROM audit_log WHERE table_name = 'imports' "
@@ -828,7 +842,7 @@ def test_a_geotiff_scan_becomes_a_cog_with_its_footprint_and_is_served_as_tiles(
     assert code == 0, err
     (scan_id, plan_id, cog, area_m2, xmin, ymin, resolution), = query(
         url, "SELECT id, plan_id, cog, ST_Area(footprint), ST_XMin(footprint), ST_YMin(footprint), "
-             "resolution_m FROM scanned_plans")
+             "resolution_m FROM scanned_plans WHERE import_id = %s", (import_id_of(out),))
     assert plan_id == "RS-1987" and abs(area_m2 - 100 * 50) < 0.01 and resolution == 0.5
     assert abs(xmin - X0) < 0.01 and abs(ymin - Y0) < 0.01
     with rasterio.open(state_dir / "rasters" / cog) as stored:
@@ -836,7 +850,8 @@ def test_a_geotiff_scan_becomes_a_cog_with_its_footprint_and_is_served_as_tiles(
         assert stored.crs.to_epsg() == 2100 and stored.read().tolist() == _scan_pixels().tolist()
     client, _ = web
     footprints = client.get("/api/scanned-plans").json
-    assert [f["properties"]["plan_id"] for f in footprints["features"]] == ["RS-1987"]
+    assert [f["properties"]["plan_id"] for f in footprints["features"] if f["id"] == scan_id] == [
+        "RS-1987"]
     lon, lat = Transformer.from_crs(2100, 4326, always_xy=True).transform(X0 + 50, Y0 + 25)
     x, y = _tile_of(lon, lat, 19)
     answer = client.get(f"/api/scanned-plans/{scan_id}/tiles/19/{x}/{y}.png")
@@ -891,14 +906,7 @@ def test_a_small_osm_file_gives_one_ways_speeds_and_a_noded_topology(make_databa
                                                                       monkeypatch, capsys):
     """Three streets meeting at one node: a one-way (tagged -1: drawn against its direction), a
     40 km/h street and a residential street with the default speed."""
-    url = make_database("dimos_import_osm")
-    migrate.upgrade(url)
-    name, boundary = read_municipality(KALLIKRATIS, "9318")
-    conn = db.connect(url)
-    with conn, conn.cursor() as cur:
-        upsert_jurisdiction(cur, {"id": "rethymno", "name_el": name, "name_en": "Rethymno",
-                                  "ypes_code": "9318", "elstat_code": "7301", "boundary": boundary})
-    conn.close()
+    url = rethymno_database(make_database, "dimos_import_osm")
     lon, lat = 24.4745, 35.3680
     d = 0.001  # ~100 m
     nodes = {1: (lon - d, lat), 2: (lon, lat), 3: (lon + d, lat), 4: (lon, lat + d), 5: (lon, lat - d)}
@@ -997,7 +1005,8 @@ def test_the_settlements_geopackage_updates_the_census_figures_of_stored_boundar
     assert code == 0, err
     assert "0 added, 2 updated, 0 unchanged" in out and "1592 left out" in out
     assert query(url, "SELECT settlement_code, population_2021, community_name FROM settlements "
-                      "ORDER BY 1") == [
+                      "WHERE settlement_code IN %s ORDER BY 1",
+                 (tuple(ours["settlement_code"]),)) == [
         (row.settlement_code, row.community_pop_2021, row.community_name)
         for row in ours.sort_values("settlement_code").itertuples()]
     assert query(url, "SELECT md5(string_agg(ST_AsEWKB(geom)::text, '' ORDER BY id)) "
@@ -1009,31 +1018,41 @@ def test_openstreetmap_gives_a_routable_street_network_and_its_amenities(url, di
     code, out, err = dimos("import", path, "--layer", "roads", "--skip-outside")
     assert code == 0, err
     assert "road topology rebuilt" in out
+    roads = import_id_of(out)
     (segments, oneways, unrouted, named), = query(
         url, "SELECT count(*), count(*) FILTER (WHERE oneway AND reverse_cost_s < 0), "
              "count(*) FILTER (WHERE source IS NULL OR target IS NULL), "
-             "count(*) FILTER (WHERE name LIKE 'Αρκαδίου%%') FROM roads")
+             "count(*) FILTER (WHERE name LIKE 'Αρκαδίου%%') FROM roads WHERE import_id = %s",
+        (roads,))
     assert segments > 600 and oneways > 50 and unrouted == 0 and named > 0
     # a route across the old town: pgRouting finds it on the imported network
-    (cost,), = query(url, """
+    (cost,), = query(url, f"""
         SELECT max(agg_cost) FROM pgr_dijkstra(
-            'SELECT id, source, target, cost_s AS cost, reverse_cost_s AS reverse_cost FROM roads',
-            (SELECT source FROM roads ORDER BY road_id LIMIT 1),
-            (SELECT target FROM roads ORDER BY road_id DESC LIMIT 1))""")
+            'SELECT id, source, target, cost_s AS cost, reverse_cost_s AS reverse_cost FROM roads
+             WHERE import_id = {roads:d}',
+            (SELECT source FROM roads WHERE import_id = %s ORDER BY road_id LIMIT 1),
+            (SELECT target FROM roads WHERE import_id = %s ORDER BY road_id DESC LIMIT 1))""",
+                   (roads, roads))
     assert cost and cost > 0
     for layer, expected in (("buildings", 300), ("bus_stops", 10), ("parking_lots", 15),
                             ("refuge_areas", 10)):
         code, out, err = dimos("import", path, "--layer", layer, "--skip-outside")
         assert code == 0, err
-        assert query(url, f"SELECT count(*) FROM {layer} WHERE building_id LIKE 'osm:%%'"
-                     if layer == "buildings" else f"SELECT count(*) FROM {layer}")[0][0] > expected
+        osm_only = " AND building_id LIKE 'osm:%%'" if layer == "buildings" else ""
+        assert query(url, f"SELECT count(*) FROM {layer} WHERE import_id = %s{osm_only}",
+                     (import_id_of(out),))[0][0] > expected
     # the same extract again: a no-op
     code, out, _ = dimos("import", path, "--layer", "roads", "--skip-outside")
     assert "already imported" in out
 
 
-def test_the_same_extract_as_osm_pbf_gives_the_same_street_network(url, dimos, tmp_path):
+def test_the_same_extract_as_osm_pbf_gives_the_same_street_network(make_database, state_dir,
+                                                                   monkeypatch, capsys, tmp_path):
     import osmium
+
+    # a database of its own: replace swaps the municipality's whole road network
+    url = rethymno_database(make_database, "dimos_import_pbf")
+    dimos = cli_on(url, state_dir, monkeypatch, capsys)
 
     signature = ("SELECT count(*), round(sum(ST_Length(geom))), count(*) FILTER (WHERE oneway), "
                  "count(DISTINCT name), count(*) FILTER (WHERE source IS NULL) FROM roads "
@@ -1054,7 +1073,16 @@ def test_the_same_extract_as_osm_pbf_gives_the_same_street_network(url, dimos, t
     assert query(url, signature) == from_osm
 
 
-def test_chania_and_agios_nikolaos_extracts_go_to_their_own_municipalities(url, dimos, tmp_path):
+def test_chania_and_agios_nikolaos_extracts_go_to_their_own_municipalities(make_database, state_dir,
+                                                                           monkeypatch, capsys,
+                                                                           tmp_path):
+    # a database of its own: three municipalities make every import without --jurisdiction
+    # ambiguous, which the other tests of the module do not expect
+    url = rethymno_database(make_database, "dimos_import_neighbours")
+    dimos = cli_on(url, state_dir, monkeypatch, capsys)
+    code, _, err = dimos("import", real_file(tmp_path, "osm/rethymno.osm"), "--layer", "roads",
+                         "--skip-outside")
+    assert code == 0, err
     conn = db.connect(url)
     with conn, conn.cursor() as cur:
         for jid, code in (("chania", "9325"), ("agios_nikolaos", "9310")):
@@ -1063,6 +1091,7 @@ def test_chania_and_agios_nikolaos_extracts_go_to_their_own_municipalities(url, 
                                       "ypes_code": code, "elstat_code": None, "boundary": boundary})
     conn.close()
     rethymno_roads = checksum(url, "roads WHERE jurisdiction_id = 'rethymno'")
+    assert rethymno_roads[0] > 600  # Rethymno's real network, for its neighbours to leave alone
     path = real_file(tmp_path, "osm/chania.osm")
     code, _, err = dimos("import", path, "--layer", "roads")
     assert code == 1 and "3 municipalities" in err and "--jurisdiction" in err
