@@ -78,7 +78,7 @@ def _gateway_jurisdiction(principal: Principal, asked) -> str | None:
 def _time(name: str, value) -> datetime:
     if not isinstance(value, str):
         raise InvalidParameter(f"{name}: expected an ISO 8601 time with zone")
-    from dimos.request_input import parse_instant  # one reading of instants for every API
+    from gis.parameters import parse_instant  # one reading of instants for every API
 
     return parse_instant(name, value, dates=False)
 
