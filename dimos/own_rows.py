@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
 
-from dimos.jurisdiction import request_jurisdiction
 from gis import service_requests as sr
 from gis.access_rules import assignments_crew
 from gis.db import pooled_cursor
 from gis.settings import Settings
+from web_common.jurisdiction import request_jurisdiction
 
 
 def make_own_rows_blueprint(settings: Settings) -> Blueprint:
