@@ -21,6 +21,7 @@ COPY layers ./layers
 COPY ogc ./ogc
 COPY importers ./importers
 COPY web_map ./web_map
+COPY web_common ./web_common
 COPY data ./data
 RUN pip install .
 COPY --from=assets /assets/node_modules ./node_modules

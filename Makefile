@@ -21,7 +21,9 @@ help:
 run: demo assets broker
 	DIMOS_SENSORS_SIMULATE=$${DIMOS_SENSORS_SIMULATE:-1} $(DIMOS) serve
 
+# the layers first (import-linter, contracts in pyproject.toml): seconds, before the minutes
 test: db assets
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # the test suite's fuzzing at full strength (minutes): DIMOS_FUZZ_EXAMPLES per operation

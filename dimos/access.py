@@ -4,7 +4,8 @@ A request carries ``Authorization: Bearer <token>`` (``gis.tokens``) or a signed
 cookie (``dimos.sessions``, whose unsafe requests must carry its CSRF token); the principal's
 role must be one the rule allows. Neither: 401 with ``WWW-Authenticate``; the wrong role: 403.
 Reads stay public; private fields never reach public outputs whatever the role (the providers
-do not select them).
+do not select them). Which rows a principal sees (its own requests, jobs, assignments) are
+the pure rules of gis/access_rules.py, shared with the OGC API's jobs and providers.
 """
 from __future__ import annotations
 
@@ -16,14 +17,10 @@ from flask import Flask, g, jsonify, request, session
 
 import layers
 from dimos.sessions import csrf_missing, session_principal
+from gis.access_rules import PEOPLE, STAFF
 from gis.db import pooled_cursor
-from gis.roles import PEOPLE as PERSON_ROLES
 from gis.settings import Settings
 from gis.tokens import Principal, principal_for
-
-STAFF = frozenset({"staff", "admin"})
-#: people, as opposed to the machines holding tokens (sensor gateways, the payment app)
-PEOPLE = frozenset(PERSON_ROLES)
 
 
 @dataclass(frozen=True)
@@ -69,37 +66,6 @@ RULES = (
     Rule(frozenset({"GET"}), re.compile(r"^/api/my/requests$"), PEOPLE),
     Rule(frozenset({"GET"}), re.compile(r"^/api/crew/assignments$"), STAFF | {"crew"}),
 )
-
-
-# Row-level rules: which rows of a resource a principal sees, for the endpoints above.
-
-def reporter_account(principal: Principal | None) -> str | None:
-    """The account a new request is filed under (its reporter alone sees the notes meant for
-    them): a signed-in person's; none for anonymous reports and machines."""
-    return principal.name if principal is not None and principal.role in PEOPLE else None
-
-
-def assignments_crew(principal: Principal, asked: str | None) -> str | None:
-    """Whose assignments a principal sees: a crew its own whatever it asks; staff the crew
-    they ask for, or every crew's (None)."""
-    return asked if principal.role in STAFF else principal.name
-
-
-def principal_id(principal: Principal | None) -> str | None:
-    """How a principal is recorded as the owner of what it starts (a process job)."""
-    return f"{principal.role}:{principal.name}" if principal is not None else None
-
-
-def sees_job(principal: Principal | None, owner: str | None) -> bool:
-    """A job started by someone signed in is theirs (and staff's) to see; an anonymous one is
-    anyone's who holds its id (a random UUID, handed to its starter only)."""
-    return owner is None or (principal is not None and (
-        principal.role in STAFF or principal_id(principal) == owner))
-
-
-def lists_job(principal: Principal | None, owner: str | None) -> bool:
-    """The job list shows a person their own jobs, staff every job, anonymous callers none."""
-    return principal is not None and (principal.role in STAFF or principal_id(principal) == owner)
 
 
 def rule_for(method: str, path: str) -> Rule | None:

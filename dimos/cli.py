@@ -393,8 +393,8 @@ def import_file(settings: Settings, args) -> None:
 
 
 def export_layer(settings: Settings, args) -> None:
-    from dimos.request_input import parse_bbox
     from gis.export import export_to_file
+    from gis.parameters import parse_bbox
 
     url = settings.effective_database_url
     db.require_schema(url)

@@ -19,9 +19,9 @@ import psycopg2
 import psycopg2.extensions
 from flask import Blueprint, Response, stream_with_context
 
-from dimos.jurisdiction import request_jurisdiction
 from gis import db
 from gis.settings import Settings
+from web_common.jurisdiction import request_jurisdiction
 
 log = logging.getLogger("dimos.live")
 

@@ -12,18 +12,18 @@ from xml.etree import ElementTree
 from flask import Blueprint, Response, current_app, g, json, jsonify, request
 from shapely.geometry import Point
 
-from dimos.access import principal_id, reporter_account
-from dimos.jurisdiction import request_jurisdiction
 from dimos.logs import log_refusal
 from dimos.metrics import SUBMITTED
 from dimos.open311_openapi import open311_openapi
 from dimos.proxies import public_base
-from dimos.request_input import parse_bbox, parse_instant, parse_number
 from gis import photos
 from gis import service_requests as sr
+from gis.access_rules import principal_id, reporter_account
 from gis.db import pooled_cursor
 from gis.errors import DimosError, InvalidParameter
+from gis.parameters import parse_bbox, parse_instant, parse_number
 from gis.settings import Settings
+from web_common.jurisdiction import request_jurisdiction
 
 #: XML element names of each document (root, item), as in the spec's examples
 XML_NAMES = {"services": ("services", "service"), "requests": ("service_requests", "request"),

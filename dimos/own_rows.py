@@ -1,14 +1,14 @@
 """What signed-in people see of their own: a citizen the requests they reported, with the notes
-meant for them alone; a crew the work assigned to it. Which rows: dimos/access.py's row rules."""
+meant for them alone; a crew the work assigned to it. Which rows: gis/access_rules.py."""
 from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
 
-from dimos.access import assignments_crew
-from dimos.jurisdiction import request_jurisdiction
 from gis import service_requests as sr
+from gis.access_rules import assignments_crew
 from gis.db import pooled_cursor
 from gis.settings import Settings
+from web_common.jurisdiction import request_jurisdiction
 
 
 def make_own_rows_blueprint(settings: Settings) -> Blueprint:

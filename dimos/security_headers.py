@@ -5,48 +5,19 @@ Scripts run only from dimos itself, or inline with this response's nonce (pygeoa
 marker their templates carry, ogc/templates.py, becomes the nonce here), or with a hash the
 view set (the printed route sheet, web_map/route_sheet.py). Styles may be inline: Leaflet,
 folium and pygeoapi's templates write style attributes, and a style cannot run code. Images
-may come from the basemap's server, the one address outside dimos a page loads.
+may come from the basemap's server, the one address outside dimos a page loads (the policy
+itself: web_common/csp.py, which the route sheet's view uses too).
 """
 from __future__ import annotations
 
 import secrets
-from urllib.parse import urlsplit
 
 from flask import Flask, Response, g
 from werkzeug.datastructures import Headers
 
 from gis.settings import Settings
 from ogc.templates import csp_marker
-
-POLICY_HEADER = "Content-Security-Policy"
-
-
-def _basemap_origin(url: str) -> str:
-    """The origin of the basemap's tile URL template ({s}.tile… as a wildcard), or ''."""
-    parts = urlsplit(url or "")
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return ""
-    host = parts.netloc.replace("{s}", "*")
-    return f"{parts.scheme}://{host}"
-
-
-def content_security_policy(settings: Settings, script_sources: tuple[str, ...] = ()) -> str:
-    """The policy, with ``script_sources`` ('nonce-…', 'sha256-…') allowed besides 'self'."""
-    images = " ".join(filter(None, ["'self'", "data:", "blob:",
-                                    _basemap_origin(settings.basemap_url)]))
-    return "; ".join([
-        "default-src 'self'",
-        " ".join(["script-src 'self'", *script_sources]),
-        "style-src 'self' 'unsafe-inline'",
-        f"img-src {images}",
-        "font-src 'self' data:",
-        "connect-src 'self'",
-        "worker-src 'self' blob:",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ])
+from web_common.csp import POLICY_HEADER, content_security_policy
 
 
 def register_security_headers(app: Flask, settings: Settings) -> None:

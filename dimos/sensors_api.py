@@ -11,12 +11,12 @@ from datetime import UTC, date, datetime, timedelta
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from dimos.jurisdiction import request_jurisdiction
 from gis import bounded_json, db, parking, sensors
 from gis.csv_cells import neutral_cell
 from gis.errors import Forbidden, InvalidParameter
 from gis.settings import Settings
 from gis.tokens import BOUND_ROLES, Principal
+from web_common.jurisdiction import request_jurisdiction
 
 MAX_SESSION = timedelta(hours=24)
 DEFAULT_SATURATED_AT = 60
@@ -78,7 +78,7 @@ def _gateway_jurisdiction(principal: Principal, asked) -> str | None:
 def _time(name: str, value) -> datetime:
     if not isinstance(value, str):
         raise InvalidParameter(f"{name}: expected an ISO 8601 time with zone")
-    from dimos.request_input import parse_instant  # one reading of instants for every API
+    from gis.parameters import parse_instant  # one reading of instants for every API
 
     return parse_instant(name, value, dates=False)
 

@@ -21,9 +21,10 @@ from gis.errors import InvalidParameter
 from gis.secret_key import secret_key
 from gis.settings import Settings
 from gis.tokens import Principal
+from web_common.csrf import current_csrf
 
 __all__ = ["secret_key", "configure_sessions", "session_principal", "start", "csrf_missing",
-           "current_csrf", "make_sessions_blueprint"]
+           "make_sessions_blueprint"]
 
 SESSION_HOURS = 8
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -67,11 +68,6 @@ def session_principal(database_url: str) -> Principal | None:
         return None
     principal, g.csrf_token = found
     return principal
-
-
-def current_csrf() -> str | None:
-    """The CSRF token of this request's session (None without one)."""
-    return g.get("csrf_token")
 
 
 def csrf_missing() -> bool:

@@ -113,7 +113,7 @@ def export_to_file(cur, layer_id: str, fmt: str, output: Path, *, crs: str = "EP
                    jurisdiction_id: str | None = None, max_features: int = 10_000_000) -> int:
     """Write a layer or selection to ``output`` (dimos export); the number of features."""
     import layers
-    from ogc.cql2 import parse_filter_crs84
+    from gis.cql_parse import parse_filter_crs84
 
     try:
         layer = layers.get(layer_id)

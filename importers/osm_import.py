@@ -20,6 +20,7 @@ import geopandas as gpd
 
 from gis.errors import ImportRefused
 from importers import osm
+from importers.noding import split_at_shared_nodes
 from importers.sources import Source
 from layers.model import STORAGE_SRID, Layer
 
@@ -34,8 +35,6 @@ def _text(value) -> str | None:
 
 
 def _roads(path: Path) -> gpd.GeoDataFrame:
-    from data.demo.roads import split_at_shared_nodes  # the demo's noding, reused
-
     ways = osm.read_osm_roads(path)
     pieces = split_at_shared_nodes(list(ways.geometry))  # in degrees: shared nodes are equal
     projected = gpd.GeoSeries([p for _, p in pieces], crs=ways.crs).to_crs(STORAGE_SRID)

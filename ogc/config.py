@@ -4,15 +4,10 @@ from __future__ import annotations
 from sqlalchemy.engine import make_url
 
 import layers
+from gis.crs_uris import CRS_URIS
 from gis.settings import Settings
 from layers.model import Layer
 
-CRS_URIS = {
-    "CRS84": "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
-    4326: "http://www.opengis.net/def/crs/EPSG/0/4326",
-    3857: "http://www.opengis.net/def/crs/EPSG/0/3857",
-    2100: "http://www.opengis.net/def/crs/EPSG/0/2100",
-}
 #: OGC API process id → its pygeoapi processor class.
 PROCESSES = {
     "planning-report": "ogc.processes.planning_report.PlanningReportProcessor",

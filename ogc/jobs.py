@@ -13,7 +13,7 @@ from pygeoapi.process.manager import postgresql
 from pygeoapi.process.manager.dummy import DummyManager
 from pygeoapi.util import JobStatus, RequestedProcessExecutionMode
 
-from dimos.access import lists_job, principal_id, sees_job
+from gis.access_rules import lists_job, principal_id, sees_job
 from gis.schema import jobs
 
 
@@ -32,7 +32,7 @@ postgresql.get_table_model = _jobs_table
 
 
 class DimosJobManager(postgresql.PostgreSQLManager):
-    """Jobs carry their owner; who sees which: dimos/access.py's row rules."""
+    """Jobs carry their owner; who sees which: gis/access_rules.py."""
 
     def __init__(self, manager_def: dict):
         super().__init__(manager_def)

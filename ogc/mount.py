@@ -17,13 +17,13 @@ from flask import Flask, g, jsonify, request
 from pygeoapi.error import GenericError
 from werkzeug.datastructures import Headers
 
+from gis.cql_parse import parse_cql2_json, parse_cql2_text
 from gis.db import pooled_cursor
 from gis.secret_key import secret_key
 from gis.settings import Settings
 from ogc.caching import register_cache_headers
 from ogc.config import CRS_URIS, build_config
 from ogc.conformance import declare as declare_conformance
-from ogc.cql2 import parse_cql2_json, parse_cql2_text
 from ogc.crs import transform_bbox
 from ogc.logs import quiet_client_errors
 from ogc.openapi import offline_document
@@ -107,7 +107,7 @@ def check_items_filter() -> None:
     'Bad CQL text' and an ERROR in the log; this says what is wrong and where (a 400)."""
     import layers
     from gis.cql import cql_to_sql
-    from ogc.cql2 import check_filter_geometries
+    from gis.cql_parse import check_filter_geometries
 
     match = ITEMS.match(request.path)
     if match is None or match[1] not in {layer.id for layer in layers.CATALOGUE}:

@@ -13,15 +13,15 @@ from flask import (
 )
 
 import layers
-from dimos.jurisdiction import request_jurisdiction
-from dimos.request_input import parse_bbox
-from dimos.security_headers import content_security_policy
-from dimos.sessions import current_csrf
+from gis.cql_parse import parse_filter_crs84
 from gis.db import pooled_cursor
 from gis.errors import InvalidParameter
 from gis.export import export_selection
+from gis.parameters import parse_bbox
 from gis.settings import Settings
-from ogc.cql2 import parse_filter_crs84
+from web_common.csp import content_security_policy
+from web_common.csrf import current_csrf
+from web_common.jurisdiction import request_jurisdiction
 from web_map.route_sheet import (
     check_route,
     file_name,

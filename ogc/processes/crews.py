@@ -8,8 +8,8 @@ from pygeoapi.process.base import BaseProcessor
 
 import layers
 from gis import crews
+from gis.cql_parse import parse_filter_crs84
 from gis.errors import InvalidParameter
-from ogc.cql2 import parse_filter_crs84
 from ogc.processes import check_inputs, database, read_geometry, read_number, to_storage
 
 _JURISDICTION = {"title": "Municipality (jurisdiction id); the only one when absent",

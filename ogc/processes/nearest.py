@@ -4,9 +4,9 @@ from __future__ import annotations
 from pygeoapi.process.base import BaseProcessor
 
 import layers
+from gis.cql_parse import parse_filter_crs84
 from gis.errors import InvalidParameter
 from gis.nearest import MAX_COUNT, nearest_features
-from ogc.cql2 import parse_filter_crs84
 from ogc.processes import check_inputs, database, read_count, read_location
 
 DEFAULT_COUNT = 5

@@ -16,7 +16,7 @@ from pygeoapi.provider.base import (
 )
 
 import layers
-from dimos.access import principal_id
+from gis.access_rules import principal_id
 from gis.db import pooled_cursor
 from gis.edit import Conflict, NotFound, create_feature, delete_feature, read_feature, replace_feature
 from gis.errors import DatabaseUnavailable, InvalidParameter, StorageFull

@@ -1,7 +1,9 @@
 """CQL2 parsers (text and JSON) that also read S_DWITHIN(a, b, distance[, units]).
 
 pygeofilter's CQL2 grammars stop at the basic spatial operators; dimos adds S_DWITHIN
-(distance in metres by default: the data is stored in a metric CRS) on top of them.
+(distance in metres by default: the data is stored in a metric CRS) on top of them. The ASTs
+they give are what gis/cql.py writes as SQL; the OGC API (ogc/mount.py), the processes and the
+exports parse their filters here.
 """
 from __future__ import annotations
 
@@ -13,7 +15,9 @@ from pygeofilter.cql2 import BINARY_OP_PREDICATES_MAP
 from pygeofilter.parsers.cql2_json.parser import walk_cql_json
 from pygeofilter.parsers.cql2_text import parser as cql2_text
 
+from gis.crs_uris import CRS_URIS
 from gis.errors import InvalidParameter
+from gis.parameters import crs_bounds, read_json
 
 _BBOX_RULE = '-> bbox_spatial_predicate\n'
 _DWITHIN_RULE = ('                  | "S_DWITHIN"i "(" expression "," expression "," full_number '
@@ -159,8 +163,6 @@ def _dimos_nodes(node):
 def parse_cql2_json(document):
     """The pygeofilter AST of a CQL2 JSON filter (S_DWITHIN: {"op": "s_dwithin", ...});
     InvalidParameter, in words of our own, when it is not one."""
-    from dimos.request_input import read_json
-
     root = read_json(document, "filter") if isinstance(document, (str, bytes)) else document
     try:
         node = walk_cql_json(_dimos_nodes(root))
@@ -180,8 +182,6 @@ def parse_filter_crs84(text: str, layer):
     InvalidParameter if it does not parse (for dimos' own endpoints: processes, exports)."""
     from pygeoapi.crs import modify_pygeofilter
 
-    from ogc.config import CRS_URIS
-
     node = parse_cql2_text(text)
     check_filter_geometries(node, CRS_URIS["CRS84"])
     return modify_pygeofilter(node, filter_crs_uri=CRS_URIS["CRS84"],
@@ -193,8 +193,6 @@ def check_filter_geometries(root, crs: str) -> None:
     lie (reprojecting it would give infinities, or an error pygeoapi reports as a fault)."""
     import shapely
     from shapely.geometry import shape
-
-    from dimos.request_input import crs_bounds
 
     west, south, east, north = crs_bounds(crs)
     pending = [root]

@@ -1,0 +1,42 @@
+"""Who sees which rows: the row-level rules of dimos/access.py's endpoints, as pure functions.
+
+They hold no Flask and no SQL, so the OGC API's jobs and providers (ogc/) apply the same rules
+as the application's endpoints (dimos/) without importing the application.
+"""
+from __future__ import annotations
+
+from gis.roles import PEOPLE as PERSON_ROLES
+from gis.tokens import Principal
+
+STAFF = frozenset({"staff", "admin"})
+#: people, as opposed to the machines holding tokens (sensor gateways, the payment app)
+PEOPLE = frozenset(PERSON_ROLES)
+
+
+def reporter_account(principal: Principal | None) -> str | None:
+    """The account a new request is filed under (its reporter alone sees the notes meant for
+    them): a signed-in person's; none for anonymous reports and machines."""
+    return principal.name if principal is not None and principal.role in PEOPLE else None
+
+
+def assignments_crew(principal: Principal, asked: str | None) -> str | None:
+    """Whose assignments a principal sees: a crew its own whatever it asks; staff the crew
+    they ask for, or every crew's (None)."""
+    return asked if principal.role in STAFF else principal.name
+
+
+def principal_id(principal: Principal | None) -> str | None:
+    """How a principal is recorded as the owner of what it starts (a process job)."""
+    return f"{principal.role}:{principal.name}" if principal is not None else None
+
+
+def sees_job(principal: Principal | None, owner: str | None) -> bool:
+    """A job started by someone signed in is theirs (and staff's) to see; an anonymous one is
+    anyone's who holds its id (a random UUID, handed to its starter only)."""
+    return owner is None or (principal is not None and (
+        principal.role in STAFF or principal_id(principal) == owner))
+
+
+def lists_job(principal: Principal | None, owner: str | None) -> bool:
+    """The job list shows a person their own jobs, staff every job, anonymous callers none."""
+    return principal is not None and (principal.role in STAFF or principal_id(principal) == owner)
