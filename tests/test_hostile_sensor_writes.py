@@ -55,8 +55,8 @@ def test_a_gateway_of_one_municipality_may_not_write_another_s_sensors(demo_url,
     assert refused["outcome"] == "wrong_jurisdiction" and J in refused["reason"]
     assert not stored_at(demo_url, own.sensor, at)
     # sensorton's own gateway may
-    own = token(demo_url, "gw-hostile-sensorton", "gateway", J)
-    answer = post(live_server, own, {"jurisdiction_id": J, "readings": [
+    sensorton_gateway = token(demo_url, "gw-hostile-sensorton", "gateway", J)
+    answer = post(live_server, sensorton_gateway, {"jurisdiction_id": J, "readings": [
         {"sensor_id": own.sensor, "ts": at, "occupied": True}]})
     assert answer.status_code == 200 and answer.json()["rejected"] == [], answer.text
     assert stored_at(demo_url, own.sensor, at)
