@@ -23,6 +23,7 @@ from tests.test_sensors import J, counts, publish, readings_of, signed_in, ts, w
 # the municipality, its broker, its gateway's account: the fixtures of tests/test_sensors.py
 town, broker = sensorton.town, sensorton.broker
 gateway_password, sensor_settings = sensorton.gateway_password, sensorton.sensor_settings
+own = sensorton.own  # a bay, car park and AP of each test's own in sensorton
 
 
 @pytest.fixture(scope="module")
@@ -57,21 +58,21 @@ def delta(before: dict, after: dict, outcome: str) -> int:
 
 
 def test_a_poison_message_is_refused_and_the_next_reading_stored_within_two_seconds(
-        demo_url, ingest, gateway):
+        demo_url, ingest, gateway, own):
     worker, thread = ingest
     before = counts(demo_url)
-    publish(gateway, "bay", "TS-A", b"[" * 100_000)  # the brief's poison: 100 kB deep
-    publish(gateway, "bay", "TS-A", b"[" * 4000)  # small enough, but deeper than Python recurses
-    publish(gateway, "bay", "TS-A", b'{"ts": 1, "occupied": ' + b"[" * 3000 + b"]" * 3000 + b"}")
+    publish(gateway, "bay", own.sensor, b"[" * 100_000)  # the brief's poison: 100 kB deep
+    publish(gateway, "bay", own.sensor, b"[" * 4000)  # small enough, but deeper than Python recurses
+    publish(gateway, "bay", own.sensor, b'{"ts": 1, "occupied": ' + b"[" * 3000 + b"]" * 3000 + b"}")
     at = ts(1)
-    publish(gateway, "bay", "TS-A", {"ts": at, "occupied": True})
-    assert stored_within(demo_url, "TS-A", at, 2.0), "the valid reading after the poison"
+    publish(gateway, "bay", own.sensor, {"ts": at, "occupied": True})
+    assert stored_within(demo_url, own.sensor, at, 2.0), "the valid reading after the poison"
     assert thread.is_alive()
     assert wait_for(lambda: delta(before, counts(demo_url), "malformed") == 3)
 
 
 def test_a_refused_message_is_acknowledged_so_a_restarted_worker_never_sees_it_again(
-        demo_url, sensor_settings, ingest, gateway):
+        demo_url, sensor_settings, ingest, gateway, own):
     # two workers hear it: the module's (``ingest``) and this one, stopped and started again
     client_id = f"hostile-session-{uuid.uuid4().hex[:6]}"
 
@@ -84,17 +85,17 @@ def test_a_refused_message_is_acknowledged_so_a_restarted_worker_never_sees_it_a
 
     worker, thread = run_worker()  # the persistent session exists from here on
     before = counts(demo_url)
-    publish(gateway, "bay", "TS-B", b"[" * 4000)
+    publish(gateway, "bay", own.sensor, b"[" * 4000)
     first = ts(3)
-    publish(gateway, "bay", "TS-B", {"ts": first, "occupied": False})
-    assert stored_within(demo_url, "TS-B", first, 5.0)
+    publish(gateway, "bay", own.sensor, {"ts": first, "occupied": False})
+    assert stored_within(demo_url, own.sensor, first, 5.0)
     worker.stop()
     thread.join(10)
     worker, thread = run_worker()  # the same session resumed: unacknowledged messages come again
     try:
         second = ts(2)
-        publish(gateway, "bay", "TS-B", {"ts": second, "occupied": False})
-        assert stored_within(demo_url, "TS-B", second, 5.0)
+        publish(gateway, "bay", own.sensor, {"ts": second, "occupied": False})
+        assert stored_within(demo_url, own.sensor, second, 5.0)
         # once by each worker; a redelivery to the restarted one would make it three
         assert delta(before, counts(demo_url), "malformed") == 2
     finally:
@@ -118,14 +119,14 @@ def test_a_refused_message_is_acknowledged_so_a_restarted_worker_never_sees_it_a
     pytest.param(b"", id="empty"),
 ])
 def test_a_hostile_payload_is_counted_as_malformed_and_ingestion_goes_on(
-        demo_url, ingest, gateway, payload):
+        demo_url, ingest, gateway, payload, own):
     worker, thread = ingest
     before = counts(demo_url)
     # a valid time where the payload wants one: only what is hostile about it is refused
-    publish(gateway, "bay", "TS-D", payload.replace(b'"TS"', json.dumps(ts(5)).encode()))
+    publish(gateway, "bay", own.sensor, payload.replace(b'"TS"', json.dumps(ts(5)).encode()))
     at = ts(1)
-    publish(gateway, "bay", "TS-D", {"ts": at, "occupied": False})
-    assert stored_within(demo_url, "TS-D", at, 2.0)
+    publish(gateway, "bay", own.sensor, {"ts": at, "occupied": False})
+    assert stored_within(demo_url, own.sensor, at, 2.0)
     assert thread.is_alive()
     assert wait_for(lambda: delta(before, counts(demo_url), "malformed") == 1)
     assert delta(before, counts(demo_url), "stored") + delta(
@@ -156,7 +157,7 @@ def test_an_anonymous_client_or_a_wrong_password_is_refused_by_the_broker(broker
 
 
 def test_a_gateway_publishing_to_another_municipality_has_its_message_dropped_by_the_broker(
-        demo_url, broker, ingest):
+        demo_url, broker, ingest, own):
     password = broker_accounts.create_gateway(broker.state_dir, "gw-rethymno-acl", "rethymno")
     assert broker.reload()
     services = json.loads((broker.state_dir / "mqtt" / "service-accounts.json").read_text())
@@ -172,13 +173,13 @@ def test_a_gateway_publishing_to_another_municipality_has_its_message_dropped_by
     try:
         before = counts(demo_url)
         at = ts(4)
-        publish(rethymno, "bay", "TS-C", {"ts": at, "occupied": True})  # sensorton's topic
+        publish(rethymno, "bay", own.sensor, {"ts": at, "occupied": True})  # sensorton's topic
         publish(rethymno, "bay", "NO-SUCH-BAY", {"ts": ts(), "occupied": True},
                 jurisdiction="rethymno")  # its own: delivered (after the one it may not send)
         assert wait_for(lambda: "dimos/rethymno/bay/NO-SUCH-BAY" in heard)
-        assert f"dimos/{J}/bay/TS-C" not in heard
+        assert f"dimos/{J}/bay/{own.sensor}" not in heard
         assert wait_for(lambda: delta(before, counts(demo_url), "unknown_sensor") == 1)
-        assert not any(r[0] == datetime.fromisoformat(at) for r in readings_of(demo_url, "TS-C"))
+        assert not any(r[0] == datetime.fromisoformat(at) for r in readings_of(demo_url, own.sensor))
     finally:
         for client in (monitor, rethymno):
             client.loop_stop()
@@ -186,25 +187,25 @@ def test_a_gateway_publishing_to_another_municipality_has_its_message_dropped_by
 
 
 def test_ingest_itself_refuses_a_reading_for_another_municipality_s_sensor(demo_url, broker,
-                                                                           ingest):
+                                                                           ingest, own):
     # the simulator's account may publish anywhere: the worker checks what the broker did not
     services = json.loads((broker.state_dir / "mqtt" / "service-accounts.json").read_text())
     simulator = signed_in(broker.port, "dimos-simulator", services["simulator"]["password"])
     try:
         before = counts(demo_url)
         at = ts(6)
-        publish(simulator, "bay", "TS-C", {"ts": at, "occupied": True}, jurisdiction="rethymno")
+        publish(simulator, "bay", own.sensor, {"ts": at, "occupied": True}, jurisdiction="rethymno")
         marker = ts(1)
-        publish(simulator, "bay", "TS-D", {"ts": marker, "occupied": False})
-        assert stored_within(demo_url, "TS-D", marker, 2.0)
+        publish(simulator, "bay", own.sensor, {"ts": marker, "occupied": False})
+        assert stored_within(demo_url, own.sensor, marker, 2.0)
         assert wait_for(lambda: delta(before, counts(demo_url), "wrong_jurisdiction") == 1)
-        assert not any(r[0] == datetime.fromisoformat(at) for r in readings_of(demo_url, "TS-C"))
+        assert not any(r[0] == datetime.fromisoformat(at) for r in readings_of(demo_url, own.sensor))
     finally:
         simulator.loop_stop()
         simulator.disconnect()
 
 
-def test_dimos_serve_ingests_and_simulates_with_authentication_on(demo_url, town,
+def test_dimos_serve_ingests_and_simulates_with_authentication_on(demo_url, own,
                                                                   tmp_path_factory):
     """`make run`'s path: `dimos broker up`, then `dimos serve` with its ingest worker and the
     simulator as companions, each signing in with the account the broker's folder holds."""
@@ -220,8 +221,8 @@ def test_dimos_serve_ingests_and_simulates_with_authentication_on(demo_url, town
             gateway = signed_in(local.port, "gw-serve", password)
             try:
                 at = ts(7)
-                publish(gateway, "lot", "T-LOT", {"ts": at, "free": 17})
-                assert stored_within(demo_url, "T-LOT", at, 30.0), "the companion stored nothing"
+                publish(gateway, "lot", own.lot, {"ts": at, "free": 17})
+                assert stored_within(demo_url, own.lot, at, 30.0), "the companion stored nothing"
             finally:
                 gateway.loop_stop()
                 gateway.disconnect()

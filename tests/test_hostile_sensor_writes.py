@@ -14,7 +14,9 @@ from tests import test_sensors as sensorton
 from tests.helpers import dimos, rows, token
 from tests.test_sensors import J, readings_of, ts
 
-town = sensorton.town  # the fixture: sensorton's bays, car park and AP, registered
+# the fixtures: sensorton's bays, car park and AP, registered; a bay, car park and AP of each
+# test's own in it
+town, own = sensorton.town, sensorton.own
 
 PARTITIONS = """
 SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
@@ -36,32 +38,32 @@ def stored_at(url, sensor_id, at) -> bool:
 
 
 def test_a_gateway_of_one_municipality_may_not_write_another_s_sensors(demo_url, live_server,
-                                                                     town):
+                                                                     own):
     rethymno = token(demo_url, "gw-hostile-rethymno", "gateway", "rethymno")
     at = ts(3)
     # naming the other municipality: the whole batch is refused
     answer = post(live_server, rethymno, {"jurisdiction_id": J, "readings": [
-        {"sensor_id": "TS-A", "ts": at, "occupied": True}]})
+        {"sensor_id": own.sensor, "ts": at, "occupied": True}]})
     assert answer.status_code == 403, answer.text
     assert "rethymno" in answer.json()["description"] and J in answer.json()["description"]
-    # not naming it: the batch is its own municipality's, where TS-A is not
+    # not naming it: the batch is its own municipality's, where sensorton's sensor is not
     answer = post(live_server, rethymno, {"readings": [
-        {"sensor_id": "TS-A", "ts": at, "occupied": True}]})
+        {"sensor_id": own.sensor, "ts": at, "occupied": True}]})
     assert answer.status_code == 200, answer.text
     assert answer.json()["stored"] == 0
     [refused] = answer.json()["rejected"]
     assert refused["outcome"] == "wrong_jurisdiction" and J in refused["reason"]
-    assert not stored_at(demo_url, "TS-A", at)
+    assert not stored_at(demo_url, own.sensor, at)
     # sensorton's own gateway may
-    own = token(demo_url, "gw-hostile-sensorton", "gateway", J)
-    answer = post(live_server, own, {"jurisdiction_id": J, "readings": [
-        {"sensor_id": "TS-A", "ts": at, "occupied": True}]})
+    sensorton_gateway = token(demo_url, "gw-hostile-sensorton", "gateway", J)
+    answer = post(live_server, sensorton_gateway, {"jurisdiction_id": J, "readings": [
+        {"sensor_id": own.sensor, "ts": at, "occupied": True}]})
     assert answer.status_code == 200 and answer.json()["rejected"] == [], answer.text
-    assert stored_at(demo_url, "TS-A", at)
+    assert stored_at(demo_url, own.sensor, at)
 
 
 def test_a_gateway_token_must_name_its_municipality_and_old_ones_are_refused(demo_url,
-                                                                            live_server, town):
+                                                                            live_server, own):
     made = dimos("token", "create", "gw-nowhere", "--role", "gateway", url=demo_url)
     assert made.returncode == 1 and made.stdout == ""
     assert made.stderr.startswith("dimos: error: --jurisdiction:") and "rethymno" in made.stderr
@@ -77,20 +79,20 @@ def test_a_gateway_token_must_name_its_municipality_and_old_ones_are_refused(dem
     conn.close()
     at = ts(4)
     answer = post(live_server, old, {"jurisdiction_id": J, "readings": [
-        {"sensor_id": "TS-B", "ts": at, "occupied": True}]})
+        {"sensor_id": own.sensor, "ts": at, "occupied": True}]})
     assert answer.status_code == 403
     assert "dimos token create gw-hostile-old --role gateway --jurisdiction" in \
         answer.json()["description"]
-    assert not stored_at(demo_url, "TS-B", at)
+    assert not stored_at(demo_url, own.sensor, at)
     # staff tokens belong to no municipality and keep working
     staff = token(demo_url, "staff-hostile-writes", "staff")
     answer = post(live_server, staff, {"jurisdiction_id": J, "readings": [
-        {"sensor_id": "TS-B", "ts": at, "occupied": True}]})
+        {"sensor_id": own.sensor, "ts": at, "occupied": True}]})
     assert answer.status_code == 200 and answer.json()["rejected"] == [], answer.text
-    assert stored_at(demo_url, "TS-B", at)
+    assert stored_at(demo_url, own.sensor, at)
 
 
-def test_a_reading_from_2001_is_refused_and_makes_no_partition(demo_url, live_server, town,
+def test_a_reading_from_2001_is_refused_and_makes_no_partition(demo_url, live_server, own,
                                                               settings):
     gateway = token(demo_url, "gw-hostile-old-readings", "gateway", J)
     before = partitions(demo_url)
@@ -99,13 +101,13 @@ def test_a_reading_from_2001_is_refused_and_makes_no_partition(demo_url, live_se
     just_before = (oldest - timedelta(seconds=1)).isoformat()
     inside = ts(5)
     # one reading a month from 2001 on: each would have made a partition of its own
-    monthly = [{"sensor_id": "T-LOT", "ts": f"{2001 + n // 12}-{n % 12 + 1:02d}-15T12:00:00Z",
+    monthly = [{"sensor_id": own.lot, "ts": f"{2001 + n // 12}-{n % 12 + 1:02d}-15T12:00:00Z",
                 "free": 3} for n in range(300)]
     answer = post(live_server, gateway, {"jurisdiction_id": J, "readings": [
-        {"sensor_id": "TS-C", "ts": "2001-01-05T08:00:00Z", "occupied": True},
-        {"sensor_id": "TS-C", "ts": 978_681_600, "occupied": True},  # 2001-01-05, epoch seconds
-        {"sensor_id": "TS-C", "ts": just_before, "occupied": True},
-        {"sensor_id": "TS-C", "ts": inside, "occupied": True},
+        {"sensor_id": own.sensor, "ts": "2001-01-05T08:00:00Z", "occupied": True},
+        {"sensor_id": own.sensor, "ts": 978_681_600, "occupied": True},  # 2001-01-05, epoch seconds
+        {"sensor_id": own.sensor, "ts": just_before, "occupied": True},
+        {"sensor_id": own.sensor, "ts": inside, "occupied": True},
         *monthly]})
     assert answer.status_code == 200, answer.text
     body = answer.json()
@@ -116,7 +118,7 @@ def test_a_reading_from_2001_is_refused_and_makes_no_partition(demo_url, live_se
     old_months = [m for m in monthly if m["ts"] < oldest.isoformat()]
     assert len(refused) == 3 + len(old_months)
     assert body["stored"] + body["stale"] == 1 + len(monthly) - len(old_months)
-    assert stored_at(demo_url, "TS-C", inside)
+    assert stored_at(demo_url, own.sensor, inside)
     made = partitions(demo_url) - before
     assert not any(name.startswith("sensor_readings_2001") for name in partitions(demo_url))
     # only months inside [oldest kept, now + the future allowed]

@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import geopandas as gpd
@@ -20,10 +21,11 @@ import requests
 import shapely
 from shapely.geometry import LineString, Point, box
 
+import layers
 from gis import broker_accounts, db, sensors
 from gis.broker import LocalBroker
 from gis.ingest import IngestWorker
-from gis.load import replace_layers, upsert_jurisdiction
+from gis.load import insert_features, replace_layers, upsert_jurisdiction
 from gis.parking import nearest_free_bays
 from gis.routing import build_topology
 from gis.tokens import issue_token
@@ -127,6 +129,58 @@ def town(demo_url):
     conn.close()
 
 
+@dataclass(frozen=True)
+class OwnSensors:
+    """A bay (free since 2026-01-01), a car park (capacity 50) and an AP (up, 3 clients) of one
+    test: their sensors are heard from by that test alone."""
+    bay: str
+    sensor: str
+    lot: str
+    ap: str
+
+
+@pytest.fixture
+def own(demo_url, town):
+    """Sensors of the test's own in sensorton (ids no other test uses, 600 m from the street
+    grid), registered; removed with their readings after the test."""
+    x0, y0 = town
+    tag = uuid.uuid4().hex[:8]
+    made = OwnSensors(bay=f"O-{tag}", sensor=f"OS-{tag}", lot=f"OL-{tag}", ap=f"OA-{tag}")
+    x, y = x0 + 600, y0 + 600
+    frames = {
+        "parking_bays": gpd.GeoDataFrame([_bay(made.bay, made.sensor, x, y)], crs=2100),
+        "parking_lots": gpd.GeoDataFrame([{
+            "lot_id": made.lot, "name": "Χώρος της δοκιμής", "capacity": 50, "free_spaces": 10,
+            "updated_at": None, "osm_id": None,
+            "geometry": shapely.MultiPolygon([box(x + 20, y, x + 60, y + 40)])}], crs=2100),
+        "wifi_access_points": gpd.GeoDataFrame([{
+            "ap_id": made.ap, "name": "Σημείο της δοκιμής", "status": "up", "clients_now": 3,
+            "monthly_users": 100, "status_since": None, "geometry": Point(x, y - 10)}],
+            crs=2100),
+    }
+    conn = db.connect(demo_url)
+    with conn, conn.cursor() as cur:
+        for layer_id, frame in frames.items():
+            insert_features(cur, layers.get(layer_id), J, frame)
+        sensors.register_sensors(cur, J)
+    conn.close()
+    yield made
+    conn = db.connect(demo_url)
+    with conn, conn.cursor() as cur:
+        mine = [made.sensor, made.lot, made.ap]
+        cur.execute("DELETE FROM sensor_readings WHERE sensor IN (SELECT id FROM sensors "
+                    "WHERE jurisdiction_id = %s AND sensor_id = ANY(%s))", (J, mine))
+        cur.execute("DELETE FROM parking_sessions WHERE jurisdiction_id = %s AND bay_id = %s",
+                    (J, made.bay))
+        for table, column, feature in (("parking_bays", "bay_id", made.bay),
+                                       ("parking_lots", "lot_id", made.lot),
+                                       ("wifi_access_points", "ap_id", made.ap)):
+            cur.execute(f"DELETE FROM {table} WHERE jurisdiction_id = %s AND {column} = %s",
+                        (J, feature))
+        sensors.register_sensors(cur, J)  # their sensors go with them
+    conn.close()
+
+
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory):
     local = LocalBroker(tmp_path_factory.mktemp("mqtt"), free_port())
@@ -220,73 +274,77 @@ def counts(url):
     return dict(query(url, "SELECT outcome, count FROM sensor_ingest_counts"))
 
 
-def test_readings_flow_from_mqtt_to_current_state_and_history(demo_url, worker, publisher):
+def test_readings_flow_from_mqtt_to_current_state_and_history(demo_url, worker, publisher, own):
     at = ts(1)
-    publish(publisher, "bay", "TS-D", {"ts": at, "occupied": True, "battery": 15.5})
-    publish(publisher, "lot", "T-LOT", {"ts": at, "free": 42})
-    publish(publisher, "ap", "T-AP", {"ts": at, "up": False})
-    assert wait_for(lambda: bay_state(demo_url, "T-D")[0] == "occupied")
-    state, since, battery_low = bay_state(demo_url, "T-D")
+    publish(publisher, "bay", own.sensor, {"ts": at, "occupied": True, "battery": 15.5})
+    publish(publisher, "lot", own.lot, {"ts": at, "free": 42})
+    publish(publisher, "ap", own.ap, {"ts": at, "up": False})
+    assert wait_for(lambda: bay_state(demo_url, own.bay)[0] == "occupied")
+    state, since, battery_low = bay_state(demo_url, own.bay)
     assert since == datetime.fromisoformat(at) and battery_low is True  # 15.5 % < 20 %
     assert wait_for(lambda: query(demo_url, "SELECT free_spaces FROM parking_lots WHERE "
-                                            "lot_id = 'T-LOT'") == [(42,)])
+                                            "lot_id = %s", (own.lot,)) == [(42,)])
     assert wait_for(lambda: query(demo_url, "SELECT status, clients_now FROM wifi_access_points "
-                                            "WHERE ap_id = 'T-AP'") == [("down", None)])
-    assert [(r[1], r[2]) for r in readings_of(demo_url, "TS-D")] == [("occupied", None)]
-    assert [r[2] for r in readings_of(demo_url, "T-LOT")] == [42]
+                                            "WHERE ap_id = %s", (own.ap,)) == [("down", None)])
+    assert [(r[1], r[2]) for r in readings_of(demo_url, own.sensor)] == [("occupied", None)]
+    assert [r[2] for r in readings_of(demo_url, own.lot)] == [42]
 
 
-def test_a_redelivered_reading_is_stored_once(demo_url, worker, publisher):
+def test_a_redelivered_reading_is_stored_once(demo_url, worker, publisher, own):
     before = counts(demo_url).get("duplicate", 0)
     message = {"ts": ts(2), "occupied": False}
     for _ in range(3):
-        publish(publisher, "bay", "TS-B", message)
+        publish(publisher, "bay", own.sensor, message)
     assert wait_for(lambda: counts(demo_url).get("duplicate", 0) >= before + 2)
-    assert sum(1 for r in readings_of(demo_url, "TS-B")
-               if r[0] == datetime.fromisoformat(message["ts"])) == 1
+    assert [r[0] for r in readings_of(demo_url, own.sensor)] == [
+        datetime.fromisoformat(message["ts"])]
 
 
 def test_a_late_reading_goes_to_history_without_overwriting_a_newer_state(demo_url, worker,
-                                                                           publisher):
-    newer, older = ts(5), ts(60)
-    publish(publisher, "bay", "TS-A", {"ts": newer, "occupied": False})
-    assert wait_for(lambda: any(r[0] == datetime.fromisoformat(newer)
-                                for r in readings_of(demo_url, "TS-A")))
-    publish(publisher, "bay", "TS-A", {"ts": older, "occupied": True})
-    assert wait_for(lambda: len(readings_of(demo_url, "TS-A")) >= 2)
-    assert bay_state(demo_url, "T-A")[:2] == ("free", datetime(2026, 1, 1, tzinfo=UTC))
-    assert [r[1] for r in readings_of(demo_url, "TS-A")][-2:] == ["occupied", "free"]
+                                                                           publisher, own):
+    # the sensor is the test's own: its newer reading is the newest it ever sent
+    newer, older = ts(5), ts(30)
+    publish(publisher, "bay", own.sensor, {"ts": newer, "occupied": True})
+    assert wait_for(lambda: bay_state(demo_url, own.bay)[:2] == (
+        "occupied", datetime.fromisoformat(newer)))
+    publish(publisher, "bay", own.sensor, {"ts": older, "occupied": False})
+    assert wait_for(lambda: len(readings_of(demo_url, own.sensor)) == 2)
+    assert bay_state(demo_url, own.bay)[:2] == ("occupied", datetime.fromisoformat(newer))
+    assert [(r[0], r[1]) for r in readings_of(demo_url, own.sensor)] == [
+        (datetime.fromisoformat(older), "free"), (datetime.fromisoformat(newer), "occupied")]
 
 
-def test_a_silent_sensor_turns_its_bay_unknown(demo_url, worker, publisher):
+def test_a_silent_sensor_turns_its_bay_unknown(demo_url, worker, publisher, own):
     # newest reading 2 minutes old; silence allowed: 60 s
-    publish(publisher, "bay", "TS-C", {"ts": ts(120), "occupied": True})
-    assert wait_for(lambda: bay_state(demo_url, "T-C")[0] == "unknown", timeout=15)
-    publish(publisher, "bay", "TS-C", {"ts": ts(0), "occupied": True})
-    assert wait_for(lambda: bay_state(demo_url, "T-C")[0] == "occupied")
+    publish(publisher, "bay", own.sensor, {"ts": ts(120), "occupied": True})
+    assert wait_for(lambda: bay_state(demo_url, own.bay)[0] == "unknown", timeout=15)
+    publish(publisher, "bay", own.sensor, {"ts": ts(0), "occupied": True})
+    assert wait_for(lambda: bay_state(demo_url, own.bay)[0] == "occupied")
 
 
-def test_bad_messages_are_counted_and_the_worker_keeps_going(demo_url, worker, publisher):
+def test_bad_messages_are_counted_and_the_worker_keeps_going(demo_url, worker, publisher, own):
     before = counts(demo_url)
-    publish(publisher, "bay", "TS-B", b"{not json")
-    publish(publisher, "bay", "TS-B", {"ts": ts(), "occupied": "maybe"})
-    publish(publisher, "bay", "TS-B", {"occupied": True})  # no time
-    publish(publisher, "bay", "NO-SUCH-SENSOR", {"ts": ts(), "occupied": True})
-    publish(publisher, "lot", "T-LOT", {"ts": ts(), "free": 51})  # capacity 50
-    publish(publisher, "bay", "TS-B", {"ts": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
-                                       "occupied": True})
-    publish(publisher, "ap", "T-AP", {"ts": ts(), "up": True, "clients": 7})
+    publish(publisher, "bay", own.sensor, b"{not json")
+    publish(publisher, "bay", own.sensor, {"ts": ts(), "occupied": "maybe"})
+    publish(publisher, "bay", own.sensor, {"occupied": True})  # no time
+    publish(publisher, "bay", f"NO-SUCH-{own.sensor}", {"ts": ts(), "occupied": True})
+    publish(publisher, "lot", own.lot, {"ts": ts(), "free": 51})  # capacity 50
+    publish(publisher, "bay", own.sensor, {
+        "ts": (datetime.now(UTC) + timedelta(hours=1)).isoformat(), "occupied": True})
+    # the last message: once it is in, so are the counts of those before it (same order)
+    publish(publisher, "ap", own.ap, {"ts": ts(), "up": True, "clients": 7})
     assert wait_for(lambda: query(demo_url, "SELECT status, clients_now FROM wifi_access_points "
-                                            "WHERE ap_id = 'T-AP'") == [("up", 7)])
+                                            "WHERE ap_id = %s", (own.ap,)) == [("up", 7)])
     after = counts(demo_url)
     assert after.get("malformed", 0) - before.get("malformed", 0) == 4
     assert after.get("unknown_sensor", 0) - before.get("unknown_sensor", 0) == 1
     assert after.get("future", 0) - before.get("future", 0) == 1
-    assert bay_state(demo_url, "T-B")[0] == "free"
+    assert bay_state(demo_url, own.bay)[:2] == ("free", datetime(2026, 1, 1, tzinfo=UTC))
+    assert readings_of(demo_url, own.sensor) == [] and readings_of(demo_url, own.lot) == []
 
 
 def test_a_broker_restart_mid_stream_loses_nothing_the_broker_accepted(demo_url, worker, broker,
-                                                                       gateway_password):
+                                                                       gateway_password, own):
     acked, lock = set(), threading.Lock()
     sent = {}
 
@@ -294,14 +352,14 @@ def test_a_broker_restart_mid_stream_loses_nothing_the_broker_accepted(demo_url,
         with lock:
             acked.add(mid)
 
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-restart-pub",
-                         clean_session=False)
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
+                         client_id=f"test-restart-pub-{uuid.uuid4().hex[:6]}", clean_session=False)
     client.username_pw_set("gw-sensorton", gateway_password)
     client.on_publish = on_publish
     client.reconnect_delay_set(min_delay=1, max_delay=2)
     client.connect("127.0.0.1", broker.port)
     client.loop_start()
-    start = datetime.now(UTC) - timedelta(hours=2)  # history: the current state stays as is
+    start = datetime.now(UTC) - timedelta(hours=2)  # ten minutes, a reading a second
     total = 600
     try:
         for n in range(total):
@@ -309,8 +367,8 @@ def test_a_broker_restart_mid_stream_loses_nothing_the_broker_accepted(demo_url,
                 broker.down()
                 broker.up()
             moment = (start + timedelta(seconds=n)).isoformat()
-            info = client.publish(f"dimos/{J}/lot/T-LOT", json.dumps({"ts": moment, "free": n % 50}),
-                                  qos=1)
+            info = client.publish(f"dimos/{J}/lot/{own.lot}",
+                                  json.dumps({"ts": moment, "free": n % 50}), qos=1)
             sent[info.mid] = moment
             time.sleep(0.005)
         assert wait_for(lambda: len(acked) >= total * 0.9, timeout=30), len(acked)
@@ -321,11 +379,11 @@ def test_a_broker_restart_mid_stream_loses_nothing_the_broker_accepted(demo_url,
     assert wait_for(lambda: worker.connected.is_set(), timeout=15), "the worker did not reconnect"
 
     def stored():
-        return {r[0] for r in readings_of(demo_url, "T-LOT")}
+        return {r[0] for r in readings_of(demo_url, own.lot)}
     assert wait_for(lambda: accepted <= stored(), timeout=30), len(accepted - stored())
 
 
-def test_gateways_post_batches_with_their_own_token(demo_url, live_server, town):
+def test_gateways_post_batches_with_their_own_token(demo_url, live_server, own):
     conn = db.connect(demo_url)
     with conn, conn.cursor() as cur:
         cur.execute("UPDATE api_tokens SET revoked_at = now() WHERE name = 'gw-test' "
@@ -334,10 +392,10 @@ def test_gateways_post_batches_with_their_own_token(demo_url, live_server, town)
     conn.close()
     url = f"{live_server}/api/sensors/readings"
     batch = {"jurisdiction_id": J, "readings": [
-        {"sensor_id": "TS-D", "ts": ts(0), "occupied": False},
-        {"sensor_id": "TS-D", "ts": ts(0.5), "occupied": True},
-        {"sensor_id": "NOPE", "ts": ts(0), "occupied": True},
-        {"sensor_id": "TS-B", "ts": "yesterday", "occupied": True}]}
+        {"sensor_id": own.sensor, "ts": ts(0), "occupied": False},
+        {"sensor_id": own.sensor, "ts": ts(0.5), "occupied": True},
+        {"sensor_id": f"NOPE-{own.sensor}", "ts": ts(0), "occupied": True},
+        {"sensor_id": own.sensor, "ts": "yesterday", "occupied": True}]}
     assert requests.post(url, json=batch, timeout=30).status_code == 401
     answer = requests.post(url, json=batch, timeout=30,
                            headers={"Authorization": f"Bearer {token}"})
@@ -346,7 +404,8 @@ def test_gateways_post_batches_with_their_own_token(demo_url, live_server, town)
     assert body["stored"] + body["stale"] == 2 and body["duplicate"] == 0
     assert [(r["at"], r["outcome"]) for r in body["rejected"]] == [
         ("readings[3]", "malformed"), ("readings[2]", "unknown_sensor")]
-    assert bay_state(demo_url, "T-D")[0] == "free"
+    assert bay_state(demo_url, own.bay)[0] == "free"
+    assert [r[1] for r in readings_of(demo_url, own.sensor)] == ["occupied", "free"]
     # the same batch again: nothing new
     again = requests.post(url, json=batch, timeout=30,
                           headers={"Authorization": f"Bearer {token}"}).json()
@@ -398,7 +457,7 @@ def query_point(x, y):
 
 
 def test_wardens_see_occupied_unpaid_bays_and_the_payment_app_clears_them(demo_url, live_server,
-                                                                         town):
+                                                                         own):
     conn = db.connect(demo_url)
     with conn, conn.cursor() as cur:
         for name in ("pay-test", "warden-test"):
@@ -408,20 +467,20 @@ def test_wardens_see_occupied_unpaid_bays_and_the_payment_app_clears_them(demo_u
         warden = issue_token(cur, "warden-test", "crew")
         cur.execute("SET LOCAL dimos.audit = 'off'")
         cur.execute("UPDATE parking_bays SET occupancy_state = 'occupied', state_since = "
-                    "now() - interval '30 minutes' WHERE jurisdiction_id = %s AND bay_id = 'T-B'",
-                    (J,))
+                    "now() - interval '30 minutes' WHERE jurisdiction_id = %s AND bay_id = %s",
+                    (J, own.bay))
         # heard from just now: the silent-sensor sweep must not turn it unknown meanwhile
         cur.execute("UPDATE sensors SET observed_at = now() WHERE jurisdiction_id = %s "
-                    "AND sensor_id = 'TS-B'", (J,))
+                    "AND sensor_id = %s", (J, own.sensor))
     conn.close()
     violations = f"{live_server}/api/parking/violations"
     params = {"jurisdiction_id": J}
     assert requests.get(violations, params=params, timeout=30).status_code == 401
     seen = requests.get(violations, params=params, timeout=30,
                         headers={"Authorization": f"Bearer {warden}"}).json()
-    assert "T-B" in [f["id"] for f in seen["features"]]
+    assert own.bay in [f["id"] for f in seen["features"]]
     now = datetime.now(UTC)
-    session = {"session_ref": f"PAY-{uuid.uuid4().hex[:6]}", "bay_id": "T-B",
+    session = {"session_ref": f"PAY-{uuid.uuid4().hex[:6]}", "bay_id": own.bay,
                "plate": "ΡΕΘ1234", "starts_at": (now - timedelta(minutes=25)).isoformat(),
                "ends_at": (now + timedelta(hours=1)).isoformat()}
     paid = requests.post(f"{live_server}/api/parking/sessions", params=params, json=session,
@@ -429,7 +488,7 @@ def test_wardens_see_occupied_unpaid_bays_and_the_payment_app_clears_them(demo_u
     assert paid.status_code == 201, paid.text
     seen = requests.get(violations, params=params, timeout=30,
                         headers={"Authorization": f"Bearer {warden}"}).json()
-    assert "T-B" not in [f["id"] for f in seen["features"]]
+    assert own.bay not in [f["id"] for f in seen["features"]]
     wrong = requests.post(f"{live_server}/api/parking/sessions", params=params, timeout=30,
                           json={**session, "ends_at": session["starts_at"]},
                           headers={"Authorization": f"Bearer {payment}"})
@@ -444,7 +503,7 @@ def test_wardens_see_occupied_unpaid_bays_and_the_payment_app_clears_them(demo_u
         assert "ΡΕΘ1234" not in head
 
 
-def test_the_map_hears_of_a_change_within_two_seconds(demo_url, live_server, town):
+def test_the_map_hears_of_a_change_within_two_seconds(demo_url, live_server, own):
     conn = db.connect(demo_url)
     with conn, conn.cursor() as cur:
         cur.execute("UPDATE api_tokens SET revoked_at = now() WHERE name = 'gw-sse' "
@@ -472,34 +531,35 @@ def test_the_map_hears_of_a_change_within_two_seconds(demo_url, live_server, tow
     assert wait_for(lambda: events, timeout=10)
     snapshot = events[0]
     assert snapshot[0] == "snapshot"
-    assert {b["id"] for b in snapshot[1]["parking_bays"]} == {"T-A", "T-B", "T-C", "T-D"}
+    assert {b["id"] for b in snapshot[1]["parking_bays"]} == {"T-A", "T-B", "T-C", "T-D",
+                                                             own.bay}
     sent = time.monotonic()
     answer = requests.post(f"{live_server}/api/sensors/readings", timeout=30, json={
-        "jurisdiction_id": J, "readings": [{"sensor_id": "T-AP", "ts": ts(), "up": True,
+        "jurisdiction_id": J, "readings": [{"sensor_id": own.ap, "ts": ts(), "up": True,
                                             "clients": 99}]},
         headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 200, answer.text
     change = wait_for(lambda: [e for e in events[1:] if e[0] == "change" and any(
-        c["id"] == "T-AP" and c.get("clients_now") == 99 for c in e[1])], timeout=5)
+        c["id"] == own.ap and c.get("clients_now") == 99 for c in e[1])], timeout=5)
     stream.close()
     assert change and change[0][2] - sent < 2.0
 
 
-def test_hourly_aggregates_usage_export_and_retention(demo_url, live_server, town):
+def test_hourly_aggregates_usage_export_and_retention(demo_url, live_server, own):
     conn = db.connect(demo_url)
     old_month = datetime(2020, 3, 1, tzinfo=UTC)
     try:
         with conn, conn.cursor() as cur:
             registry = sensors.Registry()
             registry.load(cur)
-            readings = [(f"r{n}", sensors.Reading(J, "TS-A", old_month + timedelta(minutes=15 * n),
+            readings = [(f"r{n}", sensors.Reading(J, own.sensor, old_month + timedelta(minutes=15 * n),
                                                   {"occupied": n % 4 != 0}))
                         for n in range(8)]  # two hours, 3 of 4 readings occupied
             sensors.store_readings(cur, registry, readings, 20, set())
             sensors.aggregate_hours(cur, old_month, old_month + timedelta(hours=2))
             cur.execute("""SELECT h.readings, h.occupied FROM sensor_hourly h JOIN sensors s
-                           ON s.id = h.sensor WHERE s.sensor_id = 'TS-A' AND h.hour = %s""",
-                        (old_month,))
+                           ON s.id = h.sensor WHERE s.jurisdiction_id = %s AND s.sensor_id = %s
+                           AND h.hour = %s""", (J, own.sensor, old_month))
             assert cur.fetchall() == [(4, 3)]
         usage = requests.get(f"{live_server}/api/parking/usage.csv", timeout=30, params={
             "jurisdiction_id": J, "start": "2020-03-01", "end": "2020-03-01"})
@@ -513,17 +573,23 @@ def test_hourly_aggregates_usage_export_and_retention(demo_url, live_server, tow
             dropped = sensors.drop_old_partitions(cur, 24, datetime.now(UTC))
             assert sensors.partition_name(old_month) in dropped
             cur.execute("SELECT count(*) FROM sensor_hourly h JOIN sensors s ON s.id = h.sensor "
-                        "WHERE s.sensor_id = 'TS-A' AND h.hour >= %s AND h.hour < %s",
-                        (old_month, old_month + timedelta(days=1)))
+                        "WHERE s.jurisdiction_id = %s AND s.sensor_id = %s AND h.hour >= %s "
+                        "AND h.hour < %s", (J, own.sensor, old_month, old_month + timedelta(days=1)))
             assert cur.fetchone()[0] == 2  # the aggregates outlive the raw readings
     finally:
         conn.close()
 
 
-def test_wifi_alerts_list_aps_down_or_saturated(live_server, town):
-    answer = requests.get(f"{live_server}/api/wifi/alerts", timeout=30,
-                          params={"jurisdiction_id": J, "saturated_at": 1})
-    assert answer.status_code == 200
-    assert [f["id"] for f in answer.json()["features"]] == ["T-AP"]
+def test_wifi_alerts_list_aps_down_or_saturated(demo_url, live_server, own):
+    conn = db.connect(demo_url)
+    with conn, conn.cursor() as cur:  # sensorton's APs: T-AP with 3 clients, the test's with 5
+        cur.execute("UPDATE wifi_access_points SET status = 'up', clients_now = CASE ap_id "
+                    "WHEN %s THEN 5 ELSE 3 END WHERE jurisdiction_id = %s", (own.ap, J))
+    conn.close()
+    for saturated_at, alerts in ((6, []), (5, [own.ap]), (3, sorted(["T-AP", own.ap]))):
+        answer = requests.get(f"{live_server}/api/wifi/alerts", timeout=30,
+                              params={"jurisdiction_id": J, "saturated_at": saturated_at})
+        assert answer.status_code == 200
+        assert sorted(f["id"] for f in answer.json()["features"]) == alerts, saturated_at
     assert requests.get(f"{live_server}/api/wifi/alerts", timeout=30,
                         params={"jurisdiction_id": J, "saturated_at": "x"}).status_code == 400
