@@ -9,10 +9,9 @@ from pathlib import Path
 import ezdxf
 import pytest
 
-from dimos.cli import main
 from gis import db
 from tests.helpers import rows
-from tests.test_importers import X0, Y0, _upload, checksum, rethymno_database
+from tests.test_importers import X0, Y0, _upload, checksum, cli_on, rethymno_database
 
 ZONE_SETTINGS = ["--set", "plan_id=GPS-2024", "--set", "land_use=green", "--set",
                  "valid_from=2024-01-01", "--map", "zone_id=handle", "--map", "zone_code=label"]
@@ -25,14 +24,7 @@ def url(make_database):
 
 @pytest.fixture
 def dimos(url, tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("DIMOS_STATE_DIR", str(tmp_path / "state"))
-
-    def run(*args) -> tuple[int, str, str]:
-        code = main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return code, out, err
-    return run
+    return cli_on(url, tmp_path / "state", monkeypatch, capsys)
 
 
 def square(x, y, side=20):

@@ -12,7 +12,7 @@ import pytest
 
 from dimos.cli import main
 from gis import db
-from tests.test_importers import X0, Y0, _upload, checksum, rethymno_database
+from tests.test_importers import X0, Y0, _upload, checksum, cli_on, rethymno_database
 
 SQUARE = [[X0, Y0], [X0 + 10, Y0], [X0 + 10, Y0 + 10], [X0, Y0 + 10], [X0, Y0]]
 ZONE = {"zone_id": "HV1", "plan_id": "P1", "zone_code": "Α1", "land_use": "green",
@@ -91,14 +91,7 @@ def url(make_database, tmp_path_factory):
 
 @pytest.fixture
 def dimos(url, tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("DIMOS_STATE_DIR", str(tmp_path / "state"))
-
-    def run(*args) -> tuple[int, str, str]:
-        code = main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return code, out, err
-    return run
+    return cli_on(url, tmp_path / "state", monkeypatch, capsys)
 
 
 @pytest.fixture(scope="module")
