@@ -13,8 +13,9 @@ from datetime import datetime, timezone
 import shapely
 from pyproj import Transformer
 
-from gis import crews, db, migrate, vrp
-from gis.settings import Settings
+from gis import crews, db, migrate
+from settings import Settings
+from vrp import solver as vrp
 
 DATABASE = "dimos_bench_crews"
 SKILLS = frozenset({"pothole", "street_light", "rubbish", "graffiti", "tree", "water_leak",

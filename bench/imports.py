@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from gis import db, migrate
-from gis.settings import Settings
+from settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 KALLIKRATIS = ROOT / "data" / "sources" / "boundaries" / "crete_municipalities_kallikratis_wgs84.geojson"

@@ -21,8 +21,9 @@ import requests
 
 from bench.open311_load import CODES, places, prepare
 from bench.servers import start_dimos, stop
-from gis import cluster, db
-from gis.settings import Settings
+from gis import db
+from servers import cluster
+from settings import Settings
 
 CLIENTS = 100
 TOWN = ((24.4660, 35.3600), (24.4860, 35.3740))  # lon/lat of the town for items and reports

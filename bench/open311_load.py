@@ -26,7 +26,7 @@ import requests
 from PIL import Image
 
 from gis import db, migrate
-from gis.settings import Settings
+from settings import Settings
 
 DATABASE = "dimos_bench_open311"
 CODES = ("pothole", "street_light", "rubbish", "tree", "sidewalk", "graffiti")

@@ -31,8 +31,8 @@ from bench.servers import (
     start_tipg,
     stop,
 )
-from gis.settings import Settings
 from gis.tiles import render_tile, tile_fields
+from settings import Settings
 
 CONCURRENCY = 16
 WARMUP = 10
@@ -47,7 +47,7 @@ TILES = {14: [(9305, 6469), (9306, 6469)],
 REPORT_INPUTS = {"inputs": {"location": {"type": "Point", "coordinates": [24.4735, 35.3695]},
                             "radius": 100}}
 # Same for every server: a fresh connection per request (keep-alive against uvicorn costs
-# ~40 ms with python-requests, STACK.md) and no compression (the same bytes for all).
+# ~40 ms a request with python-requests, measured here) and no compression (the same bytes for all).
 HEADERS = {"Connection": "close", "Accept-Encoding": "identity"}
 
 

@@ -29,8 +29,8 @@ import requests
 
 from bench.servers import start_dimos, stop
 from gis import db, migrate, sensors
-from gis.broker import LocalBroker
-from gis.settings import Settings
+from servers.broker import LocalBroker
+from settings import Settings
 
 DATABASE = "dimos_bench_sensors"
 OLD_TOWN = ((24.4700, 35.3650), (24.4790, 35.3720))  # lon/lat box the nearest queries come from

@@ -14,9 +14,9 @@ import requests
 import yaml
 from sqlalchemy.engine import make_url
 
-from gis.settings import PROJECT_DIR, Settings
 from gis.tiles import BUFFER, MAX_FEATURES
 from ogc.config import CRS_URIS, build_config
+from settings import PROJECT_DIR, Settings
 
 WORKERS = 2
 START_TIMEOUT_S = 90

@@ -20,7 +20,7 @@ from pathlib import Path
 from bench.data import prepare_database
 from bench.servers import VENV_BIN, start_dimos, stop
 from gis.db import connect
-from gis.settings import Settings
+from settings import Settings
 
 REQUESTS = 10_000
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -1,6 +1,6 @@
 """Who may do what: every write endpoint's role rule, in one table, checked before the view.
 
-A request carries ``Authorization: Bearer <token>`` (``gis.tokens``) or a signed-in session
+A request carries ``Authorization: Bearer <token>`` (``accounts.tokens``) or a signed-in session
 cookie (``dimos.sessions``, whose unsafe requests must carry its CSRF token); the principal's
 role must be one the rule allows. Neither: 401 with ``WWW-Authenticate``; the wrong role: 403.
 Reads stay public; private fields never reach public outputs whatever the role (the providers
@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from flask import Flask, g, jsonify, request, session
 
 import layers
+from accounts.tokens import principal_for
 from dimos.sessions import csrf_missing, session_principal
 from gis.access_rules import PEOPLE, STAFF
 from gis.db import pooled_cursor
-from gis.settings import Settings
-from gis.tokens import Principal, principal_for
+from gis.roles import Principal
+from settings import Settings
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ from dimos.sensors_api import make_sensors_blueprint
 from dimos.sessions import configure_sessions, make_sessions_blueprint
 from dimos.sso import register_single_sign_on
 from gis.errors import DimosError, StorageFull
-from gis.photos import MAX_BYTES, MAX_PHOTOS
-from gis.settings import Settings
 from ogc.mount import register_ogc
+from photos.reencode import MAX_BYTES, MAX_PHOTOS
+from settings import Settings
 from web_map import make_web_map_blueprint
 from web_map.scans import make_scans_blueprint
 

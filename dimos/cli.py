@@ -9,11 +9,13 @@ import sys
 import time
 from pathlib import Path
 
-from gis import broker, broker_accounts, cluster, db, tokens
+from accounts import tokens
+from gis import db
 from gis.errors import DimosError, InvalidParameter, SetupError
 from gis.roles import ROLES
-from gis.settings import Settings
 from gis.status import database_status
+from servers import broker, broker_accounts, cluster
+from settings import Settings
 
 
 def db_up(settings: Settings, args) -> None:
@@ -105,7 +107,7 @@ def _confirm(what: str, yes: bool) -> None:
 
 
 def db_backup(settings: Settings, args) -> None:
-    from gis.backup import backup
+    from servers.backup import backup
 
     size = backup(settings.effective_database_url, args.file)
     print(f"backed up {db.describe_url(settings.effective_database_url)} to {args.file} "
@@ -113,7 +115,7 @@ def db_backup(settings: Settings, args) -> None:
 
 
 def db_restore(settings: Settings, args) -> None:
-    from gis.backup import restore
+    from servers.backup import restore
 
     restore(settings.effective_database_url, args.file)
     print(f"restored {args.file} into {db.describe_url(settings.effective_database_url)}")
@@ -148,7 +150,7 @@ def token_list(settings: Settings, args) -> None:
 
 
 def account_create(settings: Settings, args) -> None:
-    from gis.accounts import create_account
+    from accounts.people import create_account
 
     url = settings.effective_database_url
     db.require_schema(url)
@@ -160,7 +162,7 @@ def account_create(settings: Settings, args) -> None:
 
 
 def account_disable(settings: Settings, args) -> None:
-    from gis.accounts import disable_account
+    from accounts.people import disable_account
 
     with db.pooled_cursor(settings.effective_database_url, commit=True,
                           actor=f"cli:{getpass.getuser()}") as cur:
@@ -170,7 +172,7 @@ def account_disable(settings: Settings, args) -> None:
 
 
 def account_role(settings: Settings, args) -> None:
-    from gis.accounts import change_role
+    from accounts.people import change_role
 
     with db.pooled_cursor(settings.effective_database_url, commit=True,
                           actor=f"cli:{getpass.getuser()}") as cur:
@@ -180,7 +182,7 @@ def account_role(settings: Settings, args) -> None:
 
 
 def notify_send(settings: Settings, args) -> None:
-    from gis.notify import SmtpSender, send_pending
+    from mail.notify import SmtpSender, send_pending
 
     sender = SmtpSender(settings.smtp_host, settings.smtp_port, settings.mail_from)
     with db.pooled_cursor(settings.effective_database_url, commit=True) as cur:
@@ -251,7 +253,7 @@ def sensors_ingest(settings: Settings, args) -> None:
     import logging
 
     from dimos.logs import use_json_logs
-    from gis.ingest import IngestWorker
+    from mqtt.ingest import IngestWorker
 
     logging.basicConfig(level=logging.INFO)
     use_json_logs()  # the same JSON lines as the web workers beside it
@@ -270,7 +272,7 @@ def sensors_ingest(settings: Settings, args) -> None:
 
 
 def sensors_simulate(settings: Settings, args) -> None:
-    from gis.simulate import Simulator
+    from mqtt.simulator import Simulator
 
     db.require_schema(settings.effective_database_url)
     simulator = Simulator(settings, heartbeat_s=args.heartbeat, jurisdiction=args.jurisdiction)
@@ -281,12 +283,10 @@ def sensors_simulate(settings: Settings, args) -> None:
 
 
 def sensors_status(settings: Settings, args) -> None:
-    from gis.sensors import ingest_counts
+    from gis.sensors import ingest_counts, sensors_heard
 
     with db.pooled_cursor(settings.effective_database_url) as cur:
-        cur.execute("SELECT kind, count(*), count(observed_at), max(observed_at) FROM sensors "
-                    "GROUP BY kind ORDER BY kind")
-        for kind, total, heard, newest in cur.fetchall():
+        for kind, total, heard, newest in sensors_heard(cur):
             print(f"{kind:<5}{total:>6} sensors, {heard:>6} heard from, newest reading {newest}")
         for outcome, count in ingest_counts(cur).items():
             print(f"  {outcome:<16}{count:>12}")

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import layers
-from gis.db import connect
-from gis.errors import DimosError
+from gis.db import act_as, connect
+from gis.errors import Conflict
 from gis.load import (
     count_features,
     count_imports,
@@ -26,11 +26,8 @@ from gis.sensors import register_sensors
 CATALOGUE_LAYERS = [layer.id for layer in layers.CATALOGUE]
 
 
-class MunicipalityNotEmpty(DimosError):
+class MunicipalityNotEmpty(Conflict):
     """The demo would replace features a municipality holds, and no reset was asked for."""
-
-    status = 409
-    code = "Conflict"
 
 
 @dataclass(frozen=True)
@@ -91,7 +88,7 @@ def load_demo(url: str, demo, *, reset: bool = False) -> LoadResult:
                     f"municipality {jurisdiction_id!r} already holds {held.describe()}: the demo "
                     f"was not loaded (`dimos demo load --reset` replaces them)")
             # a bulk load is one recorded event, not 20,000 audit rows
-            cur.execute("SELECT set_config('dimos.audit', 'off', true)")
+            act_as(cur, None, audit=False)
             upsert_jurisdiction(cur, demo.jurisdiction)
             counts = replace_layers(cur, jurisdiction_id, demo.layers, order)
             forget_imports(cur, jurisdiction_id, order)

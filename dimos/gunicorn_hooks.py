@@ -13,7 +13,7 @@ _companions: list[subprocess.Popen] = []
 
 
 def on_starting(server):
-    from gis.settings import Settings
+    from settings import Settings
 
     settings = Settings()
     commands = []

@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from gis.errors import DimosError
-from gis.settings import Settings
 from gis.status import database_status
+from settings import Settings
 
 
 def make_health_blueprint(settings: Settings) -> Blueprint:

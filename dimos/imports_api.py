@@ -15,17 +15,13 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from gis.errors import DimosError, ImportRefused, InvalidParameter
-from gis.settings import Settings
+from gis.errors import ImportRefused, InvalidParameter, PayloadTooLarge
+from settings import Settings
 
 # an upload's suffixes say its format (.zip, .gpkg, .osm.pbf...): kept, the rest of the name not
 SUFFIXES = re.compile(r"((?:\.[A-Za-z0-9]{1,8}){1,2})$")
 TRUE = {"1", "true", "yes", "on"}
 
-
-class TooLarge(DimosError):
-    status = 413
-    code = "PayloadTooLarge"
 
 
 def _pairs(values: list[str], name: str) -> dict[str, str]:
@@ -51,7 +47,7 @@ def make_imports_blueprint(settings: Settings) -> Blueprint:
         from importers.pipeline import ImportOptions, run_import
 
         if request.content_length is not None and request.content_length > limit:
-            raise TooLarge(f"the upload is larger than {settings.import_max_mb} MB; import it "
+            raise PayloadTooLarge(f"the upload is larger than {settings.import_max_mb} MB; import it "
                            "with `dimos import` on the server")
         upload = request.files.get("file")
         if upload is None or not upload.filename:
@@ -65,7 +61,7 @@ def make_imports_blueprint(settings: Settings) -> Blueprint:
             path = folder / f"upload{suffix.group(1).lower()}"
             upload.save(path)
             if path.stat().st_size > limit:
-                raise TooLarge(f"the upload is larger than {settings.import_max_mb} MB")
+                raise PayloadTooLarge(f"the upload is larger than {settings.import_max_mb} MB")
             options = ImportOptions(
                 path=path, layer_id=form.get("layer", ""), crs=form.get("crs") or None,
                 mapping=_pairs(form.getlist("map"), "map"), constants=_pairs(form.getlist("set"), "set"),
@@ -76,7 +72,7 @@ def make_imports_blueprint(settings: Settings) -> Blueprint:
                 encoding=form.get("encoding") or None,
                 skip_outside=form.get("skip_outside", "").lower() in TRUE,
                 attributes_only=form.get("attributes_only", "").lower() in TRUE,
-                actor=f"staff:{g.principal.name}", fallback_report_dir=folder / "reports",
+                actor=f"{g.principal.role}:{g.principal.name}", fallback_report_dir=folder / "reports",
                 raster_store=settings.state_dir / "rasters", archive_limits=limits_from(settings),
                 file_name=upload.filename)
             try:

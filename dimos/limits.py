@@ -16,7 +16,8 @@ from flask import Flask, g, jsonify, request
 
 from gis import rate_limits
 from gis.db import pooled_cursor
-from gis.settings import Settings
+from gis.roles import STAFF
+from settings import Settings
 
 #: sign-in attempts one address may make on all accounts together, per the per-account limit
 SPRAY_FACTOR = 5
@@ -48,7 +49,7 @@ def register_rate_limits(app: Flask, settings: Settings) -> None:
         if request.method != "POST":
             return None
         principal = g.get("principal")
-        if principal is not None and principal.role in ("staff", "admin"):
+        if principal is not None and principal.role in STAFF:
             return None
         for bucket, path, per_minute, detail in buckets:
             if per_minute and path.match(request.path):

@@ -20,29 +20,15 @@ import psycopg2.extensions
 from flask import Blueprint, Response, stream_with_context
 
 from gis import db
-from gis.settings import Settings
+from gis.sensors import LIVE_CHANNEL, live_snapshot
+from settings import Settings
 from web_common.jurisdiction import request_jurisdiction
 
 log = logging.getLogger("dimos.live")
 
-CHANNEL = "dimos_live"
 KEEPALIVE_S = 15.0
 STREAM_S = 300.0
 QUEUE_SIZE = 2000
-
-SNAPSHOT_SQL = """
-SELECT json_build_object(
-  'parking_bays', (SELECT coalesce(json_agg(json_build_object(
-      'id', bay_id, 'state', occupancy_state, 'since', state_since, 'battery_low', battery_low)
-      ORDER BY bay_id), '[]') FROM parking_bays WHERE jurisdiction_id = %(j)s),
-  'parking_lots', (SELECT coalesce(json_agg(json_build_object(
-      'id', lot_id, 'free_spaces', free_spaces, 'capacity', capacity, 'since', updated_at)
-      ORDER BY lot_id), '[]') FROM parking_lots WHERE jurisdiction_id = %(j)s),
-  'wifi_access_points', (SELECT coalesce(json_agg(json_build_object(
-      'id', ap_id, 'status', status, 'clients_now', clients_now, 'since', status_since)
-      ORDER BY ap_id), '[]') FROM wifi_access_points WHERE jurisdiction_id = %(j)s))
-"""
-
 
 _FEEDS: list["LiveFeed"] = []
 
@@ -98,14 +84,14 @@ class LiveFeed:
                 continue
             try:
                 conn.set_isolation_level(psycopg2.extensions.ISOLATION_LEVEL_AUTOCOMMIT)
-                conn.cursor().execute(f"LISTEN {CHANNEL}")
+                db.listen(conn, LIVE_CHANNEL)
                 if not first:
                     # changes may have been missed while disconnected: clients refetch
                     self._publish("resync", {})
                 first = False
                 while True:
                     if select.select([conn], [], [], KEEPALIVE_S) == ([], [], []):
-                        conn.cursor().execute("SELECT 1")  # notice a dead server
+                        db.ping(conn)  # notice a dead server
                     conn.poll()
                     while conn.notifies:
                         self._publish("change", json.loads(conn.notifies.pop(0).payload))
@@ -133,8 +119,7 @@ def make_live_blueprint(settings: Settings) -> Blueprint:
         subscriber = feed.subscribe()
         try:
             with db.pooled_cursor(url) as cur:
-                cur.execute(SNAPSHOT_SQL, {"j": jurisdiction})
-                snapshot = cur.fetchone()[0]
+                snapshot = live_snapshot(cur, jurisdiction)
         except BaseException:
             feed.unsubscribe(subscriber)
             raise

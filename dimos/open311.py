@@ -16,13 +16,13 @@ from dimos.logs import log_refusal
 from dimos.metrics import SUBMITTED
 from dimos.open311_openapi import open311_openapi
 from dimos.proxies import public_base
-from gis import photos
 from gis import service_requests as sr
 from gis.access_rules import principal_id, reporter_account
 from gis.db import pooled_cursor
-from gis.errors import DimosError, InvalidParameter
+from gis.errors import DimosError, InvalidParameter, NotFound
 from gis.parameters import parse_bbox, parse_instant, parse_number
-from gis.settings import Settings
+from photos import reencode as photos
+from settings import Settings
 from web_common.jurisdiction import request_jurisdiction
 
 #: XML element names of each document (root, item), as in the spec's examples
@@ -63,7 +63,7 @@ def make_open311_blueprint(settings: Settings) -> Blueprint:
         with pooled_cursor(url) as cur:
             found = sr.services(cur, request_jurisdiction(cur), code)
         if not found:
-            raise sr.NotFound(f"no service {code!r}")
+            raise NotFound(f"no service {code!r}")
         return _render(fmt, "definition", {"service_code": code,
                                            "attributes": found[0]["attributes"]})
 
@@ -159,12 +159,10 @@ def make_open311_blueprint(settings: Settings) -> Blueprint:
     @bp.get("/media/<int:media_id>")
     def media(media_id):
         with pooled_cursor(url) as cur:
-            cur.execute("SELECT data, content_type FROM service_request_media WHERE id = %s",
-                        (media_id,))
-            row = cur.fetchone()
+            row = sr.photo_data(cur, media_id)
         if row is None:
-            raise sr.NotFound(f"no photo {media_id}")
-        data, content_type = bytes(row[0]), row[1]
+            raise NotFound(f"no photo {media_id}")
+        data, content_type = row
         if request.args.get("size"):
             data, content_type = photos.resized(data, request.args["size"])
         return Response(data, content_type=content_type,
@@ -182,7 +180,7 @@ def make_open311_blueprint(settings: Settings) -> Blueprint:
 
 def _check_format(fmt: str) -> None:
     if fmt not in ("json", "xml"):
-        raise sr.NotFound(f"format .{fmt}: use .json or .xml")
+        raise NotFound(f"format .{fmt}: use .json or .xml")
 
 
 def _render(fmt: str, kind: str, payload, status: int = 200) -> Response:

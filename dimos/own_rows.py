@@ -7,7 +7,7 @@ from flask import Blueprint, g, jsonify, request
 from gis import service_requests as sr
 from gis.access_rules import assignments_crew
 from gis.db import pooled_cursor
-from gis.settings import Settings
+from settings import Settings
 from web_common.jurisdiction import request_jurisdiction
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from gis.settings import Settings
+from settings import Settings
 
 
 def trust_proxies(app: Flask, settings: Settings) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from flask import Flask, request
 
-from gis.errors import DimosError, InvalidParameter
+from gis.errors import InvalidParameter, PayloadTooLarge
 from gis.parameters import (
     MAX_JSON_BYTES,
     check_text,
@@ -30,12 +30,6 @@ JSON_MEDIA_TYPES = ("application/json", "application/geo+json", "application/que
 FORM_MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
-
-class BodyTooLarge(DimosError):
-    """A body larger than the endpoint reads."""
-
-    status = 413
-    code = "PayloadTooLarge"
 
 
 def check_ogc_parameters(args) -> None:
@@ -69,11 +63,11 @@ def check_body() -> None:
     path = request.path
     if _takes_json(path):
         if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
-            raise BodyTooLarge(f"body: {request.content_length:,} bytes; a JSON body holds "
+            raise PayloadTooLarge(f"body: {request.content_length:,} bytes; a JSON body holds "
                                f"{MAX_JSON_BYTES:,} at most")
         data = request.get_data(cache=True)
         if len(data) > MAX_JSON_BYTES:
-            raise BodyTooLarge(f"body: a JSON body holds {MAX_JSON_BYTES:,} bytes at most")
+            raise PayloadTooLarge(f"body: a JSON body holds {MAX_JSON_BYTES:,} bytes at most")
         if not data:
             return
         document = read_json(data)

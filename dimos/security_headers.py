@@ -15,8 +15,8 @@ import secrets
 from flask import Flask, Response, g
 from werkzeug.datastructures import Headers
 
-from gis.settings import Settings
 from ogc.templates import csp_marker
+from settings import Settings
 from web_common.csp import POLICY_HEADER, content_security_policy
 
 

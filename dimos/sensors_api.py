@@ -11,11 +11,12 @@ from datetime import UTC, date, datetime, timedelta
 
 from flask import Blueprint, Response, g, jsonify, request
 
+from accounts.tokens import BOUND_ROLES
 from gis import bounded_json, db, parking, sensors
 from gis.csv_cells import neutral_cell
 from gis.errors import Forbidden, InvalidParameter
-from gis.settings import Settings
-from gis.tokens import BOUND_ROLES, Principal
+from gis.roles import Principal
+from settings import Settings
 from web_common.jurisdiction import request_jurisdiction
 
 MAX_SESSION = timedelta(hours=24)
@@ -23,18 +24,6 @@ DEFAULT_SATURATED_AT = 60
 #: a batch is {"jurisdiction_id", "readings": [{...}, ...]}: three levels, ~100 bytes a reading
 BATCH_MAX_DEPTH = 3
 BATCH_MAX_BYTES = 2 * 2 ** 20
-
-SESSION_UPSERT_SQL = """
-INSERT INTO parking_sessions (jurisdiction_id, session_ref, bay_id, plate, starts_at, ends_at)
-VALUES (%s, %s, %s, %s, %s, %s)
-ON CONFLICT ON CONSTRAINT parking_sessions_natural_key DO UPDATE
-  SET bay_id = excluded.bay_id, plate = excluded.plate, starts_at = excluded.starts_at,
-      ends_at = excluded.ends_at
-RETURNING (xmax = 0) AS created
-"""
-
-BAY_EXISTS_SQL = "SELECT 1 FROM parking_bays WHERE jurisdiction_id = %s AND bay_id = %s"
-
 
 def _json_body() -> dict:
     body = request.get_json(silent=True)
@@ -145,12 +134,10 @@ def make_sensors_blueprint(settings: Settings) -> Blueprint:
             raise InvalidParameter("ends_at: a session lasts at most 24 h")
         with db.pooled_cursor(url, commit=True, actor=f"payment:{g.principal.name}") as cur:
             jurisdiction = request_jurisdiction(cur, body.get("jurisdiction_id"))
-            cur.execute(BAY_EXISTS_SQL, (jurisdiction, body["bay_id"]))
-            if cur.fetchone() is None:
+            if not parking.bay_exists(cur, jurisdiction, body["bay_id"]):
                 raise InvalidParameter(f"bay_id: no bay {body['bay_id']!r} in {jurisdiction}")
-            cur.execute(SESSION_UPSERT_SQL, (jurisdiction, body["session_ref"], body["bay_id"],
-                                             plate, starts, ends))
-            created = cur.fetchone()[0]
+            created = parking.record_session(cur, jurisdiction, body["session_ref"], body["bay_id"],
+                                             plate, starts, ends)
         return jsonify(session_ref=body["session_ref"], bay_id=body["bay_id"],
                        starts_at=starts.isoformat(), ends_at=ends.isoformat()), (
             201 if created else 200)

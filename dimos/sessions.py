@@ -1,5 +1,5 @@
 """Sign-in with a local account (or single sign-on, dimos/sso.py): a session kept in PostgreSQL
-(gis/sessions.py) whose random id rides in a signed cookie (HttpOnly, SameSite=Lax, Secure
+(accounts/sessions.py) whose random id rides in a signed cookie (HttpOnly, SameSite=Lax, Secure
 behind https), and a CSRF token that every unsafe request made with that cookie must carry, as
 an ``X-CSRF-Token`` header or a ``csrf_token`` form field. Requests with a bearer token carry
 no ambient credentials and need none.
@@ -14,13 +14,13 @@ from datetime import timedelta
 
 from flask import Blueprint, Flask, g, jsonify, request, session
 
-from gis import accounts
-from gis import sessions as stored
+from accounts import people as accounts
+from accounts import sessions as stored
+from accounts.secret_key import secret_key
 from gis.db import pooled_cursor
 from gis.errors import InvalidParameter
-from gis.secret_key import secret_key
-from gis.settings import Settings
-from gis.tokens import Principal
+from gis.roles import Principal
+from settings import Settings
 from web_common.csrf import current_csrf
 
 __all__ = ["secret_key", "configure_sessions", "session_principal", "start", "csrf_missing",

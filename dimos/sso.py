@@ -4,7 +4,7 @@ municipality's own provider, each configured in DIMOS_IDENTITY_PROVIDERS.
 ``/auth/<provider>/login`` sends the browser to the provider (authorization code flow, with
 state and nonce kept in the session); ``/auth/<provider>/callback`` exchanges the code, has
 authlib check the ID token (signature against the provider's keys, issuer, audience, expiry,
-nonce), gives the person the role the provider grants (gis.settings.IdentityProvider) and
+nonce), gives the person the role the provider grants (settings.IdentityProvider) and
 signs them in with the same session cookie local accounts get. Nothing personal is kept: the
 account is the provider's subject identifier.
 """
@@ -17,12 +17,12 @@ from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, Flask, abort, jsonify, redirect, request, session, url_for
 from joserfc.errors import JoseError
 
+from accounts import people as accounts
 from dimos.proxies import public_base
 from dimos.sessions import start
-from gis import accounts
 from gis.db import pooled_cursor
 from gis.roles import PEOPLE
-from gis.settings import IdentityProvider, Settings
+from settings import IdentityProvider, Settings
 
 #: when groups map to several roles, the most powerful wins
 ROLE_RANK = {role: rank for rank, role in enumerate(PEOPLE)}

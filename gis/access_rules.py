@@ -6,9 +6,10 @@ as the application's endpoints (dimos/) without importing the application.
 from __future__ import annotations
 
 from gis.roles import PEOPLE as PERSON_ROLES
-from gis.tokens import Principal
+from gis.roles import STAFF as STAFF_ROLES
+from gis.roles import Principal
 
-STAFF = frozenset({"staff", "admin"})
+STAFF = frozenset(STAFF_ROLES)
 #: people, as opposed to the machines holding tokens (sensor gateways, the payment app)
 PEOPLE = frozenset(PERSON_ROLES)
 

@@ -3,7 +3,7 @@
 Vehicles drive on the road graph without pedestrian streets, one-ways respected (pgRouting's
 reverse cost is negative against the flow). A request is reached from the nearest drivable
 vertex; the walk from there and back is added to its service time. Travel times come from
-pgRouting's cost matrix, the assignment and order from the solver in ``gis/vrp.py``.
+pgRouting's cost matrix, the assignment and order from the solver in ``vrp/solver.py``.
 """
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 
 from psycopg2 import sql
 
-from gis import vrp
 from gis.errors import InvalidParameter
 from gis.routing import snap_to_vertices
+from vrp import solver as vrp
 
 #: road classes a crew's vehicle may not drive on
 NOT_DRIVABLE = ("pedestrian", "footway", "path", "steps", "cycleway", "bridleway", "corridor")

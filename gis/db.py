@@ -207,7 +207,7 @@ def pooled_cursor(url: str, commit: bool = False, actor: str | None = None):
     try:
         with conn.cursor() as cur:
             if actor is not None:
-                cur.execute("SELECT set_config('dimos.actor', %s, true)", (actor,))
+                act_as(cur, actor)
             yield cur
         if commit:
             conn.commit()
@@ -231,8 +231,12 @@ def pooled_cursor(url: str, commit: bool = False, actor: str | None = None):
             conn.rollback()
         raise
     finally:
-        _IDLE_SINCE[id(conn)] = time.monotonic()
-        pool.putconn(conn, close=broken or bool(conn.closed))
+        close = broken or bool(conn.closed)
+        if close:
+            _IDLE_SINCE.pop(id(conn), None)  # ids are reused: a new connection starts unpinged
+        else:
+            _IDLE_SINCE[id(conn)] = time.monotonic()
+        pool.putconn(conn, close=close)
         slot.release()
 
 
@@ -244,9 +248,35 @@ def _live_connection(pool: ThreadedConnectionPool):
         if time.monotonic() - _IDLE_SINCE.get(id(conn), 0.0) < PING_AFTER_IDLE_S:
             return conn
         try:
-            conn.cursor().execute("SELECT 1")
+            ping(conn)
             conn.rollback()
             return conn
         except psycopg2.Error:
+            _IDLE_SINCE.pop(id(conn), None)
             pool.putconn(conn, close=True)
     return pool.getconn()
+
+
+def act_as(cur, actor: str | None, audit: bool = True) -> None:
+    """Who the transaction's writes are recorded for (the audit trail's actor); ``audit=False``
+    for a bulk load, which is one recorded event (its imports row), not a row per feature."""
+    cur.execute("SELECT set_config('dimos.actor', coalesce(%s, ''), true), "
+                "set_config('dimos.audit', %s, true)", (actor, "on" if audit else "off"))
+
+
+def savepoint(cur, name: str) -> None:
+    cur.execute(sql.SQL("SAVEPOINT {}").format(sql.Identifier(name)))
+
+
+def rollback_to(cur, name: str) -> None:
+    cur.execute(sql.SQL("ROLLBACK TO SAVEPOINT {}").format(sql.Identifier(name)))
+
+
+def listen(conn, channel: str) -> None:
+    """Receive the NOTIFYs of ``channel`` on ``conn`` (an autocommit connection)."""
+    conn.cursor().execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+
+
+def ping(conn) -> None:
+    """A round trip: raises psycopg2.Error on a connection whose server has gone."""
+    conn.cursor().execute("SELECT 1")

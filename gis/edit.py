@@ -14,7 +14,7 @@ from datetime import date, datetime
 import psycopg2
 from psycopg2 import errorcodes, sql
 
-from gis.errors import DimosError, InvalidParameter
+from gis.errors import Conflict, DimosError, InvalidParameter, NotFound
 from layers.model import Field, Layer
 
 MAX_VERTICES = 100_000
@@ -36,16 +36,6 @@ FROM (SELECT ST_Transform(ST_SetSRID(CASE WHEN %(swap)s THEN ST_FlipCoordinates(
 """
 
 
-class Conflict(DimosError):
-    """The feature clashes with a stored one (a natural key already taken)."""
-
-    status = 409
-    code = "Conflict"
-
-
-class NotFound(DimosError):
-    status = 404
-    code = "NotFound"
 
 
 def read_feature(body: bytes | str | dict) -> dict:

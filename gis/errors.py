@@ -60,3 +60,26 @@ class Forbidden(DimosError):
 
     status = 403
     code = "Forbidden"
+
+
+class NotFound(DimosError):
+    """No such thing (a feature, a request, a photo, a service) where the caller looked."""
+
+    status = 404
+    code = "NotFound"
+
+
+class Conflict(DimosError):
+    """What was sent clashes with what is stored (a natural key already taken, a municipality
+    that already holds data, a status change the workflow does not allow)."""
+
+    status = 409
+    code = "Conflict"
+
+
+class PayloadTooLarge(DimosError):
+    """A body, upload or photo larger than dimos accepts; nothing of it was stored."""
+
+    status = 413
+    code = "PayloadTooLarge"
+

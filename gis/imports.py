@@ -277,10 +277,6 @@ def insert_staged(cur, layer: Layer, jurisdiction_id: str, import_id: int) -> in
     return cur.rowcount
 
 
-def clear_staging(cur) -> None:
-    cur.execute(sql.SQL("TRUNCATE {}").format(STAGING))
-
-
 def upsert_staged(cur, layer: Layer, jurisdiction_id: str, import_id: int) -> Counts:
     """Insert new keys, update changed features, leave identical ones; the counts."""
     counts = Counts()

@@ -8,3 +8,18 @@ IDS_SQL = "SELECT id FROM jurisdictions ORDER BY id"
 def jurisdiction_ids(cur) -> list[str]:
     cur.execute(IDS_SQL)
     return [row[0] for row in cur.fetchall()]
+
+
+MAP_CENTRE_SQL = """
+SELECT ST_Y(c), ST_X(c) FROM (
+  SELECT ST_Transform(ST_PointOnSurface(geom), 4326) AS c FROM settlements
+  ORDER BY population_2021 DESC NULLS LAST LIMIT 1) AS largest
+"""
+
+
+def map_centre(cur) -> list[float] | None:
+    """[lat, lon] of the most populous settlement: where the map opens (None: no settlements)."""
+    cur.execute(MAP_CENTRE_SQL)
+    row = cur.fetchone()
+    return list(row) if row else None
+

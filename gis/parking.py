@@ -228,3 +228,27 @@ def wifi_alerts(cur, jurisdiction: str, saturated_at: int) -> list[dict]:
                             "status_since": since.isoformat() if since else None,
                             "alert": alert}}
             for ap, name, status, clients, since, alert, geometry in cur.fetchall()]
+
+
+SESSION_UPSERT_SQL = """
+INSERT INTO parking_sessions (jurisdiction_id, session_ref, bay_id, plate, starts_at, ends_at)
+VALUES (%s, %s, %s, %s, %s, %s)
+ON CONFLICT ON CONSTRAINT parking_sessions_natural_key DO UPDATE
+  SET bay_id = excluded.bay_id, plate = excluded.plate, starts_at = excluded.starts_at,
+      ends_at = excluded.ends_at
+RETURNING (xmax = 0) AS created
+"""
+
+BAY_EXISTS_SQL = "SELECT 1 FROM parking_bays WHERE jurisdiction_id = %s AND bay_id = %s"
+
+
+def bay_exists(cur, jurisdiction: str, bay_id: str) -> bool:
+    cur.execute(BAY_EXISTS_SQL, (jurisdiction, bay_id))
+    return cur.fetchone() is not None
+
+
+def record_session(cur, jurisdiction: str, session_ref: str, bay_id: str, plate: str | None,
+                   starts_at, ends_at) -> bool:
+    """A paid session, as the payment app reports it (again: updated); True when it is new."""
+    cur.execute(SESSION_UPSERT_SQL, (jurisdiction, session_ref, bay_id, plate, starts_at, ends_at))
+    return cur.fetchone()[0]

@@ -253,7 +253,7 @@ api_tokens = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("revoked_at", DateTime(timezone=True)),
     Column("jurisdiction_id", Text, ForeignKey(jurisdictions.c.id, ondelete="CASCADE"),
-           comment="the municipality a gateway's token writes for (gis/tokens.py)"),
+           comment="the municipality a gateway's token writes for (accounts/tokens.py)"),
     CheckConstraint("role IN (" + ", ".join(_sql_literal(r) for r in ROLES) + ")",
                     name="api_tokens_role_choice"),
     # one live token per name; revoked ones stay as history

@@ -528,11 +528,77 @@ def drop_old_partitions(cur, keep_months: int, now: datetime) -> list[str]:
 
 
 def notify_changes(cur, changes: list[dict], chunk: int = 40) -> None:
-    """Tell the web workers (LISTEN dimos_live) what changed; delivered at commit."""
+    """Tell the web workers (LISTEN on LIVE_CHANNEL) what changed; delivered at commit."""
     for i in range(0, len(changes), chunk):
-        cur.execute("SELECT pg_notify('dimos_live', %s)", (json.dumps(changes[i:i + chunk]),))
+        cur.execute("SELECT pg_notify(%s, %s)", (LIVE_CHANNEL, json.dumps(changes[i:i + chunk])))
 
 
 def ingest_counts(cur) -> dict[str, int]:
     cur.execute(COUNTS_SQL)
     return dict(cur.fetchall())
+
+
+#: every partition of a partitioned table (the monthly sensor readings), dropped before a
+#: restore recreates them
+DROP_PARTITIONS_SQL = """
+DO $$
+DECLARE partition regclass;
+BEGIN
+  FOR partition IN SELECT i.inhrelid::regclass FROM pg_inherits i
+                   JOIN pg_class parent ON parent.oid = i.inhparent
+                   WHERE parent.relkind = 'p' LOOP
+    EXECUTE format('DROP TABLE %s', partition);
+  END LOOP;
+END $$"""
+
+
+SIMULATED_SENSORS_SQL = """
+SELECT s.jurisdiction_id, s.kind, s.sensor_id, coalesce(l.capacity, 0),
+       coalesce(b.occupancy_state = 'occupied', false)
+FROM sensors s
+LEFT JOIN parking_lots l ON s.kind = 'lot' AND l.id = s.feature_id
+LEFT JOIN parking_bays b ON s.kind = 'bay' AND b.id = s.feature_id
+WHERE %(j)s::text IS NULL OR s.jurisdiction_id = %(j)s
+ORDER BY s.kind, s.sensor_id
+"""
+
+
+def simulated_sensors(cur, jurisdiction: str | None) -> list[tuple]:
+    """(municipality, kind, sensor id, capacity, occupied) of every sensor the simulator drives."""
+    cur.execute(SIMULATED_SENSORS_SQL, {"j": jurisdiction})
+    return cur.fetchall()
+
+
+SENSORS_HEARD_SQL = """
+SELECT kind, count(*), count(observed_at), max(observed_at) FROM sensors GROUP BY kind ORDER BY kind
+"""
+
+
+def sensors_heard(cur) -> list[tuple]:
+    """(kind, sensors, heard from, newest reading) per kind of sensor, for `dimos sensors status`."""
+    cur.execute(SENSORS_HEARD_SQL)
+    return cur.fetchall()
+
+
+#: the LISTEN/NOTIFY channel the web workers' live feeds (dimos/live.py) listen on
+LIVE_CHANNEL = "dimos_live"
+
+LIVE_SNAPSHOT_SQL = """
+SELECT json_build_object(
+  'parking_bays', (SELECT coalesce(json_agg(json_build_object(
+      'id', bay_id, 'state', occupancy_state, 'since', state_since, 'battery_low', battery_low)
+      ORDER BY bay_id), '[]') FROM parking_bays WHERE jurisdiction_id = %(j)s),
+  'parking_lots', (SELECT coalesce(json_agg(json_build_object(
+      'id', lot_id, 'free_spaces', free_spaces, 'capacity', capacity, 'since', updated_at)
+      ORDER BY lot_id), '[]') FROM parking_lots WHERE jurisdiction_id = %(j)s),
+  'wifi_access_points', (SELECT coalesce(json_agg(json_build_object(
+      'id', ap_id, 'status', status, 'clients_now', clients_now, 'since', status_since)
+      ORDER BY ap_id), '[]') FROM wifi_access_points WHERE jurisdiction_id = %(j)s))
+"""
+
+
+def live_snapshot(cur, jurisdiction: str) -> dict:
+    """The live layers' current state in a municipality: what a live feed starts from."""
+    cur.execute(LIVE_SNAPSHOT_SQL, {"j": jurisdiction})
+    return cur.fetchone()[0]
+

@@ -14,8 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 from shapely.geometry import Point
 
-from gis.errors import DimosError, InvalidParameter
-from gis.photos import Photo
+from gis.errors import Conflict, InvalidParameter, NotFound
 
 DUPLICATE_RADIUS_M = 50.0
 MAX_DUPLICATE_RADIUS_M = 500.0
@@ -35,14 +34,17 @@ TRANSITIONS = {
 }
 
 
-class NotFound(DimosError):
-    status = 404
-    code = "NotFound"
 
 
-class Conflict(DimosError):
-    status = 409
-    code = "Conflict"
+@dataclass(frozen=True)
+class Photo:
+    """A citizen's photo as stored: re-encoded, without metadata (photos/reencode.py)."""
+
+    content_type: str
+    data: bytes
+    width: int
+    height: int
+    sha256: str
 
 
 @dataclass
@@ -501,4 +503,14 @@ def _notification_body(number: str, status: str, note: str | None) -> str:
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+PHOTO_DATA_SQL = "SELECT data, content_type FROM service_request_media WHERE id = %s"
+
+
+def photo_data(cur, media_id: int) -> tuple[bytes, str] | None:
+    """A stored photo's bytes and content type (photos are public, like the request)."""
+    cur.execute(PHOTO_DATA_SQL, (media_id,))
+    row = cur.fetchone()
+    return None if row is None else (bytes(row[0]), row[1])
 

@@ -1,12 +1,11 @@
 """Mapbox Vector Tiles on WebMercatorQuad, built by PostGIS (ST_AsMVT), cached per data version.
 
-Tiles are cut from the storage CRS with integer SRIDs (a text SRID costs ~13 ms a row: see
-STACK.md), simplified to the tile's resolution, and at low zooms features smaller than a pixel
-are dropped, so low-zoom tiles stay small.
+Tiles are cut from the storage CRS with integer SRIDs (a text SRID costs ~13 ms a row, as
+measured on PostGIS 3.3), simplified to the tile's resolution, and at low zooms features
+smaller than a pixel are dropped, so low-zoom tiles stay small.
 """
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
 from threading import Lock
 
@@ -127,12 +126,3 @@ class TileCache:
             while self._bytes > self.max_bytes and self._tiles:
                 _, old = self._tiles.popitem(last=False)
                 self._bytes -= len(old)
-
-
-def tile_bounds_lonlat(z: int, x: int, y: int) -> tuple[float, float, float, float]:
-    """West, south, east, north of a WebMercatorQuad tile in degrees (for tests and clients)."""
-    n = 2 ** z
-    west, east = x / n * 360 - 180, (x + 1) / n * 360 - 180
-    north = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * y / n))))
-    south = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * (y + 1) / n))))
-    return west, south, east, north

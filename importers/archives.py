@@ -29,7 +29,7 @@ class ArchiveLimits:
 
 
 def limits_from(settings) -> ArchiveLimits:
-    """The limits of gis.settings.Settings (DIMOS_IMPORT_MAX_UNPACKED_MB, ...)."""
+    """The limits of settings.Settings (DIMOS_IMPORT_MAX_UNPACKED_MB, ...)."""
     return ArchiveLimits(settings.import_max_unpacked_mb, settings.import_max_members,
                          settings.import_max_ratio)
 

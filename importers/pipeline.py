@@ -20,6 +20,7 @@ import psycopg2
 import psycopg2.errors
 
 import layers
+from gis import db
 from gis import imports as sqlio
 from gis.db import connect
 from gis.errors import DimosError, ImportRefused, StorageFull
@@ -277,13 +278,13 @@ def _write(cur, conn, layer, path: Path, options: ImportOptions, result: ImportR
            findings: list[Finding]) -> None:
     """Write the staged rows. The unique index finds repeated keys at no extra cost; only
     when it objects are the keys looked at row by row, for the report."""
-    cur.execute("SAVEPOINT import_write")
+    db.savepoint(cur, "import_write")
     try:
         result.counts = sqlio.write_staged(cur, layer, result.jurisdiction_id, result.import_id,
                                            options.mode)
         return
     except (psycopg2.errors.UniqueViolation, psycopg2.errors.CardinalityViolation) as exc:
-        cur.execute("ROLLBACK TO SAVEPOINT import_write")
+        db.rollback_to(cur, "import_write")
         keys = _key_findings(cur, layer, options, result)
         error = exc
     except (psycopg2.IntegrityError, psycopg2.DataError) as exc:
@@ -360,8 +361,7 @@ def _key_findings(cur, layer, options: ImportOptions, result: ImportResult) -> l
 def _start(cur, layer, options: ImportOptions, result: ImportResult, file_name: str) -> None:
     """The import's provenance row and staging table, in the writing transaction."""
     # a bulk load is one recorded event (the imports row), not a million audit rows
-    cur.execute("SELECT set_config('dimos.audit', 'off', true), set_config('dimos.actor', %s, true)",
-                (options.actor,))
+    db.act_as(cur, options.actor, audit=False)
     result.import_id = sqlio.start_import(cur, {
         "jurisdiction_id": result.jurisdiction_id, "file_name": options.file_name or file_name,
         "sha256": result.sha256, "layer_id": layer.id, "mode": options.mode, "actor": options.actor,

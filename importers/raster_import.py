@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 
 import shapely
 
+from gis import db, scanned_plans
 from gis import imports as sqlio
-from gis import scanned_plans
 from gis.errors import ImportRefused
 from importers.checks import BOUNDARY_TOLERANCE_M
 from importers.rasters import make_cog
@@ -37,7 +37,7 @@ def import_scan(cur, conn, options, result, path) -> None:
             raise ImportRefused(f"{path.name}: the scan lies outside the municipality (centre at "
                                 f"EPSG:2100 {centre.x:.0f}, {centre.y:.0f}): is the CRS right? "
                                 f"read as {scan.source_crs}")
-        cur.execute("SELECT set_config('dimos.actor', %s, true)", (options.actor,))
+        db.act_as(cur, options.actor)
         result.import_id = sqlio.start_import(cur, {
             "jurisdiction_id": result.jurisdiction_id, "file_name": options.file_name or path.name,
             "sha256": result.sha256, "layer_id": LAYER_ID, "mode": options.mode,

@@ -13,8 +13,8 @@ from flask import Flask, Response, g, request
 import layers
 from gis.db import pooled_cursor
 from gis.errors import DimosError
-from gis.settings import Settings
 from gis.tiles import layer_version
+from settings import Settings
 
 _CACHED_PATH = re.compile(r"^/ogc/collections/(?P<layer>[a-z_]+)/(items|tiles/)")
 LIVE_MAX_AGE_S = 5

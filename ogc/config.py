@@ -5,8 +5,8 @@ from sqlalchemy.engine import make_url
 
 import layers
 from gis.crs_uris import CRS_URIS
-from gis.settings import Settings
 from layers.model import Layer
+from settings import Settings
 
 #: OGC API process id → its pygeoapi processor class.
 PROCESSES = {

@@ -17,10 +17,9 @@ from flask import Flask, g, jsonify, request
 from pygeoapi.error import GenericError
 from werkzeug.datastructures import Headers
 
+from accounts.secret_key import secret_key
 from gis.cql_parse import parse_cql2_json, parse_cql2_text
 from gis.db import pooled_cursor
-from gis.secret_key import secret_key
-from gis.settings import Settings
 from ogc.caching import register_cache_headers
 from ogc.config import CRS_URIS, build_config
 from ogc.conformance import declare as declare_conformance
@@ -32,6 +31,7 @@ from ogc.templates import (
     use_offline_templates_everywhere,
     write_offline_templates,
 )
+from settings import Settings
 
 WORLD = [-180.0, -90.0, 180.0, 90.0]
 PROCESS_EXECUTION = re.compile(r"^/ogc/processes/[^/]+/execution$")

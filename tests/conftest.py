@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from gis import db, migrate
-from gis.settings import Settings
+from settings import Settings
 
 
 @pytest.fixture(scope="session")

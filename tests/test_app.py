@@ -12,7 +12,7 @@ import requests
 
 import layers
 from dimos.app import create_app
-from gis.settings import Settings
+from settings import Settings
 from tests.helpers import rows
 from tests.test_cli import closed_port
 

@@ -74,9 +74,9 @@ def test_chosen_layers_and_types_import_the_zones_labelled_by_the_texts_inside(u
 
 
 def test_the_upload_takes_the_same_choices_and_a_circle_is_a_round_zone(make_database, tmp_path):
+    from accounts.tokens import issue_token
     from dimos.app import create_app
-    from gis.settings import Settings
-    from gis.tokens import issue_token
+    from settings import Settings
 
     # a database of its own: the drawing's zones are keyed by their CAD handles, the same in
     # every copy of it, and another test of the module stores them too

@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from gis import db, migrate
-from gis.cluster import LocalCluster
+from servers.cluster import LocalCluster
 from tests.helpers import free_port, serving
 
 PATHS = [

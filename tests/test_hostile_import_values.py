@@ -96,9 +96,9 @@ def dimos(url, tmp_path, monkeypatch, capsys):
 
 @pytest.fixture(scope="module")
 def web(url, tmp_path_factory):
+    from accounts.tokens import issue_token
     from dimos.app import create_app
-    from gis.settings import Settings
-    from gis.tokens import issue_token
+    from settings import Settings
 
     conn = db.connect(url)
     with conn, conn.cursor() as cur:

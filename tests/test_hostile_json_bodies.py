@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from dimos.app import create_app
-from gis.settings import Settings
+from settings import Settings
 from tests.helpers import token
 
 WRITE_METHODS = ("POST", "PUT", "PATCH")

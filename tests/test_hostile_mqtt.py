@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 import paho.mqtt.client as mqtt
 import pytest
 
-from gis import broker_accounts
-from gis.broker import LocalBroker
-from gis.ingest import IngestWorker
+from mqtt.ingest import IngestWorker
+from servers import broker_accounts
+from servers.broker import LocalBroker
 from tests import test_sensors as sensorton
 from tests.helpers import free_port, rows, serving
 from tests.test_sensors import J, counts, publish, readings_of, signed_in, ts, wait_for

@@ -9,7 +9,7 @@ import uuid
 import requests
 
 from dimos.sessions import secret_key
-from gis.settings import Settings
+from settings import Settings
 from tests.helpers import dimos
 from tests.test_single_sign_on import person, sign_in
 

@@ -698,9 +698,9 @@ def test_an_export_by_bbox_and_its_refusals(url, exported, dimos, tmp_path):
 def web(url, state_dir):
     """The app (no OGC: pygeoapi is configured once per process) on the module's database, and
     a staff and a citizen token."""
+    from accounts.tokens import issue_token
     from dimos.app import create_app
-    from gis.settings import Settings
-    from gis.tokens import issue_token
+    from settings import Settings
 
     conn = db.connect(url)
     with conn, conn.cursor() as cur:

@@ -89,7 +89,7 @@ PUBLIC_UNSAFE = {
 def test_every_unsafe_route_is_guarded_by_a_rule_or_public_by_name(demo_url):
     from dimos.access import rule_for
     from dimos.app import create_app
-    from gis.settings import Settings
+    from settings import Settings
 
     app = create_app(Settings(database_url=demo_url), with_ogc=False)
     unguarded = []

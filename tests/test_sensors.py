@@ -22,13 +22,14 @@ import shapely
 from shapely.geometry import LineString, Point, box
 
 import layers
-from gis import broker_accounts, db, sensors
-from gis.broker import LocalBroker
-from gis.ingest import IngestWorker
+from accounts.tokens import issue_token
+from gis import db, sensors
 from gis.load import insert_features, replace_layers, upsert_jurisdiction
 from gis.parking import nearest_free_bays
 from gis.routing import build_topology
-from gis.tokens import issue_token
+from mqtt.ingest import IngestWorker
+from servers import broker_accounts
+from servers.broker import LocalBroker
 
 J = "sensorton"
 LAYERS = ("roads", "parking_bays", "parking_lots", "wifi_access_points")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from gis.settings import Settings
+from settings import Settings
 
 POLICY_HEADER = "Content-Security-Policy"
 

@@ -17,8 +17,10 @@ from gis.cql_parse import parse_filter_crs84
 from gis.db import pooled_cursor
 from gis.errors import InvalidParameter
 from gis.export import export_selection
+from gis.jurisdictions import map_centre
 from gis.parameters import parse_bbox
-from gis.settings import Settings
+from gis.roles import STAFF
+from settings import Settings
 from web_common.csp import content_security_policy
 from web_common.csrf import current_csrf
 from web_common.jurisdiction import request_jurisdiction
@@ -43,11 +45,6 @@ ASSETS = {
     "leaflet.vectorgrid": "leaflet.vectorgrid", "leaflet.markercluster": "leaflet.markercluster",
     "leaflet.heat": "leaflet.heat", "leaflet-geoman": "@geoman-io/leaflet-geoman-free",
 }
-CENTRE_SQL = """
-SELECT ST_Y(c), ST_X(c) FROM (
-  SELECT ST_Transform(ST_PointOnSurface(geom), 4326) AS c FROM settlements
-  ORDER BY population_2021 DESC NULLS LAST LIMIT 1) AS largest
-"""
 FALLBACK_CENTRE = [35.368, 24.475]  # Rethymno's old town
 
 
@@ -86,11 +83,11 @@ def make_web_map_blueprint(settings: Settings) -> Blueprint:
     @blueprint.get("/api/config")
     def config():
         with pooled_cursor(url) as cur:
-            cur.execute(CENTRE_SQL)
-            row = cur.fetchone()
+            centre = map_centre(cur)
         return jsonify(legend=layers.legend(), attributions=list(ATTRIBUTIONS),
-                       centre=list(row) if row else FALLBACK_CENTRE,
-                       basemap_url=settings.basemap_url or None)
+                       centre=centre or FALLBACK_CENTRE,
+                       basemap_url=settings.basemap_url or None,
+                       roles={"staff": list(STAFF)})
 
     @blueprint.get("/api/whoami")
     def whoami():

@@ -5,7 +5,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 
 from gis.db import pooled_cursor
 from gis.scanned_plans import cog_of, footprints
-from gis.settings import Settings
+from settings import Settings
 
 TILE_PX = 256
 MAX_ZOOM = 22

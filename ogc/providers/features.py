@@ -18,8 +18,8 @@ from pygeoapi.provider.base import (
 import layers
 from gis.access_rules import principal_id
 from gis.db import pooled_cursor
-from gis.edit import Conflict, NotFound, create_feature, delete_feature, read_feature, replace_feature
-from gis.errors import DatabaseUnavailable, InvalidParameter, StorageFull
+from gis.edit import create_feature, delete_feature, read_feature, replace_feature
+from gis.errors import Conflict, DatabaseUnavailable, InvalidParameter, NotFound, StorageFull
 from gis.features import FeatureQuery, get_feature, query_features
 from ogc.config import field_schema
 from ogc.crs import srid_and_axes

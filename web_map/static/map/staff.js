@@ -3,7 +3,7 @@
 import { currentSession, escapeHtml, execute, getJSON, items, signInLinks, textNode, withCsrf } from "./api.js";
 import { currentLanguage, t } from "./i18n.js";
 
-export function initStaff({ map, panel }) {
+export function initStaff({ map, panel, config }) {
   // a token rides in a header; an account's session in its cookie, with the CSRF token for
   // unsafe requests (dimos/sessions.py)
   let token = sessionStorage.getItem("dimos-token");
@@ -17,7 +17,7 @@ export function initStaff({ map, panel }) {
     const who = document.getElementById("whoami");
     const me = token ? await getJSON("/api/session", { headers: authHeaders() }).catch(() => ({}))
       : await currentSession({ again: true });
-    if (!me.signed_in || !["staff", "admin"].includes(me.role)) {
+    if (!me.signed_in || !config.roles.staff.includes(me.role)) {
       if (!quiet) who.textContent = t("signin-failed");
       token = null;
       sessionStorage.removeItem("dimos-token");

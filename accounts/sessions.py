@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from gis.tokens import Principal
+from gis.roles import Principal
 
 CREATE_SQL = """
 INSERT INTO sessions (id_hash, account_id, csrf_token, expires_at)

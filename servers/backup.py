@@ -6,22 +6,11 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from gis.cluster import PG_BIN
 from gis.errors import DimosError, InvalidParameter
+from gis.sensors import DROP_PARTITIONS_SQL
+from servers.cluster import PG_BIN
 
 MARKER = "TABLE DATA public alembic_version"  # a dimos database holds its schema revision
-#: every partition of a partitioned table (the monthly sensor readings), dropped before a
-#: restore recreates them
-DROP_PARTITIONS_SQL = """
-DO $$
-DECLARE partition regclass;
-BEGIN
-  FOR partition IN SELECT i.inhrelid::regclass FROM pg_inherits i
-                   JOIN pg_class parent ON parent.oid = i.inhparent
-                   WHERE parent.relkind = 'p' LOOP
-    EXECUTE format('DROP TABLE %s', partition);
-  END LOOP;
-END $$"""
 
 
 class BackupFailed(DimosError):

@@ -30,7 +30,7 @@ FALLBACK_ROOT = Path("/var/lib/dimos/clusters")
 SERVER_SETTINGS = {
     "listen_addresses": "'127.0.0.1'",
     # ST_AsMVT and small spatial queries run slower and give unstable output with parallel
-    # plans on 2 cores (see STACK.md).
+    # plans on 2 cores (measured on the 2-core machines this project is built on).
     "max_parallel_workers_per_gather": "0",
     "shared_buffers": "'256MB'",
     "work_mem": "'32MB'",

@@ -19,9 +19,10 @@ from datetime import UTC, datetime, timedelta
 import paho.mqtt.client as mqtt
 import psycopg2
 
-from gis import broker_accounts, db, sensors
+from gis import db, sensors
 from gis.errors import DatabaseUnavailable
-from gis.settings import Settings
+from servers import broker_accounts
+from settings import Settings
 
 log = logging.getLogger("dimos.sensors")
 

@@ -1,6 +1,6 @@
 """Accounts: a username, a role and either an argon2id hash of the password (local accounts,
 for installations without single sign-on) or the OpenID Connect provider that vouches for the
-person (dimos/sso.py). Either way they get a session (gis/sessions.py, dimos/sessions.py).
+person (dimos/sso.py). Either way they get a session (accounts/sessions.py, dimos/sessions.py).
 Disabling an account or changing its role ends every session it has, and a disabled account's
 next sign-in is refused.
 """
@@ -10,10 +10,10 @@ import psycopg2
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from accounts.sessions import end_sessions_of
 from gis.errors import InvalidParameter
+from gis.roles import Principal
 from gis.schema import ROLES
-from gis.sessions import end_sessions_of
-from gis.tokens import Principal
 
 MIN_PASSWORD = 12
 # argon2-cffi's defaults (RFC 9106's second recommendation: 64 MiB, 3 passes)

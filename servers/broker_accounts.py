@@ -102,7 +102,7 @@ def write_broker_files(state_dir: Path) -> None:
 def _write_broker_files(state_dir: Path) -> None:
     services = _services(state_dir)
     gateways = _read_json(folder(state_dir) / "gateways.json")
-    passwords, acl = [], ["# dimos: written by gis/broker_accounts.py; edits are overwritten"]
+    passwords, acl = [], ["# dimos: written by servers/broker_accounts.py; edits are overwritten"]
     for account, (username, rules) in SERVICES.items():
         passwords.append(f"{username}:{mosquitto_hash(services[account]['password'])}")
         acl += ["", f"user {username}", *rules]

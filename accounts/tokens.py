@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 
 import psycopg2
 
 from gis.errors import InvalidParameter
 from gis.jurisdictions import jurisdiction_ids
-from gis.roles import ROLES
+from gis.roles import ROLES, Principal
 
 #: the roles whose tokens belong to one municipality
 BOUND_ROLES = ("gateway",)
@@ -27,17 +26,6 @@ REVOKE_SQL = "UPDATE api_tokens SET revoked_at = now() WHERE name = %s AND revok
 LIST_SQL = """
 SELECT name, role, jurisdiction_id, created_at, revoked_at FROM api_tokens ORDER BY name
 """
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who a request acts for."""
-
-    name: str
-    role: str
-    #: the municipality a gateway's token belongs to (None: all, or, for a gateway token
-    #: issued before tokens had one, none: refused)
-    jurisdiction: str | None = None
 
 
 def _digest(token: str) -> str:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import io
-from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from gis.errors import InvalidParameter
+from gis.errors import InvalidParameter, PayloadTooLarge
+from gis.service_requests import Photo
 
 MAX_BYTES = 10 * 2 ** 20
 MAX_PHOTOS = 3
@@ -20,31 +20,18 @@ FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 SIZES = {"thumb": 320, "large": 1280}
 
 
-class PhotoTooLarge(InvalidParameter):
-    status = 413
-    code = "PayloadTooLarge"
-
-
-@dataclass(frozen=True)
-class Photo:
-    content_type: str
-    data: bytes
-    width: int
-    height: int
-    sha256: str
-
 
 def clean_photo(name: str, data: bytes) -> Photo:
     """The photo in ``data``, metadata stripped; InvalidParameter naming ``name`` if it is not
     a JPEG, PNG or WebP image within the limits."""
     if len(data) > MAX_BYTES:
-        raise PhotoTooLarge(f"{name}: {len(data) / 2 ** 20:.1f} MB, more than "
+        raise PayloadTooLarge(f"{name}: {len(data) / 2 ** 20:.1f} MB, more than "
                             f"{MAX_BYTES // 2 ** 20} MB")
     try:
         with Image.open(io.BytesIO(data)) as probe:
             kind = probe.format
             if probe.width * probe.height > MAX_PIXELS:
-                raise PhotoTooLarge(f"{name}: {probe.width}×{probe.height} pixels is too many")
+                raise PayloadTooLarge(f"{name}: {probe.width}×{probe.height} pixels is too many")
             probe.verify()
         with Image.open(io.BytesIO(data)) as image:
             image.load()

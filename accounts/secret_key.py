@@ -6,7 +6,7 @@ import os
 import secrets
 from pathlib import Path
 
-from gis.settings import Settings
+from settings import Settings
 
 
 def secret_key(settings: Settings) -> bytes:

@@ -4,7 +4,7 @@ Like the database: started by the project's own commands unless ``MQTT_URL`` nam
 Persistence is on and the queues are deep, so QoS 1 readings the broker accepted survive a
 restart of the broker and wait for the ingest worker while it is down.
 
-Every client signs in (``gis.broker_accounts``): the ingest worker reads every municipality's
+Every client signs in (``servers.broker_accounts``): the ingest worker reads every municipality's
 topics, the simulator writes them, and a gateway writes only ``dimos/<its municipality>/#``;
 anonymous clients are refused.
 """
@@ -20,13 +20,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from gis import broker_accounts
 from gis.errors import SetupError
+from servers import broker_accounts
 
 MOSQUITTO = Path("/usr/sbin/mosquitto")
 
 CONFIG = """\
-# dimos: project-local broker (written by gis/broker.py; edits are overwritten)
+# dimos: project-local broker (written by servers/broker.py; edits are overwritten)
 listener {port} 127.0.0.1
 # every client signs in; the ACL says which topics each account may read or write
 allow_anonymous false

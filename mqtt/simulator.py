@@ -18,20 +18,11 @@ from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
 
-from gis import broker_accounts, db
-from gis.settings import Settings
+from gis import db, sensors
+from servers import broker_accounts
+from settings import Settings
 
 log = logging.getLogger("dimos.sensors")
-
-SENSORS_SQL = """
-SELECT s.jurisdiction_id, s.kind, s.sensor_id, coalesce(l.capacity, 0),
-       coalesce(b.occupancy_state = 'occupied', false)
-FROM sensors s
-LEFT JOIN parking_lots l ON s.kind = 'lot' AND l.id = s.feature_id
-LEFT JOIN parking_bays b ON s.kind = 'bay' AND b.id = s.feature_id
-WHERE %(j)s::text IS NULL OR s.jurisdiction_id = %(j)s
-ORDER BY s.kind, s.sensor_id
-"""
 
 MEAN_STAY_S = 45 * 60
 DROPOUT_PER_HOUR = 0.01
@@ -79,8 +70,7 @@ class Simulator:
 
     def _devices(self) -> list[Device]:
         with db.connect(self.settings.effective_database_url) as conn, conn.cursor() as cur:
-            cur.execute(SENSORS_SQL, {"j": self.jurisdiction})
-            rows = cur.fetchall()
+            rows = sensors.simulated_sensors(cur, self.jurisdiction)
         conn.close()
         start = time.monotonic()
         return [Device(j, kind, sensor_id, capacity, occupied,

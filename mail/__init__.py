@@ -1,0 +1,1 @@
+"""Mail to citizens: the notification outbox's senders (SMTP)."""

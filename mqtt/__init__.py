@@ -1,0 +1,1 @@
+"""The sensors' MQTT side: the ingest daemon (readings into PostGIS) and the sensor simulator."""

@@ -1,0 +1,1 @@
+"""Citizens' photos: checked by content, re-encoded without metadata, resized."""
