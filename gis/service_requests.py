@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+from psycopg2 import sql
 from shapely.geometry import Point
 
 from gis.errors import Conflict, InvalidParameter, NotFound
@@ -86,11 +87,11 @@ SELECT ST_X(p), ST_Y(p) FROM (
   LIMIT 1) AS street
 """
 
-SERVICE_SQL = """
+SERVICE_SQL = sql.SQL("""
 SELECT service_code, name_el, name_en, description, group_name, keywords, sla_hours,
        department, attributes
 FROM services WHERE jurisdiction_id = %(jurisdiction)s {where} ORDER BY service_code
-"""
+""")
 
 DEPARTMENT_SQL = """
 SELECT department FROM service_routing
@@ -146,7 +147,7 @@ LIMIT 20
 """
 
 #: the public record of a request, in Open311's vocabulary (never a private column)
-PUBLIC_SQL = """
+PUBLIC_SQL = sql.SQL("""
 SELECT r.id, r.service_request_id, r.status, r.service_name, r.service_code, r.description,
        r.agency_responsible, r.requested_at, r.updated_at, r.expected_at, r.closed_at,
        r.address_string, r.district_code, r.settlement_code, r.duplicate_of,
@@ -162,7 +163,7 @@ FROM service_requests r
 WHERE r.jurisdiction_id = %(jurisdiction)s {where}
 ORDER BY r.requested_at DESC, r.id DESC
 LIMIT %(limit)s
-"""
+""")
 
 LOCK_SQL = """
 SELECT id, status, service_request_id FROM service_requests
@@ -179,14 +180,14 @@ SET status = %(status)s, updated_at = %(now)s,
 WHERE id = %(id)s
 """
 
-UPDATES_SQL = """
+UPDATES_SQL = sql.SQL("""
 SELECT u.id, r.service_request_id, u.status, u.note, u.created_at
 FROM service_request_updates u JOIN service_requests r ON r.id = u.request_id
 WHERE u.jurisdiction_id = %(jurisdiction)s AND u.created_at >= %(start)s
   AND u.created_at <= %(end)s {where}
 ORDER BY u.created_at, u.id
 LIMIT %(limit)s
-"""
+""")
 
 HISTORY_SQL = """
 SELECT u.status, u.note, u.agency_responsible, u.crew, u.duplicate_of, u.actor, u.created_at
@@ -250,7 +251,7 @@ def _rows(cur, query, params) -> list[dict]:
 
 def services(cur, jurisdiction: str, code: str | None = None) -> list[dict]:
     where = "AND service_code = %(code)s" if code is not None else ""
-    return _rows(cur, SERVICE_SQL.format(where=where), {"jurisdiction": jurisdiction, "code": code})
+    return _rows(cur, SERVICE_SQL.format(where=sql.SQL(where)), {"jurisdiction": jurisdiction, "code": code})
 
 
 def locate(cur, lon: float, lat: float) -> tuple[str, str | None, str | None, bytes]:
@@ -364,7 +365,7 @@ def find_requests(cur, jurisdiction: str, *, ids=None, codes=None, statuses=None
             where.append("AND r.geom && ST_Transform(ST_MakeEnvelope(%(minx)s, %(miny)s, "
                          "%(maxx)s, %(maxy)s, 4326), 2100)")
             params.update(zip(("minx", "miny", "maxx", "maxy"), bbox))
-    return _rows(cur, PUBLIC_SQL.format(where=" ".join(where)), params)
+    return _rows(cur, PUBLIC_SQL.format(where=sql.SQL(" ").join(map(sql.SQL, where))), params)
 
 
 def request_by_number(cur, jurisdiction: str, number: str) -> dict:
@@ -453,7 +454,7 @@ def updates(cur, jurisdiction: str, start=None, end=None, number: str | None = N
     end = end or _now()
     start = start or end - DEFAULT_WINDOW
     where = "AND r.service_request_id = %(number)s" if number else ""
-    return _rows(cur, UPDATES_SQL.format(where=where), {
+    return _rows(cur, UPDATES_SQL.format(where=sql.SQL(where)), {
         "jurisdiction": jurisdiction, "start": start, "end": end, "number": number,
         "limit": MAX_RESULTS})
 
