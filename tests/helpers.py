@@ -1,5 +1,5 @@
 """What many test modules do: read the database, run the `dimos` command, issue a token, start
-`dimos serve` on a free port and wait until it answers."""
+`dimos serve` on a free port and wait until it answers, wait for a condition with a deadline."""
 from __future__ import annotations
 
 import os
@@ -15,6 +15,19 @@ import requests
 from gis import db
 
 DIMOS = str(Path(sys.executable).parent / "dimos")
+
+
+def wait_until(condition, timeout: float, what: str, every: float = 0.05):
+    """Poll ``condition()`` until it returns something truthy (which is returned), failing with
+    ``what`` once ``timeout`` seconds have passed: how a test waits for something to happen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"after {timeout} s still waiting for {what}")
+        time.sleep(every)
 
 
 def rows(url: str, query: str, params=()) -> list[tuple]:

@@ -86,12 +86,26 @@ def test_sub_pixel_features_are_dropped_at_low_zoom_and_kept_when_zoomed_in(ogc)
     assert z16["buildings"]["features"]
 
 
-@pytest.mark.parametrize("path", ["22/0/9999999", "14/-1/5", "30/0/0", "14/99999/1"])
-def test_invalid_tile_coordinates_are_a_400(ogc, path):
+@pytest.mark.parametrize("path, words", [
+    ("22/0/9999999", "column 9999999 or row 0 outside 0–4194303 at zoom 22"),
+    ("14/-1/5", "column 5 or row -1 outside 0–16383 at zoom 14"),
+    ("30/0/0", "zoom 30 outside 0–22"),
+    ("14/99999/1", "column 1 or row 99999 outside 0–16383 at zoom 14"),
+    ("abc/0/0", "z, row and column must be integers"),
+    ("14/1.5/3", "z, row and column must be integers")])
+def test_invalid_tile_coordinates_are_a_400(ogc, path, words):
+    """OGC API - Tiles /req/core/tc-error allows 400 or 404 for a tile outside the matrix set:
+    dimos answers 400, saying the range (the client's arithmetic is wrong, not the data)."""
     answer = requests.get(f"{ogc}/collections/zoning/tiles/{TMS}/{path}?f=mvt", timeout=30)
-    assert answer.status_code in (400, 404), answer.text  # 404: not a z/y/x path at all
-    if answer.status_code == 400:
-        assert "tile" in answer.json()["description"]
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["description"] == f"tile: {words}"
+
+
+@pytest.mark.parametrize("path", ["WorldCRS84Quad/14/1/1", "WorldCRS84Quad/metadata"])
+def test_a_tile_matrix_set_not_offered_is_a_404(ogc, path):
+    answer = requests.get(f"{ogc}/collections/zoning/tiles/{path}?f=json", timeout=30)
+    assert answer.status_code == 404, answer.text
+    assert "'WorldCRS84Quad' not offered: use WebMercatorQuad" in answer.json()["description"]
 
 
 def test_a_changed_zone_is_never_served_stale(ogc, demo_url):

@@ -372,8 +372,8 @@ def test_the_plan_in_force_on_a_past_date_is_drawn(visit, demo_url):
 
 def test_every_control_has_a_label_and_the_tabs_work_with_the_keyboard(visit):
     page = visit().page
+    # every control, the hidden ones too: a hidden panel's controls are shown later
     unlabelled = page.evaluate("""[...document.querySelectorAll('input, select, textarea, button')]
-        .filter(el => !el.closest('[hidden]') || true)
         .filter(el => { const name = el.getAttribute('aria-label') || el.labels?.[0]?.textContent
                          || el.textContent; return !(name && name.trim()); })
         .map(el => el.outerHTML.slice(0, 80))""")

@@ -45,8 +45,11 @@ class DimosTiles(MVTPostgreSQLProvider):
         return super().get_metadata(dataset, server_url, layer, tileset, *args, **kwargs)
 
     def get_tiles(self, layer=None, tileset=None, z=None, y=None, x=None, format_=None):
+        # a set not offered is a resource that is not there (404, as its metadata); a tile
+        # outside the set's matrices is the client's arithmetic (400 saying the range):
+        # OGC API - Tiles /req/core/tc-error lets a server answer either
         if tileset != WEB_MERCATOR:
-            raise ProviderInvalidQueryError(
+            raise ProviderItemNotFoundError(
                 user_msg=f"tile matrix set {tileset!r} not offered: use {WEB_MERCATOR}")
         try:
             z, y, x = int(z), int(y), int(x)
