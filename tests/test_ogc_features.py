@@ -16,6 +16,7 @@ from tests.helpers import rows as db_rows
 
 CRS2100 = "http://www.opengis.net/def/crs/EPSG/0/2100"
 CRS4326 = "http://www.opengis.net/def/crs/EPSG/0/4326"
+CRS3857 = "http://www.opengis.net/def/crs/EPSG/0/3857"
 TO_2100 = Transformer.from_crs(4326, 2100, always_xy=True)
 
 
@@ -93,6 +94,27 @@ def test_epsg_4326_is_served_latitude_first_and_crs84_longitude_first(ogc):
     lat, lon = lat_first["features"][0]["geometry"]["coordinates"]
     assert lon_first["features"][0]["geometry"]["coordinates"] == pytest.approx([lon, lat])
     assert 35.2 < lat < 35.5 and 24.2 < lon < 24.8
+
+
+def test_web_mercator_output_is_postgis_s_reprojection_and_a_3857_bbox_selects(ogc, demo_url):
+    answer = get(f"{ogc}/collections/bus_stops/items", crs=CRS3857, limit=20)
+    assert answer.status_code == 200
+    assert answer.headers["Content-Crs"] == f"<{CRS3857}>"
+    features = answer.json()["features"]
+    assert features
+    for feature in features:
+        (x, y), = db_rows(demo_url, "SELECT ST_X(g), ST_Y(g) FROM (SELECT ST_Transform(geom, "
+                                    "3857) AS g FROM bus_stops WHERE id = %s) AS t",
+                          (feature["id"],))
+        assert feature["geometry"]["coordinates"] == pytest.approx([x, y], abs=0.01)  # 1 cm
+    # a box of 20 m around the first stop, in Web Mercator metres, selects it
+    x, y = features[0]["geometry"]["coordinates"]
+    around = get(f"{ogc}/collections/bus_stops/items", bbox=f"{x - 10},{y - 10},{x + 10},{y + 10}",
+                 crs=CRS3857, **{"bbox-crs": CRS3857, "limit": 1000}).json()["features"]
+    assert features[0]["id"] in {f["id"] for f in around}
+    for feature in around:
+        fx, fy = feature["geometry"]["coordinates"]
+        assert abs(fx - x) <= 10 and abs(fy - y) <= 10, feature["id"]
 
 
 def test_bbox_in_greek_grid_with_bbox_crs(ogc):
