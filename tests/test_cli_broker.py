@@ -11,7 +11,7 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from gis import db, migrate
-from gis.broker import LocalBroker
+from servers.broker import LocalBroker
 from tests.helpers import dimos, free_port
 
 

@@ -15,7 +15,7 @@ import pytest
 import shapely
 
 from gis import migrate
-from gis.cluster import LocalCluster
+from servers.cluster import LocalCluster
 from tests.helpers import DIMOS, dimos, free_port, rows
 
 

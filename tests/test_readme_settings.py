@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from gis.settings import PROJECT_DIR, Settings
+from settings import PROJECT_DIR, Settings
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 #: `DIMOS_X` (N …) or `DIMOS_X`, N: the number the README gives as the default

@@ -15,8 +15,9 @@ import paho.mqtt.client as mqtt
 import pytest
 import requests
 
-from gis import broker_accounts, migrate
-from gis.broker import LocalBroker
+from gis import migrate
+from servers import broker_accounts
+from servers.broker import LocalBroker
 from tests.helpers import free_port, rows, serving, wait_until
 
 J = "rethymno"
