@@ -18,6 +18,7 @@ from pygeoapi.error import GenericError
 from werkzeug.datastructures import Headers
 
 from gis.db import pooled_cursor
+from gis.errors import DimosError
 from gis.secret_key import secret_key
 from gis.settings import Settings
 from ogc import patches
@@ -85,6 +86,32 @@ def write_configuration(settings: Settings) -> tuple[Path, Path]:
     return config_path, openapi_path
 
 
+GEOJSON = "application/geo+json"
+CQL2_JSON = "application/query-cql-json"
+
+
+class UnsupportedMediaType(DimosError):
+    """A body of a media type the endpoint does not take."""
+
+    status = 415
+    code = "UnsupportedMediaType"
+
+
+def item_posts_by_media_type() -> None:
+    """POST on a collection's items creates a feature (GeoJSON) or searches (CQL2 JSON), read
+    from the media type as HTTP means it (any case, any parameters): pygeoapi compares the
+    Content-Type header with 'application/geo+json' exactly and takes anything else for a
+    search. dimos/access.py has already required an editor for all but CQL2 JSON."""
+    if request.method != "POST" or request.endpoint != "pygeoapi.collection_items" \
+            or (request.view_args or {}).get("item_id") is not None:
+        return
+    if request.mimetype == GEOJSON:
+        request.environ["CONTENT_TYPE"] = GEOJSON  # what pygeoapi recognises as a create
+    elif request.mimetype != CQL2_JSON:
+        raise UnsupportedMediaType(f"POST items takes a feature ({GEOJSON}) or a search "
+                                   f"({CQL2_JSON}), not {request.mimetype or 'no media type'}")
+
+
 def _provider_error(error):
     """A pygeoapi error raised where pygeoapi itself does not catch it: its status, not a 500."""
     return jsonify(code=error.ogc_exception_code, description=error.message), \
@@ -111,6 +138,7 @@ def register_ogc(app: Flask, settings: Settings) -> None:
     app.register_error_handler(GenericError, _provider_error)
     database_url = settings.effective_database_url
 
+    app.before_request(item_posts_by_media_type)
     app.before_request(check_items_filter)
 
     @app.before_request

@@ -1,6 +1,9 @@
 """Roles × write endpoints, injection payloads, the audit log and rate limits."""
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 import requests
 
@@ -77,29 +80,100 @@ def test_each_role_may_write_what_it_should_and_nothing_more(live_server, demo_u
     conn.close()
 
 
-# unsafe routes anyone may call, and why; any other must have a rule in dimos/access.py
-PUBLIC_UNSAFE = {
-    ("POST", "/open311/v2/requests.<fmt>"): "citizens report without an account (rate-limited)",
-    ("POST", "/api/session"): "signing in (rate-limited)",
-    ("DELETE", "/api/session"): "signing out",
-    ("POST", "/api/route-sheet"): "prints the plan it is sent; reads and stores nothing",
+# unsafe routes anyone may call, and why (dimos/access.py names the same, as rules for ANYONE)
+PUBLIC_WRITES = {
+    ("POST", "open311.post_request"): "citizens report without an account (rate-limited)",
+    ("POST", "sessions.sign_in"): "signing in (rate-limited)",
+    ("DELETE", "sessions.sign_out"): "signing out",
+    ("POST", "web_map.route_sheet"): "prints the plan it is sent; reads and stores nothing",
+    ("POST", "pygeoapi.execute_process_jobs"): "processes read and compute (rate-limited)",
+    ("POST", "pygeoapi.stac_search"): "a search",
 }
+#: a value for each URL variable of the routes, so the request reaches the access rules
+EXAMPLE_VALUES = {"collection_id": "building_permits", "fmt": "json"}
 
 
-def test_every_unsafe_route_is_guarded_by_a_rule_or_public_by_name(demo_url):
-    from dimos.access import rule_for
-    from dimos.app import create_app
-    from gis.settings import Settings
+def _example_path(rule: str) -> str:
+    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: EXAMPLE_VALUES.get(m[1], "1"), rule)
 
-    app = create_app(Settings(database_url=demo_url), with_ogc=False)
-    unguarded = []
-    for route in app.url_map.iter_rules():
-        for method in sorted(route.methods - {"GET", "HEAD", "OPTIONS"}):
-            path = route.rule.replace("<fmt>", "json")
-            with app.test_request_context(path, method=method):
-                if rule_for(method, path) is None and (method, route.rule) not in PUBLIC_UNSAFE:
-                    unguarded.append(f"{method} {route.rule}")
-    assert not unguarded, "add a rule to dimos/access.py (or a reason to PUBLIC_UNSAFE)"
+
+def test_every_unsafe_route_refuses_anonymous_callers_but_the_public_writes(ogc_app):
+    from dimos.access import ANYONE, RULES, UNSAFE
+
+    public = {(method, rule.endpoint) for rule in RULES if rule.roles is ANYONE
+              and rule.applies is None for method in rule.methods}
+    assert public == set(PUBLIC_WRITES), "a public write needs a reason here too"
+    client = ogc_app.test_client()
+    checked, open_ = set(), []
+    for route in ogc_app.url_map.iter_rules():
+        for method in sorted(route.methods & UNSAFE):
+            if (method, route.endpoint) in PUBLIC_WRITES:
+                continue
+            path = _example_path(route.rule)
+            answer = client.open(path, method=method, json={"type": "Feature"})
+            checked.add(route.endpoint)
+            if answer.status_code != 401:
+                open_.append(f"{method} {route.rule}: {answer.status_code}")
+    assert not open_, "add a rule to dimos/access.py (or a reason to PUBLIC_WRITES)"
+    # the OGC API's writes are among those checked
+    assert {"pygeoapi.collection_items", "pygeoapi.get_jobs"} <= checked
+
+
+def test_an_unsafe_route_no_rule_names_needs_staff(ogc_app):
+    """A route added without a rule is not open: a write there needs staff (no database:
+    the refusal comes before any view or token lookup)."""
+    from dimos.access import UNNAMED_WRITE, rule_for
+
+    with ogc_app.test_request_context("/api/new", method="POST"):
+        assert rule_for("POST", "somewhere.new_write") is UNNAMED_WRITE
+        assert UNNAMED_WRITE.roles == frozenset({"staff", "admin"})
+        assert rule_for("GET", "somewhere.new_read") is None
+
+
+@pytest.mark.parametrize("content_type", [
+    "application/geo+json; charset=utf-8", "application/json", "APPLICATION/GEO+JSON",
+    "Application/Geo+Json;charset=UTF-8", "text/plain"])
+def test_creating_a_feature_needs_a_role_however_the_media_type_is_spelled(
+        live_server, demo_url, tokens, content_type):
+    items = f"{live_server}/ogc/collections/building_permits/items"
+    feature = {"type": "Feature", "geometry": {"type": "Point",
+                                               "coordinates": [24.4747, 35.3676]},
+               "properties": {"permit_number": "CT/1", "issue_date": "2026-01-01",
+                              "permit_type": "renovation", "status": "issued"}}
+    body = json.dumps(feature)
+    before = rows(demo_url, "SELECT count(*), max(id) FROM building_permits")
+    anonymous = requests.post(items, data=body, headers={"Content-Type": content_type},
+                              timeout=30)
+    assert anonymous.status_code == 401, anonymous.text
+    citizen = requests.post(items, data=body, timeout=30, headers={
+        "Content-Type": content_type, "Authorization": f"Bearer {tokens['citizen']}"})
+    assert citizen.status_code == 403, citizen.text
+    assert rows(demo_url, "SELECT count(*), max(id) FROM building_permits") == before
+    staff = requests.post(items, data=body, timeout=30, headers={
+        "Content-Type": content_type, "Authorization": f"Bearer {tokens['staff']}"})
+    try:
+        if content_type.split(";")[0].lower() == "application/geo+json":
+            assert staff.status_code == 201, staff.text  # a create, as HTTP reads the type
+            assert rows(demo_url, "SELECT count(*) FROM building_permits "
+                                  "WHERE permit_number = 'CT/1'") == [(1,)]
+        else:
+            assert staff.status_code == 415, staff.text
+            assert rows(demo_url, "SELECT count(*), max(id) FROM building_permits") == before
+    finally:
+        conn = db.connect(demo_url)
+        with conn, conn.cursor() as cur:
+            cur.execute("DELETE FROM building_permits WHERE permit_number = 'CT/1'")
+        conn.close()
+
+
+def test_a_cql2_json_search_stays_public(live_server):
+    answer = requests.post(f"{live_server}/ogc/collections/zoning/items", timeout=30,
+                           params={"f": "json", "limit": 1},
+                           headers={"Content-Type": "application/query-cql-json; charset=UTF-8"},
+                           data=json.dumps({"op": "=", "args": [{"property": "zone_code"},
+                                                                "none"]}))
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["features"] == []
 
 
 INJECTIONS = ["1; DROP TABLE zoning; --", "' OR '1'='1", "zone_id) OR (1=1",
