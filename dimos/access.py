@@ -1,4 +1,5 @@
-"""Who may do what: every write endpoint's role rule, in one table, checked before the view.
+"""Who may do what: every endpoint's role rule, in one table keyed by the routes' endpoints,
+checked before the view; a write to a route the table does not name needs staff.
 
 A request carries ``Authorization: Bearer <token>`` (``accounts.tokens``) or a signed-in session
 cookie (``dimos.sessions``, whose unsafe requests must carry its CSRF token); the principal's
@@ -9,7 +10,6 @@ the pure rules of gis/access_rules.py, shared with the OGC API's jobs and provid
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,58 +23,93 @@ from gis.db import pooled_cursor
 from gis.roles import Principal
 from settings import Settings
 
+#: the methods that change something: each needs a role unless a rule says who may
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: a rule's roles when anyone may call it, signed in or not
+ANYONE = None
+
 
 @dataclass(frozen=True)
 class Rule:
+    #: the Flask endpoint (``blueprint.view``) the rule guards, whatever its URL looks like
+    endpoint: str
     methods: frozenset[str]
-    path: re.Pattern
-    #: the roles allowed, or a function of the request giving them (per layer)
-    roles: frozenset[str] | Callable[[], frozenset[str]]
-    #: further condition on the request (e.g. POST items is a write only with a GeoJSON body)
-    applies: object = None
-
-
-ITEMS = re.compile(r"^/ogc/collections/(?P<layer>[^/]+)/items")
+    #: the roles allowed (ANYONE: no sign-in needed), or a function of the request giving them
+    roles: frozenset[str] | Callable[[], frozenset[str]] | None
+    #: further condition on the request (POST items is a search only with a CQL2 JSON body)
+    applies: Callable[[], bool] | None = None
+    #: why anyone may call it (every ANYONE rule says)
+    reason: str = ""
 
 
 def layer_editors() -> frozenset[str]:
     """Who may create and replace a layer's features: staff, and the roles the layer names."""
     try:
-        return STAFF | frozenset(layers.get(ITEMS.match(request.path)["layer"]).editors)
+        return STAFF | frozenset(layers.get((request.view_args or {})["collection_id"]).editors)
     except KeyError:  # no such layer: pygeoapi answers 404 to those allowed to ask
         return STAFF
 
 
+def cql2_search() -> bool:
+    """POST on a collection's items with a CQL2 JSON body is a search (Features Part 3); any
+    other body, whatever its media type's spelling or parameters, is taken as a write."""
+    return request.mimetype == "application/query-cql-json"
+
+
+def _one(endpoint, methods, roles, applies=None, reason=""):
+    return Rule(endpoint, frozenset(methods), roles, applies, reason)
+
+
+#: the first rule that matches decides; an unsafe request no rule matches needs staff
 RULES = (
-    # OGC API Features Part 4: create (POST GeoJSON), replace (PUT) per layer; delete staff only
-    Rule(frozenset({"POST"}), re.compile(r"^/ogc/collections/[^/]+/items/?$"), layer_editors,
-         lambda: request.content_type == "application/geo+json"),
-    Rule(frozenset({"PUT", "PATCH"}), re.compile(r"^/ogc/collections/[^/]+/items/[^/]+$"),
-         layer_editors),
-    Rule(frozenset({"DELETE"}), re.compile(r"^/ogc/collections/[^/]+/items/[^/]+$"), STAFF),
-    # dismissing someone's process job
-    Rule(frozenset({"DELETE"}), re.compile(r"^/ogc/jobs/[^/]+$"), STAFF),
-    # Open311: the workflow's status changes, and the reporter's personal data
-    Rule(frozenset({"POST"}), re.compile(r"^/open311/v2/servicerequestupdates\.[a-z]+$"), STAFF),
-    Rule(frozenset({"GET"}), re.compile(r"^/open311/v2/requests/[^/]+/contact\.[a-z]+$"), STAFF),
+    # OGC API Features: a CQL2 JSON search is a read; create (POST) and replace (PUT) per
+    # layer; delete staff only
+    _one("pygeoapi.collection_items", {"POST"}, ANYONE, cql2_search,
+         "a search with a CQL2 JSON body: reads"),
+    _one("pygeoapi.collection_items", {"POST", "PUT", "PATCH"}, layer_editors),
+    _one("pygeoapi.collection_items", {"DELETE"}, STAFF),
+    # processes read and compute, never write (rate-limited); dismissing a job is staff's
+    _one("pygeoapi.execute_process_jobs", {"POST"}, ANYONE,
+         reason="processes read and compute, never write (rate-limited)"),
+    _one("pygeoapi.stac_search", {"POST"}, ANYONE, reason="a search: reads"),
+    _one("pygeoapi.get_jobs", {"DELETE"}, STAFF),
+    # Open311: citizens report; the workflow's status changes, the reporter's personal data
+    _one("open311.post_request", {"POST"}, ANYONE,
+         reason="citizens report without an account (rate-limited)"),
+    _one("open311.post_update", {"POST"}, STAFF),
+    _one("open311.get_contact", {"GET"}, STAFF),
+    # sessions: signing in and out
+    _one("sessions.sign_in", {"POST"}, ANYONE, reason="signing in (rate-limited)"),
+    _one("sessions.sign_out", {"DELETE"}, ANYONE, reason="signing out (one's own session)"),
+    # the map prints the route sheet of the plan it is sent
+    _one("web_map.route_sheet", {"POST"}, ANYONE,
+         reason="prints the plan it is sent; reads and stores nothing"),
     # sensors: gateways post readings, the payment app posts sessions, wardens see offenders
-    Rule(frozenset({"POST"}), re.compile(r"^/api/sensors/readings$"), STAFF | {"gateway"}),
-    Rule(frozenset({"POST"}), re.compile(r"^/api/parking/sessions$"), STAFF | {"payment"}),
-    Rule(frozenset({"GET"}), re.compile(r"^/api/parking/violations$"), STAFF | {"crew"}),
+    _one("sensors.post_readings", {"POST"}, STAFF | {"gateway"}),
+    _one("sensors.post_session", {"POST"}, STAFF | {"payment"}),
+    _one("sensors.get_violations", {"GET"}, STAFF | {"crew"}),
     # file imports: staff upload into the layers through the importers' pipeline
-    Rule(frozenset({"POST", "GET"}), re.compile(r"^/api/imports$"), STAFF),
+    _one("imports.upload", {"POST"}, STAFF),
+    _one("imports.recent", {"GET"}, STAFF),
     # own rows (the row-level rules below say which): a person's requests, a crew's work
-    Rule(frozenset({"GET"}), re.compile(r"^/api/my/requests$"), PEOPLE),
-    Rule(frozenset({"GET"}), re.compile(r"^/api/crew/assignments$"), STAFF | {"crew"}),
+    _one("own_rows.my_requests", {"GET"}, PEOPLE),
+    _one("own_rows.crew_assignments", {"GET"}, STAFF | {"crew"}),
 )
+#: an unsafe request to a route no rule names: staff only, so a new route is never open
+UNNAMED_WRITE = Rule("", UNSAFE, STAFF)
 
 
-def rule_for(method: str, path: str) -> Rule | None:
+def rule_for(method: str, endpoint: str | None) -> Rule | None:
+    """The rule for a request routed to ``endpoint`` (None: no route, Flask answers 404/405);
+    HEAD is GET without the body, so GET's rule."""
+    if endpoint is None:
+        return None
+    method = "GET" if method == "HEAD" else method
     for rule in RULES:
-        if method in rule.methods and rule.path.match(path) and (
+        if rule.endpoint == endpoint and method in rule.methods and (
                 rule.applies is None or rule.applies()):
             return rule
-    return None
+    return UNNAMED_WRITE if method in UNSAFE else None
 
 
 def _bearer_token() -> str | None:
@@ -113,8 +148,8 @@ def register_access_rules(app: Flask, settings: Settings) -> None:
                 # a cookie is sent by any page the browser visits: it alone proves nothing
                 return _refuse(403, "this session's CSRF token is missing or wrong: send it as "
                                     "X-CSRF-Token (from /api/session or /api/whoami)")
-        rule = rule_for(request.method, request.path)
-        if rule is None:
+        rule = rule_for(request.method, request.endpoint)
+        if rule is None or rule.roles is ANYONE:
             return None
         principal: Principal | None = g.principal
         if principal is None:

@@ -84,7 +84,12 @@ def _sqlalchemy_url(url: str) -> str:
 
 def build_config(settings: Settings, public_url: str, extent_crs84: list[float]) -> dict:
     """The whole pygeoapi configuration for one process."""
+    templates = str(settings.state_dir / "ogc" / "templates")
     return {
+        # pygeoapi's tile matrix set pages pass the whole configuration where the templates'
+        # belongs (api/tiles.py: render_j2_template(api.tpl_config, api.tpl_config, ...)): the
+        # same folder at the top level, so they too find ours (offline, CSP-ready)
+        "path": templates,
         "server": {
             "bind": {"host": settings.host, "port": settings.port},
             "url": f"{public_url.rstrip('/')}/ogc",
@@ -97,7 +102,7 @@ def build_config(settings: Settings, public_url: str, extent_crs84: list[float])
             "limits": {"default_items": DEFAULT_LIMIT, "max_items": MAX_LIMIT,
                        "on_exceed": "error"},
             "map": {"url": settings.basemap_url, "attribution": ATTRIBUTION},
-            "templates": {"path": str(settings.state_dir / "ogc" / "templates")},
+            "templates": {"path": templates},
             # asynchronous runs (`Prefer: respond-async`, large crew plans) as jobs in the
             # database (table `jobs`, migration 0008), so every worker sees them; their results
             # in files, where pygeoapi reads them back (ogc/jobs.py)

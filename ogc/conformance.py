@@ -1,7 +1,7 @@
 """The conformance classes dimos declares: exactly those a test exercises.
 
 pygeoapi declares every class its code paths might meet (callbacks, schemas, property roles);
-dimos replaces that list with this one, and each class names the test that proves it
+dimos replaces that list with this one (ogc/patches.py), and each class names the test that proves it
 (``tests/test_ogc_conformance.py`` checks every named test exists and the served list is this).
 """
 from __future__ import annotations
@@ -74,10 +74,3 @@ CLASSES = {
         "test_ogc_conformance::test_openapi_describes_every_collection_and_process",
 }
 
-
-def declare(api_module, itemtypes, processes, tiles) -> None:
-    """Make pygeoapi serve ``CLASSES`` and nothing more (its lists are module globals)."""
-    api_module.CONFORMANCE_CLASSES = sorted(CLASSES)
-    itemtypes.CONFORMANCE_CLASSES_FEATURES = []
-    processes.CONFORMANCE_CLASSES = []
-    tiles.CONFORMANCE_CLASSES = []

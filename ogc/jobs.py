@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from flask import g, has_request_context
 from pygeoapi.process.base import JobNotFoundError
-from pygeoapi.process.manager import postgresql
+from pygeoapi.process.manager.base import BaseManager
 from pygeoapi.process.manager.dummy import DummyManager
+from pygeoapi.process.manager.postgresql import PostgreSQLManager
+from pygeoapi.provider.sql import get_engine
 from pygeoapi.util import JobStatus, RequestedProcessExecutionMode
 
 from gis.access_rules import lists_job, principal_id, sees_job
@@ -21,21 +23,23 @@ def _principal():
     return g.get("principal") if has_request_context() else None
 
 
-def _jobs_table(*_):
-    # pygeoapi describes its own table and creates it on the database when the manager starts:
-    # a worker booting while the database was away died, and gunicorn with it. The table is
-    # ours (migrations 0008, 0012: with the owner): its model, no database needed at start.
-    return jobs
-
-
-postgresql.get_table_model = _jobs_table
-
-
-class DimosJobManager(postgresql.PostgreSQLManager):
+class DimosJobManager(PostgreSQLManager):
     """Jobs carry their owner; who sees which: gis/access_rules.py."""
 
     def __init__(self, manager_def: dict):
-        super().__init__(manager_def)
+        # PostgreSQLManager.__init__ but its table model: pygeoapi describes its own table and
+        # creates it on the database as the manager starts, so a worker booting while the
+        # database was away died, and gunicorn with it. The table is ours (migrations 0008,
+        # 0012: with the owner): its model, and an engine that connects when first used.
+        BaseManager.__init__(self, manager_def)
+        self.is_async = True
+        self.id_field = "identifier"
+        self.supports_subscribing = True
+        self._engine = get_engine("postgresql+psycopg2", None, None, None, None, None,
+                                  manager_def["connection"])
+        self.table_output = self.output_dir is None  # results in files (output_dir is set)
+        self.table_model = jobs
+        self.c = jobs.c
         self._direct = DummyManager(manager_def)
 
     def add_job(self, job_metadata: dict) -> str:

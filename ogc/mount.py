@@ -18,19 +18,15 @@ from pygeoapi.error import GenericError
 from werkzeug.datastructures import Headers
 
 from accounts.secret_key import secret_key
-from gis.cql_parse import parse_cql2_json, parse_cql2_text
 from gis.db import pooled_cursor
+from gis.errors import DimosError
+from ogc import patches
 from ogc.caching import register_cache_headers
-from ogc.config import CRS_URIS, build_config
-from ogc.conformance import declare as declare_conformance
-from ogc.crs import transform_bbox
+from ogc.config import build_config
+from ogc.filters import check_items_filter
 from ogc.logs import quiet_client_errors
 from ogc.openapi import offline_document
-from ogc.templates import (
-    csp_marker,
-    use_offline_templates_everywhere,
-    write_offline_templates,
-)
+from ogc.templates import csp_marker, write_offline_templates
 from settings import Settings
 
 WORLD = [-180.0, -90.0, 180.0, 90.0]
@@ -90,36 +86,30 @@ def write_configuration(settings: Settings) -> tuple[Path, Path]:
     return config_path, openapi_path
 
 
-def _parse_filter_parameter(text: str):
-    """The ``filter`` query parameter in the language ``filter-lang`` names (pygeoapi reads
-    it as CQL2 text whatever filter-lang says)."""
-    if request.args.get("filter-lang") == "cql2-json":
-        return parse_cql2_json(text)
-    return parse_cql2_text(text)
+GEOJSON = "application/geo+json"
+CQL2_JSON = "application/query-cql-json"
 
 
-ITEMS = re.compile(r"^/ogc/collections/([^/]+)/items$")
+class UnsupportedMediaType(DimosError):
+    """A body of a media type the endpoint does not take."""
+
+    status = 415
+    code = "UnsupportedMediaType"
 
 
-def check_items_filter() -> None:
-    """A filter on a collection's items, parsed and checked against the layer's queryables
-    before pygeoapi sees it: pygeoapi answers any filter it cannot read with a bare
-    'Bad CQL text' and an ERROR in the log; this says what is wrong and where (a 400)."""
-    import layers
-    from gis.cql import cql_to_sql
-    from gis.cql_parse import check_filter_geometries
-
-    match = ITEMS.match(request.path)
-    if match is None or match[1] not in {layer.id for layer in layers.CATALOGUE}:
-        return  # not a collection's items: pygeoapi answers (404)
-    if request.method == "POST" and request.mimetype == "application/query-cql-json":
-        node = parse_cql2_json(request.get_data(cache=True))
-    elif request.method == "GET" and "filter" in request.args:
-        node = _parse_filter_parameter(request.args["filter"])
-    else:
+def item_posts_by_media_type() -> None:
+    """POST on a collection's items creates a feature (GeoJSON) or searches (CQL2 JSON), read
+    from the media type as HTTP means it (any case, any parameters): pygeoapi compares the
+    Content-Type header with 'application/geo+json' exactly and takes anything else for a
+    search. dimos/access.py has already required an editor for all but CQL2 JSON."""
+    if request.method != "POST" or request.endpoint != "pygeoapi.collection_items" \
+            or (request.view_args or {}).get("item_id") is not None:
         return
-    check_filter_geometries(node, request.args.get("filter-crs") or CRS_URIS["CRS84"])
-    cql_to_sql(node, layers.get(match[1]))  # the types, the bounds: InvalidParameter if not
+    if request.mimetype == GEOJSON:
+        request.environ["CONTENT_TYPE"] = GEOJSON  # what pygeoapi recognises as a create
+    elif request.mimetype != CQL2_JSON:
+        raise UnsupportedMediaType(f"POST items takes a feature ({GEOJSON}) or a search "
+                                   f"({CQL2_JSON}), not {request.mimetype or 'no media type'}")
 
 
 def _provider_error(error):
@@ -134,27 +124,21 @@ def register_ogc(app: Flask, settings: Settings) -> None:
         mounted = app.extensions.get("dimos.ogc_config") or os.environ.get("PYGEOAPI_CONFIG")
         raise RuntimeError(f"pygeoapi is already configured in this process ({mounted}); "
                            "one configuration per process: start another process")
+    # where pygeoapi has no extension point: checked first (a start with a pygeoapi that
+    # changed there fails, naming what), before any file is written
+    patches.apply()
     config_path, openapi_path = write_configuration(settings)
     os.environ["PYGEOAPI_CONFIG"] = str(config_path)
     os.environ["PYGEOAPI_OPENAPI"] = str(openapi_path)
-    import pygeoapi.api
-    from pygeoapi.api import itemtypes, processes, tiles
     from pygeoapi.flask_app import BLUEPRINT
 
-    # Where pygeoapi falls short, in one place: conformance it cannot claim, tile matrix set
-    # pages on CDN templates, CQL2 with S_DWITHIN and filter-lang, a bbox transformer built on
-    # every request, tracebacks for bad input.
-    declare_conformance(pygeoapi.api, itemtypes, processes, tiles)
-    use_offline_templates_everywhere(tiles)
-    itemtypes.parse_cql2_text = _parse_filter_parameter
-    itemtypes.parse_cql2_json = parse_cql2_json
-    itemtypes.transform_bbox = transform_bbox
-    quiet_client_errors()
+    quiet_client_errors()  # tracebacks for bad input: logging filters, not patches
     app.register_blueprint(BLUEPRINT, url_prefix="/ogc")
     register_cache_headers(app, settings)
     app.register_error_handler(GenericError, _provider_error)
     database_url = settings.effective_database_url
 
+    app.before_request(item_posts_by_media_type)
     app.before_request(check_items_filter)
 
     @app.before_request

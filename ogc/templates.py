@@ -79,15 +79,3 @@ def write_offline_templates(target: Path, marker: str | None = None) -> list[Pat
             written.append(path)
     return written
 
-
-def use_offline_templates_everywhere(module) -> None:
-    """pygeoapi's tile matrix set pages pass the whole configuration where the template
-    configuration belongs, so they fall back to the CDN-bound stock templates; give them ours."""
-    from pygeoapi.util import render_j2_template
-
-    def render(config, tpl_config, template, data, locale_=None):
-        if "server" in tpl_config:
-            tpl_config = tpl_config["server"].get("templates", {})
-        return render_j2_template(config, tpl_config, template, data, locale_)
-
-    module.render_j2_template = render

@@ -108,6 +108,17 @@ def identity_providers_setting(provider) -> str:
     })
 
 
+@pytest.fixture(scope="session")
+def ogc_app(tmp_path_factory):
+    """The whole app in this process, the OGC API mounted (pygeoapi takes one configuration
+    per process: every module asking for it shares this one). Its database is unreachable:
+    for what is decided before any view runs (routes, access rules)."""
+    from dimos.app import create_app
+
+    return create_app(Settings(database_url="postgresql://nobody@127.0.0.1:1/unreachable",
+                               state_dir=tmp_path_factory.mktemp("ogc-app-state")))
+
+
 _SERVER_LOGS: dict[str, object] = {}
 
 
