@@ -23,3 +23,16 @@ def map_centre(cur) -> list[float] | None:
     row = cur.fetchone()
     return list(row) if row else None
 
+
+EXTENT_SQL = """
+SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
+FROM (SELECT ST_Extent(ST_Transform(boundary, 4326)) AS e FROM jurisdictions) AS extent
+"""
+
+
+def municipalities_extent_crs84(cur) -> tuple[float, float, float, float] | None:
+    """The box around every municipality in CRS84 (None: none yet): the collections' extent."""
+    cur.execute(EXTENT_SQL)
+    row = cur.fetchone()
+    return row if row and row[0] is not None else None
+

@@ -18,8 +18,9 @@ from pygeoapi.error import GenericError
 from werkzeug.datastructures import Headers
 
 from accounts.secret_key import secret_key
-from gis.db import pooled_cursor
+from gis.db import ping, pooled_cursor
 from gis.errors import DimosError
+from gis.jurisdictions import municipalities_extent_crs84
 from ogc import patches
 from ogc.caching import register_cache_headers
 from ogc.config import build_config
@@ -31,21 +32,16 @@ from settings import Settings
 
 WORLD = [-180.0, -90.0, 180.0, 90.0]
 PROCESS_EXECUTION = re.compile(r"^/ogc/processes/[^/]+/execution$")
-EXTENT_SQL = """
-SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
-FROM (SELECT ST_Extent(ST_Transform(boundary, 4326)) AS e FROM jurisdictions) AS extent
-"""
 
 
 def _extent_crs84(settings: Settings) -> list[float]:
     """The municipalities' extent in CRS84, or the world while the database is unreachable."""
     try:
         with pooled_cursor(settings.effective_database_url) as cur:
-            cur.execute(EXTENT_SQL)
-            row = cur.fetchone()
+            extent = municipalities_extent_crs84(cur)
     except Exception:  # start without the database (health says 503), never fail to start
         return WORLD
-    return [round(v, 6) for v in row] if row and row[0] is not None else WORLD
+    return [round(v, 6) for v in extent] if extent else WORLD
 
 
 STATE_FILE = re.compile(r"^(?:pygeoapi-config|openapi)-(\d+)\.(?:yml|json)$")
@@ -147,7 +143,8 @@ def register_ogc(app: Flask, settings: Settings) -> None:
         # must be a 503, so it is checked before the process runs
         if request.method == "POST" and PROCESS_EXECUTION.match(request.path):
             with pooled_cursor(database_url) as cur:
-                cur.execute("SELECT 1")
+                ping(cur.connection)
+
     @app.after_request
     def database_down_during_a_process(response):
         # the database went away while a process ran (after the check above): pygeoapi calls

@@ -11,19 +11,19 @@ from datetime import date
 
 import shapely
 from flask import g, has_request_context
-from pygeoapi.process.base import ProcessorExecuteError
+from pygeoapi.process.base import BaseProcessor, ProcessorExecuteError
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from gis.db import pooled_cursor
 from gis.errors import DatabaseUnavailable, InvalidParameter
+from gis.geometry import transformed
 from layers.model import STORAGE_SRID
 from ogc.config import CRS_URIS
 
 #: Input CRSs a caller may name (URI or short form) and their SRIDs.
 INPUT_CRS = {**{uri: (4326 if key == "CRS84" else key) for key, uri in CRS_URIS.items()},
              "CRS84": 4326, "EPSG:2100": 2100, "EPSG:4326": 4326}
-TO_STORAGE_SQL = "SELECT ST_AsBinary(ST_Transform(ST_GeomFromWKB(%s, %s), %s))"
 
 
 class InputError(ProcessorExecuteError):
@@ -70,8 +70,7 @@ def to_storage(cur, geometry: BaseGeometry, srid: int) -> BaseGeometry:
     """``geometry`` reprojected by PostGIS to the storage CRS (as the features are)."""
     if srid == STORAGE_SRID:
         return geometry
-    cur.execute(TO_STORAGE_SQL, (shapely.to_wkb(geometry), srid, STORAGE_SRID))
-    return shapely.from_wkb(bytes(cur.fetchone()[0]))
+    return transformed(cur, geometry, srid, STORAGE_SRID)
 
 
 def read_date(name: str, value) -> date:
@@ -149,3 +148,26 @@ def check_inputs(data: dict, known: set[str]) -> None:
     if unknown:
         raise InvalidParameter(f"unknown input(s) {', '.join(unknown)}; this process takes "
                                f"{', '.join(sorted(known))}")
+
+
+class DimosProcessor(BaseProcessor):
+    """A process of dimos: its ``METADATA`` (pygeoapi's process description, whose ``inputs``
+    are the only ones it takes) and ``run(cur, data)`` on a read-only cursor, which returns
+    (media type, result). Inputs are checked and errors translated here, once for all."""
+
+    METADATA: dict = {}
+
+    def __init__(self, processor_def):
+        super().__init__(processor_def, self.METADATA)
+        self.database_url = processor_def["database_url"]
+
+    def execute(self, data, outputs=None):
+        with database(self.database_url) as cur:
+            check_inputs(data, set(self.METADATA["inputs"]))
+            return self.run(cur, data)
+
+    def run(self, cur, data: dict) -> tuple[str, dict]:
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"

@@ -4,13 +4,13 @@ from __future__ import annotations
 from datetime import datetime
 
 import shapely
-from pygeoapi.process.base import BaseProcessor
 
 import layers
 from gis import crews
 from gis.cql_parse import parse_filter_crs84
 from gis.errors import InvalidParameter
-from ogc.processes import check_inputs, database, read_geometry, read_number, to_storage
+from gis.jurisdictions import jurisdiction_ids
+from ogc.processes import DimosProcessor, read_geometry, read_number, to_storage
 
 _JURISDICTION = {"title": "Municipality (jurisdiction id); the only one when absent",
                  "schema": {"type": "string"}, "minOccurs": 0, "maxOccurs": 1}
@@ -83,8 +83,7 @@ MAX_SERVICE_MINUTES, MAX_PRIORITY = 24 * 60, 10
 
 
 def _jurisdiction(cur, value) -> str:
-    cur.execute("SELECT id FROM jurisdictions ORDER BY id")
-    known = [row[0] for row in cur.fetchall()]
+    known = jurisdiction_ids(cur)
     if value is None and len(known) == 1:
         return known[0]
     if value not in known:
@@ -159,46 +158,38 @@ def _mapping(name: str, value, kind, low: float, high: float) -> dict:
     return {str(k): kind(v) for k, v in value.items()}
 
 
-class RequestClustersProcessor(BaseProcessor):
-    def __init__(self, processor_def):
-        super().__init__(processor_def, CLUSTERS_METADATA)
-        self.database_url = processor_def["database_url"]
+class RequestClustersProcessor(DimosProcessor):
+    METADATA = CLUSTERS_METADATA
 
-    def execute(self, data, outputs=None):
-        with database(self.database_url) as cur:
-            check_inputs(data, set(CLUSTERS_METADATA["inputs"]))
-            by_category = data.get("by_category", False)
-            if not isinstance(by_category, bool):
-                raise InvalidParameter("by_category: true or false")
-            found = crews.clusters(
-                cur, _jurisdiction(cur, data.get("jurisdiction")),
-                read_number("eps", data.get("eps"), 100, 5, 5000),
-                int(read_number("min_points", data.get("min_points"), 3, 1, 1000)),
-                by_category, _selection(data))
+    def run(self, cur, data):
+        by_category = data.get("by_category", False)
+        if not isinstance(by_category, bool):
+            raise InvalidParameter("by_category: true or false")
+        found = crews.clusters(
+            cur, _jurisdiction(cur, data.get("jurisdiction")),
+            read_number("eps", data.get("eps"), 100, 5, 5000),
+            int(read_number("min_points", data.get("min_points"), 3, 1, 1000)),
+            by_category, _selection(data))
         return "application/geo+json", {"type": "FeatureCollection", "features": found}
 
 
-class PlanCrewRoutesProcessor(BaseProcessor):
-    def __init__(self, processor_def):
-        super().__init__(processor_def, PLAN_METADATA)
-        self.database_url = processor_def["database_url"]
+class PlanCrewRoutesProcessor(DimosProcessor):
+    METADATA = PLAN_METADATA
 
-    def execute(self, data, outputs=None):
-        with database(self.database_url) as cur:
-            check_inputs(data, set(PLAN_METADATA["inputs"]))
-            jurisdiction = _jurisdiction(cur, data.get("jurisdiction"))
-            fleet = _crews(cur, data.get("crews"))
-            requests = crews.open_requests(cur, jurisdiction, _selection(data))
-            if "requests" in data:
-                missing = set(data["requests"]) - {r[0] for r in requests}
-                if missing:
-                    raise InvalidParameter(f"requests: not open requests of {jurisdiction}: "
-                                           f"{', '.join(sorted(missing)[:10])}")
-            plan = crews.plan_routes(
-                cur, jurisdiction, requests, fleet,
-                _mapping("service_minutes", data.get("service_minutes"), float, 0,
-                         MAX_SERVICE_MINUTES),
-                _mapping("priorities", data.get("priorities"), int, 1, MAX_PRIORITY),
-                read_number("time_limit_s", data.get("time_limit_s"), 10, 0.1,
-                            crews.MAX_TIME_LIMIT_S), named="requests" in data)
+    def run(self, cur, data):
+        jurisdiction = _jurisdiction(cur, data.get("jurisdiction"))
+        fleet = _crews(cur, data.get("crews"))
+        requests = crews.open_requests(cur, jurisdiction, _selection(data))
+        if "requests" in data:
+            missing = set(data["requests"]) - {r[0] for r in requests}
+            if missing:
+                raise InvalidParameter(f"requests: not open requests of {jurisdiction}: "
+                                       f"{', '.join(sorted(missing)[:10])}")
+        plan = crews.plan_routes(
+            cur, jurisdiction, requests, fleet,
+            _mapping("service_minutes", data.get("service_minutes"), float, 0,
+                     MAX_SERVICE_MINUTES),
+            _mapping("priorities", data.get("priorities"), int, 1, MAX_PRIORITY),
+            read_number("time_limit_s", data.get("time_limit_s"), 10, 0.1,
+                        crews.MAX_TIME_LIMIT_S), named="requests" in data)
         return "application/json", plan

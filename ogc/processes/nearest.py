@@ -1,13 +1,11 @@
 """The `nearest` process: the nearest features of a layer to a point, with distances in metres."""
 from __future__ import annotations
 
-from pygeoapi.process.base import BaseProcessor
-
 import layers
 from gis.cql_parse import parse_filter_crs84
 from gis.errors import InvalidParameter
 from gis.nearest import MAX_COUNT, nearest_features
-from ogc.processes import check_inputs, database, read_count, read_location
+from ogc.processes import DimosProcessor, read_count, read_location
 
 DEFAULT_COUNT = 5
 
@@ -48,29 +46,22 @@ PROCESS_METADATA = {
 }
 
 
-class NearestProcessor(BaseProcessor):
-    def __init__(self, processor_def):
-        super().__init__(processor_def, PROCESS_METADATA)
-        self.database_url = processor_def["database_url"]
+class NearestProcessor(DimosProcessor):
+    METADATA = PROCESS_METADATA
 
-    def execute(self, data, outputs=None):
-        with database(self.database_url) as cur:
-            check_inputs(data, set(PROCESS_METADATA["inputs"]))
-            layer_id = data.get("layer")
-            try:
-                layer = layers.get(layer_id)
-            except (KeyError, TypeError):
-                raise InvalidParameter(f"layer: {layer_id!r} is not a layer; layers: "
-                                       f"{', '.join(x.id for x in layers.CATALOGUE)}") from None
-            point = read_location(cur, data)
-            count = read_count(data.get("count"), DEFAULT_COUNT, MAX_COUNT)
-            features = nearest_features(cur, layer, point, count,
-                                        _filter(data.get("filter"), layer))
+    def run(self, cur, data):
+        layer_id = data.get("layer")
+        try:
+            layer = layers.get(layer_id)
+        except (KeyError, TypeError):
+            raise InvalidParameter(f"layer: {layer_id!r} is not a layer; layers: "
+                                   f"{', '.join(x.id for x in layers.CATALOGUE)}") from None
+        point = read_location(cur, data)
+        count = read_count(data.get("count"), DEFAULT_COUNT, MAX_COUNT)
+        features = nearest_features(cur, layer, point, count,
+                                    _filter(data.get("filter"), layer))
         return "application/geo+json", {"type": "FeatureCollection", "features": features,
                                         "numberReturned": len(features)}
-
-    def __repr__(self):
-        return "<NearestProcessor>"
 
 
 def _filter(text, layer):

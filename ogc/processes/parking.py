@@ -1,11 +1,9 @@
 """The `parking-nearest-free` process: free bays nearest a place on foot, along the streets."""
 from __future__ import annotations
 
-from pygeoapi.process.base import BaseProcessor
-
 from gis.errors import InvalidParameter
 from gis.parking import MAX_COUNT, nearest_free_bays
-from ogc.processes import check_inputs, database, read_count, read_location
+from ogc.processes import DimosProcessor, read_count, read_location
 
 DEFAULT_COUNT = 5
 BAY_TYPES = ("regular", "disabled", "loading", "ev")
@@ -48,23 +46,16 @@ PROCESS_METADATA = {
 }
 
 
-class ParkingNearestFreeProcessor(BaseProcessor):
-    def __init__(self, processor_def):
-        super().__init__(processor_def, PROCESS_METADATA)
-        self.database_url = processor_def["database_url"]
+class ParkingNearestFreeProcessor(DimosProcessor):
+    METADATA = PROCESS_METADATA
 
-    def execute(self, data, outputs=None):
-        with database(self.database_url) as cur:
-            check_inputs(data, set(PROCESS_METADATA["inputs"]))
-            point = read_location(cur, data)
-            count = read_count(data.get("count"), DEFAULT_COUNT, MAX_COUNT)
-            bay_types = data.get("bay_types")
-            if bay_types is not None and (not isinstance(bay_types, list) or not bay_types
-                                          or any(t not in BAY_TYPES for t in bay_types)):
-                raise InvalidParameter(f"bay_types: a list of {', '.join(BAY_TYPES)}")
-            features = nearest_free_bays(cur, point, count, bay_types)
+    def run(self, cur, data):
+        point = read_location(cur, data)
+        count = read_count(data.get("count"), DEFAULT_COUNT, MAX_COUNT)
+        bay_types = data.get("bay_types")
+        if bay_types is not None and (not isinstance(bay_types, list) or not bay_types
+                                      or any(t not in BAY_TYPES for t in bay_types)):
+            raise InvalidParameter(f"bay_types: a list of {', '.join(BAY_TYPES)}")
+        features = nearest_free_bays(cur, point, count, bay_types)
         return "application/geo+json", {"type": "FeatureCollection", "features": features,
                                         "numberReturned": len(features)}
-
-    def __repr__(self):
-        return "<ParkingNearestFreeProcessor>"

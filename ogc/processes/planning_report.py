@@ -1,13 +1,10 @@
 """The `planning-report` process: what applies at a place or parcel on a date, in one call."""
 from __future__ import annotations
 
-from pygeoapi.process.base import BaseProcessor
-
 from gis.errors import InvalidParameter
 from gis.planning import MAX_RADIUS_M, planning_report
 from ogc.processes import (
-    check_inputs,
-    database,
+    DimosProcessor,
     input_srid,
     read_date,
     read_geometry,
@@ -57,25 +54,18 @@ PROCESS_METADATA = {
 }
 
 
-class PlanningReportProcessor(BaseProcessor):
-    def __init__(self, processor_def):
-        super().__init__(processor_def, PROCESS_METADATA)
-        self.database_url = processor_def["database_url"]
+class PlanningReportProcessor(DimosProcessor):
+    METADATA = PROCESS_METADATA
 
-    def execute(self, data, outputs=None):
-        with database(self.database_url) as cur:
-            check_inputs(data, set(PROCESS_METADATA["inputs"]))
-            if ("location" in data) == ("parcel" in data):
-                raise InvalidParameter("give exactly one of location (a Point) or parcel "
-                                       "(a Polygon)")
-            srid = input_srid(data.get("crs"))
-            name = "location" if "location" in data else "parcel"
-            kinds = ("Point",) if name == "location" else ("Polygon", "MultiPolygon")
-            place = to_storage(cur, read_geometry(name, data[name], srid, kinds), srid)
-            report = planning_report(
-                cur, place, read_date("date", data.get("date")),
-                read_number("radius", data.get("radius"), DEFAULT_RADIUS_M, 0, MAX_RADIUS_M))
+    def run(self, cur, data):
+        if ("location" in data) == ("parcel" in data):
+            raise InvalidParameter("give exactly one of location (a Point) or parcel "
+                                   "(a Polygon)")
+        srid = input_srid(data.get("crs"))
+        name = "location" if "location" in data else "parcel"
+        kinds = ("Point",) if name == "location" else ("Polygon", "MultiPolygon")
+        place = to_storage(cur, read_geometry(name, data[name], srid, kinds), srid)
+        report = planning_report(
+            cur, place, read_date("date", data.get("date")),
+            read_number("radius", data.get("radius"), DEFAULT_RADIUS_M, 0, MAX_RADIUS_M))
         return "application/json", report
-
-    def __repr__(self):
-        return "<PlanningReportProcessor>"
