@@ -10,9 +10,10 @@ import psycopg2
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from accounts.memberships import OF_ACCOUNT, add_account_memberships, municipalities_for
 from accounts.sessions import end_sessions_of
 from gis.errors import InvalidParameter
-from gis.roles import Principal
+from gis.roles import Principal, principal
 from gis.schema import ROLES
 
 MIN_PASSWORD = 12
@@ -20,9 +21,9 @@ MIN_PASSWORD = 12
 HASHER = PasswordHasher()
 
 CREATE_SQL = "INSERT INTO accounts (username, role, password_hash) VALUES (%s, %s, %s)"
-HASH_SQL = """
-SELECT role, password_hash FROM accounts
-WHERE username = %s AND disabled_at IS NULL AND password_hash IS NOT NULL
+HASH_SQL = f"""
+SELECT a.role, a.password_hash, {OF_ACCOUNT} FROM accounts a
+WHERE a.username = %s AND a.disabled_at IS NULL AND a.password_hash IS NOT NULL
 """
 # single sign-on: the provider vouches for the person and their role, made or updated here;
 # the role before (the CTE sees the row as it was) says whether older sessions must end
@@ -33,36 +34,42 @@ VALUES (%(username)s, %(role)s, %(provider)s, now())
 ON CONFLICT (username) DO UPDATE SET role = EXCLUDED.role, signed_in_at = now()
     WHERE accounts.identity_provider = EXCLUDED.identity_provider
       AND accounts.disabled_at IS NULL
-RETURNING role, (SELECT role FROM before)
+RETURNING id, role, (SELECT role FROM before)
 """
+MEMBERSHIPS_SQL = f"SELECT {OF_ACCOUNT} FROM accounts a WHERE a.id = %s"
 REHASH_SQL = "UPDATE accounts SET password_hash = %s WHERE username = %s"
-ACTIVE_SQL = "SELECT role FROM accounts WHERE username = %s AND disabled_at IS NULL"
+ACTIVE_SQL = f"SELECT a.role, {OF_ACCOUNT} FROM accounts a WHERE a.username = %s AND a.disabled_at IS NULL"
 DISABLE_SQL = "UPDATE accounts SET disabled_at = now() WHERE username = %s AND disabled_at IS NULL"
 ROLE_SQL = "UPDATE accounts SET role = %s WHERE username = %s AND disabled_at IS NULL"
 # verifying against this when the name is unknown takes as long as a real check
 _DECOY = HASHER.hash("dimos: no such account")
 
 
-def create_account(cur, username: str, role: str, password: str) -> None:
+def create_account(cur, username: str, role: str, password: str,
+                   jurisdictions: list[str] | str | None = None) -> None:
+    """A local account of ``role`` in ``jurisdictions`` (accounts/memberships.py says what
+    none means)."""
     if role not in ROLES:
         raise InvalidParameter(f"role: {role!r} is not one of {', '.join(ROLES)}")
     if not username.strip() or username != username.strip():
         raise InvalidParameter("username: give a name without leading or trailing spaces")
     if len(password) < MIN_PASSWORD:
         raise InvalidParameter(f"password: at least {MIN_PASSWORD} characters")
+    municipalities = municipalities_for(cur, role, jurisdictions)
     try:
         cur.execute("SAVEPOINT create_account")
         cur.execute(CREATE_SQL, (username, role, HASHER.hash(password)))
     except psycopg2.errors.UniqueViolation:
         cur.execute("ROLLBACK TO SAVEPOINT create_account")
         raise InvalidParameter(f"username: {username!r} is taken") from None
+    add_account_memberships(cur, username, municipalities)
 
 
 def verify_password(cur, username: str, password: str) -> Principal | None:
     """The account's principal if the password is right, else None (same work either way)."""
     cur.execute(HASH_SQL, (username,))
     row = cur.fetchone()
-    role, stored = row if row else (None, _DECOY)
+    role, stored, municipalities = row if row else (None, _DECOY, ())
     try:
         HASHER.verify(stored, password)
     except (VerificationError, InvalidHashError):
@@ -71,7 +78,7 @@ def verify_password(cur, username: str, password: str) -> Principal | None:
         return None
     if HASHER.check_needs_rehash(stored):
         cur.execute(REHASH_SQL, (HASHER.hash(password), username))
-    return Principal(username, role)
+    return principal(username, role, municipalities)
 
 
 def sso_username(provider: str, subject: str) -> str:
@@ -79,9 +86,11 @@ def sso_username(provider: str, subject: str) -> str:
     return f"{provider}:{subject}"
 
 
-def sign_in_with_provider(cur, provider: str, subject: str, role: str) -> Principal | None:
+def sign_in_with_provider(cur, provider: str, subject: str, role: str,
+                          jurisdictions: list[str] | None = None) -> Principal | None:
     """The account of a person the provider has signed in, made on first sign-in and given the
-    role the provider grants now; None when that account is disabled (or a local one)."""
+    role the provider grants now, in the provider's municipalities (``jurisdictions``; none:
+    accounts/memberships.py's rule); None when that account is disabled (or a local one)."""
     if role not in ROLES:
         raise InvalidParameter(f"role: {role!r} is not one of {', '.join(ROLES)}")
     username = sso_username(provider, subject)
@@ -89,16 +98,23 @@ def sign_in_with_provider(cur, provider: str, subject: str, role: str) -> Princi
     row = cur.fetchone()
     if row is None:
         return None
-    if row[1] is not None and row[1] != row[0]:  # the provider changed the role: start afresh
+    account_id, role, role_before = row
+    if role_before is not None and role_before != role:  # the provider changed the role: start afresh
         end_sessions_of(cur, username)
-    return Principal(username, row[0])
+    cur.execute(MEMBERSHIPS_SQL, (account_id,))
+    municipalities = cur.fetchone()[0]
+    if not municipalities and role_before is None:  # made just now
+        municipalities = municipalities_for(cur, role, jurisdictions,
+                                            what=f"identity provider {provider!r}: jurisdictions")
+        add_account_memberships(cur, username, municipalities)
+    return principal(username, role, municipalities)
 
 
 def active_principal(cur, username: str) -> Principal | None:
     """The account behind a session, unless it has been disabled since."""
     cur.execute(ACTIVE_SQL, (username,))
     row = cur.fetchone()
-    return Principal(username, row[0]) if row else None
+    return principal(username, *row) if row else None
 
 
 def disable_account(cur, username: str) -> bool:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from gis.roles import Principal
+from accounts.memberships import OF_ACCOUNT
+from gis.roles import Principal, principal
 
 CREATE_SQL = """
 INSERT INTO sessions (id_hash, account_id, csrf_token, expires_at)
@@ -17,9 +18,9 @@ SELECT %(id_hash)s, id, %(csrf)s, now() + make_interval(hours => %(hours)s)
 FROM accounts WHERE username = %(username)s AND disabled_at IS NULL
 """
 # the session's account and token; last_seen_at is touched at most once a minute (fewer writes)
-FIND_SQL = """
+FIND_SQL = f"""
 WITH found AS (
-    SELECT s.id_hash, s.csrf_token, s.last_seen_at, a.username, a.role
+    SELECT s.id_hash, s.csrf_token, s.last_seen_at, a.username, a.role, {OF_ACCOUNT} AS municipalities
     FROM sessions s JOIN accounts a ON a.id = s.account_id
     WHERE s.id_hash = %(id_hash)s AND s.expires_at > now() AND a.disabled_at IS NULL
 ), touched AS (
@@ -27,7 +28,7 @@ WITH found AS (
     WHERE id_hash = (SELECT id_hash FROM found)
       AND last_seen_at < now() - interval '1 minute'
 )
-SELECT username, role, csrf_token FROM found
+SELECT username, role, municipalities, csrf_token FROM found
 """
 END_SQL = "DELETE FROM sessions WHERE id_hash = %s"
 END_ALL_SQL = """
@@ -56,7 +57,7 @@ def find_session(cur, session_id: str) -> tuple[Principal, str] | None:
     """(the principal, the CSRF token) of a live session of an active account, else None."""
     cur.execute(FIND_SQL, {"id_hash": _hash(session_id)})
     row = cur.fetchone()
-    return (Principal(row[0], row[1]), row[2]) if row else None
+    return (principal(row[0], row[1], row[2]), row[3]) if row else None
 
 
 def end_session(cur, session_id: str) -> None:

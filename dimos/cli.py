@@ -126,7 +126,8 @@ def token_create(settings: Settings, args) -> None:
     db.require_schema(url)
     with db.pooled_cursor(url, commit=True, actor=f"cli:{getpass.getuser()}") as cur:
         token = tokens.issue_token(cur, args.name, args.role, args.jurisdiction)
-    of = f" of {args.jurisdiction}" if args.jurisdiction else ""
+        held = tokens.principal_for(cur, token)
+    of = _belongs(held.municipalities, held.everywhere)
     print(f"token for {args.name} ({args.role}{of}); shown once, store it now:", file=sys.stderr)
     print(token)
 
@@ -141,24 +142,33 @@ def token_revoke(settings: Settings, args) -> None:
 
 def token_list(settings: Settings, args) -> None:
     with db.pooled_cursor(settings.effective_database_url) as cur:
-        for name, role, jurisdiction, created, revoked in tokens.list_tokens(cur):
+        for name, role, municipalities, created, revoked in tokens.list_tokens(cur):
             state = f"revoked {revoked:%Y-%m-%d %H:%M}" if revoked else "live"
-            if not revoked and role in tokens.BOUND_ROLES and jurisdiction is None:
+            if not revoked and role in tokens.BOUND_ROLES and not municipalities:
                 state += " (refused: names no municipality; reissue with --jurisdiction)"
-            print(f"{name:<24}{role:<10}{jurisdiction or '':<14}created "
+            where = ",".join(municipalities) or ("(all)" if role == "admin" else "")
+            print(f"{name:<24}{role:<10}{where:<14}created "
                   f"{created:%Y-%m-%d %H:%M}  {state}")
 
 
 def account_create(settings: Settings, args) -> None:
-    from accounts.people import create_account
+    from accounts.people import active_principal, create_account
 
     url = settings.effective_database_url
     db.require_schema(url)
     password = (sys.stdin.readline().rstrip("\n") if args.password_stdin
                 else getpass.getpass(f"password for {args.name}: "))
     with db.pooled_cursor(url, commit=True, actor=f"cli:{getpass.getuser()}") as cur:
-        create_account(cur, args.name, args.role, password)
-    print(f"account {args.name} ({args.role}) created; sign in at /api/session")
+        create_account(cur, args.name, args.role, password, args.jurisdiction)
+        held = active_principal(cur, args.name)
+    print(f"account {args.name} ({args.role}{_belongs(held.municipalities, held.everywhere)}) "
+          "created; sign in at /api/session")
+
+
+def _belongs(municipalities, everywhere: bool) -> str:
+    if everywhere:
+        return " in every municipality"
+    return f" of {', '.join(sorted(municipalities))}" if municipalities else ""
 
 
 def account_disable(settings: Settings, args) -> None:
@@ -445,8 +455,9 @@ def build_parser() -> argparse.ArgumentParser:
     create = token.add_parser("create", help="issue a token and print it once")
     create.add_argument("name", help="who or what holds it (a person, an app)")
     create.add_argument("--role", default="staff", choices=ROLES)
-    create.add_argument("--jurisdiction", help="the municipality a gateway token writes for "
-                        "(required with --role gateway)")
+    create.add_argument("--jurisdiction", action="append",
+                        help="a municipality the token belongs to (repeat for several; a gateway "
+                        "belongs to one; default: the only one, or every one for an admin)")
     create.set_defaults(func=token_create)
     revoke = token.add_parser("revoke", help="revoke a token by its name")
     revoke.add_argument("name")
@@ -458,6 +469,9 @@ def build_parser() -> argparse.ArgumentParser:
     make = account.add_parser("create", help="create an account (asks for the password)")
     make.add_argument("name")
     make.add_argument("--role", default="staff", choices=ROLES)
+    make.add_argument("--jurisdiction", action="append",
+                      help="a municipality the account belongs to (repeat for several; default: "
+                      "the only one, or every one for an admin)")
     make.add_argument("--password-stdin", action="store_true",
                       help="read the password from the first line of standard input")
     make.set_defaults(func=account_create)

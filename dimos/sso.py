@@ -112,7 +112,8 @@ def _blueprint(settings: Settings, oauth: OAuth) -> Blueprint:
         if not subject or role is None:
             return _refused(f"{config.title} signed you in, but grants no role in dimos", 403)
         with pooled_cursor(url, commit=True, actor=f"sso:{provider}") as cur:
-            principal = accounts.sign_in_with_provider(cur, provider, str(subject), role)
+            principal = accounts.sign_in_with_provider(cur, provider, str(subject), role,
+                                                         config.jurisdictions)
         if principal is None:
             return _refused("this account is disabled", 403)
         after = session.get("after_sign_in", "/")

@@ -5,6 +5,7 @@ as the application's endpoints (dimos/) without importing the application.
 """
 from __future__ import annotations
 
+from gis.errors import Forbidden
 from gis.roles import PEOPLE as PERSON_ROLES
 from gis.roles import STAFF as STAFF_ROLES
 from gis.roles import Principal
@@ -41,3 +42,13 @@ def sees_job(principal: Principal | None, owner: str | None) -> bool:
 def lists_job(principal: Principal | None, owner: str | None) -> bool:
     """The job list shows a person their own jobs, staff every job, anonymous callers none."""
     return principal is not None and (principal.role in STAFF or principal_id(principal) == owner)
+
+
+def check_acts_in(principal: Principal | None, jurisdiction: str, what: str) -> None:
+    """Forbidden, naming the municipality, unless ``principal``'s role holds in
+    ``jurisdiction``; ``None`` is dimos itself (the command line, the demo loader)."""
+    if principal is None or principal.holds_in(jurisdiction):
+        return
+    held = ", ".join(sorted(principal.municipalities)) or "no municipality"
+    raise Forbidden(f"{what} belongs to the municipality {jurisdiction!r}; the {principal.role} "
+                    f"{principal.name!r} acts in {held} only")

@@ -14,7 +14,9 @@ from datetime import date, datetime
 import psycopg2
 from psycopg2 import errorcodes, sql
 
+from gis.access_rules import check_acts_in
 from gis.errors import Conflict, DimosError, InvalidParameter, NotFound
+from gis.roles import Principal
 from layers.model import Field, Layer
 
 MAX_VERTICES = 100_000
@@ -27,6 +29,8 @@ SELECT j.id FROM jurisdictions AS j
 WHERE ST_Intersects(j.boundary, ST_PointOnSurface(ST_GeomFromWKB(%(wkb)s, %(srid)s)))
 ORDER BY j.id LIMIT 1
 """
+
+STORED_JURISDICTION_SQL = "SELECT jurisdiction_id FROM {table} WHERE id = %s FOR UPDATE"
 
 GEOMETRY_SQL = """
 SELECT ST_AsBinary(g), ST_IsValid(g), ST_IsValidReason(g), GeometryType(g), ST_NPoints(g)
@@ -175,10 +179,22 @@ def _write(cur, layer: Layer, statement: sql.Composable, params: list):
         raise _constraint_message(layer, exc) from None
 
 
-def create_feature(cur, layer: Layer, feature: dict, crs: tuple[int, bool]) -> int:
-    """Insert ``feature``; its new id."""
+def _stored_jurisdiction(cur, layer: Layer, feature_id: int) -> str:
+    """The municipality feature ``feature_id`` is in (locked: a concurrent move waits)."""
+    cur.execute(sql.SQL(STORED_JURISDICTION_SQL).format(table=sql.Identifier(layer.table)),
+                (feature_id,))
+    row = cur.fetchone()
+    if row is None:
+        raise NotFound(f"no feature {feature_id} in {layer.id}")
+    return row[0]
+
+
+def create_feature(cur, layer: Layer, feature: dict, crs: tuple[int, bool], *,
+                   principal: Principal | None) -> int:
+    """Insert ``feature`` for ``principal`` (Forbidden outside its municipalities); its new id."""
     values = check_properties(layer, feature["properties"])
     wkb, jurisdiction = _geometry(cur, layer, feature["geometry"], crs)
+    check_acts_in(principal, jurisdiction, f"the new feature of {layer.id}")
     columns = ["jurisdiction_id", *values, "geom"]
     statement = sql.SQL("INSERT INTO {table} ({columns}) VALUES ({values}, "
                         "ST_GeomFromWKB(%s, {srid})) RETURNING id").format(
@@ -190,10 +206,15 @@ def create_feature(cur, layer: Layer, feature: dict, crs: tuple[int, bool]) -> i
     return feature_id
 
 
-def replace_feature(cur, layer: Layer, feature_id: int, feature: dict, crs: tuple[int, bool]) -> None:
-    """Replace every public property and the geometry of feature ``feature_id``."""
+def replace_feature(cur, layer: Layer, feature_id: int, feature: dict, crs: tuple[int, bool], *,
+                    principal: Principal | None) -> None:
+    """Replace every public property and the geometry of feature ``feature_id``: where it was
+    and where it goes must both be municipalities ``principal`` acts in."""
     values = check_properties(layer, feature["properties"])
+    check_acts_in(principal, _stored_jurisdiction(cur, layer, feature_id),
+                  f"feature {feature_id} of {layer.id}")
     wkb, jurisdiction = _geometry(cur, layer, feature["geometry"], crs)
+    check_acts_in(principal, jurisdiction, f"the place feature {feature_id} of {layer.id} moves to")
     columns = ["jurisdiction_id", *values]
     statement = sql.SQL("UPDATE {table} SET ({columns}, geom) = ({values}, "
                         "ST_GeomFromWKB(%s, {srid})) WHERE id = %s RETURNING id").format(
@@ -205,8 +226,10 @@ def replace_feature(cur, layer: Layer, feature_id: int, feature: dict, crs: tupl
         raise NotFound(f"no feature {feature_id} in {layer.id}")
 
 
-def delete_feature(cur, layer: Layer, feature_id: int) -> None:
+def delete_feature(cur, layer: Layer, feature_id: int, *, principal: Principal | None) -> None:
     """Delete feature ``feature_id`` (its private row goes with it)."""
+    check_acts_in(principal, _stored_jurisdiction(cur, layer, feature_id),
+                  f"feature {feature_id} of {layer.id}")
     statement = sql.SQL("DELETE FROM {table} WHERE id = %s RETURNING id").format(
         table=sql.Identifier(layer.table))
     if _write(cur, layer, statement, [feature_id]) is None:

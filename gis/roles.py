@@ -16,10 +16,28 @@ STAFF = ("staff", "admin")
 
 @dataclass(frozen=True)
 class Principal:
-    """Who a request acts for."""
+    """Who a request acts for, and the municipalities its role holds in."""
 
     name: str
     role: str
-    #: the municipality a gateway's token belongs to (None: all, or, for a gateway token
-    #: issued before tokens had one, none: refused)
-    jurisdiction: str | None = None
+    #: the municipalities the account or token belongs to (memberships)
+    municipalities: frozenset[str] = frozenset()
+    #: an admin who belongs to none: the role holds in every municipality
+    everywhere: bool = False
+
+    def holds_in(self, jurisdiction: str) -> bool:
+        """Whether the role holds in ``jurisdiction``."""
+        return self.everywhere or jurisdiction in self.municipalities
+
+    @property
+    def jurisdiction(self) -> str | None:
+        """The one municipality it belongs to (None: several, every one, or none)."""
+        if self.everywhere or len(self.municipalities) != 1:
+            return None
+        return next(iter(self.municipalities))
+
+
+def principal(name: str, role: str, municipalities) -> Principal:
+    """A principal from its stored memberships: an admin with none holds everywhere."""
+    held = frozenset(municipalities or ())
+    return Principal(name, role, held, everywhere=role == "admin" and not held)

@@ -252,8 +252,6 @@ api_tokens = Table(
     Column("token_sha256", Text, nullable=False, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("revoked_at", DateTime(timezone=True)),
-    Column("jurisdiction_id", Text, ForeignKey(jurisdictions.c.id, ondelete="CASCADE"),
-           comment="the municipality a gateway's token writes for (accounts/tokens.py)"),
     CheckConstraint("role IN (" + ", ".join(_sql_literal(r) for r in ROLES) + ")",
                     name="api_tokens_role_choice"),
     # one live token per name; revoked ones stay as history
@@ -507,8 +505,6 @@ accounts = Table(
     "accounts",
     metadata,
     Column("id", BigInteger, Identity(), primary_key=True),
-    Column("jurisdiction_id", Text, ForeignKey(jurisdictions.c.id),
-           comment="the municipality the person works for (none: every one)"),
     Column("username", Text, nullable=False, unique=True),
     Column("role", Text, nullable=False),
     Column("password_hash", Text, comment="argon2id (PHC string); none for single sign-on"),
@@ -522,6 +518,23 @@ accounts = Table(
     CheckConstraint("(password_hash IS NULL) <> (identity_provider IS NULL)",
                     name="accounts_one_way_to_sign_in"),
     comment="Accounts: local (password) or single sign-on (OpenID Connect); sessions by cookie",
+)
+
+# Who belongs to which municipality: an account's or a token's role holds only within its
+# municipalities (an admin with none: in every one), in Python (gis/access_rules.py) and in
+# PostgreSQL (the row-level policies keyed on them).
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("account_id", BigInteger, ForeignKey(accounts.c.id, ondelete="CASCADE")),
+    Column("token_id", BigInteger, ForeignKey(api_tokens.c.id, ondelete="CASCADE")),
+    Column("jurisdiction_id", Text, ForeignKey(jurisdictions.c.id, ondelete="CASCADE"),
+           nullable=False),
+    CheckConstraint("num_nonnulls(account_id, token_id) = 1", name="memberships_one_principal"),
+    UniqueConstraint("account_id", "jurisdiction_id", name="memberships_account_key"),
+    UniqueConstraint("token_id", "jurisdiction_id", name="memberships_token_key"),
+    comment="The municipalities each account and token belongs to (its role holds there only)",
 )
 
 # Signed-in sessions: the cookie carries a random id, the server keeps its hash, so signing out,

@@ -26,6 +26,8 @@ class IdentityProvider(BaseModel):
     role: str | None = None
     role_claim: str | None = None
     roles: dict[str, str] = {}
+    #: the municipalities the people it signs in belong to (none: the server's only one)
+    jurisdictions: list[str] = []
 
     @field_validator("role")
     @classmethod

@@ -50,10 +50,10 @@ def dimos(*args, url: str, stdin: str | None = None, timeout: int = 60,
 
 
 def token(url: str, name: str, role: str, jurisdiction: str | None = None) -> str:
-    """A fresh token named ``name`` with ``role`` (an earlier run's is revoked first); a
-    gateway's belongs to ``jurisdiction``, the demo's rethymno unless told."""
+    """A fresh token named ``name`` with ``role`` (an earlier run's is revoked first), of
+    ``jurisdiction``: the demo's rethymno unless told (an admin's: every municipality)."""
     dimos("token", "revoke", name, url=url)
-    if role == "gateway":
+    if role not in ("admin", "citizen"):
         jurisdiction = jurisdiction or "rethymno"
     bound = ("--jurisdiction", jurisdiction) if jurisdiction else ()
     made = dimos("token", "create", name, "--role", role, *bound, url=url)

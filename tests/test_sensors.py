@@ -464,8 +464,8 @@ def test_wardens_see_occupied_unpaid_bays_and_the_payment_app_clears_them(demo_u
         for name in ("pay-test", "warden-test"):
             cur.execute("UPDATE api_tokens SET revoked_at = now() WHERE name = %s "
                         "AND revoked_at IS NULL", (name,))
-        payment = issue_token(cur, "pay-test", "payment")
-        warden = issue_token(cur, "warden-test", "crew")
+        payment = issue_token(cur, "pay-test", "payment", J)
+        warden = issue_token(cur, "warden-test", "crew", J)
         cur.execute("SET LOCAL dimos.audit = 'off'")
         cur.execute("UPDATE parking_bays SET occupancy_state = 'occupied', state_since = "
                     "now() - interval '30 minutes' WHERE jurisdiction_id = %s AND bay_id = %s",

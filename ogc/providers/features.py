@@ -19,8 +19,9 @@ import layers
 from gis.access_rules import principal_id
 from gis.db import pooled_cursor
 from gis.edit import create_feature, delete_feature, read_feature, replace_feature
-from gis.errors import Conflict, DatabaseUnavailable, InvalidParameter, NotFound, StorageFull
+from gis.errors import Conflict, DatabaseUnavailable, Forbidden, InvalidParameter, NotFound, StorageFull
 from gis.features import FeatureQuery, get_feature, query_features
+from gis.roles import Principal
 from ogc.config import field_schema
 from ogc.crs import srid_and_axes
 from ogc.providers import DatabaseDown
@@ -33,6 +34,13 @@ class ProviderConflict(ProviderGenericError):
 
     ogc_exception_code = "Conflict"
     http_status_code = HTTPStatus.CONFLICT
+
+
+class ProviderForbidden(ProviderGenericError):
+    """The principal's role does not hold in the feature's municipality."""
+
+    ogc_exception_code = "Forbidden"
+    http_status_code = HTTPStatus.FORBIDDEN
 
 
 class ProviderStorageFull(ProviderGenericError):
@@ -91,18 +99,20 @@ class DimosFeatures(BaseProvider):
 
     def create(self, item):
         with self._writing() as cur:
-            return create_feature(cur, self.layer, read_feature(item), self._content_crs())
+            return create_feature(cur, self.layer, read_feature(item), self._content_crs(),
+                                  principal=_principal())
 
     def update(self, identifier, item):
         feature_id = self._feature_id(identifier)
         with self._writing() as cur:
-            replace_feature(cur, self.layer, feature_id, read_feature(item), self._content_crs())
+            replace_feature(cur, self.layer, feature_id, read_feature(item), self._content_crs(),
+                            principal=_principal())
         return True
 
     def delete(self, identifier):
         feature_id = self._feature_id(identifier)
         with self._writing() as cur:
-            delete_feature(cur, self.layer, feature_id)
+            delete_feature(cur, self.layer, feature_id, principal=_principal())
         return True
 
     @contextmanager
@@ -171,9 +181,19 @@ class DimosFeatures(BaseProvider):
             raise DatabaseDown(user_msg=exc.message) from None
         except StorageFull as exc:
             raise ProviderStorageFull(user_msg=exc.message) from None
+        except Forbidden as exc:
+            raise ProviderForbidden(user_msg=exc.message) from None
 
     def __repr__(self):
         return f"<DimosFeatures {self.layer.id}>"
+
+
+def _principal() -> Principal | None:
+    """Who writes: the request's principal (dimos/access.py let no anonymous write through; if
+    one ever came, it acts nowhere); None outside a request, which is dimos itself."""
+    if not has_request_context():
+        return None
+    return g.get("principal") or Principal("anonymous", "citizen")
 
 
 def _actor() -> str:
