@@ -14,7 +14,7 @@ import pyproj
 import pytest
 import shapely
 
-from gis import migrate
+from gis import db, migrate
 from servers.cluster import LocalCluster
 from tests.helpers import DIMOS, dimos, free_port, rows
 
@@ -80,9 +80,16 @@ def test_doctor_names_the_stack_s_versions_and_the_database_in_use(make_database
 
 @pytest.fixture(scope="module")
 def own_database(make_database):
-    """Tokens of this module's own: no other test's `token list` sees them."""
+    """Tokens of this module's own (no other test's `token list` sees them), on a server holding
+    one municipality: a token belongs to it without --jurisdiction (tests/test_municipalities.py
+    has several)."""
     url = make_database("dimos_tokens")
     migrate.upgrade(url)
+    conn = db.connect(url)
+    with conn, conn.cursor() as cur:
+        cur.execute("""INSERT INTO jurisdictions (id, name_el, name_en, boundary) VALUES ('rethymno',
+                       'Ρέθυμνο', 'Rethymno', ST_Multi(ST_MakeEnvelope(0, 0, 1, 1, 2100)))""")
+    conn.close()
     return url
 
 
@@ -106,7 +113,7 @@ def test_token_create_prints_it_once_stores_its_hash_and_list_and_revoke_show_it
     assert token not in repr(table)  # the token itself is stored nowhere
 
     line = _listed(own_database)[name]
-    assert line.split()[1] == "staff" and line.endswith("live"), line
+    assert line.split()[1:3] == ["staff", "rethymno"] and line.endswith("live"), line
     assert token not in line
 
     revoked = dimos("token", "revoke", name, url=own_database)
