@@ -20,7 +20,8 @@ REPEATS = 12
 
 def _account(url: str, role: str = "staff") -> str:
     name = f"eleni-{uuid.uuid4().hex[:6]}"
-    made = dimos("account", "create", name, "--role", role, "--password-stdin", url=url,
+    made = dimos("account", "create", name, "--role", role, "--jurisdiction", "rethymno",
+                 "--password-stdin", url=url,
                  stdin=PASSWORD + "\n")
     assert made.returncode == 0, made.stderr
     return name

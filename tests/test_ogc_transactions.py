@@ -26,7 +26,8 @@ def tokens(demo_url):
     issued = {}
     for role in ("staff", "citizen"):
         dimos("token", "revoke", f"test-{role}", url=demo_url)
-        made = dimos("token", "create", f"test-{role}", "--role", role, url=demo_url)
+        made = dimos("token", "create", f"test-{role}", "--role", role, "--jurisdiction",
+                     "rethymno", url=demo_url)
         assert made.returncode == 0, made.stderr
         issued[role] = made.stdout.strip()
     return issued
@@ -100,7 +101,8 @@ def test_only_staff_may_write(ogc, tokens, demo_url, who, status):
 
 
 def test_a_revoked_token_no_longer_writes(ogc, demo_url):
-    token = dimos("token", "create", "test-revoked", url=demo_url).stdout.strip()
+    token = dimos("token", "create", "test-revoked", "--jurisdiction", "rethymno",
+                  url=demo_url).stdout.strip()
     assert dimos("token", "revoke", "test-revoked", url=demo_url).returncode == 0
     answer = requests.post(f"{ogc}/collections/building_permits/items", json=permit("T-3/2026"),
                            headers=headers(token), timeout=30)

@@ -31,7 +31,8 @@ def keys(demo_url):
     issued = {}
     for role in ("staff", "citizen"):
         dimos("token", "revoke", f"open311-{role}", url=demo_url)
-        made = dimos("token", "create", f"open311-{role}", "--role", role, url=demo_url)
+        made = dimos("token", "create", f"open311-{role}", "--role", role, "--jurisdiction",
+                     "rethymno", url=demo_url)
         assert made.returncode == 0, made.stderr
         issued[role] = made.stdout.strip()
     return issued

@@ -13,7 +13,8 @@ PASSWORD = "Ρέθυμνο-2026-σωστό"
 
 def make_account(url, role="staff"):
     name = f"maria-{uuid.uuid4().hex[:6]}"
-    made = dimos("account", "create", name, "--role", role, "--password-stdin", url=url,
+    made = dimos("account", "create", name, "--role", role, "--jurisdiction", "rethymno",
+                 "--password-stdin", url=url,
                  stdin=PASSWORD + "\n")
     assert made.returncode == 0, made.stderr
     return name

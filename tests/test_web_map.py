@@ -274,8 +274,8 @@ def test_a_wrong_token_is_not_signed_in(visit):
 
 def test_staff_sign_in_with_an_account_and_sign_out(visit, demo_url):
     name = f"map-{uuid.uuid4().hex[:6]}"
-    made = dimos("account", "create", name, "--role", "staff", "--password-stdin",
-                 url=demo_url, stdin="Ρέθυμνο-χάρτης-2026\n")
+    made = dimos("account", "create", name, "--role", "staff", "--jurisdiction", "rethymno",
+                 "--password-stdin", url=demo_url, stdin="Ρέθυμνο-χάρτης-2026\n")
     assert made.returncode == 0, made.stderr
     page = visit().page
     page.click("#tab-staff")
