@@ -21,10 +21,12 @@ help:
 run: demo assets broker
 	DIMOS_SENSORS_SIMULATE=$${DIMOS_SENSORS_SIMULATE:-1} $(DIMOS) serve
 
-# the layers first (import-linter, contracts in pyproject.toml): seconds, before the minutes
+# the layers first (import-linter, contracts in pyproject.toml): seconds, before the minutes;
+# then two processes (xdist), a test module wholly in one (its databases, its live server),
+# in a shuffled order (randomly); PYTEST_ARGS="-n 0" runs in one process
 test: db assets
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile -p randomly $(PYTEST_ARGS)
 
 # the test suite's fuzzing at full strength (minutes): DIMOS_FUZZ_EXAMPLES per operation
 fuzz: db assets

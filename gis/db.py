@@ -117,8 +117,11 @@ def require_schema(url: str) -> ServerInfo:
     return info
 
 
-def create_database(server_url: str, name: str) -> bool:
-    """Create database ``name`` on the server of ``server_url`` unless it exists; True if created."""
+def create_database(server_url: str, name: str, template: str | None = None) -> bool:
+    """Create database ``name`` on the server of ``server_url`` unless it exists; True if created.
+
+    With ``template`` (a database of that server nobody is connected to) it starts as a copy of
+    it: a file copy, far quicker than migrating and loading again."""
     conn = connect(server_url)
     conn.autocommit = True
     try:
@@ -126,7 +129,10 @@ def create_database(server_url: str, name: str) -> bool:
             cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
             if cur.fetchone():
                 return False
-            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+            if template:
+                create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+            cur.execute(create)
             return True
     finally:
         conn.close()

@@ -1,7 +1,17 @@
-"""Fixtures: a fresh test database on the real PostGIS (the project's cluster or DATABASE_URL).
+"""Fixtures: test databases on the real PostGIS (the project's cluster or DATABASE_URL).
 
-A session database gets every migration and the Rethymno demo once; each test that writes
-works in a transaction that is rolled back, so tests never see each other's rows.
+Every test module gets databases of its own, so no module sees another's writes, whatever the
+order (pytest-randomly) or the process (pytest-xdist) it runs in. Two templates are built once a
+session (per xdist worker): one with every migration, one with the Rethymno demo loaded too; a
+module's ``migrated_url`` and ``demo_url`` are copies of them (``CREATE DATABASE … TEMPLATE``,
+a fraction of a second), dropped when the module ends. The module's ``live_server`` is
+``dimos serve`` on its ``demo_url``, started for the module and stopped after it.
+
+Within a module the tests share its database: ``cursor`` works in a transaction rolled back after
+the test, but what a test writes through the live server, the CLI or a connection of its own is
+committed, and the module's later tests (in any order) see it, so a test checks only what it
+wrote itself (its own names and ids, counts before and after). A test that needs a database
+nobody else writes to, or changes one wholesale (reloads the demo), makes one: ``make_database``.
 """
 from __future__ import annotations
 
@@ -9,6 +19,7 @@ import os
 import uuid
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from gis import db, migrate
 from settings import Settings
@@ -27,25 +38,35 @@ def server_url(settings: Settings) -> str:
     return url
 
 
+def _new_database(server_url: str, prefix: str, template: str | None) -> str:
+    """A database named for this process (xdist workers share the server), a copy of the
+    database at URL ``template`` if given, else empty: its URL."""
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    db.create_database(server_url, name, template=template and make_url(template).database)
+    return db.with_database(server_url, name)
+
+
 @pytest.fixture(scope="session")
 def make_database(server_url: str):
-    """A factory of fresh, empty databases on the test server, all dropped at the end."""
+    """A factory of fresh databases on the test server (empty, or a copy of the database at URL
+    ``template``), all dropped at the end of the session."""
     created = []
 
-    def make(prefix: str = "dimos_test") -> str:
-        name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-        db.create_database(server_url, name)
-        created.append(name)
-        return db.with_database(server_url, name)
+    def make(prefix: str = "dimos_test", template: str | None = None) -> str:
+        url = _new_database(server_url, prefix, template)
+        created.append(url)
+        return url
 
     yield make
-    for name in created:
-        db.drop_database(server_url, name)
+    for url in created:
+        db.drop_database(server_url, make_url(url).database)
 
 
 @pytest.fixture(scope="session")
-def migrated_url(make_database) -> str:
-    url = make_database()
+def migrated_template(make_database) -> str:
+    """A database with every migration applied, never used but to be copied (nothing may stay
+    connected to it)."""
+    url = make_database("dimos_template_migrated")
     migrate.upgrade(url)
     return url
 
@@ -58,17 +79,34 @@ def demo():
 
 
 @pytest.fixture(scope="session")
-def demo_url(migrated_url: str, demo) -> str:
-    """The session test database with the Rethymno demo loaded."""
+def demo_template(make_database, migrated_template: str, demo) -> str:
+    """A migrated database with the Rethymno demo loaded, only to be copied."""
     from dimos.demo import load_demo
 
-    load_demo(migrated_url, demo)
-    return migrated_url
+    url = make_database("dimos_template_demo", template=migrated_template)
+    load_demo(url, demo)
+    return url
+
+
+@pytest.fixture(scope="module")
+def migrated_url(server_url: str, migrated_template: str):
+    """The module's own database, every migration applied and no data."""
+    url = _new_database(server_url, "dimos_test_migrated", migrated_template)
+    yield url
+    db.drop_database(server_url, make_url(url).database)
+
+
+@pytest.fixture(scope="module")
+def demo_url(server_url: str, demo_template: str):
+    """The module's own database with the Rethymno demo loaded."""
+    url = _new_database(server_url, "dimos_test_demo", demo_template)
+    yield url
+    db.drop_database(server_url, make_url(url).database)
 
 
 @pytest.fixture
 def cursor(demo_url: str):
-    """A cursor on the demo database inside a transaction rolled back after the test."""
+    """A cursor on the module's demo database inside a transaction rolled back after the test."""
     conn = db.connect(demo_url)
     try:
         with conn.cursor() as cur:
@@ -122,15 +160,16 @@ def ogc_app(tmp_path_factory):
 _SERVER_LOGS: dict[str, object] = {}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_server_log(live_server):
-    """The file the live server writes its logs to."""
+    """The file the module's live server writes its logs to."""
     return _SERVER_LOGS[live_server]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_server(demo_url: str, tmp_path_factory, identity_provider):
-    """`dimos serve` (gunicorn, the OGC API mounted) on the demo database, on a free port.
+    """`dimos serve` (gunicorn, the OGC API mounted) on the module's demo database, on a free
+    port, for the module (it boots in about 4 s).
 
     A process of its own: pygeoapi takes one configuration per process.
     """
@@ -144,3 +183,4 @@ def live_server(demo_url: str, tmp_path_factory, identity_provider):
                  identity_providers=identity_providers_setting(identity_provider)) as url:
         _SERVER_LOGS[url] = state_dir / "server.log"
         yield url
+        del _SERVER_LOGS[url]

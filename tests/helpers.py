@@ -67,33 +67,49 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+#: a free port found can be taken before gunicorn binds it (another test's server, a client's
+#: ephemeral port): the start is tried on another port
+PORT_ATTEMPTS = 3
+
+
 @contextmanager
 def serving(url: str, state_dir: Path, workers: int = 2, preexec_fn=None, **env):
     """`dimos serve` on the database at ``url``, on a free port, until the block ends: its
     base URL. Its log is ``state_dir/server.log``; DIMOS_* settings come as keywords."""
-    port = free_port()
     log_path = state_dir / "server.log"
     settings = {f"DIMOS_{name.upper()}": str(value) for name, value in env.items()}
-    with log_path.open("w") as log:
-        server = subprocess.Popen(
-            [DIMOS, "serve", "--port", str(port), "--workers", str(workers)],
-            env={**os.environ, "DATABASE_URL": url, "DIMOS_STATE_DIR": str(state_dir),
-                 **settings},
-            stdout=log, stderr=subprocess.STDOUT, preexec_fn=preexec_fn)
+    for attempt in range(PORT_ATTEMPTS):
+        port = free_port()
+        with log_path.open("w") as log:
+            server = subprocess.Popen(
+                [DIMOS, "serve", "--port", str(port), "--workers", str(workers)],
+                env={**os.environ, "DATABASE_URL": url, "DIMOS_STATE_DIR": str(state_dir),
+                     **settings},
+                stdout=log, stderr=subprocess.STDOUT, preexec_fn=preexec_fn)
         base = f"http://127.0.0.1:{port}"
         try:
             _wait_until_healthy(base, server, log_path)
-            yield base
-        finally:
+        except RuntimeError:
             server.terminate()
             server.wait(timeout=30)
+            if "Address already in use" in log_path.read_text() and attempt < PORT_ATTEMPTS - 1:
+                continue
+            raise
+        break
+    try:
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def _wait_until_healthy(base: str, server: subprocess.Popen, log_path: Path) -> None:
     deadline = time.monotonic() + 60
     while True:
         try:
-            if requests.get(f"{base}/health", timeout=5).status_code == 200:
+            # bound by this server (not answered by another one holding the port)
+            if (requests.get(f"{base}/health", timeout=5).status_code == 200
+                    and f"Listening at: {base} (" in log_path.read_text()):
                 return
         except requests.RequestException:  # not listening yet, or busy starting
             pass

@@ -10,7 +10,7 @@ import requests
 
 from dimos.sessions import secret_key
 from settings import Settings
-from tests.helpers import dimos
+from tests.helpers import dimos, rows
 from tests.test_single_sign_on import person, sign_in
 
 PASSWORD = "Ρέθυμνο-2026-σωστό"
@@ -53,9 +53,10 @@ def test_after_sign_out_the_old_cookie_and_its_csrf_token_no_longer_work_on_any_
     assert out.status_code == 204
     assert _whoami_answers(live_server, kept) == {401}
     # nor does the old CSRF token make the old cookie good for a write
+    (number,), = rows(demo_url, "SELECT min(service_request_id) FROM service_requests")
     update = requests.post(f"{live_server}/open311/v2/servicerequestupdates.json", cookies=kept,
                            headers={"X-CSRF-Token": csrf}, timeout=30,
-                           data={"service_request_id": "2026-000001", "status": "acknowledged"})
+                           data={"service_request_id": number, "status": "acknowledged"})
     assert update.status_code == 401, update.text
 
 

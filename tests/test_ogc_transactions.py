@@ -166,6 +166,7 @@ def test_personal_data_cannot_be_written_through_the_ogc_api(ogc, tokens):
 
 
 def test_layers_staff_do_not_edit_refuse_writes(ogc, tokens):
+    assert requests.get(f"{ogc}/collections/roads/items/1", timeout=30).status_code == 200
     answer = requests.delete(f"{ogc}/collections/roads/items/1", headers=headers(tokens["staff"]),
                              timeout=30)
     assert answer.status_code == 400 and "not editable" in answer.json()["description"]

@@ -76,8 +76,9 @@ def test_a_citizen_session_cannot_do_staff_work_and_disabling_ends_sessions(live
     browser = requests.Session()
     csrf = browser.post(f"{live_server}/api/session", timeout=30, data={
         "username": name, "password": PASSWORD}).json()["csrf_token"]
-    contact = browser.get(f"{live_server}/open311/v2/requests/2026-000001/contact.json",
-                          timeout=30)
+    (number,), = rows(demo_url, "SELECT min(service_request_id) FROM service_requests")
+    contact = browser.get(f"{live_server}/open311/v2/requests/{number}/contact.json",
+                          timeout=30)  # a request that exists: the refusal is the role's
     assert contact.status_code == 403
     assert dimos("account", "disable", name, url=demo_url).returncode == 0
     assert browser.get(f"{live_server}/api/whoami", timeout=30).status_code == 401
