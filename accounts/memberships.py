@@ -14,9 +14,6 @@ ACCOUNT_SQL = """
 INSERT INTO memberships (account_id, jurisdiction_id) SELECT id, %s FROM accounts WHERE username = %s
 """
 TOKEN_SQL = "INSERT INTO memberships (token_id, jurisdiction_id) VALUES (%s, %s)"
-#: a principal's municipalities, as a subquery over its row (accounts AS a, api_tokens AS t)
-OF_ACCOUNT = "array(SELECT m.jurisdiction_id FROM memberships m WHERE m.account_id = a.id ORDER BY 1)"
-OF_TOKEN = "array(SELECT m.jurisdiction_id FROM memberships m WHERE m.token_id = t.id ORDER BY 1)"
 
 
 def municipalities_for(cur, role: str, asked: list[str] | str | None,

@@ -10,7 +10,7 @@ import psycopg2
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from accounts.memberships import OF_ACCOUNT, add_account_memberships, municipalities_for
+from accounts.memberships import add_account_memberships, municipalities_for
 from accounts.sessions import end_sessions_of
 from gis.errors import InvalidParameter
 from gis.roles import Principal, principal
@@ -21,9 +21,10 @@ MIN_PASSWORD = 12
 HASHER = PasswordHasher()
 
 CREATE_SQL = "INSERT INTO accounts (username, role, password_hash) VALUES (%s, %s, %s)"
-HASH_SQL = f"""
-SELECT a.role, a.password_hash, {OF_ACCOUNT} FROM accounts a
-WHERE a.username = %s AND a.disabled_at IS NULL AND a.password_hash IS NOT NULL
+HASH_SQL = """
+SELECT a.role, a.password_hash,
+       array(SELECT m.jurisdiction_id FROM memberships m WHERE m.account_id = a.id ORDER BY 1)
+FROM accounts a WHERE a.username = %s AND a.disabled_at IS NULL AND a.password_hash IS NOT NULL
 """
 # single sign-on: the provider vouches for the person and their role, made or updated here;
 # the role before (the CTE sees the row as it was) says whether older sessions must end
@@ -36,9 +37,15 @@ ON CONFLICT (username) DO UPDATE SET role = EXCLUDED.role, signed_in_at = now()
       AND accounts.disabled_at IS NULL
 RETURNING id, role, (SELECT role FROM before)
 """
-MEMBERSHIPS_SQL = f"SELECT {OF_ACCOUNT} FROM accounts a WHERE a.id = %s"
+MEMBERSHIPS_SQL = """
+SELECT array(SELECT m.jurisdiction_id FROM memberships m WHERE m.account_id = a.id ORDER BY 1)
+FROM accounts a WHERE a.id = %s
+"""
 REHASH_SQL = "UPDATE accounts SET password_hash = %s WHERE username = %s"
-ACTIVE_SQL = f"SELECT a.role, {OF_ACCOUNT} FROM accounts a WHERE a.username = %s AND a.disabled_at IS NULL"
+ACTIVE_SQL = """
+SELECT a.role, array(SELECT m.jurisdiction_id FROM memberships m WHERE m.account_id = a.id ORDER BY 1)
+FROM accounts a WHERE a.username = %s AND a.disabled_at IS NULL
+"""
 DISABLE_SQL = "UPDATE accounts SET disabled_at = now() WHERE username = %s AND disabled_at IS NULL"
 ROLE_SQL = "UPDATE accounts SET role = %s WHERE username = %s AND disabled_at IS NULL"
 # verifying against this when the name is unknown takes as long as a real check

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from accounts.memberships import OF_ACCOUNT
 from gis.roles import Principal, principal
 
 CREATE_SQL = """
@@ -18,9 +17,11 @@ SELECT %(id_hash)s, id, %(csrf)s, now() + make_interval(hours => %(hours)s)
 FROM accounts WHERE username = %(username)s AND disabled_at IS NULL
 """
 # the session's account and token; last_seen_at is touched at most once a minute (fewer writes)
-FIND_SQL = f"""
+FIND_SQL = """
 WITH found AS (
-    SELECT s.id_hash, s.csrf_token, s.last_seen_at, a.username, a.role, {OF_ACCOUNT} AS municipalities
+    SELECT s.id_hash, s.csrf_token, s.last_seen_at, a.username, a.role,
+           array(SELECT m.jurisdiction_id FROM memberships m WHERE m.account_id = a.id
+                 ORDER BY 1) AS municipalities
     FROM sessions s JOIN accounts a ON a.id = s.account_id
     WHERE s.id_hash = %(id_hash)s AND s.expires_at > now() AND a.disabled_at IS NULL
 ), touched AS (

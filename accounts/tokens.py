@@ -11,7 +11,6 @@ import secrets
 import psycopg2
 
 from accounts.memberships import (
-    OF_TOKEN,
     SINGLE_MUNICIPALITY_ROLES,
     add_token_memberships,
     municipalities_for,
@@ -23,13 +22,15 @@ from gis.roles import ROLES, Principal, principal
 BOUND_ROLES = SINGLE_MUNICIPALITY_ROLES
 
 ISSUE_SQL = "INSERT INTO api_tokens (name, role, token_sha256) VALUES (%s, %s, %s) RETURNING id"
-LOOKUP_SQL = f"""
-SELECT t.name, t.role, {OF_TOKEN} FROM api_tokens t
-WHERE t.token_sha256 = %s AND t.revoked_at IS NULL
+LOOKUP_SQL = """
+SELECT t.name, t.role, array(SELECT m.jurisdiction_id FROM memberships m WHERE m.token_id = t.id ORDER BY 1)
+FROM api_tokens t WHERE t.token_sha256 = %s AND t.revoked_at IS NULL
 """
 REVOKE_SQL = "UPDATE api_tokens SET revoked_at = now() WHERE name = %s AND revoked_at IS NULL"
-LIST_SQL = f"""
-SELECT t.name, t.role, {OF_TOKEN}, t.created_at, t.revoked_at FROM api_tokens t ORDER BY t.name
+LIST_SQL = """
+SELECT t.name, t.role, array(SELECT m.jurisdiction_id FROM memberships m WHERE m.token_id = t.id ORDER BY 1),
+       t.created_at, t.revoked_at
+FROM api_tokens t ORDER BY t.name
 """
 
 
