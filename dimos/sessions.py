@@ -13,6 +13,7 @@ import hmac
 from datetime import timedelta
 
 from flask import Blueprint, Flask, g, jsonify, request, session
+from flask.sessions import SecureCookieSessionInterface
 
 from accounts import people as accounts
 from accounts import sessions as stored
@@ -30,8 +31,17 @@ SESSION_HOURS = 8
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+class _SecureBehindHttps(SecureCookieSessionInterface):
+    """The cookie is ``Secure`` when the public URL is https, and also when this request came
+    over https: directly, or through a trusted proxy's X-Forwarded-Proto (dimos/proxies.py)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return super().get_cookie_secure(app) or request.is_secure
+
+
 def configure_sessions(app: Flask, settings: Settings) -> None:
     app.secret_key = secret_key(settings)
+    app.session_interface = _SecureBehindHttps()
     app.config.update(
         SESSION_COOKIE_NAME="dimos_session", SESSION_COOKIE_HTTPONLY=True,
         # Lax, not Strict: the browser must bring the cookie back from a single sign-on
