@@ -13,7 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from accounts.memberships import add_account_memberships, municipalities_for
 from accounts.sessions import end_sessions_of
 from gis.errors import InvalidParameter
-from gis.roles import Principal, principal
+from gis.roles import Principal, principal_of
 from gis.schema import ROLES
 
 MIN_PASSWORD = 12
@@ -85,7 +85,7 @@ def verify_password(cur, username: str, password: str) -> Principal | None:
         return None
     if HASHER.check_needs_rehash(stored):
         cur.execute(REHASH_SQL, (HASHER.hash(password), username))
-    return principal(username, role, municipalities)
+    return principal_of(username, role, municipalities)
 
 
 def sso_username(provider: str, subject: str) -> str:
@@ -114,14 +114,14 @@ def sign_in_with_provider(cur, provider: str, subject: str, role: str,
         municipalities = municipalities_for(cur, role, jurisdictions,
                                             what=f"identity provider {provider!r}: jurisdictions")
         add_account_memberships(cur, username, municipalities)
-    return principal(username, role, municipalities)
+    return principal_of(username, role, municipalities)
 
 
 def active_principal(cur, username: str) -> Principal | None:
     """The account behind a session, unless it has been disabled since."""
     cur.execute(ACTIVE_SQL, (username,))
     row = cur.fetchone()
-    return principal(username, *row) if row else None
+    return principal_of(username, *row) if row else None
 
 
 def disable_account(cur, username: str) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from gis.roles import Principal, principal
+from gis.roles import Principal, principal_of
 
 CREATE_SQL = """
 INSERT INTO sessions (id_hash, account_id, csrf_token, expires_at)
@@ -58,7 +58,7 @@ def find_session(cur, session_id: str) -> tuple[Principal, str] | None:
     """(the principal, the CSRF token) of a live session of an active account, else None."""
     cur.execute(FIND_SQL, {"id_hash": _hash(session_id)})
     row = cur.fetchone()
-    return (principal(row[0], row[1], row[2]), row[3]) if row else None
+    return (principal_of(row[0], row[1], row[2]), row[3]) if row else None
 
 
 def end_session(cur, session_id: str) -> None:

@@ -16,7 +16,7 @@ from accounts.memberships import (
     municipalities_for,
 )
 from gis.errors import InvalidParameter
-from gis.roles import ROLES, Principal, principal
+from gis.roles import ROLES, Principal, principal_of
 
 #: the roles whose tokens belong to one municipality
 BOUND_ROLES = SINGLE_MUNICIPALITY_ROLES
@@ -63,7 +63,7 @@ def principal_for(cur, token: str) -> Principal | None:
     """The holder of ``token``, or None if it is unknown or revoked."""
     cur.execute(LOOKUP_SQL, (_digest(token),))
     row = cur.fetchone()
-    return principal(*row) if row else None
+    return principal_of(*row) if row else None
 
 
 def revoke_token(cur, name: str) -> bool:

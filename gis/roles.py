@@ -37,7 +37,7 @@ class Principal:
         return next(iter(self.municipalities))
 
 
-def principal(name: str, role: str, municipalities) -> Principal:
+def principal_of(name: str, role: str, municipalities) -> Principal:
     """A principal from its stored memberships: an admin with none holds everywhere."""
     held = frozenset(municipalities or ())
     return Principal(name, role, held, everywhere=role == "admin" and not held)

@@ -6,10 +6,12 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 import requests
 
 from gis import db
@@ -39,6 +41,17 @@ def rows(url: str, query: str, params=()) -> list[tuple]:
             return cur.fetchall()
     finally:
         conn.close()
+
+
+def add_municipality(url: str, jurisdiction_id: str, name: str, x: float = 0, y: float = 0,
+                     size_m: float = 1) -> None:
+    """A municipality whose land is the square of ``size_m`` metres from (x, y) in EPSG:2100."""
+    conn = db.connect(url)
+    with conn, conn.cursor() as cur:
+        cur.execute("""INSERT INTO jurisdictions (id, name_el, name_en, boundary) VALUES
+                       (%s, %s, %s, ST_Multi(ST_MakeEnvelope(%s, %s, %s, %s, 2100)))""",
+                    (jurisdiction_id, name, name, x, y, x + size_m, y + size_m))
+    conn.close()
 
 
 def dimos(*args, url: str, stdin: str | None = None, timeout: int = 60,
@@ -116,3 +129,27 @@ def _wait_until_healthy(base: str, server: subprocess.Popen, log_path: Path) -> 
         if server.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError("dimos serve did not start: " + log_path.read_text()[-2000:])
         time.sleep(0.2)
+
+
+def mqtt_sign_in(port: int, username: str, password: str, wait: float = 10.0,
+                 **options) -> mqtt.Client | None:
+    """One sign-in to the broker on ``port``: the client, its network loop running, if the
+    broker lets ``username`` in; None if it refuses; TimeoutError if it does not answer."""
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, **{"client_id": "", **options})
+    client.username_pw_set(username, password)
+    answered, accepted = threading.Event(), []
+
+    def on_connect(c, userdata, flags, reason_code, properties):
+        accepted.append(not reason_code.is_failure)
+        answered.set()
+    client.on_connect = on_connect
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    if answered.wait(wait) and accepted[0]:
+        return client
+    client.loop_stop()
+    client.disconnect()
+    if not answered.is_set():
+        raise TimeoutError(f"the broker on port {port} did not answer {username}")
+    return None
+

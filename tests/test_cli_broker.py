@@ -5,33 +5,24 @@ broker restarted) signs in no more."""
 from __future__ import annotations
 
 import socket
-import threading
 
-import paho.mqtt.client as mqtt
 import pytest
 
-from gis import db, migrate
+from gis import migrate
 from servers.broker import LocalBroker
-from tests.helpers import dimos, free_port
+from tests.helpers import add_municipality, dimos, free_port, mqtt_sign_in
 
 
 def _signs_in(port: int, username: str, password: str) -> bool:
-    answered, accepted = threading.Event(), []
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="")
-    client.username_pw_set(username, password)
-
-    def on_connect(c, userdata, flags, reason_code, properties):
-        accepted.append(not reason_code.is_failure)
-        answered.set()
-    client.on_connect = on_connect
-    client.connect("127.0.0.1", port)
-    client.loop_start()
     try:
-        assert answered.wait(10), "the broker did not answer"
-        return accepted == [True]
-    finally:
-        client.loop_stop()
-        client.disconnect()
+        client = mqtt_sign_in(port, username, password)
+    except TimeoutError:
+        raise AssertionError("the broker did not answer") from None
+    if client is None:
+        return False
+    client.loop_stop()
+    client.disconnect()
+    return True
 
 
 def _listening(port: int) -> bool:
@@ -43,12 +34,7 @@ def _listening(port: int) -> bool:
 def one_municipality(make_database) -> str:
     url = make_database("dimos_broker_cli")
     migrate.upgrade(url)
-    conn = db.connect(url)
-    with conn, conn.cursor() as cur:
-        cur.execute("INSERT INTO jurisdictions (id, name_el, name_en, boundary) VALUES "
-                    "('rethymno', 'Ρέθυμνο', 'Rethymno', ST_Multi(ST_Buffer(ST_SetSRID("
-                    "ST_MakePoint(543000, 3914000), 2100), 2000)))")
-    conn.close()
+    add_municipality(url, "rethymno", "Ρέθυμνο", 541_000, 3_912_000, size_m=4_000)
     return url
 
 

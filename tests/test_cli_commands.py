@@ -14,9 +14,9 @@ import pyproj
 import pytest
 import shapely
 
-from gis import db, migrate
+from gis import migrate
 from servers.cluster import LocalCluster
-from tests.helpers import DIMOS, dimos, free_port, rows
+from tests.helpers import DIMOS, add_municipality, dimos, free_port, rows
 
 
 def _without_database_url(*args: str, state_dir, port: int) -> subprocess.CompletedProcess:
@@ -85,11 +85,7 @@ def own_database(make_database):
     has several)."""
     url = make_database("dimos_tokens")
     migrate.upgrade(url)
-    conn = db.connect(url)
-    with conn, conn.cursor() as cur:
-        cur.execute("""INSERT INTO jurisdictions (id, name_el, name_en, boundary) VALUES ('rethymno',
-                       'Ρέθυμνο', 'Rethymno', ST_Multi(ST_MakeEnvelope(0, 0, 1, 1, 2100)))""")
-    conn.close()
+    add_municipality(url, "rethymno", "Rethymno")
     return url
 
 

@@ -15,7 +15,7 @@ import requests
 from pyproj import Transformer
 
 from gis import db, migrate
-from tests.helpers import dimos, rows, serving
+from tests.helpers import add_municipality, dimos, rows, serving
 
 SQUARES = {"rethymno": (560_000, 3_910_000), "chania": (500_000, 3_920_000)}
 TO_CRS84 = Transformer.from_crs(2100, 4326, always_xy=True)
@@ -33,11 +33,8 @@ def expected(name: str, *towns: str) -> int:
     return 0 if held is None or all(t in held for t in towns) else 403
 
 
-def _town(cur, jurisdiction: str, name_en: str) -> None:
-    x, y = SQUARES[jurisdiction]
-    cur.execute("""INSERT INTO jurisdictions (id, name_el, name_en, boundary) VALUES
-                   (%s, %s, %s, ST_Multi(ST_MakeEnvelope(%s, %s, %s, %s, 2100)))""",
-                (jurisdiction, name_en, name_en, x, y, x + 10_000, y + 10_000))
+def _town(url: str, jurisdiction: str, name_en: str) -> None:
+    add_municipality(url, jurisdiction, name_en, *SQUARES[jurisdiction], size_m=10_000)
 
 
 def point_in(jurisdiction: str, offset: int = 0) -> list[float]:
@@ -50,11 +47,8 @@ def point_in(jurisdiction: str, offset: int = 0) -> list[float]:
 def towns(make_database) -> str:
     url = make_database("dimos_towns")
     migrate.upgrade(url)
-    conn = db.connect(url)
-    with conn, conn.cursor() as cur:
-        _town(cur, "rethymno", "Rethymno")
-        _town(cur, "chania", "Chania")
-    conn.close()
+    _town(url, "rethymno", "Rethymno")
+    _town(url, "chania", "Chania")
     return url
 
 
@@ -215,10 +209,10 @@ def test_memberships_carry_over_what_there_was(make_database):
     (an admin's: the installation; a gateway's: none, still refused)."""
     url = make_database("dimos_memberships")
     migrate.upgrade(url, "0014")
+    _town(url, "rethymno", "Rethymno")
+    _town(url, "chania", "Chania")
     conn = db.connect(url)
     with conn, conn.cursor() as cur:
-        _town(cur, "rethymno", "Rethymno")
-        _town(cur, "chania", "Chania")
         cur.execute("""INSERT INTO accounts (username, role, password_hash, jurisdiction_id) VALUES
                        ('old-staff', 'staff', 'x', NULL), ('old-admin', 'admin', 'x', NULL),
                        ('old-clerk', 'staff', 'x', 'chania')""")

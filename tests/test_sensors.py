@@ -30,6 +30,7 @@ from gis.routing import build_topology
 from mqtt.ingest import IngestWorker
 from servers import broker_accounts
 from servers.broker import LocalBroker
+from tests.helpers import mqtt_sign_in
 
 J = "sensorton"
 LAYERS = ("roads", "parking_bays", "parking_lots", "wifi_access_points")
@@ -224,20 +225,13 @@ def signed_in(port: int, username: str, password: str, timeout: float = 10.0,
     is tried again until ``timeout``: the broker reads a new account a moment after SIGHUP."""
     deadline = time.monotonic() + timeout
     while True:
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, **{"client_id": "", **options})
-        client.username_pw_set(username, password)
-        answered, accepted = threading.Event(), []
-
-        def on_connect(c, userdata, flags, reason_code, properties):
-            accepted.append(not reason_code.is_failure)
-            answered.set()
-        client.on_connect = on_connect
-        client.connect("127.0.0.1", port)
-        client.loop_start()
-        if answered.wait(max(0.1, deadline - time.monotonic())) and accepted[0]:
+        try:
+            client = mqtt_sign_in(port, username, password,
+                                  max(0.1, deadline - time.monotonic()), **options)
+        except TimeoutError:
+            client = None
+        if client is not None:
             return client
-        client.loop_stop()
-        client.disconnect()
         assert time.monotonic() < deadline, f"the broker did not let {username} in"
         time.sleep(0.05)
 

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from gis import db, migrate
-from tests.helpers import dimos, rows, serving, token
+from tests.helpers import add_municipality, dimos, rows, serving, token
 
 PASSWORD = "a long enough passphrase for the test"
 
@@ -24,11 +24,7 @@ PASSWORD = "a long enough passphrase for the test"
 def database(make_database) -> str:
     url = make_database("dimos_session_cookie")
     migrate.upgrade(url)
-    conn = db.connect(url)
-    with conn, conn.cursor() as cur:  # a staff account belongs to a municipality
-        cur.execute("""INSERT INTO jurisdictions (id, name_el, name_en, boundary) VALUES ('rethymno',
-                       'Ρέθυμνο', 'Rethymno', ST_Multi(ST_MakeEnvelope(0, 0, 1, 1, 2100)))""")
-    conn.close()
+    add_municipality(url, "rethymno", "Rethymno")  # a staff account belongs to a municipality
     made = dimos("account", "create", "eleni", "--role", "staff", "--password-stdin",
                  url=url, stdin=PASSWORD + "\n")
     assert made.returncode == 0, made.stderr
