@@ -25,7 +25,7 @@ def municipalities_for(cur, role: str, asked: list[str] | str | None,
     asked = sorted({asked} if isinstance(asked, str) else set(asked or ()))
     unknown = [j for j in asked if j not in known]
     if unknown:
-        raise InvalidParameter(f"{what}: {', '.join(map(repr, unknown))} unknown; this "
+        raise InvalidParameter(f"{what}: {', '.join(repr(j[:40]) for j in unknown[:5])} unknown; this "
                                f"server holds {', '.join(known) or 'no municipality yet'}")
     if role in SINGLE_MUNICIPALITY_ROLES and len(asked) > 1:
         raise InvalidParameter(f"{what}: a {role} belongs to one municipality")
