@@ -29,7 +29,8 @@ from web_common.jurisdiction import request_jurisdiction
 XML_NAMES = {"services": ("services", "service"), "requests": ("service_requests", "request"),
              "tokens": ("service_requests", "request"), "errors": ("errors", "error"),
              "updates": ("service_request_updates", "request_update"),
-             "definition": ("service_definition", None), "contact": ("contact", None)}
+             "definition": ("service_definition", None), "contact": ("contact", None),
+             "discovery": ("discovery", None)}
 MAX_TEXT = 4000
 
 
@@ -44,7 +45,7 @@ def make_open311_blueprint(settings: Settings) -> Blueprint:
     @bp.get("/discovery.<fmt>")
     def discovery(fmt):
         base = f"{settings.effective_public_url}/open311/v2/"
-        return _render(fmt, "definition", {
+        return _render(fmt, "discovery", {
             "changeset": "2026-11-23T00:00:00Z", "contact": "gis@example.gr",
             "key_service": "dimos token create APP --role citizen",
             "endpoints": [{"specification": "http://wiki.open311.org/GeoReport_v2",
@@ -156,10 +157,13 @@ def make_open311_blueprint(settings: Settings) -> Blueprint:
         return _render(fmt, "updates", [{"update_id": str(update_id), **_public(found)}],
                        status=201)
 
-    @bp.get("/media/<int:media_id>")
+    @bp.get("/media/<media_id>")
     def media(media_id):
+        # any text is routed here, so that a wrong id is answered in GeoReport's error form
+        if not media_id.isascii() or not media_id.isdigit() or len(media_id) > 18:
+            raise NotFound(f"no photo {media_id[:40]!r}: photo ids are whole numbers")
         with pooled_cursor(url) as cur:
-            row = sr.photo_data(cur, media_id)
+            row = sr.photo_data(cur, int(media_id))
         if row is None:
             raise NotFound(f"no photo {media_id}")
         data, content_type = row

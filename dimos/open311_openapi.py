@@ -60,6 +60,34 @@ def _ok(description: str, schema: dict, status: str = "200") -> dict:
                         "content": {"application/json": {"schema": ERRORS}}}}
 
 
+def _signed_in(responses: dict) -> dict:
+    """``responses`` of an operation that needs a role: without one 401, the wrong one 403."""
+    refused = {"description": "Not signed in (401) or a role that may not (403)",
+               "content": {"application/json": {"schema": {
+                   "type": "object", "properties": {"code": {"type": "string"},
+                                                    "description": {"type": "string"}}}}}}
+    return {**responses, "401": refused, "403": refused}
+
+
+def _as_xml(operation: dict) -> dict:
+    """The ``.xml`` twin of a ``.json`` operation: the same parameters, GeoReport v2's XML
+    (text/xml) in place of JSON, errors included."""
+    twin = {**operation, "responses": {}}
+    for status, response in operation["responses"].items():
+        content = response.get("content", {})
+        if "application/json" in content and status not in ("401", "403"):
+            content = {"text/xml": {"schema": {"type": "string"}}}
+        twin["responses"][status] = {**response, "content": content}
+    return twin
+
+
+def _with_xml_twins(paths: dict) -> dict:
+    """Every ``….json`` path also as ``….xml`` (the specification's two formats)."""
+    twins = {path[:-len(".json")] + ".xml": {method: _as_xml(op) for method, op in ops.items()}
+             for path, ops in paths.items() if path.endswith(".json")}
+    return {**paths, **twins}
+
+
 def _query(name: str, schema: dict, description: str) -> dict:
     return {"name": name, "in": "query", "required": False, "schema": schema,
             "description": description}
@@ -75,6 +103,26 @@ DATE = {"type": "string", "format": "date-time"}
 WORKFLOW = list(TRANSITIONS)
 
 
+DISCOVERY = {"type": "object", "required": ["endpoints"], "properties": {
+    "changeset": DATE, "contact": {"type": "string"}, "key_service": {"type": "string"},
+    "endpoints": {"type": "array", "items": {"type": "object", "properties": {
+        "specification": {"type": "string"}, "url": {"type": "string"},
+        "changeset": DATE, "type": {"type": "string"},
+        "formats": {"type": "array", "items": {"type": "string"}}}}}}}
+CONTACT = {"type": "object", "properties": {"reporter_name": NULLABLE_TEXT,
+                                            "reporter_email": NULLABLE_TEXT,
+                                            "reporter_phone": NULLABLE_TEXT}}
+#: a staff operation takes a bearer token, a signed-in session or Open311's api_key
+STAFF_ONLY = [{"bearer": []}, {"api_key": []}, {"session": []}]
+SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer",
+               "description": "A token of `dimos token create NAME --role staff`"},
+    "api_key": {"type": "apiKey", "in": "query", "name": "api_key",
+                "description": "The same token as GeoReport v2's api_key"},
+    "session": {"type": "apiKey", "in": "cookie", "name": "session",
+                "description": "A signed-in session (its unsafe requests carry X-CSRF-Token)"}}
+
+
 def open311_openapi(server_url: str) -> dict:
     """The document, for a server whose Open311 root is ``server_url``."""
     list_of = {"type": "array"}
@@ -82,9 +130,13 @@ def open311_openapi(server_url: str) -> dict:
         "openapi": "3.0.3",
         "info": {"title": "dimos Open311 GeoReport v2", "version": "2",
                  "description": "Citizens' requests (GeoReport v2 with the servicerequestupdates "
-                                "extension). XML forms: the same paths with .xml."},
+                                "extension), each path in JSON (.json) and XML (.xml)."},
         "servers": [{"url": server_url}],
-        "paths": {
+        "components": {"securitySchemes": SECURITY_SCHEMES},
+        "paths": _with_xml_twins({
+            "/discovery.json": {"get": {"responses": _ok(
+                "The endpoint, its specification and formats (GeoReport v2 discovery).",
+                DISCOVERY)}},
             "/services.json": {"get": {"parameters": [JURISDICTION], "responses": _ok(
                 "Request categories.", {**list_of, "items": SERVICE})}},
             "/services/{service_code}.json": {"get": {
@@ -117,6 +169,12 @@ def open311_openapi(server_url: str) -> dict:
             "/requests/{service_request_id}.json": {"get": {
                 "parameters": [_path("service_request_id"), JURISDICTION],
                 "responses": _ok("One request.", {**list_of, "items": REQUEST})}},
+            "/requests/{service_request_id}/contact.json": {"get": {
+                "description": "The reporter's contact data (staff only).",
+                "security": STAFF_ONLY,
+                "parameters": [_path("service_request_id"), JURISDICTION],
+                "responses": _signed_in(_ok("The reporter's name, e-mail and phone.",
+                                            CONTACT))}},
             "/requests/nearby.json": {"get": {"parameters": [
                 _query("service_code", {"type": "string"}, "Category"),
                 _query("lat", {"type": "number"}, "Latitude"),
@@ -150,7 +208,22 @@ def open311_openapi(server_url: str) -> dict:
                                      "crew": {"type": "string"},
                                      "duplicate_of": {"type": "string"},
                                      "jurisdiction_id": {"type": "string"}}}}}},
-                         "responses": _ok("The change was stored.",
-                                          {**list_of, "items": UPDATE}, "201")}},
-        },
+                         "security": STAFF_ONLY,
+                         "responses": _signed_in(_ok("The change was stored.",
+                                                     {**list_of, "items": UPDATE}, "201"))}},
+            "/media/{media_id}": {"get": {
+                "description": "A request's photo, as stored or scaled to fit a size.",
+                "parameters": [
+                    {"name": "media_id", "in": "path", "required": True,
+                     "schema": {"type": "integer"}},
+                    _query("size", {"type": "string", "enum": ["thumb", "large"]},
+                           "Scaled to fit (JPEG); the stored photo without it")],
+                "responses": {
+                    "200": {"description": "The photo.", "content": {
+                        "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+                        "image/png": {"schema": {"type": "string", "format": "binary"}},
+                        "image/webp": {"schema": {"type": "string", "format": "binary"}}}},
+                    "default": {"description": "An error (GeoReport v2 form)",
+                                "content": {"application/json": {"schema": ERRORS}}}}}},
+        }),
     }

@@ -269,6 +269,8 @@ def test_bad_uploads_are_refused_and_store_nothing(inland, api, demo_url, files,
     ("requests.json", {"jurisdiction_id": "athens"}, 400, "jurisdiction_id"),
     ("requests.json", {"bbox": "24.5,35.3,24.4,35.4"}, 400, "bbox"),
     ("services/nothing.json", {}, 404, "no service"),
+    ("media/-1", {}, 404, "photo ids are whole numbers"),
+    ("media/999999999", {}, 404, "no photo 999999999"),
 ])
 def test_bad_queries_are_open311_errors(api, path, params, status, words):
     answer = requests.get(f"{api}/{path}", params=params, timeout=30)
