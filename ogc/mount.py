@@ -108,6 +108,19 @@ def item_posts_by_media_type() -> None:
                                    f"({CQL2_JSON}), not {request.mimetype or 'no media type'}")
 
 
+MVT = "application/vnd.mapbox-vector-tile"
+
+
+def tiles_default_to_mvt() -> None:
+    """A tile asked for without ``f`` and with no Accept, or only wildcards (``*/*``, as GDAL,
+    curl and most tile clients send), is a Mapbox Vector Tile, the only format dimos's tiles
+    come in: pygeoapi would answer 400 "Invalid format requested"."""
+    if request.endpoint != "pygeoapi.get_collection_tiles_data" or request.args.get("f"):
+        return
+    if all("*" in accepted for accepted, _ in request.accept_mimetypes):
+        request.environ["HTTP_ACCEPT"] = MVT  # pygeoapi reads the header, not Flask's parse
+
+
 def _provider_error(error):
     """A pygeoapi error raised where pygeoapi itself does not catch it: its status, not a 500."""
     return jsonify(code=error.ogc_exception_code, description=error.message), \
@@ -135,6 +148,7 @@ def register_ogc(app: Flask, settings: Settings) -> None:
     database_url = settings.effective_database_url
 
     app.before_request(item_posts_by_media_type)
+    app.before_request(tiles_default_to_mvt)
     app.before_request(check_items_filter)
 
     @app.before_request

@@ -138,3 +138,17 @@ def test_tiles_and_items_revalidate_with_304(ogc):
     assert bays.headers["Cache-Control"] == "public, max-age=5"  # live sensors
     assert requests.get(f"{ogc}/collections/parking_bays/items?f=json&limit=5", timeout=30,
                         headers={"If-None-Match": bays.headers["ETag"]}).status_code == 304
+
+
+@pytest.mark.parametrize("accept", [None, "*/*", "application/*"])
+def test_a_tile_asked_for_without_a_format_is_a_vector_tile(ogc, accept):
+    # GDAL, curl and most tile clients send no f= and Accept: */* (or nothing)
+    z, x, y = tile_of(*OLD_TOWN, 16)
+    asked = requests.Request("GET", tile_url(ogc, "parking_bays", z, x, y).removesuffix("?f=mvt"),
+                             headers={"Accept": accept} if accept else {}).prepare()
+    if accept is None:
+        asked.headers.pop("Accept", None)
+    answer = requests.Session().send(asked, timeout=60)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["Content-Type"] == "application/vnd.mapbox-vector-tile"
+    assert decode(answer.content)["parking_bays"]["features"]
