@@ -15,7 +15,7 @@ from pyproj import Transformer
 
 from dimos.app import create_app
 from settings import Settings
-from tests.helpers import add_municipality, dimos, rows
+from tests.helpers import add_municipality, dimos, rows, serving, wait_until
 
 SQUARES = {"rethymno": (560_000, 3_910_000), "chania": (500_000, 3_920_000)}
 SIZE_M = 10_000
@@ -225,3 +225,123 @@ def test_a_logo_from_elsewhere_is_refused_in_one_line(towns, logo):
     assert done.stderr.startswith("dimos: error: DIMOS_MUNICIPALITIES chania.logo:"), done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
 
+
+# --- the map in a real Chromium (tests/test_web_map.py's way) ---------------------------------
+
+@pytest.fixture(scope="module")
+def server(towns, tmp_path_factory):
+    with serving(towns, tmp_path_factory.mktemp("municipality-map"), workers=1,
+                 rate_limit_reports_per_min=0, sensors_ingest=0,
+                 municipalities=json.dumps(BRANDING), default_jurisdiction="rethymno") as base:
+        yield base
+
+
+@pytest.fixture
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_web_map import CHROMIUM, FLAGS
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        context = browser.new_context(bypass_csp=True)  # wait_for_function runs inline code
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.errors = errors
+        yield page
+        browser.close()
+
+
+def _shown_centre(page) -> tuple[float, float]:
+    return tuple(page.evaluate("(() => { const c = dimos.map.getCenter(); return [c.lat, c.lng]; })()"))
+
+
+def _in_box(lat: float, lon: float, box: list[float]) -> bool:
+    return box[0] <= lon <= box[2] and box[1] <= lat <= box[3]
+
+
+def _drawn_requests(page) -> list[str]:
+    """The request numbers the citizen view draws on the map."""
+    return page.evaluate("""(() => { const found = []; dimos.map.eachLayer((l) => {
+        if (l.options && l.options.requestId) found.push(l.options.requestId); });
+        return found; })()""")
+
+
+def _service_codes(page) -> list[str]:
+    return page.locator("#service option").evaluate_all("os => os.map((o) => o.value)")
+
+
+def test_a_report_filed_in_chania_is_shown_in_chania_and_not_in_rethymno(page, server, towns):
+    page.goto(f"{server}/m/chania/")
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    # Chania's title, logo, centre and services
+    assert page.locator("h1 [data-i18n=title]").inner_text() == BRANDING["chania"]["title_el"]
+    assert page.locator("#logo").get_attribute("src") == BRANDING["chania"]["logo"]
+    assert page.locator("#municipality").input_value() == "chania"
+    assert _in_box(*_shown_centre(page), _extent("chania"))
+    page.click("#tab-citizen")
+    wait_until(lambda: sorted(_service_codes(page)) == sorted(s[0] for s in SERVICES["chania"]),
+               15, "Chania's services in the report form")
+    page.wait_for_selector("body[data-recent-requests='0']", timeout=15_000)
+
+    # a report through the form, pinned inside Chania
+    lon, lat = point_in("chania", 4_000, 4_000)
+    page.select_option("#service", "beach_cleaning")
+    page.evaluate(f"dimos.map.setView([{lat}, {lon}], 16, {{animate: false}})")
+    page.click("#pin-centre")
+    page.fill("#description", "Σκουπίδια στην παραλία (δοκιμή)")
+    page.click("#report-form button[type=submit]")
+    made = page.locator("#report-result .request-id")
+    made.wait_for(timeout=15_000)
+    number = made.inner_text()
+    assert rows(towns, "SELECT jurisdiction_id, service_code FROM service_requests "
+                       "WHERE service_request_id = %s", (number,)) == [("chania", "beach_cleaning")]
+    # listed and drawn under Chania
+    page.wait_for_selector(f"#municipality-requests [data-follow='{number}']", timeout=15_000)
+    assert _drawn_requests(page) == [number]
+
+    # the picker: Rethymno, its address, centre, title and services; the report is not there
+    page.select_option("#municipality", "rethymno")
+    page.wait_for_url(f"{server}/m/rethymno/", timeout=15_000)
+    page.wait_for_function("document.body.dataset.jurisdiction === 'rethymno'", timeout=15_000)
+    wait_until(lambda: sorted(_service_codes(page)) == sorted(s[0] for s in SERVICES["rethymno"]),
+               15, "Rethymno's services in the report form")
+    wait_until(lambda: _in_box(*_shown_centre(page), _extent("rethymno")), 15,
+               "the map to move to Rethymno")
+    assert page.locator("h1 [data-i18n=title]").inner_text() == "Δήμος Ρεθύμνης — Χάρτης υπηρεσιών"
+    assert page.locator("#logo").is_hidden()
+    page.wait_for_selector("body[data-recent-requests='0']", timeout=15_000)
+    assert page.locator(f"#municipality-requests [data-follow='{number}']").count() == 0
+    assert _drawn_requests(page) == []
+    # followed by number under Rethymno: not one of its requests
+    page.fill("#follow-id", number)
+    page.click("#follow-form button[type=submit]")
+    page.wait_for_function("document.querySelector('#follow-result').textContent.length > 0",
+                           timeout=15_000)
+    assert page.locator("#follow-result").inner_text().startswith("Δεν βρέθηκε")
+
+    # back: Chania again, from the address
+    page.go_back()
+    page.wait_for_url(f"{server}/m/chania/", timeout=15_000)
+    page.wait_for_function("document.body.dataset.jurisdiction === 'chania'", timeout=15_000)
+    page.wait_for_selector(f"#municipality-requests [data-follow='{number}']", timeout=15_000)
+    assert page.locator("#municipality").input_value() == "chania"
+    assert page.errors == []
+
+
+def test_the_host_name_opens_its_municipality_and_the_picker_writes_the_address(page, server):
+    page.goto(f"{server}/")
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    # 127.0.0.1 is no municipality's host: the installation's default
+    assert page.evaluate("document.body.dataset.jurisdiction") == "rethymno"
+    assert page.locator("#municipality-picker").is_visible()
+    assert page.locator("#municipality option").evaluate_all(
+        "os => os.map((o) => o.value)") == sorted(SQUARES)
+    page.select_option("#municipality", "chania")
+    page.wait_for_url(f"{server}/m/chania/", timeout=15_000)
+    page.wait_for_function("document.body.dataset.jurisdiction === 'chania'", timeout=15_000)
+    wait_until(lambda: _in_box(*_shown_centre(page), _extent("chania")), 15,
+               "the map to move to Chania")
+    assert page.title() == f"dimos — {BRANDING['chania']['title_el']}"
+    assert page.errors == []
