@@ -9,9 +9,13 @@ import sys
 import time
 from pathlib import Path
 
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
+
 from accounts import tokens
 from gis import db
 from gis.errors import DimosError, InvalidParameter, SetupError
+from gis.jurisdictions import jurisdiction_ids
 from gis.roles import ROLES
 from gis.status import database_status
 from servers import broker, broker_accounts, cluster
@@ -317,6 +321,7 @@ def sensors_maintain(settings: Settings, args) -> None:
 
 def serve(settings: Settings, args) -> None:
     database_status(settings.effective_database_url)  # fail now, in one line, if not ready
+    _check_municipality_settings(settings)
     host, port = args.host or settings.host, args.port or settings.port
     workers = str(args.workers or settings.workers)
     # the workers build their settings from the environment: hand them the overrides
@@ -333,6 +338,16 @@ def serve(settings: Settings, args) -> None:
                                 "--config", "python:dimos.gunicorn_hooks",
                                 "--bind", f"{host}:{port}", "--access-logfile", "-",
                                 "dimos.wsgi:app"], env)
+
+
+def _check_municipality_settings(settings: Settings) -> None:
+    """Refuse to serve with settings naming a municipality the database does not hold."""
+    with db.pooled_cursor(settings.effective_database_url) as cur:
+        known = jurisdiction_ids(cur)
+    wrong = settings.unknown_municipalities(known)
+    if wrong:
+        raise InvalidParameter(f"{'; '.join(w[:80] for w in wrong)}: not a municipality of this "
+                               f"database (it holds {', '.join(known) or 'none'})")
 
 
 def doctor(settings: Settings, args) -> None:
@@ -585,6 +600,18 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = Settings()
+    except ValidationError as error:  # one line per wrong setting, not a traceback
+        for wrong in error.errors():
+            first, *rest = [str(part) for part in wrong["loc"]] or [""]
+            where = " ".join(filter(None, [f"DIMOS_{first.upper()}" if first else "",
+                                           ".".join(rest)]))
+            message = wrong["msg"].removeprefix("Value error, ")
+            print(f"dimos: error: {where + ': ' if where else ''}{message}", file=sys.stderr)
+        return 1
+    except SettingsError as error:  # a JSON setting that is not JSON
+        print(f"dimos: error: {error}", file=sys.stderr)
+        return 1
+    try:
         args.func(settings, args)
     except DimosError as error:
         print(f"dimos: error: {error.message}", file=sys.stderr)

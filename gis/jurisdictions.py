@@ -10,20 +10,6 @@ def jurisdiction_ids(cur) -> list[str]:
     return [row[0] for row in cur.fetchall()]
 
 
-MAP_CENTRE_SQL = """
-SELECT ST_Y(c), ST_X(c) FROM (
-  SELECT ST_Transform(ST_PointOnSurface(geom), 4326) AS c FROM settlements
-  ORDER BY population_2021 DESC NULLS LAST LIMIT 1) AS largest
-"""
-
-
-def map_centre(cur) -> list[float] | None:
-    """[lat, lon] of the most populous settlement: where the map opens (None: no settlements)."""
-    cur.execute(MAP_CENTRE_SQL)
-    row = cur.fetchone()
-    return list(row) if row else None
-
-
 EXTENT_SQL = """
 SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
 FROM (SELECT ST_Extent(ST_Transform(boundary, 4326)) AS e FROM jurisdictions) AS extent
@@ -36,3 +22,40 @@ def municipalities_extent_crs84(cur) -> tuple[float, float, float, float] | None
     row = cur.fetchone()
     return row if row and row[0] is not None else None
 
+
+
+MUNICIPALITIES_SQL = "SELECT id, name_el, name_en FROM jurisdictions ORDER BY id"
+
+
+def municipalities(cur) -> list[dict]:
+    """Every municipality of the database: id and names (the map's picker)."""
+    cur.execute(MUNICIPALITIES_SQL)
+    return [{"id": i, "name_el": el, "name_en": en} for i, el, en in cur.fetchall()]
+
+
+# where the map opens: the most populous settlement inside the municipality, or a point on
+# its land when it has none (ST_PointOnSurface: inside, unlike a centroid of a crescent)
+MUNICIPALITY_SQL = """
+SELECT j.id, j.name_el, j.name_en,
+       ST_XMin(extent.box), ST_YMin(extent.box), ST_XMax(extent.box), ST_YMax(extent.box),
+       ST_Y(centre.point), ST_X(centre.point)
+FROM jurisdictions j
+CROSS JOIN LATERAL (SELECT Box2D(ST_Transform(j.boundary, 4326)) AS box) AS extent
+CROSS JOIN LATERAL (SELECT ST_Transform(coalesce(
+    (SELECT ST_PointOnSurface(s.geom) FROM settlements s
+     WHERE s.jurisdiction_id = j.id AND ST_Intersects(ST_PointOnSurface(s.geom), j.boundary)
+     ORDER BY s.population_2021 DESC NULLS LAST, s.id LIMIT 1),
+    ST_PointOnSurface(j.boundary)), 4326) AS point) AS centre
+WHERE j.id = %(id)s
+"""
+
+
+def municipality(cur, jurisdiction: str) -> dict | None:
+    """One municipality's names, ``extent`` (CRS84 [minlon, minlat, maxlon, maxlat] of its
+    boundary) and ``centre`` ([lat, lon], Leaflet's order); None if the database has no such."""
+    cur.execute(MUNICIPALITY_SQL, {"id": jurisdiction})
+    row = cur.fetchone()
+    if row is None:
+        return None
+    return {"id": row[0], "name_el": row[1], "name_en": row[2], "extent": list(row[3:7]),
+            "centre": list(row[7:9])}

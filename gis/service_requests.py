@@ -254,6 +254,22 @@ def services(cur, jurisdiction: str, code: str | None = None) -> list[dict]:
     return _rows(cur, SERVICE_SQL.format(where=sql.SQL(where)), {"jurisdiction": jurisdiction, "code": code})
 
 
+ROUTING_SQL = """
+SELECT service_code, district_code, settlement_code, department FROM service_routing
+WHERE jurisdiction_id = %(jurisdiction)s ORDER BY service_code, id
+"""
+
+
+def routing(cur, jurisdiction: str) -> list[dict]:
+    """Which department handles each service: its own unless a rule names one for a district
+    or settlement (what DEPARTMENT_SQL picks from). Departments, no people."""
+    rules: dict[str, list[dict]] = {}
+    for row in _rows(cur, ROUTING_SQL, {"jurisdiction": jurisdiction}):
+        rules.setdefault(row.pop("service_code"), []).append(row)
+    return [{"service_code": s["service_code"], "department": s["department"],
+             "rules": rules.get(s["service_code"], [])} for s in services(cur, jurisdiction)]
+
+
 def locate(cur, lon: float, lat: float) -> tuple[str, str | None, str | None, bytes]:
     """(municipality, district, settlement, point in EPSG:2100 as WKB) of a location."""
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):

@@ -1,10 +1,11 @@
 """Typed settings, read from the environment once at the edge (CLI, WSGI) and passed in."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gis.roles import PEOPLE
@@ -43,6 +44,58 @@ class IdentityProvider(BaseModel):
         for role in roles.values():
             cls._person_role(role)
         return roles
+
+
+#: a municipality's id as the jurisdictions table allows it (jurisdictions_id_format)
+JURISDICTION_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+#: a host name as a Host header carries it, without the port
+HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
+
+
+class MunicipalityBranding(BaseModel):
+    """How the map shows one municipality: its title, its logo, the host names that open it,
+    and where the map opens when its most populous settlement is not the place."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: the map's title in Greek and English (unset: the municipality's name)
+    title_el: str | None = Field(default=None, max_length=200)
+    title_en: str | None = Field(default=None, max_length=200)
+    #: a path this server serves (/assets/…, /vendor/…): the page loads nothing from elsewhere
+    logo: str | None = None
+    #: host names (no port) whose requests open this municipality: dimos.chania.gr, say
+    hosts: list[str] = []
+    #: [lat, lon] (WGS 84) the map opens at, and its zoom
+    centre: tuple[float, float] | None = None
+    zoom: int | None = Field(default=None, ge=1, le=20)
+
+    @field_validator("logo")
+    @classmethod
+    def _served_here(cls, logo: str | None) -> str | None:
+        if logo is None:
+            return None
+        parts = urlsplit(logo)
+        if (parts.scheme or parts.netloc or not logo.startswith("/") or logo.startswith("//")
+                or "\\" in logo or ".." in logo.split("/")):
+            raise ValueError(f"logo {logo[:80]!r}: a path served by dimos (/assets/…), "
+                             "not an address elsewhere")
+        return logo
+
+    @field_validator("hosts")
+    @classmethod
+    def _host_names(cls, hosts: list[str]) -> list[str]:
+        names = [h.strip().lower().rstrip(".") for h in hosts]
+        for name in names:
+            if not HOST_NAME.match(name):
+                raise ValueError(f"hosts: {name[:80]!r} is not a host name (no scheme, no port)")
+        return names
+
+    @field_validator("centre")
+    @classmethod
+    def _lat_lon(cls, centre: tuple[float, float] | None) -> tuple[float, float] | None:
+        if centre is not None and not (-90 <= centre[0] <= 90 and -180 <= centre[1] <= 180):
+            raise ValueError("centre: [lat, lon] within -90…90, -180…180 degrees")
+        return centre
 
 
 class Settings(BaseSettings):
@@ -110,12 +163,48 @@ class Settings(BaseSettings):
     assets_dir: Path = PROJECT_DIR / "node_modules"
     #: raster basemap of the map pages: the only address outside dimos a browser is sent to
     basemap_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    #: the map's branding per municipality id, as JSON (DIMOS_MUNICIPALITIES; see README)
+    municipalities: dict[str, MunicipalityBranding] = {}
+    #: the municipality a request naming none (and no host of DIMOS_MUNICIPALITIES) is about
+    default_jurisdiction: str | None = None
 
     @model_validator(mode="after")
     def _empty_url_is_none(self) -> "Settings":
         if self.database_url is not None and not self.database_url.strip():
             self.database_url = None
         return self
+
+    @model_validator(mode="after")
+    def _municipality_ids(self) -> "Settings":
+        named = [*self.municipalities, *([self.default_jurisdiction] if self.default_jurisdiction else [])]
+        for jurisdiction in named:
+            if not JURISDICTION_ID.match(jurisdiction):
+                raise ValueError(f"DIMOS_MUNICIPALITIES / DIMOS_DEFAULT_JURISDICTION: "
+                                 f"{jurisdiction[:40]!r} is not a municipality id (a-z, 0-9, _)")
+        seen: dict[str, str] = {}
+        for jurisdiction, branding in self.municipalities.items():
+            for host in branding.hosts:
+                if seen.setdefault(host, jurisdiction) != jurisdiction:
+                    raise ValueError(f"DIMOS_MUNICIPALITIES: host {host!r} opens both "
+                                     f"{seen[host]} and {jurisdiction}")
+        return self
+
+    def unknown_municipalities(self, known: list[str]) -> list[str]:
+        """Settings naming a municipality the database does not hold, each as ``SETTING: id``
+        (checked when the server starts: a typo would otherwise brand nothing, silently)."""
+        wrong = [f"DIMOS_MUNICIPALITIES: {j}" for j in self.municipalities if j not in known]
+        if self.default_jurisdiction and self.default_jurisdiction not in known:
+            wrong.append(f"DIMOS_DEFAULT_JURISDICTION: {self.default_jurisdiction}")
+        return wrong
+
+    def municipality_of_host(self, host: str) -> str | None:
+        """The municipality whose ``hosts`` include ``host`` (a Host header, port and all)."""
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        name = name.strip().lower().rstrip(".")
+        for jurisdiction, branding in self.municipalities.items():
+            if name in branding.hosts:
+                return jurisdiction
+        return None
 
     @property
     def uses_local_cluster(self) -> bool:

@@ -17,13 +17,14 @@ from gis.cql_parse import parse_filter_crs84
 from gis.db import pooled_cursor
 from gis.errors import InvalidParameter
 from gis.export import export_selection
-from gis.jurisdictions import map_centre
+from gis.jurisdictions import jurisdiction_ids, municipalities
 from gis.parameters import parse_bbox
 from gis.roles import STAFF
 from settings import Settings
 from web_common.csp import content_security_policy
 from web_common.csrf import current_csrf
 from web_common.jurisdiction import request_jurisdiction
+from web_map.municipality import DEFAULT_ZOOM, chosen_jurisdiction, municipality_config
 from web_map.route_sheet import (
     check_route,
     file_name,
@@ -69,6 +70,14 @@ def make_web_map_blueprint(settings: Settings) -> Blueprint:
     def index():
         return render_template("index.html", legend=layers.legend(), attributions=ATTRIBUTIONS)
 
+    @blueprint.get("/m/<jurisdiction>/")
+    def municipality_map(jurisdiction: str):
+        """The map opened on one municipality (its script reads the id from the path)."""
+        with pooled_cursor(url) as cur:
+            if jurisdiction not in jurisdiction_ids(cur):
+                abort(404, f"no municipality {jurisdiction[:40]!r}")
+        return index()
+
     @blueprint.get("/vendor/<package>/<path:path>")
     def vendor(package: str, path: str):
         """The npm packages of package.json, served by dimos itself (no CDN)."""
@@ -82,10 +91,17 @@ def make_web_map_blueprint(settings: Settings) -> Blueprint:
 
     @blueprint.get("/api/config")
     def config():
+        """The map's configuration: the catalogue, and the municipality asked for
+        (``?jurisdiction=``) or chosen by host name or setting, with the list to pick from."""
         with pooled_cursor(url) as cur:
-            centre = map_centre(cur)
+            chosen = chosen_jurisdiction(cur, settings, request.args.get("jurisdiction"),
+                                         request.host)
+            shown = municipality_config(cur, settings, chosen) if chosen else None
+            picker = municipalities(cur)
         return jsonify(legend=layers.legend(), attributions=list(ATTRIBUTIONS),
-                       centre=centre or FALLBACK_CENTRE,
+                       centre=shown["centre"] if shown else FALLBACK_CENTRE,
+                       zoom=shown["zoom"] if shown else DEFAULT_ZOOM,
+                       jurisdiction=shown, municipalities=picker,
                        basemap_url=settings.basemap_url or None,
                        roles={"staff": list(STAFF)})
 

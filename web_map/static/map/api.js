@@ -10,6 +10,15 @@ export function withCsrf(options = {}) {
   return { ...options, headers: { ...(options.headers ?? {}), "X-CSRF-Token": csrfToken } };
 }
 
+// the municipality the map shows (the picker, /m/<id>/): every municipal API is asked about it
+let jurisdiction = null;
+export function setJurisdiction(id) { jurisdiction = id ?? null; }
+export function currentJurisdiction() { return jurisdiction; }
+/** ``params`` with the shown municipality's jurisdiction_id (Open311, live state, parking). */
+export function inJurisdiction(params = {}) {
+  return jurisdiction ? { ...params, jurisdiction_id: jurisdiction } : { ...params };
+}
+
 // who is signed in (asked once per page; again after a sign-in): {signed_in, name, role, …}
 let session = null;
 export function currentSession({ again = false } = {}) {

@@ -5,6 +5,7 @@ import { initPlanner } from "./planner.js";
 import { initCitizen } from "./citizen.js";
 import { initStaff } from "./staff.js";
 import { initLive, LIVE_IDS } from "./live.js";
+import { initMunicipalityPicker, jurisdictionInPath, loadConfig, showMunicipality } from "./municipality.js";
 
 const TILE_URL = "/ogc/collections/{layer}/tiles/WebMercatorQuad/{z}/{y}/{x}?f=mvt";
 // live layers are coloured by their state (FIWARE ParkingSpot; AP status)
@@ -142,8 +143,8 @@ async function addScannedPlans(layersControl) {
 }
 
 async function main() {
-  const config = await getJSON("/api/config");
-  const map = L.map("map", { zoomControl: true, keyboard: true }).setView(config.centre, 15);
+  const config = await loadConfig(jurisdictionInPath());
+  const map = L.map("map", { zoomControl: true, keyboard: true }).setView(config.centre, config.zoom);
   const attribution = config.attributions.join(" · ");
   const base = municipalBasemap(config.legend, attribution).addTo(map);
   const bases = { [t("basemap")]: base };
@@ -158,6 +159,8 @@ async function main() {
   initTabs(views);
   const styleFor = (id) => tileStyle(config.legend.find((e) => e.id === id));
   const app = { map, config, panel, views, styleFor };
+  initMunicipalityPicker(app);
+  showMunicipality(app, config, { move: false });  // before the views ask the APIs
   app.live = initLive(app);
   initPlanner(app);
   initCitizen(app);

@@ -1,9 +1,13 @@
 // Citizen view: report a problem (seeing open requests nearby first), follow one, find
 // the nearest free bay, car park, WiFi hotspot or refuge area.
-import { currentSession, escapeHtml, execute, getJSON, signInLinks } from "./api.js";
+import { currentSession, escapeHtml, execute, getJSON, inJurisdiction, signInLinks } from "./api.js";
 import { currentLanguage, t } from "./i18n.js";
 
 const OPEN311 = "/open311/v2";
+// the municipality's requests of the last days, newest first, listed and drawn
+const RECENT_DAYS = 30;
+const RECENT_SHOWN = 10;
+const query = (params = {}) => new URLSearchParams(inJurisdiction(params));
 // bays by walking distance along the streets (live state); the rest as the crow flies
 const NEAREST = {
   bays: { process: "parking-nearest-free", label: (p) => `${p.bay_id} ${p.street ?? ""}`,
@@ -19,7 +23,7 @@ export function initCitizen({ map, views }) {
   const services = document.getElementById("service");
 
   const loadServices = async () => {
-    const list = await getJSON(`${OPEN311}/services.json`);
+    const list = await getJSON(`${OPEN311}/services.json?${query()}`);
     const chosen = services.value;
     services.replaceChildren(...list.map((s) => new Option(
       currentLanguage() === "en" ? s.service_name_en : s.service_name, s.service_code)));
@@ -33,7 +37,7 @@ export function initCitizen({ map, views }) {
     if (!pin) return;
     const { lat, lng } = pin.getLatLng();
     try {
-      const nearby = await getJSON(`${OPEN311}/requests/nearby.json?${new URLSearchParams({
+      const nearby = await getJSON(`${OPEN311}/requests/nearby.json?${query({
         service_code: services.value, lat, long: lng })}`);
       target.innerHTML = nearby.length ? `<p>${t("nearby-some")}</p><ul>${nearby.map((r) =>
         `<li><button type="button" class="link" data-follow="${escapeHtml(r.service_request_id)}">
@@ -66,6 +70,8 @@ export function initCitizen({ map, views }) {
     const form = new FormData(event.target);
     const { lat, lng } = pin.getLatLng();
     form.set("lat", lat); form.set("long", lng);
+    // the server refuses a point outside the municipality named here
+    for (const [key, value] of Object.entries(inJurisdiction())) form.set(key, value);
     for (const key of [...form.keys()]) if (form.get(key) === "") form.delete(key);
     try {
       const [made] = await getJSON(`${OPEN311}/requests.json`, { method: "POST", body: form });
@@ -76,6 +82,7 @@ export function initCitizen({ map, views }) {
       document.getElementById("follow-id").value = made.service_request_id;
       follow(made.service_request_id);  // the citizen sees it appear, with its status
       showMine();
+      showRecent();
     } catch (error) {
       result.textContent = `${t("error")}: ${error.message}`;
     }
@@ -84,8 +91,8 @@ export function initCitizen({ map, views }) {
   const follow = async (number) => {
     const target = document.getElementById("follow-result");
     try {
-      const [request] = await getJSON(`${OPEN311}/requests/${encodeURIComponent(number)}.json`);
-      const updates = await getJSON(`${OPEN311}/servicerequestupdates.json?service_request_id=${encodeURIComponent(number)}`);
+      const [request] = await getJSON(`${OPEN311}/requests/${encodeURIComponent(number)}.json?${query()}`);
+      const updates = await getJSON(`${OPEN311}/servicerequestupdates.json?${query({ service_request_id: number })}`);
       target.innerHTML = `<p><strong>${escapeHtml(request.service_request_id)}</strong>:
           ${escapeHtml(request.service_name)} — <span class="status">${escapeHtml(t(`st-${request.detailed_status}`))}</span></p>
         <ol>${updates.map((u) => `<li>${escapeHtml(u.updated_datetime)} ${escapeHtml(u.detailed_status)}
@@ -117,6 +124,45 @@ export function initCitizen({ map, views }) {
       : `<p>${t("no-requests")}</p>`;
   };
   showMine().catch(() => {});
+
+  // the shown municipality's recent requests (public, as Open311 lists them), drawn too
+  let recent = null;
+  const showRecent = async () => {
+    const target = document.getElementById("municipality-requests");
+    const since = new Date(Date.now() - RECENT_DAYS * 86400e3).toISOString();
+    try {
+      const found = (await getJSON(`${OPEN311}/requests.json?${query({ start_date: since })}`))
+        .slice(0, RECENT_SHOWN);
+      recent?.remove();
+      recent = L.layerGroup(found.map((r) => L.circleMarker([r.lat, r.long], {
+        radius: 7, color: "#6a3d9a", requestId: r.service_request_id }))).addTo(map);
+      target.innerHTML = found.length ? found.map((r) => `<li class="recent-request">
+          <button type="button" class="link" data-follow="${escapeHtml(r.service_request_id)}">
+          ${escapeHtml(r.service_request_id)}</button> ${escapeHtml(r.service_name)} —
+          <span class="status">${escapeHtml(t(`st-${r.detailed_status}`))}</span></li>`).join("")
+        : `<li>${t("no-requests")}</li>`;
+    } catch (error) {
+      target.textContent = `${t("error")}: ${error.message}`;
+    }
+    document.body.dataset.recentRequests = String(recent?.getLayers().length ?? 0);
+  };
+  showRecent();
+  document.getElementById("municipality-requests").addEventListener("click", (event) => {
+    const number = event.target.closest("[data-follow]")?.dataset.follow;
+    if (number) { document.getElementById("follow-id").value = number; follow(number); }
+  });
+
+  // another municipality: its services, its requests; a pin or answer from the last one goes
+  document.addEventListener("jurisdictionchange", () => {
+    pin?.remove();
+    pin = null;
+    for (const id of ["pin", "nearby", "follow-result", "report-result"]) {
+      document.getElementById(id).replaceChildren();
+    }
+    services.replaceChildren();
+    loadServices();
+    showRecent();
+  });
 
   document.getElementById("follow-form").addEventListener("submit", (event) => {
     event.preventDefault();

@@ -1,7 +1,7 @@
 // Interface strings in Greek (default) and English; elements carry data-i18n keys.
 const STRINGS = {
   el: {
-    skip: "Μετάβαση στο πλαίσιο", title: "Δήμος Ρεθύμνης — Χάρτης υπηρεσιών", views: "Προβολές",
+    skip: "Μετάβαση στο πλαίσιο", title: "{name} — Χάρτης υπηρεσιών", municipality: "Δήμος", views: "Προβολές",
     planner: "Πολεοδομία", citizen: "Πολίτες", staff: "Υπηρεσία", map: "Χάρτης",
     "planner-title": "Πολεοδομική πληροφορία",
     "planner-help": "Κάντε κλικ στον χάρτη για ζώνη, όρους δόμησης, σχέδιο και ΦΕΚ.",
@@ -26,6 +26,7 @@ const STRINGS = {
     "signin-with": "Σύνδεση με", signout: "Αποσύνδεση", "my-requests": "Τα αιτήματά μου",
     "sign-in-to-follow": "Συνδεθείτε για να βλέπετε τα αιτήματά σας και τις σημειώσεις της υπηρεσίας για εσάς:",
     "note-for-you": "Για εσάς", "no-requests": "Κανένα αίτημα ακόμη.",
+    "recent-title": "Πρόσφατα αιτήματα του δήμου",
     "open-all": "Ανοιχτά (όλα)", "st-open": "Νέα", "st-acknowledged": "Παραλήφθηκαν",
     "st-in_progress": "Σε εξέλιξη", all: "Όλες", district: "Κοινότητα", from: "Από", to: "Έως",
     apply: "Εφαρμογή", heat: "Χάρτης πυκνότητας ανά κοινότητα", layers: "Επίπεδα",
@@ -49,7 +50,7 @@ const STRINGS = {
     drive: "οδήγηση", sheet: "Φύλλο διαδρομής", unassigned: "Χωρίς ανάθεση",
   },
   en: {
-    skip: "Skip to the panel", title: "Municipality of Rethymno — services map", views: "Views",
+    skip: "Skip to the panel", title: "{name} — services map", municipality: "Municipality", views: "Views",
     planner: "Planning", citizen: "Citizens", staff: "Staff", map: "Map",
     "planner-title": "Planning information",
     "planner-help": "Click the map for the zone, building terms, plan and gazette issue (ΦΕΚ).",
@@ -73,6 +74,7 @@ const STRINGS = {
     "signin-with": "Sign in with", signout: "Sign out", "my-requests": "My requests",
     "sign-in-to-follow": "Sign in to see your requests and the notes the services leave for you:",
     "note-for-you": "For you", "no-requests": "No requests yet.",
+    "recent-title": "Recent requests in the municipality",
     status: "Status", "open-all": "Open (all)", "st-open": "New",
     "st-acknowledged": "Acknowledged", "st-in_progress": "In progress", all: "All",
     district: "Community", from: "From", to: "To", apply: "Apply",
@@ -99,9 +101,25 @@ const STRINGS = {
 };
 
 let language = "el";
+// the municipality shown: its names and branded titles by language (setMunicipality)
+let municipality = null;
 
 export function t(key) {
+  if (key === "title") return heading();
   return STRINGS[language][key] ?? STRINGS.el[key] ?? key;
+}
+
+function heading() {
+  if (!municipality) return "dimos";
+  return municipality.branding?.[`title_${language}`]
+    ?? STRINGS[language].title.replace("{name}", municipality[`name_${language}`]);
+}
+
+/** Title the page after ``shown`` (a municipality of /api/config). */
+export function setMunicipality(shown) {
+  municipality = shown;
+  for (const el of document.querySelectorAll("[data-i18n=title]")) el.textContent = t("title");
+  document.title = `dimos — ${t("title")}`;
 }
 
 export function currentLanguage() {

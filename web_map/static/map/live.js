@@ -1,6 +1,7 @@
 // Live state (Server-Sent Events from /api/live): bays and access points restyled on the map
 // as their sensors report, and a one-line summary for citizens. The stream opens with the
 // current state of everything, then sends changes; the browser reconnects by itself.
+import { inJurisdiction } from "./api.js";
 import { t } from "./i18n.js";
 
 //: the attribute naming a feature in a live layer's tiles, and the state fields a change sets
@@ -27,8 +28,10 @@ export function initLive({ panel, styleFor }) {
     layer.setFeatureStyle(change.id, styleFor(layerId)(FIELDS[layerId](change)));
   };
 
+  let source = null;
   const connect = () => {
-    const source = new EventSource("/api/live");
+    // the shown municipality's state (several in one installation: it must be named)
+    source = new EventSource(`/api/live?${new URLSearchParams(inJurisdiction())}`);
     source.addEventListener("snapshot", (event) => {
       const snapshot = JSON.parse(event.data);
       for (const [layerId, rows] of Object.entries(snapshot)) {
@@ -49,5 +52,6 @@ export function initLive({ panel, styleFor }) {
     source.addEventListener("error", () => { line.textContent = t("live-offline"); });
   };
   connect();
+  document.addEventListener("jurisdictionchange", () => { source.close(); connect(); });
   return state;
 }

@@ -1,6 +1,6 @@
 // Staff view (signed in with an account, single sign-on or a token): open requests clustered,
 // filtered, and counted per community; parking bays and access points coloured by state.
-import { currentSession, escapeHtml, execute, getJSON, items, signInLinks, textNode, withCsrf } from "./api.js";
+import { currentSession, escapeHtml, execute, getJSON, inJurisdiction, items, signInLinks, textNode, withCsrf } from "./api.js";
 import { currentLanguage, t } from "./i18n.js";
 
 export function initStaff({ map, panel, config }) {
@@ -12,6 +12,9 @@ export function initStaff({ map, panel, config }) {
   let heat = null;
   let districts = null;
   const authHeaders = () => (token ? { Authorization: `Bearer ${token}` } : {});
+  const query = (params = {}) => new URLSearchParams(inJurisdiction(params));
+  // the OGC API lists features by place, not by municipality: the shown one's extent
+  const inExtent = () => (config.jurisdiction ? { bbox: config.jurisdiction.extent.join(",") } : {});
 
   const signIn = async ({ quiet = false } = {}) => {
     const who = document.getElementById("whoami");
@@ -68,12 +71,14 @@ export function initStaff({ map, panel, config }) {
   };
 
   const loadChoices = async () => {
-    const services = await getJSON("/open311/v2/services.json");
+    const services = await getJSON(`/open311/v2/services.json?${query()}`);
     const category = document.getElementById("f-category");
+    category.replaceChildren(category.options[0]);
     category.append(...services.map((s) => new Option(
       currentLanguage() === "en" ? s.service_name_en : s.service_name, s.service_code)));
-    districts = await items("districts", { limit: 100 });
+    districts = await items("districts", { limit: 100, ...inExtent() });
     const district = document.getElementById("f-district");
+    district.replaceChildren(district.options[0]);
     district.append(...districts.features.map((f) => new Option(f.properties.name, f.properties.district_code)));
   };
 
@@ -93,7 +98,7 @@ export function initStaff({ map, panel, config }) {
   };
 
   const load = async () => {
-    const found = await items("service_requests", { limit: 10000, filter: filter() });
+    const found = await items("service_requests", { limit: 10000, filter: filter(), ...inExtent() });
     clusters?.remove();
     clusters = L.markerClusterGroup({ chunkedLoading: true });
     const counts = {};
@@ -118,7 +123,7 @@ export function initStaff({ map, panel, config }) {
   // occupied paying bays with no paid session (the wardens' list), kept current as bays change
   let unpaid = null;
   const loadUnpaid = async () => {
-    const found = await getJSON("/api/parking/violations", { headers: authHeaders() });
+    const found = await getJSON(`/api/parking/violations?${query()}`, { headers: authHeaders() });
     unpaid?.remove();
     unpaid = L.geoJSON(found, {
       style: { color: "#000000", weight: 3, dashArray: "3 3", fillColor: "#d73027", fillOpacity: 0.9 },
@@ -224,6 +229,12 @@ export function initStaff({ map, panel, config }) {
     load();
   });
   document.getElementById("f-heat").addEventListener("change", () => load());
+  document.addEventListener("jurisdictionchange", async () => {
+    if (!signedIn) return;
+    await loadChoices();
+    await load();
+    await loadUnpaid();
+  });
   listProviders();
   signIn({ quiet: !token });  // a token kept for this tab, or a session cookie: signed in already
 }
