@@ -1,5 +1,6 @@
 """POST /api/imports: signed-in staff upload a file into a layer through the importers' pipeline;
-GET /api/imports: the latest imports and their counts (provenance, staff only).
+GET /api/imports: the latest imports and their counts (provenance, staff only). Both are
+confined to the principal's municipalities.
 
 The same checks, all-or-nothing write and provenance as `dimos import`; the answer carries the
 counts, or (422) the one-line reason and every rejected row. A staff token is required
@@ -15,7 +16,9 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, g, jsonify, request
 
+from gis.access_rules import check_acts_in
 from gis.errors import ImportRefused, InvalidParameter, PayloadTooLarge
+from gis.roles import Principal
 from settings import Settings
 
 # an upload's suffixes say its format (.zip, .gpkg, .osm.pbf...): kept, the rest of the name not
@@ -32,6 +35,20 @@ def _pairs(values: list[str], name: str) -> dict[str, str]:
             raise InvalidParameter(f"{name}: FIELD=VALUE, not {value!r}")
         pairs[target.strip()] = source.strip()
     return pairs
+
+
+def _import_jurisdiction(principal: Principal, asked: str | None) -> str | None:
+    """The municipality an upload goes into: the one asked for, else the principal's only one
+    (Forbidden where its role does not hold; a file's features outside it are refused by the
+    pipeline). None: an installation-wide admin, for whom the pipeline picks or asks."""
+    asked = asked or principal.jurisdiction
+    if asked is None and not principal.everywhere:
+        held = ", ".join(sorted(principal.municipalities)) or "none"
+        raise InvalidParameter(f"jurisdiction: required; the municipality to import into, one of "
+                               f"yours ({held})")
+    if asked is not None:
+        check_acts_in(principal, asked, "this import")
+    return asked
 
 
 def make_imports_blueprint(settings: Settings) -> Blueprint:
@@ -56,6 +73,7 @@ def make_imports_blueprint(settings: Settings) -> Blueprint:
         if suffix is None:
             raise InvalidParameter(f"file: {upload.filename!r} has no file type suffix")
         form = request.form
+        jurisdiction = _import_jurisdiction(g.principal, form.get("jurisdiction") or None)
         folder = Path(tempfile.mkdtemp(prefix="dimos-upload-"))
         try:
             path = folder / f"upload{suffix.group(1).lower()}"
@@ -66,7 +84,7 @@ def make_imports_blueprint(settings: Settings) -> Blueprint:
                 path=path, layer_id=form.get("layer", ""), crs=form.get("crs") or None,
                 mapping=_pairs(form.getlist("map"), "map"), constants=_pairs(form.getlist("set"), "set"),
                 mode=form.get("mode", "append"), dry_run=form.get("dry_run", "").lower() in TRUE,
-                jurisdiction=form.get("jurisdiction") or None,
+                jurisdiction=jurisdiction,
                 source_layers=tuple(v for v in form.getlist("source_layer") if v),
                 entity_types=parse_entity_types(form.getlist("entity_types")),
                 encoding=form.get("encoding") or None,
@@ -106,6 +124,12 @@ def make_imports_blueprint(settings: Settings) -> Blueprint:
         except ValueError:
             raise InvalidParameter("limit: a whole number from 1 to 1000") from None
         with pooled_cursor(url) as cur:
-            return jsonify(imports=recent_imports(cur, request.args.get("layer") or None, limit))
+            return jsonify(imports=recent_imports(cur, request.args.get("layer") or None, limit,
+                                                  jurisdictions=_seen(g.principal)))
 
     return blueprint
+
+
+def _seen(principal: Principal) -> list[str] | None:
+    """The municipalities whose imports a principal sees (None: every one)."""
+    return None if principal.everywhere else sorted(principal.municipalities)

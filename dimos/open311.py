@@ -23,7 +23,7 @@ from gis.errors import DimosError, InvalidParameter, NotFound
 from gis.parameters import parse_bbox, parse_instant, parse_number
 from photos import reencode as photos
 from settings import Settings
-from web_common.jurisdiction import request_jurisdiction
+from web_common.jurisdiction import acting_jurisdiction, request_jurisdiction
 
 #: XML element names of each document (root, item), as in the spec's examples
 XML_NAMES = {"services": ("services", "service"), "requests": ("service_requests", "request"),
@@ -118,9 +118,11 @@ def make_open311_blueprint(settings: Settings) -> Blueprint:
 
     @bp.get("/requests/<number>/contact.<fmt>")
     def get_contact(number, fmt):
-        """The reporter's contact data: staff only (dimos/access.py)."""
+        """The reporter's contact data: staff of the request's municipality only
+        (dimos/access.py, gis/access_rules.py)."""
         with pooled_cursor(url) as cur:
-            found = sr.contact(cur, request_jurisdiction(cur), number)
+            jurisdiction = acting_jurisdiction(cur, f"request {number[:40]!r}")
+            found = sr.contact(cur, jurisdiction, number)
         return _render(fmt, "contact", found)
 
     @bp.get("/tokens/<token>.<fmt>")
@@ -142,12 +144,13 @@ def make_open311_blueprint(settings: Settings) -> Blueprint:
 
     @bp.post("/servicerequestupdates.<fmt>")
     def post_update(fmt):
-        """A status change by staff (dimos/access.py): the workflow decides what may follow."""
+        """A status change by staff of the request's municipality (dimos/access.py,
+        gis/access_rules.py): the workflow decides what may follow."""
         _check_format(fmt)
         form = request.form
         with pooled_cursor(url, commit=True, actor=_actor("staff")) as cur:
-            jurisdiction = request_jurisdiction(cur)
             number = _required("service_request_id")
+            jurisdiction = acting_jurisdiction(cur, f"request {number[:40]!r}")
             update_id = sr.change_status(
                 cur, jurisdiction, number, _required("status"), _actor("staff"),
                 note=_text("description"), private_note=_text("private_note"),

@@ -1,5 +1,6 @@
 """What signed-in people see of their own: a citizen the requests they reported, with the notes
-meant for them alone; a crew the work assigned to it. Which rows: gis/access_rules.py."""
+meant for them alone; a crew the work assigned to it, in the municipalities it belongs to. Which rows:
+gis/access_rules.py."""
 from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
@@ -8,7 +9,7 @@ from gis import service_requests as sr
 from gis.access_rules import assignments_crew
 from gis.db import pooled_cursor
 from settings import Settings
-from web_common.jurisdiction import request_jurisdiction
+from web_common.jurisdiction import acting_jurisdiction, request_jurisdiction
 
 
 def make_own_rows_blueprint(settings: Settings) -> Blueprint:
@@ -25,7 +26,8 @@ def make_own_rows_blueprint(settings: Settings) -> Blueprint:
     def crew_assignments():
         crew = assignments_crew(g.principal, request.args.get("crew") or None)
         with pooled_cursor(url) as cur:
-            found = sr.crew_assignments(cur, request_jurisdiction(cur), crew)
+            jurisdiction = acting_jurisdiction(cur, "the list of crews' work")
+            found = sr.crew_assignments(cur, jurisdiction, crew)
         return jsonify(crew=crew, assignments=found)
 
     return blueprint

@@ -1,7 +1,8 @@
 """HTTP side of the sensors: gateways' reading batches, the payment app's parking sessions,
 and the parking/WiFi queries the map and the wardens use.
 
-Who may call what is in dimos/access.py (gateway, payment and warden roles).
+Who may call what is in dimos/access.py (gateway, payment and warden roles); each writes
+and sees its own municipalities' sensors, bays and offenders only (gis/access_rules.py).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from gis.csv_cells import neutral_cell
 from gis.errors import Forbidden, InvalidParameter
 from gis.roles import Principal
 from settings import Settings
-from web_common.jurisdiction import request_jurisdiction
+from web_common.jurisdiction import acting_jurisdiction, request_jurisdiction
 
 MAX_SESSION = timedelta(hours=24)
 DEFAULT_SATURATED_AT = 60
@@ -101,7 +102,8 @@ def make_sensors_blueprint(settings: Settings) -> Blueprint:
         window = sensors.TimeWindow.around(datetime.now(UTC), settings.sensor_retention_months,
                                            settings.sensor_max_future_s)
         with db.pooled_cursor(url, commit=True, actor=f"gateway:{g.principal.name}") as cur:
-            jurisdiction = request_jurisdiction(cur, asked or body.get("jurisdiction_id"))
+            jurisdiction = acting_jurisdiction(cur, "this batch of readings",
+                                               asked or body.get("jurisdiction_id"))
             readings, refused = [], []
             for index, item in enumerate(items):
                 where = f"readings[{index}]"
@@ -133,7 +135,8 @@ def make_sensors_blueprint(settings: Settings) -> Blueprint:
         if ends - starts > MAX_SESSION:
             raise InvalidParameter("ends_at: a session lasts at most 24 h")
         with db.pooled_cursor(url, commit=True, actor=f"payment:{g.principal.name}") as cur:
-            jurisdiction = request_jurisdiction(cur, body.get("jurisdiction_id"))
+            jurisdiction = acting_jurisdiction(cur, f"bay {body['bay_id'][:40]!r}",
+                                               body.get("jurisdiction_id"))
             if not parking.bay_exists(cur, jurisdiction, body["bay_id"]):
                 raise InvalidParameter(f"bay_id: no bay {body['bay_id']!r} in {jurisdiction}")
             created = parking.record_session(cur, jurisdiction, body["session_ref"], body["bay_id"],
@@ -145,7 +148,7 @@ def make_sensors_blueprint(settings: Settings) -> Blueprint:
     @blueprint.get("/api/parking/violations")
     def get_violations():
         with db.pooled_cursor(url) as cur:
-            found = parking.violations(cur, request_jurisdiction(cur))
+            found = parking.violations(cur, acting_jurisdiction(cur, "the list of parking offenders"))
         response = jsonify(type="FeatureCollection", features=found, numberReturned=len(found))
         response.headers["Cache-Control"] = "private, no-store"
         return response

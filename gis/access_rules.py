@@ -50,5 +50,5 @@ def check_acts_in(principal: Principal | None, jurisdiction: str, what: str) -> 
     if principal is None or principal.holds_in(jurisdiction):
         return
     held = ", ".join(sorted(principal.municipalities)) or "no municipality"
-    raise Forbidden(f"{what} belongs to the municipality {jurisdiction!r}; the {principal.role} "
+    raise Forbidden(f"{what} belongs to the municipality {jurisdiction[:40]!r}; the {principal.role} "
                     f"{principal.name!r} acts in {held} only")

@@ -55,7 +55,8 @@ SELECT coalesce(json_agg(json_build_object(
     'started_at', started_at, 'finished_at', finished_at, 'status', status, 'added', added,
     'updated', updated, 'unchanged', unchanged, 'deleted', deleted, 'rejected', rejected,
     'repaired', repaired, 'skipped', skipped) ORDER BY id DESC), '[]'::json)
-FROM (SELECT * FROM imports WHERE %(layer)s::text IS NULL OR layer_id = %(layer)s
+FROM (SELECT * FROM imports WHERE (%(layer)s::text IS NULL OR layer_id = %(layer)s)
+        AND (%(jurisdictions)s::text[] IS NULL OR jurisdiction_id = ANY(%(jurisdictions)s))
       ORDER BY id DESC LIMIT %(limit)s) AS recent
 """
 
@@ -81,9 +82,12 @@ def committed_import(cur, jurisdiction_id: str, layer_id: str, sha256: str, mode
     return cur.fetchone()
 
 
-def recent_imports(cur, layer_id: str | None = None, limit: int = 100) -> list[dict]:
-    """The latest imports (newest first), of one layer or all."""
-    cur.execute(RECENT_SQL, {"layer": layer_id, "limit": int(limit)})
+def recent_imports(cur, layer_id: str | None = None, limit: int = 100,
+                   jurisdictions: list[str] | None = None) -> list[dict]:
+    """The latest imports (newest first), of one layer or all, of the ``jurisdictions``
+    (None: every municipality)."""
+    cur.execute(RECENT_SQL, {"layer": layer_id, "limit": int(limit),
+                             "jurisdictions": jurisdictions})
     return cur.fetchone()[0]
 
 

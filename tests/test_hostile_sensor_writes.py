@@ -92,8 +92,9 @@ def test_a_gateway_token_must_name_its_municipality_and_old_ones_are_refused(dem
     assert "dimos token create gw-hostile-old --role gateway --jurisdiction" in \
         answer.json()["description"]
     assert not stored_at(demo_url, own.sensor, at)
-    # staff tokens belong to no municipality and keep working
-    staff = token(demo_url, "staff-hostile-writes", "staff")
+    # staff of the sensors' municipality may write them (of another: 403,
+    # tests/test_municipality_matrix.py)
+    staff = token(demo_url, "staff-hostile-writes", "staff", J)
     answer = post(live_server, staff, {"jurisdiction_id": J, "readings": [
         {"sensor_id": own.sensor, "ts": at, "occupied": True}]})
     assert answer.status_code == 200 and answer.json()["rejected"] == [], answer.text

@@ -1,0 +1,369 @@
+"""Every endpoint that writes or reads private data, for every role, in its own municipality
+and in the other: the expected status of each cell is computed from the rules (the role rule
+of dimos/access.py's RULES, and whether the principal holds in the target municipality), never
+read off a response; a 2xx shows what changed (or what was seen), a 403 that nothing did.
+
+The two square towns of tests/test_municipalities.py. Every principal is Chania's (tokens of
+each role, a signed-in staff account), but one admin of the installation (every municipality).
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import geopandas as gpd
+import pytest
+import requests
+from shapely.geometry import Point, box
+
+import layers
+from dimos.access import RULES
+from gis import db, migrate, sensors
+from gis import service_requests as sr
+from gis.load import insert_features, replace_services
+from tests.helpers import dimos, rows, serving
+from tests.test_municipalities import SQUARES, _town, point_in
+
+HOME, OTHER = "chania", "rethymno"
+TOWNS = (HOME, OTHER)
+PASSWORD = "a long enough password"
+
+
+@dataclass(frozen=True)
+class Who:
+    """A principal of the matrix: a token (or a signed-in account) with a role, of Chania
+    unless ``everywhere``."""
+    name: str
+    role: str
+    everywhere: bool = False
+    account: bool = False
+
+    def holds_in(self, town: str) -> bool:
+        return self.everywhere or town == HOME
+
+
+WHO = {w.name: w for w in (
+    *(Who(f"{role}-{HOME}", role) for role in
+      ("citizen", "crew", "planner", "staff", "admin", "gateway", "payment")),
+    Who("admin-all", "admin", everywhere=True),
+    Who(f"clerk-{HOME}", "staff", account=True),
+)}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    #: the Flask endpoint (RULES' key) and method
+    name: str
+    method: str
+    #: the status a call the rules allow answers with
+    ok: int
+
+
+ENDPOINTS = {e.name: e for e in (
+    Endpoint("open311.post_update", "POST", 201),
+    Endpoint("open311.get_contact", "GET", 200),
+    Endpoint("own_rows.crew_assignments", "GET", 200),
+    Endpoint("sensors.post_readings", "POST", 200),
+    Endpoint("sensors.post_session", "POST", 201),
+    Endpoint("sensors.get_violations", "GET", 200),
+    Endpoint("imports.upload", "POST", 200),
+    Endpoint("imports.recent", "GET", 200),
+)}
+
+
+def role_allowed(role: str, endpoint: Endpoint) -> bool:
+    """The role rule of dimos/access.py for the endpoint (the first rule naming it decides)."""
+    rule = next(r for r in RULES if r.endpoint == endpoint.name and endpoint.method in r.methods)
+    return rule.roles is None or role in rule.roles
+
+
+def expected(who: Who, target: str, endpoint: Endpoint) -> int:
+    """The status the rules give ``who`` calling ``endpoint`` about ``target``'s rows: the
+    role first (dimos/access.py), then the municipality (gis/access_rules.check_acts_in). A
+    list of every municipality's rows (recent imports) is not refused: it is filtered."""
+    if not role_allowed(who.role, endpoint):
+        return 403
+    if endpoint.name == "imports.recent":
+        return endpoint.ok
+    return endpoint.ok if who.holds_in(target) else 403
+
+
+def sees(who: Who, target: str) -> bool:
+    """Whether a list shows ``target``'s rows to ``who``."""
+    return who.holds_in(target)
+
+
+# --- the two towns, their rows and the principals, set up once ----------------------------
+
+SERVICE = {"service_code": "pothole", "name_el": "Λακκούβα", "name_en": "Pothole",
+           "description": "", "group_name": "roads", "keywords": [], "sla_hours": 48,
+           "department": "roads", "attributes": []}
+
+
+def _request(cur, town: str, **contact) -> str:
+    """A new request in ``town`` (as dimos itself), its number."""
+    lon, lat = point_in(town, len(contact) * 7)
+    return sr.submit(cur, town, sr.NewRequest("pothole", Point(lon, lat), **contact))[
+        "service_request_id"]
+
+
+def _bays(town: str) -> gpd.GeoDataFrame:
+    """A bay occupied since 2026-01-01 with no paid session (an offender, for the wardens)
+    and a bay whose sensor the matrix posts readings for."""
+    x, y = SQUARES[town]
+    bays = [{"bay_id": f"{kind}-{town}", "sensor_id": f"S{kind}-{town}", "street": "Οδός",
+             "parking_zone": "Z1", "tariff_eur_h": 1.0, "bay_type": "regular",
+             "occupancy_state": "occupied", "state_since": datetime(2026, 1, 1, tzinfo=UTC),
+             "battery_low": None, "geometry": box(x + dx, y + 100, x + dx + 2.5, y + 105)}
+            for kind, dx in (("V", 100), ("R", 200))]
+    return gpd.GeoDataFrame(bays, crs=2100)
+
+
+@dataclass(frozen=True)
+class Seeded:
+    contact: dict[str, str]      # town → a request's number whose reporter left an e-mail
+    assigned: dict[str, str]     # town → a request assigned to Chania's crew
+    imported: dict[str, int]     # town → an import's id
+
+
+@pytest.fixture(scope="module")
+def towns(make_database) -> str:
+    url = make_database("dimos_matrix")
+    migrate.upgrade(url)
+    for town in TOWNS:
+        _town(url, town, town.capitalize())
+    return url
+
+
+@pytest.fixture(scope="module")
+def seeded(towns, tmp_path_factory) -> Seeded:
+    contact, assigned = {}, {}
+    conn = db.connect(towns)
+    with conn, conn.cursor() as cur:
+        for town in TOWNS:
+            replace_services(cur, town, [SERVICE], [])
+            contact[town] = _request(cur, town, email=f"reporter@{town}.example")
+            # both towns' work assigned to a crew named as Chania's: only the rule keeps
+            # Rethymno's from it
+            assigned[town] = _request(cur, town)
+            sr.change_status(cur, town, assigned[town], "acknowledged", "test",
+                             crew=f"crew-{HOME}")
+            insert_features(cur, layers.get("parking_bays"), town, _bays(town))
+            sensors.register_sensors(cur, town)
+    conn.close()
+    imported = {}
+    folder = tmp_path_factory.mktemp("seed")
+    for town in TOWNS:
+        path = folder / f"{town}.geojson"
+        path.write_text(_stops_file(town, f"seed-{town}"))
+        done = dimos("import", str(path), "--layer", "bus_stops", "--jurisdiction", town,
+                     "--set", "smart=true", url=towns)
+        assert done.returncode == 0, done.stderr
+        imported[town] = rows(towns, "SELECT max(id) FROM imports WHERE jurisdiction_id = %s",
+                              (town,))[0][0]
+    return Seeded(contact, assigned, imported)
+
+
+@pytest.fixture(scope="module")
+def auth(towns) -> dict[str, dict]:
+    """Each principal's credentials, by name: {"headers": ...} or {"session": ...}."""
+    made = {}
+    for who in WHO.values():
+        if who.account:
+            continue
+        bound = () if who.everywhere else ("--jurisdiction", HOME)
+        done = dimos("token", "create", who.name, "--role", who.role, *bound, url=towns)
+        assert done.returncode == 0, done.stderr
+        made[who.name] = {"headers": {"Authorization": f"Bearer {done.stdout.strip()}"}}
+    return made
+
+
+@pytest.fixture(scope="module")
+def server(towns, seeded, auth, tmp_path_factory):
+    with serving(towns, tmp_path_factory.mktemp("matrix"), workers=1) as base:
+        for who in WHO.values():
+            if who.account:
+                auth[who.name] = _signed_in(towns, base, who)
+        yield base
+
+
+def _signed_in(url: str, base: str, who: Who) -> dict:
+    done = dimos("account", "create", who.name, "--role", who.role, "--jurisdiction", HOME,
+                 "--password-stdin", stdin=PASSWORD + "\n", url=url)
+    assert done.returncode == 0, done.stderr
+    session = requests.Session()
+    signed = session.post(f"{base}/api/session", json={"username": who.name,
+                                                        "password": PASSWORD}, timeout=30)
+    assert signed.status_code == 200, signed.text
+    return {"session": session, "headers": {"X-CSRF-Token": signed.json()["csrf_token"]}}
+
+
+def call(server, credentials: dict, method: str, path: str, **kwargs) -> requests.Response:
+    client = credentials.get("session") or requests
+    headers = {**credentials["headers"], **kwargs.pop("headers", {})}
+    return client.request(method, f"{server}{path}", headers=headers, timeout=30, **kwargs)
+
+
+def description(answer: requests.Response) -> str:
+    """An error's description (Open311 answers a list of errors, the others one)."""
+    body = answer.json()
+    return (body[0] if isinstance(body, list) else body)["description"]
+
+
+_serial = itertools.count(1)
+
+
+def _stops_file(town: str, stop_id: str) -> str:
+    lon, lat = point_in(town, next(_serial))
+    return json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": {"stop_id": stop_id, "name": "Στάση"}}]})
+
+
+# --- the cells: one function per endpoint, each says what a 2xx changed or showed ----------
+
+def cell_post_update(server, towns, seeded, credentials, target):
+    conn = db.connect(towns)
+    with conn, conn.cursor() as cur:
+        number = _request(cur, target)
+    conn.close()
+    answer = call(server, credentials, "POST", "/open311/v2/servicerequestupdates.json",
+                  data={"service_request_id": number, "status": "acknowledged",
+                        "jurisdiction_id": target})
+    status = rows(towns, "SELECT status FROM service_requests WHERE service_request_id = %s",
+                  (number,))
+    return answer, status == [("acknowledged",)]
+
+
+def cell_get_contact(server, towns, seeded, credentials, target):
+    number = seeded.contact[target]
+    answer = call(server, credentials, "GET", f"/open311/v2/requests/{number}/contact.json",
+                  params={"jurisdiction_id": target})
+    return answer, f"reporter@{target}.example" in answer.text
+
+
+def cell_crew_assignments(server, towns, seeded, credentials, target):
+    answer = call(server, credentials, "GET", "/api/crew/assignments",
+                  params={"jurisdiction_id": target})
+    return answer, seeded.assigned[target] in answer.text
+
+
+def cell_post_readings(server, towns, seeded, credentials, target):
+    at = datetime.now(UTC).replace(microsecond=next(_serial) % 1_000_000)
+    answer = call(server, credentials, "POST", "/api/sensors/readings", json={
+        "jurisdiction_id": target,
+        "readings": [{"sensor_id": f"SR-{target}", "ts": at.isoformat(), "occupied": True}]})
+    return answer, _reading_stored(towns, target, at)
+
+
+def _reading_stored(towns: str, target: str, at: datetime) -> bool:
+    return rows(towns, """SELECT count(*) FROM sensor_readings r JOIN sensors s ON s.id = r.sensor
+                          WHERE s.jurisdiction_id = %s AND s.sensor_id = %s
+                            AND r.observed_at = %s""", (target, f"SR-{target}", at)) == [(1,)]
+
+
+def cell_post_session(server, towns, seeded, credentials, target):
+    ref = f"pay-{uuid.uuid4().hex[:10]}"
+    ended = datetime.now(UTC) - timedelta(hours=1)  # in the past: the offender stays one
+    answer = call(server, credentials, "POST", "/api/parking/sessions", json={
+        "jurisdiction_id": target, "session_ref": ref, "bay_id": f"V-{target}",
+        "plate": "ΧΝΑ1234", "starts_at": (ended - timedelta(hours=1)).isoformat(),
+        "ends_at": ended.isoformat()})
+    stored = rows(towns, "SELECT jurisdiction_id FROM parking_sessions WHERE session_ref = %s",
+                  (ref,))
+    return answer, stored == [(target,)]
+
+
+def cell_get_violations(server, towns, seeded, credentials, target):
+    answer = call(server, credentials, "GET", "/api/parking/violations",
+                  params={"jurisdiction_id": target})
+    return answer, f"V-{target}" in answer.text
+
+
+def cell_upload(server, towns, seeded, credentials, target):
+    stop_id = f"up-{uuid.uuid4().hex[:10]}"
+    answer = call(server, credentials, "POST", "/api/imports",
+                  data={"layer": "bus_stops", "jurisdiction": target, "set": "smart=true"},
+                  files={"file": ("stops.geojson", _stops_file(target, stop_id))})
+    stored = rows(towns, "SELECT jurisdiction_id FROM bus_stops WHERE stop_id = %s", (stop_id,))
+    return answer, stored == [(target,)]
+
+
+def cell_recent(server, towns, seeded, credentials, target):
+    answer = call(server, credentials, "GET", "/api/imports")
+    listed = answer.json().get("imports", []) if answer.status_code == 200 else []
+    return answer, seeded.imported[target] in {i["id"] for i in listed}
+
+
+CELLS = {"open311.post_update": cell_post_update, "open311.get_contact": cell_get_contact,
+         "own_rows.crew_assignments": cell_crew_assignments,
+         "sensors.post_readings": cell_post_readings, "sensors.post_session": cell_post_session,
+         "sensors.get_violations": cell_get_violations, "imports.upload": cell_upload,
+         "imports.recent": cell_recent}
+
+
+@pytest.mark.parametrize("target", TOWNS)
+@pytest.mark.parametrize("name", WHO)
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_matrix(server, towns, seeded, auth, endpoint, name, target):
+    who, where = WHO[name], ENDPOINTS[endpoint]
+    want = expected(who, target, where)
+    answer, effect = CELLS[endpoint](server, towns, seeded, auth[name], target)
+    assert answer.status_code == want, answer.text
+    if endpoint == "imports.recent":
+        assert effect == (want == 200 and sees(who, target))  # filtered, not refused
+    elif want == 403:
+        assert not effect  # nothing written, nothing shown
+        if role_allowed(who.role, where):  # refused for the municipality: it is named
+            assert target in description(answer)
+    else:
+        assert effect
+
+
+def test_a_chania_gateway_may_not_write_a_rethymno_sensor_over_http(server, towns, auth):
+    at = datetime.now(UTC) - timedelta(seconds=30)
+    answer = call(server, auth[f"gateway-{HOME}"], "POST", "/api/sensors/readings", json={
+        "jurisdiction_id": OTHER,
+        "readings": [{"sensor_id": f"SR-{OTHER}", "ts": at.isoformat(), "occupied": True}]})
+    assert answer.status_code == 403, answer.text
+    assert OTHER in description(answer)
+    assert not _reading_stored(towns, OTHER, at)
+
+
+def test_an_upload_of_features_in_another_municipality_stores_nothing(server, towns, auth):
+    stop_id = f"across-{uuid.uuid4().hex[:10]}"
+    committed = "SELECT count(*) FROM imports WHERE status = 'committed'"
+    before = rows(towns, committed)
+    answer = call(server, auth[f"staff-{HOME}"], "POST", "/api/imports",
+                  data={"layer": "bus_stops", "set": "smart=true"},  # into Chania, its only one
+                  files={"file": ("stops.geojson", _stops_file(OTHER, stop_id))})
+    assert answer.status_code == 422, answer.text
+    assert rows(towns, "SELECT count(*) FROM bus_stops WHERE stop_id = %s", (stop_id,)) == [(0,)]
+    assert rows(towns, committed) == before
+
+
+def test_a_principal_of_several_municipalities_names_the_one_it_imports_into(server, towns):
+    done = dimos("token", "create", "staff-both", "--role", "staff", "--jurisdiction", HOME,
+                 "--jurisdiction", OTHER, url=towns)
+    assert done.returncode == 0, done.stderr
+    stop_id = f"both-{uuid.uuid4().hex[:10]}"
+    answer = requests.post(f"{server}/api/imports", timeout=30,
+                           headers={"Authorization": f"Bearer {done.stdout.strip()}"},
+                           data={"layer": "bus_stops", "set": "smart=true"},
+                           files={"file": ("stops.geojson", _stops_file(HOME, stop_id))})
+    assert answer.status_code == 400, answer.text
+    assert "jurisdiction" in description(answer)
+    assert rows(towns, "SELECT count(*) FROM bus_stops WHERE stop_id = %s", (stop_id,)) == [(0,)]
+
+
+def test_staff_of_one_municipality_default_to_it(server, towns, seeded, auth):
+    """With two municipalities on the server a staff read need not name its one."""
+    answer = call(server, auth[f"staff-{HOME}"], "GET", "/api/parking/violations")
+    assert answer.status_code == 200, answer.text
+    assert f"V-{HOME}" in answer.text and f"V-{OTHER}" not in answer.text
+    admin = call(server, auth["admin-all"], "GET", "/api/parking/violations")
+    assert admin.status_code == 400 and "jurisdiction_id" in description(admin)
+
