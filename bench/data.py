@@ -63,15 +63,15 @@ def grow_permits(url: str) -> float:
     return time.perf_counter() - started
 
 
-def prepare_database(server_url: str) -> str:
-    """The URL of the benchmark database on ``server_url``'s server, ready to measure.
+def prepare_database(server_url: str, name: str = BENCH_DATABASE) -> str:
+    """The URL of the benchmark database ``name`` on ``server_url``'s server, ready to measure.
 
     Reused when it already holds TARGET_ROWS permits; otherwise migrated, reset to the demo
     and grown (the demo load replaces the municipality's rows, so a half-grown table is fine).
     """
-    url = with_database(server_url, BENCH_DATABASE)
-    if create_database(server_url, BENCH_DATABASE):
-        print(f"created database {BENCH_DATABASE}")
+    url = with_database(server_url, name)
+    if create_database(server_url, name):
+        print(f"created database {name}")
     upgrade(url)
     if _count(url) == TARGET_ROWS:
         print(f"reusing {describe_url(url)}: building_permits has {TARGET_ROWS:,} rows")

@@ -7,6 +7,7 @@ concurrent clients. Exit status 1 only when the benchmark cannot run; a missed t
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import statistics
@@ -22,7 +23,7 @@ import psycopg2
 import requests
 
 import layers
-from bench.data import TARGET_ROWS, prepare_database
+from bench.data import BENCH_DATABASE, TARGET_ROWS, prepare_database
 from bench.servers import (
     BenchError,
     Server,
@@ -38,6 +39,11 @@ CONCURRENCY = 16
 WARMUP = 10
 ROUNDS = 4  # each server's requests are timed in 4 interleaved chunks
 RAW = "raw ST_AsMVT (SQL)"
+#: dimos connected as the owner, whom the row-level security policies do not apply to: the
+#: same benchmark "without the policies" (issue 17: within 5 % of it)
+NO_RLS = "dimos (no RLS)"
+#: the servers a run starts (--only picks some), by the key of ``servers``
+SERVERS = ("dimos", "dimos-no-rls", "dimos-cache", "tipg", "pygeoapi-stock")
 # Old town of Rethymno (CRS84): a 200 m × 200 m street-level view, ~9,000 permits once grown
 BBOX = (24.4724, 35.3686, 24.4746, 35.3704)
 LIMIT = 100
@@ -149,15 +155,25 @@ def bbox_param() -> str:
     return ",".join(str(v) for v in BBOX)
 
 
+def _started(servers: dict[str, Server], urls: dict[str, tuple[str, object]]) -> dict:
+    """{row name: what make(base URL) gives} for the servers of ``urls`` that were started."""
+    return {row: make(servers[key].url) for row, (key, make) in urls.items() if key in servers}
+
+
 def item_urls(servers: dict[str, Server]) -> dict[str, str]:
     bbox = f"limit={LIMIT}&bbox={bbox_param()}"
-    return {
-        "dimos": f"{servers['dimos'].url}/ogc/collections/building_permits/items?f=json&{bbox}",
-        "tipg": f"{servers['tipg'].url}/collections/public.building_permits/items"
-                f"?f=geojson&{bbox}",
-        "pygeoapi-stock": f"{servers['pygeoapi-stock'].url}/collections/building_permits/items"
-                          f"?f=json&{bbox}",
-    }
+
+    def dimos(base: str) -> str:
+        return f"{base}/ogc/collections/building_permits/items?f=json&{bbox}"
+
+    return _started(servers, {
+        "dimos": ("dimos", dimos),
+        NO_RLS: ("dimos-no-rls", dimos),
+        "tipg": ("tipg", lambda base: f"{base}/collections/public.building_permits/items"
+                                      f"?f=geojson&{bbox}"),
+        "pygeoapi-stock": ("pygeoapi-stock", lambda base: f"{base}/collections/building_permits"
+                                                          f"/items?f=json&{bbox}"),
+    })
 
 
 def tile_urls(servers: dict[str, Server], z: int) -> dict[str, list[str]]:
@@ -165,13 +181,18 @@ def tile_urls(servers: dict[str, Server], z: int) -> dict[str, list[str]]:
     # tipg is asked for the attributes dimos's tiles carry, so both tiles hold the same data.
     fields = ",".join(tile_fields(layers.get("building_permits")))
     path = "collections/building_permits/tiles/WebMercatorQuad"
-    return {
-        "dimos": [f"{servers['dimos'].url}/ogc/{path}/{z}/{y}/{x}?f=mvt" for x, y in TILES[z]],
-        "dimos (tile cache)": [f"{servers['dimos-cache'].url}/ogc/{path}/{z}/{y}/{x}?f=mvt"
-                               for x, y in TILES[z]],
-        "tipg": [f"{servers['tipg'].url}/collections/public.building_permits/tiles/"
-                 f"WebMercatorQuad/{z}/{x}/{y}?properties={fields}" for x, y in TILES[z]],
-    }
+
+    def dimos(base: str) -> list[str]:
+        return [f"{base}/ogc/{path}/{z}/{y}/{x}?f=mvt" for x, y in TILES[z]]
+
+    return _started(servers, {
+        "dimos": ("dimos", dimos),
+        NO_RLS: ("dimos-no-rls", dimos),
+        "dimos (tile cache)": ("dimos-cache", dimos),
+        "tipg": ("tipg", lambda base: [f"{base}/collections/public.building_permits/tiles/"
+                                       f"WebMercatorQuad/{z}/{x}/{y}?properties={fields}"
+                                       for x, y in TILES[z]]),
+    })
 
 
 def check_answers(servers: dict[str, Server]) -> list[str]:
@@ -192,14 +213,18 @@ def check_answers(servers: dict[str, Server]) -> list[str]:
             if not all(counts):
                 raise BenchError(f"{name}: an empty z{z} tile among {urls}")
             notes.append(f"(b) z{z} features per tile, {name}: {counts}")
-    report = fetch("POST", report_url(servers), REPORT_INPUTS).json()
-    notes.append(f"(c) planning-report: {len(report['zones'])} zones, "
-                 f"{len(report['permits'])} permits within 100 m")
+    for name, url in report_urls(servers).items():
+        report = fetch("POST", url, REPORT_INPUTS).json()
+        notes.append(f"(c) planning-report, {name}: {len(report['zones'])} zones, "
+                     f"{len(report['permits'])} permits within 100 m")
     return notes
 
 
-def report_url(servers: dict[str, Server]) -> str:
-    return f"{servers['dimos'].url}/ogc/processes/planning-report/execution"
+def report_urls(servers: dict[str, Server]) -> dict[str, str]:
+    def report(base: str) -> str:
+        return f"{base}/ogc/processes/planning-report/execution"
+
+    return _started(servers, {"dimos": ("dimos", report), NO_RLS: ("dimos-no-rls", report)})
 
 
 def count_in_bbox(database_url: str) -> int:
@@ -231,8 +256,8 @@ def run_cases(servers: dict[str, Server], database_url: str) -> list[Row]:
             timed(f"(b) tile z{z}", {**calls, RAW: raw}, 100, {RAW})
         finally:
             conn.close()
-    timed("(c) planning-report",
-          {"dimos": http_call([report_url(servers)], "POST", REPORT_INPUTS)}, 200)
+    timed("(c) planning-report", {name: http_call([url], "POST", REPORT_INPUTS)
+                                  for name, url in report_urls(servers).items()}, 200)
     return rows
 
 
@@ -246,8 +271,8 @@ class Target:
     passed: bool
 
 
-def _find(rows: list[Row], case: str, server: str) -> Row:
-    return next(r for r in rows if r.case == case and r.server == server)
+def _find(rows: list[Row], case: str, server: str) -> Row | None:
+    return next((r for r in rows if r.case == case and r.server == server), None)
 
 
 def targets(rows: list[Row]) -> list[Target]:
@@ -255,6 +280,8 @@ def targets(rows: list[Row]) -> list[Target]:
     out = []
 
     def add(case, ratio, num, den, goal_text, ok, modes=("sequential", "concurrent")):
+        if num is None or den is None:  # a server this run did not start (--only)
+            return
         for mode in modes:
             a, b = getattr(num, mode), getattr(den, mode)
             value = round(a.median_ms / b.median_ms, 2)
@@ -269,6 +296,10 @@ def targets(rows: list[Row]) -> list[Target]:
         dimos, tipg, raw = (_find(rows, case, s) for s in ("dimos", "tipg", RAW))
         add(case, "dimos / tipg", dimos, tipg, "≤ 1.0", lambda v: v <= 1.0)
         add(case, "dimos / raw SQL", dimos, raw, "≤ 1.5", lambda v: v <= 1.5, ("sequential",))
+    # row-level security costs nothing measurable on the hot paths (issue 17)
+    for case in (items, *(f"(b) tile z{z}" for z in TILES), "(c) planning-report"):
+        add(case, f"dimos / {NO_RLS}", _find(rows, case, "dimos"), _find(rows, case, NO_RLS),
+            "≤ 1.05", lambda v: v <= 1.05)
     return out
 
 
@@ -316,22 +347,48 @@ def write_results(folder: Path, context: dict, rows: list[Row], found: list[Targ
     (folder / "results.md").write_text("\n".join(md))
 
 
-def main() -> int:
+def start(name: str, database_url: str, folder: Path) -> Server:
+    """Server ``name`` (one of SERVERS) on the benchmark database."""
+    if name == "dimos":
+        return start_dimos(database_url, folder)
+    if name == "dimos-no-rls":  # the owner's URL for the web app: the policies do not apply
+        return start_dimos(database_url, folder, name=name,
+                           extra_env={"DIMOS_APP_DATABASE_URL": database_url})
+    if name == "dimos-cache":
+        return start_dimos(database_url, folder, tile_cache_mb=64, name=name)
+    if name == "tipg":
+        return start_tipg(database_url, folder)
+    return start_stock_pygeoapi(database_url, folder)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    parser.add_argument("--only", help=f"comma-separated servers to start (of {', '.join(SERVERS)})"
+                                       "; the rows and targets of the others are left out")
+    parser.add_argument("--database", default=BENCH_DATABASE,
+                        help=f"the benchmark database's name (default {BENCH_DATABASE})")
+    args = parser.parse_args(argv)
+    args.servers = tuple(args.only.split(",")) if args.only else SERVERS
+    unknown = set(args.servers) - set(SERVERS)
+    if unknown or "dimos" not in args.servers:
+        parser.error(f"--only: {', '.join(sorted(unknown)) or 'dimos is needed'}; "
+                     f"choose among {', '.join(SERVERS)}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     started = time.perf_counter()
     load_before = os.getloadavg()[0]  # the machine may be shared: say how busy it was
     settings = Settings()
     servers: dict[str, Server] = {}
     try:
-        database_url = prepare_database(settings.effective_database_url)
+        database_url = prepare_database(settings.effective_database_url, args.database)
         with tempfile.TemporaryDirectory(prefix="dimos-bench-") as tmp:
             folder = Path(tmp)
-            print("starting dimos, dimos with its tile cache, tipg, stock pygeoapi "
-                  "(2 workers each) …", flush=True)
-            servers["dimos"] = start_dimos(database_url, folder)
-            servers["dimos-cache"] = start_dimos(database_url, folder, tile_cache_mb=64,
-                                                 name="dimos-cache")
-            servers["tipg"] = start_tipg(database_url, folder)
-            servers["pygeoapi-stock"] = start_stock_pygeoapi(database_url, folder)
+            print(f"starting {', '.join(args.servers)} (2 workers each) …", flush=True)
+            for name in args.servers:
+                servers[name] = start(name, database_url, folder)
             notes = check_answers(servers)
             print("\n".join(notes), flush=True)
             rows = run_cases(servers, database_url)
@@ -349,7 +406,8 @@ def main() -> int:
                                   for z, t in TILES.items()),
                "clients": f"python-requests, Connection: close, sequential and "
                           f"{CONCURRENCY} threads; {WARMUP} warm-up requests per row",
-               "servers": "2 workers each; dimos tile cache off (but for the tile-cache row)",
+               "servers": "2 workers each; dimos tile cache off (but for the tile-cache row); "
+                          f"{NO_RLS}: the web app connected as the owner",
                "load average (1 min) before / after": f"{load_before:.2f} / "
                                                        f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs",
                "duration_s": round(time.perf_counter() - started, 1)}

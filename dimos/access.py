@@ -131,7 +131,7 @@ def _refuse(status: int, message: str):
 
 
 def register_access_rules(app: Flask, settings: Settings) -> None:
-    database_url = settings.effective_database_url
+    database_url = settings.effective_app_database_url
 
     @app.before_request
     def check_access():

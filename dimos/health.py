@@ -14,7 +14,7 @@ def make_health_blueprint(settings: Settings) -> Blueprint:
     @blueprint.get("/health")
     def health():
         try:
-            status = database_status(settings.effective_database_url)
+            status = database_status(settings.effective_app_database_url)
         except DimosError as error:
             return jsonify(status="unavailable", database="unreachable", reason=error.message), 503
         return jsonify(

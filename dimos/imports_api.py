@@ -53,7 +53,7 @@ def _import_jurisdiction(principal: Principal, asked: str | None) -> str | None:
 
 def make_imports_blueprint(settings: Settings) -> Blueprint:
     blueprint = Blueprint("imports", __name__)
-    url = settings.effective_database_url
+    url = settings.effective_app_database_url
     limit = settings.import_max_mb * 2 ** 20
 
     @blueprint.post("/api/imports")
@@ -92,7 +92,7 @@ def make_imports_blueprint(settings: Settings) -> Blueprint:
                 attributes_only=form.get("attributes_only", "").lower() in TRUE,
                 actor=f"{g.principal.role}:{g.principal.name}", fallback_report_dir=folder / "reports",
                 raster_store=settings.state_dir / "rasters", archive_limits=limits_from(settings),
-                file_name=upload.filename)
+                file_name=upload.filename, principal=g.principal)
             try:
                 result = run_import(url, options)
             except ImportRefused as error:
@@ -123,7 +123,7 @@ def make_imports_blueprint(settings: Settings) -> Blueprint:
             limit = min(max(int(request.args.get("limit", 100)), 1), 1000)
         except ValueError:
             raise InvalidParameter("limit: a whole number from 1 to 1000") from None
-        with pooled_cursor(url) as cur:
+        with pooled_cursor(url, principal=g.principal) as cur:
             return jsonify(imports=recent_imports(cur, request.args.get("layer") or None, limit,
                                                   jurisdictions=_seen(g.principal)))
 

@@ -42,7 +42,7 @@ def register_rate_limits(app: Flask, settings: Settings) -> None:
         ("sign-in", re.compile(r"^/api/session$"), signin, _username),
         ("sign-in-any", re.compile(r"^/api/session$"), signin * SPRAY_FACTOR, None),
     ]
-    url = settings.effective_database_url
+    url = settings.effective_app_database_url
 
     @app.before_request
     def limit_public_posts():

@@ -108,7 +108,7 @@ def _event(event: str, data) -> str:
 
 def make_live_blueprint(settings: Settings) -> Blueprint:
     blueprint = Blueprint("live", __name__)
-    url = settings.effective_database_url
+    url = settings.effective_app_database_url
     feed = LiveFeed(url)
 
     @blueprint.get("/api/live")

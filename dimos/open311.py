@@ -18,7 +18,7 @@ from dimos.open311_openapi import open311_openapi
 from dimos.proxies import public_base
 from gis import service_requests as sr
 from gis.access_rules import principal_id, reporter_account
-from gis.db import pooled_cursor
+from gis.db import act_in, pooled_cursor
 from gis.errors import DimosError, InvalidParameter, NotFound
 from gis.parameters import parse_bbox, parse_instant, parse_number
 from photos import reencode as photos
@@ -36,7 +36,7 @@ MAX_TEXT = 4000
 
 def make_open311_blueprint(settings: Settings) -> Blueprint:
     bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
-    url = settings.effective_database_url
+    url = settings.effective_app_database_url
 
     @bp.get("/openapi.json")
     def openapi():
@@ -74,6 +74,7 @@ def make_open311_blueprint(settings: Settings) -> Blueprint:
         new = _new_request()
         with pooled_cursor(url, commit=True, actor=_actor("citizen")) as cur:
             jurisdiction = request_jurisdiction(cur)
+            act_in(cur, [jurisdiction])  # anyone may report anywhere: filed in its municipality
             if new.location is None:
                 new.location = sr.geocode(cur, jurisdiction, new.address_string or "")
             made = sr.submit(cur, jurisdiction, new, actor=_actor("citizen"))
@@ -120,7 +121,7 @@ def make_open311_blueprint(settings: Settings) -> Blueprint:
     def get_contact(number, fmt):
         """The reporter's contact data: staff of the request's municipality only
         (dimos/access.py, gis/access_rules.py)."""
-        with pooled_cursor(url) as cur:
+        with pooled_cursor(url, principal=g.principal) as cur:
             jurisdiction = acting_jurisdiction(cur, f"request {number[:40]!r}")
             found = sr.contact(cur, jurisdiction, number)
         return _render(fmt, "contact", found)
@@ -128,7 +129,9 @@ def make_open311_blueprint(settings: Settings) -> Blueprint:
     @bp.get("/tokens/<token>.<fmt>")
     def get_token(token, fmt):
         with pooled_cursor(url) as cur:
-            number = sr.request_by_token(cur, request_jurisdiction(cur), token)
+            jurisdiction = request_jurisdiction(cur)
+            act_in(cur, [jurisdiction])  # whoever holds the token: the query matches on it
+            number = sr.request_by_token(cur, jurisdiction, token)
         return _render(fmt, "tokens", [{"service_request_id": number, "token": token}])
 
     @bp.get("/servicerequestupdates.<fmt>")
@@ -148,7 +151,7 @@ def make_open311_blueprint(settings: Settings) -> Blueprint:
         gis/access_rules.py): the workflow decides what may follow."""
         _check_format(fmt)
         form = request.form
-        with pooled_cursor(url, commit=True, actor=_actor("staff")) as cur:
+        with pooled_cursor(url, commit=True, actor=_actor("staff"), principal=g.principal) as cur:
             number = _required("service_request_id")
             jurisdiction = acting_jurisdiction(cur, f"request {number[:40]!r}")
             update_id = sr.change_status(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 
 from gis import service_requests as sr
-from gis.access_rules import assignments_crew
+from gis.access_rules import assignments_crew, reporter_account
 from gis.db import pooled_cursor
 from settings import Settings
 from web_common.jurisdiction import acting_jurisdiction, request_jurisdiction
@@ -14,11 +14,12 @@ from web_common.jurisdiction import acting_jurisdiction, request_jurisdiction
 
 def make_own_rows_blueprint(settings: Settings) -> Blueprint:
     blueprint = Blueprint("own_rows", __name__)
-    url = settings.effective_database_url
+    url = settings.effective_app_database_url
 
     @blueprint.get("/api/my/requests")
     def my_requests():
-        with pooled_cursor(url) as cur:
+        # their rows of the private table, and no one else's (row-level security, 0016)
+        with pooled_cursor(url, account=reporter_account(g.principal)) as cur:
             found = sr.requests_of_account(cur, request_jurisdiction(cur), g.principal.name)
         return jsonify(requests=found)
 

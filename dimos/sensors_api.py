@@ -85,7 +85,7 @@ def _day(name: str, default: date) -> str:
 
 def make_sensors_blueprint(settings: Settings) -> Blueprint:
     blueprint = Blueprint("sensors", __name__)
-    url = settings.effective_database_url
+    url = settings.effective_app_database_url
     known_months: set[datetime] = set()
     registry = sensors.Registry()
 
@@ -101,7 +101,8 @@ def make_sensors_blueprint(settings: Settings) -> Blueprint:
                                    f"{sensors.MAX_BATCH}")
         window = sensors.TimeWindow.around(datetime.now(UTC), settings.sensor_retention_months,
                                            settings.sensor_max_future_s)
-        with db.pooled_cursor(url, commit=True, actor=f"gateway:{g.principal.name}") as cur:
+        with db.pooled_cursor(url, commit=True, actor=f"gateway:{g.principal.name}",
+                              principal=g.principal) as cur:
             jurisdiction = acting_jurisdiction(cur, "this batch of readings",
                                                asked or body.get("jurisdiction_id"))
             readings, refused = [], []
@@ -134,7 +135,8 @@ def make_sensors_blueprint(settings: Settings) -> Blueprint:
             raise InvalidParameter("ends_at: must be after starts_at")
         if ends - starts > MAX_SESSION:
             raise InvalidParameter("ends_at: a session lasts at most 24 h")
-        with db.pooled_cursor(url, commit=True, actor=f"payment:{g.principal.name}") as cur:
+        with db.pooled_cursor(url, commit=True, actor=f"payment:{g.principal.name}",
+                              principal=g.principal) as cur:
             jurisdiction = acting_jurisdiction(cur, f"bay {body['bay_id'][:40]!r}",
                                                body.get("jurisdiction_id"))
             if not parking.bay_exists(cur, jurisdiction, body["bay_id"]):
@@ -147,7 +149,7 @@ def make_sensors_blueprint(settings: Settings) -> Blueprint:
 
     @blueprint.get("/api/parking/violations")
     def get_violations():
-        with db.pooled_cursor(url) as cur:
+        with db.pooled_cursor(url, principal=g.principal) as cur:
             found = parking.violations(cur, acting_jurisdiction(cur, "the list of parking offenders"))
         response = jsonify(type="FeatureCollection", features=found, numberReturned=len(found))
         response.headers["Cache-Control"] = "private, no-store"

@@ -91,7 +91,7 @@ def csrf_missing() -> bool:
 
 def make_sessions_blueprint(settings: Settings) -> Blueprint:
     blueprint = Blueprint("sessions", __name__)
-    url = settings.effective_database_url
+    url = settings.effective_app_database_url
 
     @blueprint.post("/api/session")
     def sign_in():

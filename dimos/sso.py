@@ -20,7 +20,7 @@ from joserfc.errors import JoseError
 from accounts import people as accounts
 from dimos.proxies import public_base
 from dimos.sessions import start
-from gis.db import pooled_cursor
+from gis.db import act_in, pooled_cursor
 from gis.roles import PEOPLE
 from settings import IdentityProvider, Settings
 
@@ -74,7 +74,7 @@ def register_single_sign_on(app: Flask, settings: Settings) -> None:
 def _blueprint(settings: Settings, oauth: OAuth) -> Blueprint:
     blueprint = Blueprint("sso", __name__)
     providers = settings.identity_providers
-    url = settings.effective_database_url
+    url = settings.effective_app_database_url
 
     def provider_or_404(name: str) -> IdentityProvider:
         if name not in providers:
@@ -112,6 +112,8 @@ def _blueprint(settings: Settings, oauth: OAuth) -> Blueprint:
         if not subject or role is None:
             return _refused(f"{config.title} signed you in, but grants no role in dimos", 403)
         with pooled_cursor(url, commit=True, actor=f"sso:{provider}") as cur:
+            # the provider maps people into its municipalities (none configured: every one)
+            act_in(cur, config.jurisdictions or "*")
             principal = accounts.sign_in_with_provider(cur, provider, str(subject), role,
                                                          config.jurisdictions)
         if principal is None:

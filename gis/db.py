@@ -12,7 +12,9 @@ from psycopg2.pool import ThreadedConnectionPool
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine, make_url
 
+from gis.app_role import ACCOUNT_SETTING, MUNICIPALITIES_SETTING
 from gis.errors import DatabaseUnavailable, QueryTooLong, StorageFull
+from gis.roles import Principal
 
 CONNECT_TIMEOUT_S = 5
 
@@ -190,11 +192,15 @@ def connections_in_use() -> int:
 
 
 @contextmanager
-def pooled_cursor(url: str, commit: bool = False, actor: str | None = None):
+def pooled_cursor(url: str, commit: bool = False, actor: str | None = None,
+                  principal: Principal | None = None, account: str | None = None):
     """A cursor from this process's pool for ``url``: committed if ``commit``, else rolled back.
 
     ``actor`` (who writes: "staff:maria", "citizen") goes into the audit log of every row the
-    transaction changes (triggers of migration 0005).
+    transaction changes (triggers of migration 0005). ``principal`` names the municipalities
+    the transaction acts in, for PostgreSQL's row-level security (migration 0016): without
+    one, connected as the app's role, it writes no row and reads no private one. ``account``:
+    the signed-in person whose own reports it may read.
 
     A broken connection (server restarted) is discarded, so the next call reconnects.
     """
@@ -212,8 +218,8 @@ def pooled_cursor(url: str, commit: bool = False, actor: str | None = None):
     broken = False
     try:
         with conn.cursor() as cur:
-            if actor is not None:
-                act_as(cur, actor)
+            if actor is not None or principal is not None or account is not None:
+                act_as(cur, actor, principal=principal, account=account)
             yield cur
         if commit:
             conn.commit()
@@ -263,11 +269,49 @@ def _live_connection(pool: ThreadedConnectionPool):
     return pool.getconn()
 
 
-def act_as(cur, actor: str | None, audit: bool = True) -> None:
+def act_as(cur, actor: str | None, audit: bool = True, principal: Principal | None = None,
+           account: str | None = None) -> None:
     """Who the transaction's writes are recorded for (the audit trail's actor); ``audit=False``
-    for a bulk load, which is one recorded event (its imports row), not a row per feature."""
-    cur.execute("SELECT set_config('dimos.actor', coalesce(%s, ''), true), "
-                "set_config('dimos.audit', %s, true)", (actor, "on" if audit else "off"))
+    for a bulk load, which is one recorded event (its imports row), not a row per feature.
+
+    In the same round trip, for the row-level security policies (migration 0016): the
+    municipalities ``principal`` acts in, and the signed-in ``account`` whose own reports the
+    transaction may read. Left out, they stay as they are: unset (none) in a fresh
+    transaction."""
+    settings = [("dimos.actor", actor or ""), ("dimos.audit", "on" if audit else "off")]
+    if principal is not None:
+        settings.append((MUNICIPALITIES_SETTING, municipalities_setting(principal)))
+    if account is not None:
+        settings.append((ACCOUNT_SETTING, account))
+    cur.execute("SELECT " + ", ".join(["set_config(%s, %s, true)"] * len(settings)),
+                [item for pair in settings for item in pair])
+
+
+def municipalities_setting(principal: Principal | None) -> str:
+    """``dimos.municipalities`` for ``principal``: ``*`` for one that holds everywhere, its
+    municipalities' ids joined by commas, or empty (none: no principal, or no membership)."""
+    if principal is None:
+        return ""
+    if principal.everywhere:
+        return "*"
+    return ",".join(sorted(principal.municipalities))
+
+
+def act_in(cur, jurisdictions) -> None:
+    """Let the transaction act in ``jurisdictions`` (ids, or ``*``: every one) whoever its
+    principal: a citizen's report is filed in its municipality's tables, and dimos's own
+    workers (the ingest) act for the municipalities of what they store."""
+    value = "*" if jurisdictions == "*" else ",".join(sorted(set(jurisdictions)))
+    cur.execute("SELECT set_config(%s, %s, true)", (MUNICIPALITIES_SETTING, value))
+
+
+def act_for_session(conn, principal: Principal) -> None:
+    """``principal``'s municipalities for every transaction of ``conn``: a connection of its own
+    (never a pooled one), which one piece of work (an import) uses and then closes."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT set_config(%s, %s, false)",
+                    (MUNICIPALITIES_SETTING, municipalities_setting(principal)))
+    conn.commit()
 
 
 def savepoint(cur, name: str) -> None:

@@ -31,6 +31,9 @@ ORDER BY j.id LIMIT 1
 """
 
 STORED_JURISDICTION_SQL = "SELECT jurisdiction_id FROM {table} WHERE id = %s FOR UPDATE"
+# row-level security (0016) hides another municipality's rows from FOR UPDATE, as from a write;
+# the public read still finds the feature, so the refusal can name its municipality
+PUBLIC_JURISDICTION_SQL = "SELECT jurisdiction_id FROM {table} WHERE id = %s"
 
 GEOMETRY_SQL = """
 SELECT ST_AsBinary(g), ST_IsValid(g), ST_IsValidReason(g), GeometryType(g), ST_NPoints(g)
@@ -181,9 +184,12 @@ def _write(cur, layer: Layer, statement: sql.Composable, params: list):
 
 def _stored_jurisdiction(cur, layer: Layer, feature_id: int) -> str:
     """The municipality feature ``feature_id`` is in (locked: a concurrent move waits)."""
-    cur.execute(sql.SQL(STORED_JURISDICTION_SQL).format(table=sql.Identifier(layer.table)),
-                (feature_id,))
+    table = sql.Identifier(layer.table)
+    cur.execute(sql.SQL(STORED_JURISDICTION_SQL).format(table=table), (feature_id,))
     row = cur.fetchone()
+    if row is None:
+        cur.execute(sql.SQL(PUBLIC_JURISDICTION_SQL).format(table=table), (feature_id,))
+        row = cur.fetchone()
     if row is None:
         raise NotFound(f"no feature {feature_id} in {layer.id}")
     return row[0]

@@ -25,6 +25,7 @@ from gis import imports as sqlio
 from gis.db import connect
 from gis.errors import DimosError, ImportRefused, StorageFull
 from gis.jurisdictions import jurisdiction_ids
+from gis.roles import Principal
 from importers import crs as crsmod
 from importers.archives import ArchiveLimits
 from importers.checks import check_geometries, municipality_area
@@ -70,6 +71,9 @@ class ImportOptions:
     file_name: str | None = None  # the name to record (an upload's original name)
     raster_store: Path = Path(".dimos/rasters")  # where scans' COGs are kept
     archive_limits: ArchiveLimits = field(default_factory=ArchiveLimits)  # what a zip may hold
+    #: who imports over the web: the municipalities PostgreSQL lets the import write in
+    #: (row-level security); None for the command line, which connects as the owner
+    principal: Principal | None = None
 
 
 @dataclass
@@ -142,6 +146,8 @@ def run_import(url: str, options: ImportOptions) -> ImportResult:
     conn = connect(url)
     workdir = make_workdir()
     try:
+        if options.principal is not None:
+            db.act_for_session(conn, options.principal)
         return _run(conn, layer, path, kind, sha256, workdir, options)
     except ImportRefused as error:
         # GDAL's and zipfile's words may name the unpacked copy: say the file the user gave

@@ -62,7 +62,7 @@ class RejectionLog:
 class IngestWorker:
     def __init__(self, settings: Settings, client_id: str = CLIENT_ID):
         self.settings = settings
-        self.url = settings.effective_database_url
+        self.url = settings.effective_app_database_url
         self.client_id = client_id
         self._pending: list[tuple[int, mqtt.MQTTMessage]] = []
         self._lock = threading.Lock()
@@ -217,6 +217,9 @@ class IngestWorker:
 
     def _store(self, conn, readings, refused) -> sensors.BatchResult:
         with conn, conn.cursor() as cur:
+            # the municipalities the batch's topics name (the broker confines each gateway to
+            # its own): PostgreSQL lets the batch touch their bays, car parks and APs only
+            db.act_in(cur, {reading.jurisdiction for _, reading in readings})
             result = sensors.store_readings(cur, self.registry, readings,
                                             self.settings.sensor_battery_low_pct,
                                             self.known_months, refused)
@@ -257,10 +260,12 @@ class IngestWorker:
     def _sweep(self, conn, aggregate: bool) -> None:
         now = datetime.now(UTC)
         with conn, conn.cursor() as cur:
+            db.act_in(cur, "*")  # dimos's own sweep: every municipality's silent sensors
             changes = sensors.mark_silent(cur, self.settings.sensor_silent_after_s)
             sensors.notify_changes(cur, changes)
         if aggregate:
             with conn, conn.cursor() as cur:
+                db.act_in(cur, "*")
                 # the last three whole hours: late readings fold in
                 sensors.aggregate_hours(cur, now - timedelta(hours=3), now)
         if changes:

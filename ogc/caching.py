@@ -40,7 +40,7 @@ def register_cache_headers(app: Flask, settings: Settings) -> None:
             return
         try:
             layer = layers.get(match["layer"])
-            with pooled_cursor(settings.effective_database_url) as cur:
+            with pooled_cursor(settings.effective_app_database_url) as cur:
                 g.layer_version = (layer, *layer_version(cur, layer))
         except (KeyError, DimosError):
             return

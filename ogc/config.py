@@ -28,7 +28,7 @@ def _resource(layer: Layer, settings: Settings, extent_crs84: list[float]) -> di
     provider = {
         "type": "feature",
         "name": "ogc.providers.features.DimosFeatures",
-        "data": {"layer": layer.id, "database_url": settings.effective_database_url},
+        "data": {"layer": layer.id, "database_url": settings.effective_app_database_url},
         "id_field": "id",
         "geom_field": "geom",
         "editable": layer.editable,
@@ -108,7 +108,7 @@ def build_config(settings: Settings, public_url: str, extent_crs84: list[float])
             # in files, where pygeoapi reads them back (ogc/jobs.py)
             "manager": {"name": "ogc.jobs.DimosJobManager",
                         "output_dir": str(settings.state_dir / "jobs"),
-                        "connection": _sqlalchemy_url(settings.effective_database_url)},
+                        "connection": _sqlalchemy_url(settings.effective_app_database_url)},
         },
         "logging": {"level": "ERROR"},
         "metadata": {
@@ -137,7 +137,7 @@ def build_config(settings: Settings, public_url: str, extent_crs84: list[float])
             **{layer.id: _resource(layer, settings, extent_crs84) for layer in layers.CATALOGUE},
             **{process_id: {"type": "process",
                             "processor": {"name": processor,
-                                          "database_url": settings.effective_database_url}}
+                                          "database_url": settings.effective_app_database_url}}
                for process_id, processor in PROCESSES.items()},
         },
     }

@@ -37,7 +37,7 @@ PROCESS_EXECUTION = re.compile(r"^/ogc/processes/[^/]+/execution$")
 def _extent_crs84(settings: Settings) -> list[float]:
     """The municipalities' extent in CRS84, or the world while the database is unreachable."""
     try:
-        with pooled_cursor(settings.effective_database_url) as cur:
+        with pooled_cursor(settings.effective_app_database_url) as cur:
             extent = municipalities_extent_crs84(cur)
     except Exception:  # start without the database (health says 503), never fail to start
         return WORLD
@@ -145,7 +145,7 @@ def register_ogc(app: Flask, settings: Settings) -> None:
     app.register_blueprint(BLUEPRINT, url_prefix="/ogc")
     register_cache_headers(app, settings)
     app.register_error_handler(GenericError, _provider_error)
-    database_url = settings.effective_database_url
+    database_url = settings.effective_app_database_url
 
     app.before_request(item_posts_by_media_type)
     app.before_request(tiles_default_to_mvt)

@@ -6,6 +6,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from gis.app_role import ensure_app_role
+from gis.db import connect
 from gis.errors import DimosError, InvalidParameter
 from gis.sensors import DROP_PARTITIONS_SQL
 from servers.cluster import PG_BIN
@@ -55,6 +57,7 @@ def restore(url: str, source: Path) -> None:
     # the same transaction as the restore (psql --single-transaction), so a refused restore
     # leaves the database as it was. The script is written whole first: psql would commit a
     # script cut short by a failing pg_restore
+    _ensure_app_role(url)  # the dump grants it its tables: a new server must have it first
     with tempfile.TemporaryDirectory(prefix="dimos-restore-") as folder:
         script = Path(folder) / "restore.sql"
         _run([str(PG_BIN / "pg_restore"), "--clean", "--if-exists", "--no-owner",
@@ -62,3 +65,12 @@ def restore(url: str, source: Path) -> None:
         _run([str(PG_BIN / "psql"), "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1",
               "--single-transaction", f"--command={DROP_PARTITIONS_SQL}", f"--file={script}",
               f"--dbname={url}"], "restore")
+
+
+def _ensure_app_role(url: str) -> None:
+    conn = connect(url)
+    try:
+        with conn, conn.cursor() as cur:
+            ensure_app_role(cur)
+    finally:
+        conn.close()

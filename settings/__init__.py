@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from gis.app_role import APP_ROLE
 from gis.roles import PEOPLE
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -108,6 +109,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DIMOS_", extra="ignore")
 
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    #: what the web app and the sensor ingest connect with: a role subject to row-level
+    #: security (migration 0016). Unset: the database URL as role dimos_app, no password (the
+    #: project's own cluster trusts 127.0.0.1; another server needs the role's password here)
+    app_database_url: str | None = None
     state_dir: Path = PROJECT_DIR / ".dimos"
     pg_port: int = Field(default=5439, ge=1024, le=65535)
     pg_database: str = "dimos"
@@ -172,6 +177,8 @@ class Settings(BaseSettings):
     def _empty_url_is_none(self) -> "Settings":
         if self.database_url is not None and not self.database_url.strip():
             self.database_url = None
+        if self.app_database_url is not None and not self.app_database_url.strip():
+            self.app_database_url = None
         return self
 
     @model_validator(mode="after")
@@ -236,3 +243,14 @@ class Settings(BaseSettings):
     def effective_database_url(self) -> str:
         """The database dimos works on: ``DATABASE_URL`` if set, else the local cluster's."""
         return self.database_url or self.local_url()
+
+    @property
+    def effective_app_database_url(self) -> str:
+        """The database as the web app and the ingest reach it: ``DIMOS_APP_DATABASE_URL`` if
+        set, else the database URL with role dimos_app and no password. Migrations, the demo
+        loader and the CLI keep the owner's (``effective_database_url``)."""
+        if self.app_database_url:
+            return self.app_database_url
+        parts = urlsplit(self.effective_database_url)
+        host = parts.netloc.rpartition("@")[2]
+        return parts._replace(netloc=f"{APP_ROLE}@{host}").geturl()

@@ -64,7 +64,7 @@ def _bbox_2100(text: str | None):
 def make_web_map_blueprint(settings: Settings) -> Blueprint:
     blueprint = Blueprint("web_map", __name__, template_folder="templates",
                           static_folder="static", static_url_path="/assets")
-    url = settings.effective_database_url
+    url = settings.effective_app_database_url
 
     @blueprint.get("/")
     def index():

@@ -26,7 +26,7 @@ def tile_png(cog_path: str, z: int, x: int, y: int) -> bytes | None:
 
 def make_scans_blueprint(settings: Settings) -> Blueprint:
     blueprint = Blueprint("scans", __name__)
-    url = settings.effective_database_url
+    url = settings.effective_app_database_url
     store = settings.state_dir / "rasters"
 
     @blueprint.get("/api/scanned-plans")

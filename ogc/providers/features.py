@@ -119,7 +119,8 @@ class DimosFeatures(BaseProvider):
     def _writing(self):
         """A committing cursor whose writes the audit log credits to the signed-in principal."""
         with self._errors(ProviderInvalidFeature), \
-                pooled_cursor(self.database_url, commit=True, actor=_actor()) as cur:
+                pooled_cursor(self.database_url, commit=True, actor=_actor(),
+                              principal=_principal()) as cur:
             yield cur
 
     def _feature_id(self, identifier) -> int:
