@@ -175,6 +175,14 @@ def _binary(layer: Layer, frame: pd.DataFrame, geometries, jurisdiction_id: str,
         copy_binary.geometry_column(geometries, layer.srid)])
 
 
+def copies_straight_into(cur, layer: Layer) -> bool:
+    """Whether COPY may write the layer's table itself: PostgreSQL refuses COPY FROM on a
+    table whose row-level security applies to the connection's role (the web app's
+    dimos_app), which then stages and INSERTs, as the policies allow."""
+    cur.execute("SELECT NOT row_security_active(%s::regclass)", (layer.table,))
+    return cur.fetchone()[0]
+
+
 def copy_into_layer(cur, layer: Layer, data: CopyData) -> int:
     """COPY a chunk straight into the layer's table (a repeated key raises UniqueViolation, a
     broken table rule IntegrityError); how many rows."""

@@ -200,10 +200,11 @@ def _import_vectors(cur, conn, layer, path: Path, kind: str, workdir: Path,
     rebuilt at the end rather than updated row by row. When the database then refuses a
     repeated key,
     the file is imported again the careful way — staged whole, keys compared row by row — for
-    the report. Upserts and layers with private fields always go the careful way.
+    the report. Upserts, layers with private fields and uploads through the web app (whose
+    role row-level security confines: COPY into the table is refused) go the careful way.
     """
     streaming = streaming and options.mode in ("append", "replace") and not layer.private_fields
-    streaming = streaming and not options.attributes_only
+    streaming = streaming and not options.attributes_only and sqlio.copies_straight_into(cur, layer)
     if kind == "OSM":
         from importers.osm_import import osm_source
 
