@@ -41,7 +41,8 @@ def check_ogc_parameters(args) -> None:
     if args.get("filter-lang") not in (None, "cql2-text", "cql2-json"):
         raise InvalidParameter("filter-lang: cql2-text or cql2-json")
     if args.get("bbox"):
-        parse_bbox("bbox", args["bbox"], args.get("bbox-crs") or CRS_URIS["CRS84"])
+        parse_bbox("bbox", args["bbox"], args.get("bbox-crs") or CRS_URIS["CRS84"],
+                   antimeridian=True)
     if "datetime" in args:
         parse_interval("datetime", args["datetime"])
     if "offset" in args:

@@ -135,21 +135,26 @@ def crs_bounds(crs: str) -> tuple[float, float, float, float]:
         area.west, area.south, area.east, area.north, densify_pts=21))
 
 
-def parse_bbox(name: str, text: str, crs: str = CRS_URIS["CRS84"]) -> tuple[float, ...]:
-    """A bbox of 4 (minx,miny,maxx,maxy) or 6 (with minz, maxz) finite numbers, min ≤ max,
-    within where the CRS's coordinates can lie (``crs_bounds``)."""
+def parse_bbox(name: str, text: str, crs: str = CRS_URIS["CRS84"], *,
+               antimeridian: bool = False) -> tuple[float, ...]:
+    """A bbox of 4 (minx,miny,maxx,maxy) or 6 (with minz, maxz) finite numbers, min ≤ max
+    (with ``antimeridian``, longitudes of a box across it run from 170 to -170, as OGC API
+    Features has it), within where the CRS's coordinates can lie (``crs_bounds``)."""
     parts = text.split(",")
     if len(parts) not in (4, 6):
         raise InvalidParameter(f"{name}: 4 numbers minx,miny,maxx,maxy (or 6, with heights), "
                                f"not {len(parts)}")
     numbers = tuple(parse_number(name, part) for part in parts)
     half = len(numbers) // 2
-    if any(numbers[i] > numbers[i + half] for i in range(half)):
+    # a box across the antimeridian has its west edge east of its east edge (17-069r4 §7.15.3)
+    longitude = ({CRS_URIS["CRS84"]: 0, "CRS84": 0, CRS_URIS[4326]: 1, "EPSG:4326": 1}.get(crs)
+                 if antimeridian else None)
+    if any(numbers[i] > numbers[i + half] for i in range(half) if i != longitude):
         raise InvalidParameter(f"{name}: each minimum must not exceed its maximum "
                                "(minx ≤ maxx, miny ≤ maxy)")
     west, south, east, north = crs_bounds(crs)
     x1, y1, x2, y2 = numbers[0], numbers[1], numbers[half], numbers[half + 1]
-    if x1 < west or x2 > east or y1 < south or y2 > north:
+    if min(x1, x2) < west or max(x1, x2) > east or min(y1, y2) < south or max(y1, y2) > north:
         raise InvalidParameter(f"{name}: outside {west:g},{south:g},{east:g},{north:g}, where "
                                f"coordinates of {crs} can lie (is the axis order right?)")
     return numbers

@@ -74,3 +74,186 @@ CLASSES = {
         "test_ogc_conformance::test_openapi_describes_every_collection_and_process",
 }
 
+
+
+# The official test suites' checklists (ogc/ets/*.txt, one line per TestNG test): each line,
+# by its exact text, → the conformance class it tests and either the tests of ours that check
+# the same requirement, or why it does not apply (a class dimos does not declare), or that no
+# test of ours checks it yet (its class is then left out of the rule below, and the line is
+# listed as pending). A declared class's lines must all map to tests; a class with lines that
+# are all not-applicable must not be declared (tests/test_ogc_conformance.py checks both).
+# Lines the suite repeats (one description, several TestNG methods) share one entry: the
+# mapped tests cover every repetition.
+
+F1 = f"{OGC}/ogcapi-features-1/1.0/conf/core"
+F2 = f"{OGC}/ogcapi-features-2/1.0/conf/crs"
+T_CORE = f"{OGC}/ogcapi-tiles-1/1.0/conf/core"
+T_OAS = f"{OGC}/ogcapi-tiles-1/1.0/conf/oas30"
+T_DATASET = f"{OGC}/ogcapi-tiles-1/1.0/conf/dataset-tilesets"
+T_GEODATA = f"{OGC}/ogcapi-tiles-1/1.0/conf/geodata-tilesets"
+T_LIST = f"{OGC}/ogcapi-tiles-1/1.0/conf/tilesets-list"
+P_CORE = f"{OGC}/ogcapi-processes-1/1.0/conf/core"
+P_DESCRIPTION = f"{OGC}/ogcapi-processes-1/1.0/conf/ogc-process-description"
+P_JOB_LIST = f"{OGC}/ogcapi-processes-1/1.0/conf/job-list"
+
+TESTED, NOT_APPLICABLE, PENDING = "tested", "not applicable", "pending"
+
+EF = "test_ets_features::"
+
+
+def tested(conf: str, *tests: str) -> tuple:
+    return (conf, TESTED, tests)
+
+
+def not_applicable(conf: str, reason: str) -> tuple:
+    return (conf, NOT_APPLICABLE, reason)
+
+
+def pending(conf: str, reason: str = "no test of ours checks it yet") -> tuple:
+    return (conf, PENDING, reason)
+
+
+def _features_line(line: str) -> tuple:
+    """features10.txt: the tests of test_ets_features by the requirement a line names."""
+    suite_class = line.split(":", 1)[0]
+    part2 = {
+        "CrsRequirementClassPrecondition": "test_crs_part_2_is_declared",
+        "BBoxCrsParameter": "test_a_bbox_in_another_crs_selects_what_its_crs84_twin_does",
+        "BBoxCrsParameterDefault": "test_a_bbox_in_another_crs_selects_what_its_crs84_twin_does",
+        "BBoxCrsParameterInvalid": "test_a_bbox_crs_not_offered_is_a_400",
+    }
+    if suite_class in part2:
+        return tested(F2, EF + part2[suite_class])
+    if suite_class.startswith("Discovery"):
+        return tested(F2, EF + "test_each_collection_lists_its_crs_and_storage_crs_as_uris")
+    if "CrsParameter" in suite_class:
+        if suite_class.endswith("Default"):
+            return tested(F2, EF + "test_without_crs_items_and_a_feature_are_crs84")
+        if suite_class.endswith("Invalid"):
+            return tested(F2, EF + "test_a_crs_not_offered_is_a_400")
+        return tested(F2, EF + "test_items_and_a_feature_in_each_crs_say_so_and_match_the_"
+                               "stored_coordinates")
+    whole = {
+        "ApiDefinition": "test_the_api_definition_is_a_valid_openapi_3_document_linked_as_"
+                         "service_desc",
+        "Feature": "test_a_feature_links_itself_in_every_format_and_its_collection",
+        "FeatureCollection": "test_each_collection_is_described_as_in_the_collections_list",
+        "FeatureCollections": "test_collections_link_themselves_in_every_format_and_list_"
+                              "every_layer",
+        "Conformance": "test_conformance_lists_features_core",
+        "GeneralHttp": "test_the_landing_page_links_the_api_definition_conformance_and_data_"
+                       "over_http_1_1",
+        "LandingPage": "test_the_landing_page_links_the_api_definition_conformance_and_data_"
+                       "over_http_1_1",
+    }
+    if suite_class in whole:
+        return tested(F1, EF + whole[suite_class])
+    by_requirement = [  # the first requirement a line names decides
+        ("fc-timeStamp", ["test_items_carry_the_time_they_were_answered"]),
+        ("fc-numberMatched", ["test_number_matched_is_every_feature_the_request_selects"]),
+        ("fc-numberReturned", ["test_number_returned_counts_the_features_of_the_page"]),
+        ("fc-links", ["test_items_are_a_feature_collection_linking_itself_in_every_format"]),
+        ("/req/core/crs84", ["test_geometries_are_crs84_within_the_collection_extent"]),
+        ("-definition)", ["test_limit_bbox_and_datetime_are_defined_as_the_standard_says"]),
+        ("fc-limit-response", ["test_a_limit_bounds_the_features_returned"]),
+        ("fc-bbox-response", ["test_features_in_a_bbox_meet_it",
+                              "test_a_box_across_the_antimeridian_is_its_two_halves"]),
+        ("fc-time-response", ["test_number_matched_is_every_feature_the_request_selects",
+                              "test_items_are_a_feature_collection_linking_itself_in_every_"
+                              "format"]),
+        ("query-param-invalid", ["test_an_invalid_parameter_value_is_a_400"]),
+        ("query-param-unknown", ["test_a_parameter_the_api_definition_does_not_name_is_a_"
+                                 "free_form_one"]),
+        ("fc-response)", ["test_items_are_a_feature_collection_linking_itself_in_every_format"]),
+        ("fc-op)", ["test_items_are_a_feature_collection_linking_itself_in_every_format"]),
+    ]
+    for requirement, tests in by_requirement:
+        if requirement in line:
+            extra = (["test_ogc_features::test_datetime_selects_the_zones_in_force_on_a_date"]
+                     if requirement == "fc-time-response" else [])
+            return tested(F1, *(EF + test for test in tests), *extra)
+    return pending(F1, "no rule of ogc/conformance.py names it")
+
+
+TILES_CORE_TILE = "test_ogc_tiles::test_a_z16_tile_holds_every_bay_of_the_old_town_with_public_attributes"
+TILES_ERROR = "test_ogc_tiles::test_invalid_tile_coordinates_are_a_400"
+SERVED = "test_ogc_conformance::test_conformance_declares_exactly_the_classes_with_a_test"
+TILESETS = "test_ogc_conformance::test_tilesets_list_and_tileset_metadata"
+
+_TILES = {
+    'ApiDefinition: "Implements Abstract test A.23, Requirement 22: /req/oas30/completeness"':
+        not_applicable(T_OAS, "dimos does not declare Tiles /conf/oas30 (its OpenAPI document is "
+                              "checked under Common and Features oas30)"),
+    'ApiDefinition: "Implements Abstract test A.24, Requirement 23: /req/oas30/operation-id"':
+        not_applicable(T_OAS, "dimos does not declare Tiles /conf/oas30"),
+    'Conformance: "Implements Abstract test A.1, Requirement 7: /req/core/conformance-success"':
+        tested(T_CORE, SERVED),
+    'Tile: "Implements Abstract test A.2, Requirement 1: /req/core/tc-op"':
+        tested(T_CORE, TILES_CORE_TILE),
+    'Tile: "Implements Abstract test A.6, Requirement 5: /req/core/tc-success"':
+        tested(T_CORE, TILES_CORE_TILE),
+    'Tile: "Implements Abstract test A.7: /conf/core/tc-error, Requirement 6: /req/core/tc-error"':
+        tested(T_CORE, TILES_ERROR),
+    'Tile: "Implements Abstract test A.3, Requirement 2: /req/core/tc-tilematrix-definition"':
+        pending(T_CORE),
+    'Tile: "Implements Abstract test A.4, Requirement 3: /req/core/tc-tilerow-definition"':
+        pending(T_CORE),
+    'Tile: "Implements Abstract test A.5, Requirement 4: /req/core/tc-tilecol-definition"':
+        pending(T_CORE),
+    'MandatoryCore: "Implements Abstract test A.2, Requirement 1: /req/core/tc-op"':
+        tested(T_CORE, TILES_CORE_TILE),
+    'MandatoryCore: "Implements Abstract test A.6, Requirement 5: /req/core/tc-success"':
+        tested(T_CORE, TILES_CORE_TILE),
+    'MandatoryCore: "Implements Abstract test A.7, Requirement 6: /req/core/tc-error"':
+        tested(T_CORE, TILES_ERROR),
+    'LandingPage: "Implements Abstract test A.10, addresses Requirement 11"':
+        not_applicable(T_DATASET, "dimos serves tiles per collection only: no dataset tilesets, "
+                                  "/conf/dataset-tilesets is not declared"),
+    'GeospatialDataResource: "Implements Abstract test A.12, addresses Requirement 13"':
+        pending(T_GEODATA),
+    'GeospatialDataResource: "Implements Abstract test A.13, addresses Requirement 14"':
+        tested(T_GEODATA, TILESETS),
+    'TilesetLlinks: "Implements Abstract test A.9, addresses Requirement 10 '
+    '(/req/tilesets-list/tileset-links)"':
+        pending(T_LIST),
+}
+
+PROCESS_RUN = "test_ogc_processes::test_nearest_free_bays_are_sorted_with_distances_in_metres"
+PROCESS_LISTED = "test_ogc_processes::test_both_processes_are_listed_with_greek_and_english_titles"
+PROCESS_BAD_INPUT = "test_ogc_processes::test_bad_input_is_a_400_naming_the_input"
+_PROCESS_TESTS = {
+    "/conf/core/conformance-success": [SERVED],
+    "/req/core/http)": [EF + "test_the_landing_page_links_the_api_definition_conformance_and_"
+                             "data_over_http_1_1"],
+    "/conf/core/landingpage-": ["test_ogc_conformance::test_landing_page_links_and_every_html_"
+                                "page_works_offline"],
+    "/req/core/job-creation-op ": [PROCESS_RUN],
+    "/req/core/job-creation-inputs ": [PROCESS_RUN],
+    "/req/core/job-creation-input-inline ": [PROCESS_RUN],
+    "/req/core/job-creation-input-validation ": [PROCESS_BAD_INPUT],
+    "/req/core/job-results-failed ": [PROCESS_BAD_INPUT],
+    "/req/core/process ": [PROCESS_LISTED],
+    "/req/core/process-success ": [PROCESS_LISTED],
+    "/req/core/process-list ": [PROCESS_LISTED],
+    "/req/core/process-list-success ": [PROCESS_LISTED],
+    "/req/ogc-process-description/json-encoding": [PROCESS_LISTED],
+}
+
+
+def _processes_line(line: str) -> tuple:
+    suite_class = line.split(":", 1)[0]
+    if suite_class == "JobList":
+        return not_applicable(P_JOB_LIST, "dimos does not declare /conf/job-list: a job is seen "
+                                          "by its Location only, the list shows no one's jobs")
+    conf = P_DESCRIPTION if suite_class == "OGCProcessDescription" else P_CORE
+    for requirement, tests in _PROCESS_TESTS.items():
+        if requirement in line:
+            return tested(conf, *tests)
+    return pending(conf)
+
+
+def checklist(name: str, lines: list[str]) -> dict[str, tuple]:
+    """Every line of one checklist file (comments aside) → its mapping."""
+    rule = {"features10.txt": _features_line, "processes10.txt": _processes_line,
+            "tiles10.txt": lambda line: _TILES.get(line)}[name]
+    return {line: rule(line) for line in lines if line and not line.startswith("#")}

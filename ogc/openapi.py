@@ -102,6 +102,10 @@ TILESETS = {"type": "object", "required": ["links", "tilesets"],
                                "links": LINKS}}}}}
 
 
+UNTIMED_DATETIME = {**REPLACEMENTS[F1 + "parameters/datetime"], "description": (
+    "An instant or an interval (RFC 3339, `..` for an open end); this collection's features "
+    "have no time, so every one matches.")}
+
 CONFORMANCE = {"type": "object", "required": ["conformsTo"],
                "properties": {"conformsTo": {"type": "array", "items": {"type": "string"}}}}
 
@@ -113,6 +117,14 @@ def offline_document(document: dict) -> dict:
     schemas = document.get("components", {}).get("schemas", {})
     if "tiles" in schemas:
         schemas["tiles"] = TILESETS
+    for path, item in document.get("paths", {}).items():
+        # Features /req/core/fc-time-definition: every items operation takes datetime
+        # (pygeoapi names it only where the layer has a time; elsewhere it selects every feature)
+        items = item.get("get") if path.endswith("/items") else None
+        if items is not None and not any(p.get("name") == "datetime" or
+                                         p.get("$ref", "").endswith("/datetime")
+                                         for p in items.get("parameters", [])):
+            items["parameters"].append(UNTIMED_DATETIME)
     conformance = document.get("paths", {}).get("/conformance", {}).get("get")
     if conformance:
         conformance["responses"]["200"] = _response("The conformance classes.", CONFORMANCE)

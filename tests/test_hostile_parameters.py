@@ -29,7 +29,8 @@ OGC_BAD = [
     ({"bbox": "NaN,NaN,NaN,NaN"}, "bbox"),
     ({"bbox": "1e308,1e308,1e308,1e308"}, "bbox"),
     ({"bbox": "inf,0,inf,1"}, "bbox"),
-    ({"bbox": "24.5,35.3,24.4,35.4"}, "bbox"),  # minx > maxx
+    ({"bbox": "24.5,35.3,24.4,35.4"}, "bbox"),  # across the antimeridian, Crete on both sides
+    ({"bbox": "24.5,35.4,24.6,35.3"}, "bbox"),  # miny > maxy
     ({"bbox": "24.4,35.3,0,24.5,35.4"}, "bbox"),  # 5 numbers
     ({"bbox": "24.4,95,24.5,96"}, "bbox"),  # latitude past the pole
     ({"bbox": "35.3,24.4,35.4,24.5", "bbox-crs": CRS4326}, None),  # lat, lon: fine

@@ -3,9 +3,11 @@ the landing page and HTML pages working offline, OpenAPI, queryables, CQL2 JSON,
 comparisons, every spatial function, tilesets."""
 from __future__ import annotations
 
+import ast
 import importlib
 import json
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 import pytest
@@ -13,7 +15,8 @@ import requests
 
 import layers
 from gis.crs_uris import CRS_URIS
-from ogc.conformance import CLASSES
+from ogc import conformance
+from ogc.conformance import CLASSES, NOT_APPLICABLE, PENDING, TESTED
 from tests.helpers import rows
 
 POLYGON = "POLYGON((24.470 35.365,24.480 35.365,24.480 35.372,24.470 35.372,24.470 35.365))"
@@ -59,6 +62,43 @@ def test_conformance_declares_exactly_the_classes_with_a_test(ogc):
     for uri, test in CLASSES.items():
         module, function = test.split("::")
         assert callable(getattr(importlib.import_module(f"tests.{module}"), function, None)), uri
+
+
+ETS = Path(conformance.__file__).parent / "ets"
+
+
+def defined_tests(module: str) -> set[str]:
+    """The test functions a module of tests/ defines (read, not imported)."""
+    tree = ast.parse((Path(__file__).parent / f"{module}.py").read_text())
+    return {node.name for node in tree.body if isinstance(node, ast.FunctionDef)
+            and node.name.startswith("test_")}
+
+
+def test_every_checklist_line_is_mapped_and_declared_classes_are_those_fully_tested(ogc):
+    """ogc/ets/*.txt (the OGC suites' tests): every line maps to existing tests of ours or to
+    a reason; a class whose lines all map to tests is declared, one with a line that does not
+    apply is not. Classes with pending lines (no test yet) are left to the rule above."""
+    served = set(get(f"{ogc}/conformance").json()["conformsTo"])
+    by_class: dict[str, set[str]] = {}
+    for path in sorted(ETS.glob("*.txt")):
+        lines = path.read_text().splitlines()
+        mapping = conformance.checklist(path.name, lines)
+        assert [line for line in lines if line and not line.startswith("#")
+                and mapping.get(line) is None] == [], path.name
+        for line, (conf, kind, detail) in mapping.items():
+            by_class.setdefault(conf, set()).add(kind)
+            if kind == TESTED:
+                assert detail, line
+                for test in detail:
+                    module, function = test.split("::")
+                    assert function in defined_tests(module), (line, test)
+            else:
+                assert kind in (NOT_APPLICABLE, PENDING) and detail.strip(), line
+    for conf, kinds in by_class.items():
+        if kinds == {TESTED}:
+            assert conf in served, f"{conf}: every line passes, declare it"
+        elif NOT_APPLICABLE in kinds:
+            assert conf not in served, f"{conf}: a line does not apply, do not declare it"
 
 
 def test_landing_page_links_and_every_html_page_works_offline(ogc, live_server):
