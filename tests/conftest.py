@@ -73,9 +73,18 @@ def migrated_template(make_database) -> str:
 
 @pytest.fixture(scope="session")
 def demo():
+    """Rethymno's demo data (the municipality most tests read)."""
     from data.demo import build_rethymno
 
     return build_rethymno()
+
+
+@pytest.fixture(scope="session")
+def chania_demo():
+    """Chania's demo data: the second municipality of the demo."""
+    from data.demo import build_chania
+
+    return build_chania()
 
 
 @pytest.fixture(scope="session")
