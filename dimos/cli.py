@@ -67,36 +67,47 @@ def db_status(settings: Settings, args) -> None:
 
 
 def demo_load(settings: Settings, args) -> None:
-    """The demo into an empty municipality; with --reset, in place of what it holds, once
-    that is listed and confirmed (a question on a terminal, or --yes)."""
+    """The demo into each of its municipalities that is empty; with --reset, in place of what
+    they hold, once that is listed per municipality and confirmed (a question on a terminal,
+    or --yes)."""
     url = settings.effective_database_url
     db.require_schema(url)
     import data.demo  # heavy (geopandas): only when asked
     from dimos.demo import MunicipalityNotEmpty, holdings, load_demo
 
-    held = holdings(url, data.demo.JURISDICTION_ID)
-    if not held.empty and not args.reset:
-        print(f"municipality '{data.demo.JURISDICTION_ID}' holds {held.describe()}: kept, the "
-              f"demo was not loaded (`dimos demo load --reset` replaces them with the demo)")
-        return
-    if not held.empty:
-        _confirm(f"this deletes every feature of '{data.demo.JURISDICTION_ID}' in the demo's "
-                 f"layers: {held.describe()}", args.yes)
-    started = time.perf_counter()
-    demo = data.demo.build_rethymno()
-    built = time.perf_counter()
-    try:
-        result = load_demo(url, demo, reset=args.reset)
-    except MunicipalityNotEmpty as refused:  # another load went first
-        print(refused.message)
-        return
-    if not result.replaced.empty:
-        print(f"deleted {result.replaced.describe()}")
-    print(f"demo '{result.jurisdiction_id}' built in {built - started:.1f} s, "
-          f"loaded in {time.perf_counter() - built:.1f} s:")
-    for layer_id, count in result.counts.items():
-        print(f"  {layer_id:<20}{count:>7}")
-    print(f"  {'road vertices':<20}{result.road_vertices:>7}")
+    unknown = set(args.jurisdiction or ()) - set(data.demo.JURISDICTION_IDS)
+    if unknown:
+        raise InvalidParameter(f"--jurisdiction: {min(unknown)[:40]!r} is not a demo municipality "
+                               f"({', '.join(data.demo.JURISDICTION_IDS)})")
+    chosen = [m for m in data.demo.MUNICIPALITIES
+              if not args.jurisdiction or m.id in args.jurisdiction]
+    held = {m.id: holdings(url, m.id) for m in chosen}
+    if not args.reset:
+        for m in chosen:
+            if not held[m.id].empty:
+                print(f"municipality '{m.id}' holds {held[m.id].describe()}: kept, the demo was "
+                      f"not loaded (`dimos demo load --reset` replaces them with the demo)")
+        chosen = [m for m in chosen if held[m.id].empty]
+    replaced = {j: h for j, h in held.items() if not h.empty and args.reset}
+    if replaced:
+        _confirm("this deletes every feature of these municipalities in the demo's layers:\n"
+                 + "\n".join(f"  {j}: {h.describe()}" for j, h in replaced.items()), args.yes)
+    for m in chosen:
+        started = time.perf_counter()
+        demo = data.demo.build_municipality(m)
+        built = time.perf_counter()
+        try:
+            result = load_demo(url, demo, reset=args.reset)
+        except MunicipalityNotEmpty as refused:  # another load went first
+            print(refused.message)
+            continue
+        if not result.replaced.empty:
+            print(f"deleted from '{m.id}': {result.replaced.describe()}")
+        print(f"demo '{result.jurisdiction_id}' built in {built - started:.1f} s, "
+              f"loaded in {time.perf_counter() - built:.1f} s:")
+        for layer_id, count in result.counts.items():
+            print(f"  {layer_id:<20}{count:>7}")
+        print(f"  {'road vertices':<20}{result.road_vertices:>7}")
 
 
 def _confirm(what: str, yes: bool) -> None:
@@ -459,9 +470,12 @@ def build_parser() -> argparse.ArgumentParser:
     restore.set_defaults(func=db_restore)
 
     demo = commands.add_parser("demo", help="demo data").add_subparsers(dest="action", required=True)
-    load = demo.add_parser("load", help="load the Rethymno demo into an empty municipality")
+    load = demo.add_parser("load", help="load the demo (Rethymno, Chania) into each empty "
+                                        "municipality of it")
     load.add_argument("--reset", action="store_true",
-                      help="replace what the municipality holds with the demo (lists it, asks)")
+                      help="replace what the municipalities hold with the demo (lists it, asks)")
+    load.add_argument("--jurisdiction", action="append",
+                      help="only this demo municipality (repeatable; default: all)")
     load.add_argument("--yes", action="store_true", help="with --reset: do not ask")
     load.set_defaults(func=demo_load)
 

@@ -1,4 +1,4 @@
-"""Loading the Rethymno demo: build it from data/ and write it in one transaction.
+"""Loading a demo municipality: build it from data/ and write it in one transaction.
 
 The demo goes only into a municipality that holds no features: `make run` runs it on every
 start, and must never replace what a municipality has filed, imported or edited since. Replacing

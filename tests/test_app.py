@@ -18,8 +18,8 @@ from tests.test_cli import closed_port
 
 
 @pytest.fixture(scope="module")
-def client(demo_url):
-    return create_app(Settings(database_url=demo_url), with_ogc=False).test_client()
+def client(both_demo_url):
+    return create_app(Settings(database_url=both_demo_url), with_ogc=False).test_client()
 
 
 def test_health_reports_postgis_and_a_count_for_every_layer(client):
@@ -31,7 +31,16 @@ def test_health_reports_postgis_and_a_count_for_every_layer(client):
     assert body["pgrouting"].startswith("3.")
     assert set(body["layers"]) == {layer.id for layer in layers.CATALOGUE}
     assert all(count > 0 for count in body["layers"].values()), body["layers"]
-    assert set(body["jurisdictions"]) == {"rethymno"}
+    assert set(body["jurisdictions"]) == {"rethymno", "chania"}
+
+
+def test_health_counts_each_municipalitys_features(client, demo, chania_demo):
+    body = client.get("/health").get_json()
+    for data in (demo, chania_demo):  # nothing in this module writes features
+        expected = {layer_id: len(frame) for layer_id, frame in data.layers.items()}
+        assert body["jurisdictions"][data.jurisdiction["id"]] == expected
+    assert body["layers"] == {layer_id: len(demo.layers[layer_id]) + len(chania_demo.layers[layer_id])
+                              for layer_id in body["layers"]}
 
 
 def test_health_is_503_with_a_reason_when_the_database_is_down():

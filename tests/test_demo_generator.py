@@ -1,4 +1,5 @@
-"""The demo generator itself (no database): deterministic and true to the catalogue."""
+"""The demo generator itself (no database): deterministic and true to the catalogue, for each
+municipality it builds (Rethymno, Chania)."""
 from __future__ import annotations
 
 import re
@@ -7,12 +8,22 @@ import pandas as pd
 import pytest
 
 import layers
-from data.demo import build_rethymno
+from data.demo import build_municipality
+from data.demo.municipality import CHANIA, RETHYMNO
+from data.demo.zoning import old_town_centre
+
+MUNICIPALITIES = {m.id: m for m in (RETHYMNO, CHANIA)}
 
 
-def test_the_same_seed_builds_the_same_data(demo):
-    again = build_rethymno()
-    for layer_id, frame in demo.layers.items():
+@pytest.fixture(params=list(MUNICIPALITIES))
+def built(request):
+    """One municipality's demo data (built once per session by conftest's fixtures)."""
+    return request.getfixturevalue({"rethymno": "demo", "chania": "chania_demo"}[request.param])
+
+
+def test_the_same_seed_builds_the_same_data(built):
+    again = build_municipality(MUNICIPALITIES[built.jurisdiction["id"]])
+    for layer_id, frame in built.layers.items():
         other = again.layers[layer_id]
         assert list(frame.columns) == list(other.columns), layer_id
         assert frame.geometry.geom_equals_exact(other.geometry, tolerance=0).all(), layer_id
@@ -21,8 +32,8 @@ def test_the_same_seed_builds_the_same_data(demo):
 
 
 @pytest.mark.parametrize("layer", layers.CATALOGUE, ids=lambda layer: layer.id)
-def test_every_value_keeps_the_catalogue_rules(demo, layer):
-    frame = demo.layers[layer.id]
+def test_every_value_keeps_the_catalogue_rules(built, layer):
+    frame = built.layers[layer.id]
     assert list(frame.columns) == [f.name for f in layer.fields] + ["geometry"]
     assert not frame.duplicated(subset=list(layer.natural_key)).any()
     for f in layer.fields:
@@ -40,25 +51,45 @@ def test_every_value_keeps_the_catalogue_rules(demo, layer):
             assert all(re.search(f.pattern, v) for v in present), f"{layer.id}.{f.name}"
 
 
-def test_settlement_points_lie_in_their_boundaries(demo):
+def test_settlement_points_lie_in_their_boundaries(built):
     from data.demo import DEFAULT_SOURCES
     from importers.settlements import read_settlements
 
-    points = read_settlements(DEFAULT_SOURCES / "settlements/rethymno_settlements_2021.geojson")
-    polygons = demo.layers["settlements"].set_index("settlement_code").geometry
+    municipality = MUNICIPALITIES[built.jurisdiction["id"]]
+    points = read_settlements(DEFAULT_SOURCES / municipality.settlements_file)
+    assert set(points["settlement_code"].str[:4]) == {municipality.elstat_code}
+    polygons = built.layers["settlements"].set_index("settlement_code").geometry
     inside = [polygons[row.settlement_code].covers(row.geometry) for row in points.itertuples()]
     assert all(inside)
 
 
-def test_districts_tile_the_municipality(demo):
-    districts = demo.layers["districts"]
-    boundary = demo.jurisdiction["boundary"]
+def test_districts_tile_the_municipality(built):
+    districts = built.layers["districts"]
+    boundary = built.jurisdiction["boundary"]
     assert abs(districts.geometry.union_all().area - boundary.area) / boundary.area < 1e-4
     assert districts.geometry.area.sum() == pytest.approx(boundary.area, rel=1e-4)  # no overlaps
 
 
-def test_parking_bays_do_not_overlap_each_other_or_buildings(demo):
-    bays = demo.layers["parking_bays"].geometry
+def test_parking_bays_do_not_overlap_each_other_or_buildings(built):
+    bays = built.layers["parking_bays"].geometry
     assert bays.union_all().area == pytest.approx(bays.area.sum(), rel=1e-9)
-    buildings = demo.layers["buildings"].geometry.union_all()
+    buildings = built.layers["buildings"].geometry.union_all()
     assert not bays.intersects(buildings).any()
+
+
+def test_another_seed_builds_other_data(demo):
+    other = build_municipality(RETHYMNO, seed=RETHYMNO.seed + 1)
+    assert len(other.layers["service_requests"]) == len(demo.layers["service_requests"])
+    assert not other.layers["service_requests"].geometry.geom_equals_exact(
+        demo.layers["service_requests"].geometry, tolerance=0).all()
+
+
+def test_the_seat_and_the_old_town_are_each_municipalitys_own(built):
+    municipality = MUNICIPALITIES[built.jurisdiction["id"]]
+    zoning = built.layers["zoning"]
+    historic = zoning[zoning["land_use"] == "historic_centre"].geometry.union_all()
+    assert historic.contains(old_town_centre(municipality))
+    settlements = built.layers["settlements"]
+    town = settlements[settlements["settlement_code"].str.endswith("010101")]
+    assert list(town["name"]) == [municipality.town_name]
+    assert set(built.layers["parking_bays"]["bay_id"].str[:3]) == {f"{municipality.bay_prefix}-"}

@@ -75,8 +75,10 @@ def test_a_request_filed_between_two_make_runs_is_still_there_after_the_second(f
         first = _make_run(fresh_url, tmp_path, port, mqtt_port)
         try:
             _wait_until_healthy(base, first, log)
+            # the demo holds two municipalities: Open311 asks which (GeoReport v2)
             filed = requests.post(f"{base}/open311/v2/requests.json", timeout=30, data={
-                "service_code": "pothole", "lat": str(PLACE[1]), "long": str(PLACE[0]),
+                "jurisdiction_id": "rethymno", "service_code": "pothole",
+                "lat": str(PLACE[1]), "long": str(PLACE[0]),
                 "description": "Λακκούβα: κατατέθηκε ανάμεσα σε δύο make run"})
             assert filed.status_code == 201, filed.text
             number = filed.json()[0]["service_request_id"]
@@ -86,7 +88,8 @@ def test_a_request_filed_between_two_make_runs_is_still_there_after_the_second(f
         second = _make_run(fresh_url, tmp_path, port, mqtt_port)
         try:
             _wait_until_healthy(base, second, log)
-            again = requests.get(f"{base}/open311/v2/requests/{number}.json", timeout=30)
+            again = requests.get(f"{base}/open311/v2/requests/{number}.json", timeout=30,
+                                 params={"jurisdiction_id": "rethymno"})
             assert again.status_code == 200, again.text
             assert again.json()[0]["description"].endswith("ανάμεσα σε δύο make run")
         finally:
@@ -94,7 +97,9 @@ def test_a_request_filed_between_two_make_runs_is_still_there_after_the_second(f
     finally:
         dimos("broker", "down", url=fresh_url, **env)
     assert rows(fresh_url, "SELECT count(*) FROM service_requests")[0][0] == counts
-    assert "kept, the demo was not loaded" in log.read_text()
+    kept = log.read_text()
+    assert "municipality 'rethymno' holds" in kept and "municipality 'chania' holds" in kept
+    assert "kept, the demo was not loaded" in kept
 
 
 def test_loading_the_demo_into_a_municipality_that_holds_features_keeps_them(demo_loaded_url):
@@ -117,6 +122,8 @@ def test_a_reset_lists_what_it_deletes_and_deletes_nothing_unconfirmed(demo_load
     refused = dimos("demo", "load", "--reset", url=url, stdin="", timeout=300)
     assert refused.returncode == 1
     assert "zoning" in refused.stdout and "service_requests" in refused.stdout
+    # per municipality
+    assert "  rethymno: " in refused.stdout and "  chania: " in refused.stdout
     assert "confirm with --yes" in refused.stderr and "Traceback" not in refused.stderr
     assert rows(url, "SELECT count(*), max(id) FROM zoning") == before
 
@@ -129,7 +136,7 @@ def test_a_confirmed_reset_replaces_the_features_and_forgets_their_imports(demo_
         {"stop": ["KEEP1"], "name": ["Στάση από αρχείο"]},
         geometry=[Point(24.4745, 35.3680)], crs=4326), stops, driver="GeoJSON")
     imported = dimos("import", stops, "--layer", "bus_stops", "--map", "stop_id=stop",
-                     "--set", "smart=false", url=url)
+                     "--set", "smart=false", "--jurisdiction", "rethymno", url=url)
     assert imported.returncode == 0, imported.stderr
     reset = dimos("demo", "load", "--reset", "--yes", url=url, timeout=300)
     assert reset.returncode == 0, reset.stderr
@@ -137,6 +144,22 @@ def test_a_confirmed_reset_replaces_the_features_and_forgets_their_imports(demo_
     assert rows(url, "SELECT count(*) FROM bus_stops WHERE stop_id = 'KEEP1'") == [(0,)]
     # the same file again is imported, not taken for one already done
     again = dimos("import", stops, "--layer", "bus_stops", "--map", "stop_id=stop",
-                  "--set", "smart=false", url=url)
+                  "--set", "smart=false", "--jurisdiction", "rethymno", url=url)
     assert again.returncode == 0 and "already imported" not in again.stdout, again.stdout
     assert rows(url, "SELECT count(*) FROM bus_stops WHERE stop_id = 'KEEP1'") == [(1,)]
+
+
+def test_a_reset_of_one_municipality_leaves_the_other_as_it_is(demo_loaded_url):
+    url = demo_loaded_url
+    conn = db.connect(url)
+    with conn, conn.cursor() as cur:  # an edit in each since the demo was loaded
+        cur.execute("UPDATE bus_stops SET name = 'Στάση που άλλαξε'")
+    conn.close()
+    reset = dimos("demo", "load", "--reset", "--yes", "--jurisdiction", "chania", url=url,
+                  timeout=300)
+    assert reset.returncode == 0, reset.stderr
+    assert "deleted from 'chania'" in reset.stdout and "rethymno" not in reset.stdout
+    assert rows(url, "SELECT jurisdiction_id, count(*) FILTER (WHERE name = 'Στάση που άλλαξε') "
+                     "FROM bus_stops GROUP BY 1 ORDER BY 1") == [
+        ("chania", 0), ("rethymno", rows(url, "SELECT count(*) FROM bus_stops "
+                                              "WHERE jurisdiction_id = 'rethymno'")[0][0])]

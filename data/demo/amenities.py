@@ -11,6 +11,7 @@ from shapely.geometry import Point
 
 from data.demo.common import DEMO_NOW, SRID, Land, layer_frame
 
+# sized for Rethymno: other municipalities scale them by population
 AP_COUNT = 110
 MONTHLY_USERS = 40_000
 CAMERA_COUNT = 12
@@ -29,26 +30,27 @@ def _near(point: Point, land: Land, rng: np.random.Generator, spread: float) -> 
 
 
 def build_wifi(osm_wifi: gpd.GeoDataFrame, roads: gpd.GeoDataFrame,
-               settlements: gpd.GeoDataFrame, land: Land,
-               rng: np.random.Generator) -> gpd.GeoDataFrame:
-    """110 APs: the real WiFi places first, then village squares, then town streets."""
+               settlements: gpd.GeoDataFrame, land: Land, town_name: str,
+               rng: np.random.Generator, count: int = AP_COUNT,
+               monthly_users: int = MONTHLY_USERS) -> gpd.GeoDataFrame:
+    """``count`` APs: the real WiFi places first, then village squares, then town streets."""
     places = []
     for row in osm_wifi.to_crs(SRID).itertuples():
         if land.covers(row.geometry):
             places.append((row.geometry, row.name if isinstance(row.name, str) else None))
-    villages = settlements[settlements["name"] != "Ρέθυμνον"].sort_values(
+    villages = settlements[settlements["name"] != town_name].sort_values(
         ["population_2021", "settlement_code"], ascending=[False, True])
     for row in villages.head(30).itertuples():
         places.append((_near(row.geometry.representative_point(), land, rng, 40),
                        f"Πλατεία {row.name}"))
     streets = roads[roads["osm_id"].notna() & roads["name"].notna()].reset_index(drop=True)
-    while len(places) < AP_COUNT:
+    while len(places) < count:
         street = streets.iloc[int(rng.integers(0, len(streets)))]
         point = _near(street.geometry.interpolate(0.5, normalized=True), land, rng, 10)
         places.append((point, f"Οδός {street['name']}"))
-    users = rng.dirichlet(np.full(AP_COUNT, 2.0)) * MONTHLY_USERS
+    users = rng.dirichlet(np.full(count, 2.0)) * monthly_users
     records = []
-    for n, ((point, name), monthly) in enumerate(zip(places[:AP_COUNT], users), 1):
+    for n, ((point, name), monthly) in enumerate(zip(places[:count], users), 1):
         status = str(rng.choice(["up", "down", "unknown"], p=[0.92, 0.06, 0.02]))
         records.append({
             "ap_id": f"AP-{n:03d}", "name": name or f"Δημοτικό WiFi {n}", "status": status,
@@ -60,7 +62,7 @@ def build_wifi(osm_wifi: gpd.GeoDataFrame, roads: gpd.GeoDataFrame,
 
 
 def build_refuge_areas(osm_open_spaces: gpd.GeoDataFrame, settlements: gpd.GeoDataFrame,
-                       districts: gpd.GeoDataFrame, land: Land,
+                       districts: gpd.GeoDataFrame, land: Land, town_name: str,
                        rng: np.random.Generator) -> gpd.GeoDataFrame:
     """Open spaces and school yards of the town, and a square in every larger village."""
     kinds = {"park": "open_space", "square": "open_space", "playground": "open_space",
@@ -73,7 +75,7 @@ def build_refuge_areas(osm_open_spaces: gpd.GeoDataFrame, settlements: gpd.GeoDa
             candidates.append((point, row.name if isinstance(row.name, str) else None,
                                kinds[row.kind], capacity))
     for row in settlements[settlements["population_2021"] >= 150].itertuples():
-        if row.name == "Ρέθυμνον":
+        if row.name == town_name:
             continue
         candidates.append((_near(row.geometry.representative_point(), land, rng, 150),
                            f"Χώρος καταφυγής {row.name}", "open_space",
@@ -88,20 +90,22 @@ def build_refuge_areas(osm_open_spaces: gpd.GeoDataFrame, settlements: gpd.GeoDa
     return layer_frame("refuge_areas", records)
 
 
-def build_bus_stops(osm_stops: gpd.GeoDataFrame, land: Land) -> tuple[gpd.GeoDataFrame, int]:
-    """The real town stops (12 of them smart, with arrival displays); and how many dropped."""
+def build_bus_stops(osm_stops: gpd.GeoDataFrame, land: Land,
+                    smart: int = SMART_STOPS) -> tuple[gpd.GeoDataFrame, int]:
+    """The real town stops (``smart`` of them with arrival displays); and how many dropped."""
     stops = osm_stops.to_crs(SRID)
     records = []
     for row in stops.sort_values("osm_id").itertuples():
         if land.covers(row.geometry):
             records.append({"stop_id": f"osm:node/{row.osm_id}", "osm_id": int(row.osm_id),
                             "name": row.name if isinstance(row.name, str) else None,
-                            "smart": len(records) < SMART_STOPS, "geometry": row.geometry})
+                            "smart": len(records) < smart, "geometry": row.geometry})
     return layer_frame("bus_stops", records), len(stops) - len(records)
 
 
-def build_cameras(roads: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.GeoDataFrame:
-    """12 thermal cameras at the town's busiest junctions (most major streets meeting)."""
+def build_cameras(roads: gpd.GeoDataFrame, rng: np.random.Generator,
+                  count: int = CAMERA_COUNT) -> gpd.GeoDataFrame:
+    """Thermal cameras at the town's busiest junctions (most major streets meeting)."""
     major = roads[roads["osm_id"].notna() & roads["road_class"].isin(MAJOR_ROADS)]
     degree: Counter = Counter()
     names: dict = {}
@@ -121,6 +125,6 @@ def build_cameras(roads: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.GeoD
                         "camera_type": "thermal",
                         "direction_deg": float(rng.choice([0, 90, 180, 270])),
                         "geometry": Point(key)})
-        if len(records) == CAMERA_COUNT:
+        if len(records) == count:
             break
     return layer_frame("traffic_cameras", records)

@@ -1,4 +1,4 @@
-"""Controlled parking: 600 sensor bays along the real central streets, and the 7 car parks."""
+"""Controlled parking: sensor bays along the real central streets, and the real car parks."""
 from __future__ import annotations
 
 import math
@@ -11,7 +11,7 @@ from shapely.geometry import Point, Polygon
 
 from data.demo.common import DEMO_NOW, SRID, Land, as_multipolygon, layer_frame
 
-BAY_COUNT = 600
+BAY_COUNT = 600  # Rethymno's; other municipalities scale it by population
 BAY_LENGTH_M, BAY_WIDTH_M = 5.0, 2.5
 KERB_OFFSET_M = 4.0  # from the street's centreline to the bay's centre
 BAY_STREETS = ("primary", "secondary", "tertiary", "residential", "unclassified")
@@ -33,8 +33,9 @@ def _bay(p0, p1, side: int) -> Polygon:
 
 
 def build_bays(roads: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, land: Land, centre: Point,
-               rng: np.random.Generator) -> gpd.GeoDataFrame:
-    """600 bays beside named town streets, nearest the centre first, clear of buildings."""
+               rng: np.random.Generator, count: int = BAY_COUNT,
+               prefix: str = "RB") -> gpd.GeoDataFrame:
+    """``count`` bays beside named town streets, nearest the centre first, clear of buildings."""
     streets = roads[roads["osm_id"].notna() & roads["name"].notna()
                     & roads["road_class"].isin(BAY_STREETS)].copy()
     streets["distance"] = streets.geometry.distance(centre)
@@ -46,7 +47,7 @@ def build_bays(roads: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, land: Land,
         side = 1 if rng.random() < 0.5 else -1
         line = street.geometry
         position = 3.0
-        while position + BAY_LENGTH_M + 3 < line.length and len(records) < BAY_COUNT:
+        while position + BAY_LENGTH_M + 3 < line.length and len(records) < count:
             bay = _bay(line.interpolate(position), line.interpolate(position + BAY_LENGTH_M), side)
             position += BAY_LENGTH_M + 0.5
             if not land.covers(bay) or not bay.is_valid:
@@ -56,18 +57,19 @@ def build_bays(roads: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, land: Land,
             if clear and not any(bay.intersects(p) for p in placed
                                  if abs(p.centroid.x - bay.centroid.x) < 10):
                 placed.append(bay)
-                records.append(_bay_record(len(records) + 1, bay, street.name,
+                records.append(_bay_record(f"{prefix}-{len(records) + 1:04d}",
+                                           len(records) + 1, bay, street.name,
                                            street.distance, rng))
-        if len(records) == BAY_COUNT:
+        if len(records) == count:
             break
     return layer_frame("parking_bays", records)
 
 
-def _bay_record(n: int, bay: Polygon, street: str, distance: float,
+def _bay_record(bay_id: str, n: int, bay: Polygon, street: str, distance: float,
                 rng: np.random.Generator) -> dict:
     zone, tariff = ("A", 1.0) if distance < 400 else ("B", 0.7) if distance < 800 else ("C", 0.5)
     return {
-        "bay_id": f"RB-{n:04d}", "sensor_id": f"S-{n:04d}", "street": street,
+        "bay_id": bay_id, "sensor_id": f"S-{n:04d}", "street": street,
         "parking_zone": zone, "tariff_eur_h": tariff,
         "bay_type": str(rng.choice(["regular", "disabled", "loading", "ev"],
                                    p=[0.85, 0.07, 0.05, 0.03])),
@@ -78,16 +80,16 @@ def _bay_record(n: int, bay: Polygon, street: str, distance: float,
     }
 
 
-def build_lots(osm_parking: gpd.GeoDataFrame, land: Land,
-               rng: np.random.Generator) -> gpd.GeoDataFrame:
-    """The 7 car parks: named public OSM car parks first, then the largest public ones."""
+def build_lots(osm_parking: gpd.GeoDataFrame, land: Land, rng: np.random.Generator,
+               count: int = LOT_COUNT) -> gpd.GeoDataFrame:
+    """``count`` car parks: named public OSM car parks first, then the largest public ones."""
     lots = osm_parking.to_crs(SRID)
     lots = lots[lots["access"].fillna("yes") != "private"].copy()
     lots["geometry"] = [land.clip_polygon(g) for g in lots.geometry]
     lots = lots[~lots.geometry.is_empty]
     lots["area"] = lots.geometry.area
     lots["named"] = lots["name"].notna()
-    lots = lots.sort_values(["named", "area"], ascending=False).head(LOT_COUNT)
+    lots = lots.sort_values(["named", "area"], ascending=False).head(count)
     records = []
     for n, lot in enumerate(lots.itertuples(), 1):
         capacity = int(lot.capacity) if str(lot.capacity) != "<NA>" else \
@@ -99,6 +101,6 @@ def build_lots(osm_parking: gpd.GeoDataFrame, land: Land,
             "updated_at": DEMO_NOW - timedelta(minutes=float(rng.uniform(0, 10))),
             "osm_id": int(lot.osm_id), "geometry": as_multipolygon(lot.geometry),
         })
-    if len(records) < LOT_COUNT:
+    if len(records) < count:
         raise RuntimeError(f"only {len(records)} public car parks on land in the OSM extract")
     return layer_frame("parking_lots", records)

@@ -21,22 +21,24 @@ TYPE_WEIGHTS = (0.42, 0.33, 0.12, 0.10, 0.03)
 TOWN_SHARE = 0.6
 
 
-def permits_per_year(year: int) -> int:
+def permits_per_year(year: int, scale: float = 1.0) -> int:
+    """Rethymno's permits in ``year``, times ``scale`` (another municipality's population)."""
     if year <= 2008:
-        return 110
+        return round(110 * scale)
     if year <= 2016:
-        return 40
-    return 70
+        return round(40 * scale)
+    return round(70 * scale)
 
 
-def _kaek(rng: np.random.Generator) -> str:
+def _kaek(prefecture: str, rng: np.random.Generator) -> str:
     # ΚΑΕΚ: 2 digits prefecture (Rethymno 49), 3 municipality, 2 sector, 3 block, 2 parcel
-    return f"49{int(rng.integers(100, 140)):03d}{int(rng.integers(0, 99)):02d}" \
+    return f"{prefecture}{int(rng.integers(100, 140)):03d}{int(rng.integers(0, 99)):02d}" \
            f"{int(rng.integers(1, 999)):03d}{int(rng.integers(1, 99)):02d}"
 
 
 def build_permits(buildings: gpd.GeoDataFrame, roads: gpd.GeoDataFrame,
-                  rng: np.random.Generator) -> gpd.GeoDataFrame:
+                  rng: np.random.Generator, scale: float = 1.0,
+                  kaek_prefecture: str = "49") -> gpd.GeoDataFrame:
     """Permits: town ones on OSM footprints (polygon), village ones on house points."""
     town = buildings[buildings["building_id"].str.startswith("osm:")].reset_index(drop=True)
     villages = buildings[buildings["building_id"].str.startswith("syn:")].reset_index(drop=True)
@@ -46,7 +48,7 @@ def build_permits(buildings: gpd.GeoDataFrame, roads: gpd.GeoDataFrame,
     records = []
     for year in range(1985, DEMO_NOW.year + 1):
         last_day = DEMO_NOW.date() if year == DEMO_NOW.year else date(year, 12, 31)
-        for number in range(1, permits_per_year(year) + 1):
+        for number in range(1, permits_per_year(year, scale) + 1):
             issued = date(year, 1, 2) + timedelta(days=int(rng.integers(0, (last_day - date(
                 year, 1, 2)).days + 1)))
             permit_type = str(rng.choice(TYPES, p=TYPE_WEIGHTS))
@@ -71,7 +73,7 @@ def build_permits(buildings: gpd.GeoDataFrame, roads: gpd.GeoDataFrame,
                       str(rng.choice(["completed", "expired", "revoked"], p=[0.9, 0.08, 0.02])))
             records.append({
                 "permit_number": f"{number}/{year}", "issue_date": issued,
-                "permit_type": permit_type, "status": status, "kaek": _kaek(rng),
+                "permit_type": permit_type, "status": status, "kaek": _kaek(kaek_prefecture, rng),
                 "address": address, "built_area_m2": round(float(area), 1),
                 "floors": 0 if permit_type == "demolition" else floors,
                 "document_urls": [f"/documents/permits/{year}/{number}.pdf"],

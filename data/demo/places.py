@@ -1,9 +1,9 @@
 """Settlement boundary polygons around the real settlement points, and the districts.
 
 Boundaries are synthesised (none are published openly): an irregular disc sized by
-population, kept inside the settlement's Voronoi cell so neighbours never overlap. The town of
-Rethymno covers its mapped streets. Districts (communities) are the Voronoi cells of their
-settlements, dissolved by community, so together they tile the municipality.
+population, kept inside the settlement's Voronoi cell so neighbours never overlap. The town
+(the municipality's seat) covers its mapped streets. Districts (communities) are the Voronoi
+cells of their settlements, dissolved by community, so together they tile the municipality.
 """
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def settlement_radius(population: int) -> float:
     return min(650.0, 130.0 + 6.0 * math.sqrt(max(population, 0)))
 
 
-def build_settlements(source: gpd.GeoDataFrame, land: Land, town_area,
+def build_settlements(source: gpd.GeoDataFrame, land: Land, town_area, town_name: str,
                       rng: np.random.Generator) -> gpd.GeoDataFrame:
     """Settlement polygons (EPSG:2100) with code, name, category, ΦΕΚ and population."""
     population = estimate_population(source)
@@ -72,7 +72,7 @@ def build_settlements(source: gpd.GeoDataFrame, land: Land, town_area,
     cells = voronoi_cells(points, land)
     records = []
     for i, row in enumerate(source.itertuples()):
-        is_town = row.name == "Ρέθυμνον"
+        is_town = row.name == town_name
         if is_town:
             shape = town_area
             category = "town_plan"

@@ -10,11 +10,10 @@ import shapely
 from shapely.geometry import Point
 
 from data.demo.common import DEMO_NOW, Land, layer_frame
-from data.demo.services import DETAILS, department_for
+from data.demo.services import DETAILS, Services
 
-COUNT = 5600
+COUNT = 5600  # Rethymno's; other municipalities scale it by population
 FIRST_YEAR = 2019
-TOWN_SHARE = 0.72  # the town holds ~60% of the residents and more of the street furniture
 
 # Open311 service code → (Greek name, weight, description templates)
 SERVICES = {
@@ -70,12 +69,15 @@ def _village_point(village, rng: np.random.Generator) -> Point:
 
 
 def build_requests(roads: gpd.GeoDataFrame, settlements: gpd.GeoDataFrame,
-                   districts: gpd.GeoDataFrame, land: Land,
-                   rng: np.random.Generator) -> gpd.GeoDataFrame:
+                   districts: gpd.GeoDataFrame, land: Land, services: Services,
+                   rng: np.random.Generator, count: int = COUNT,
+                   town_share: float = 0.72) -> gpd.GeoDataFrame:
+    """``count`` requests, ``town_share`` of them beside town streets (Rethymno's town holds
+    62.5% of its residents and more of the street furniture: 72%)."""
     town_roads = list(roads[roads["osm_id"].notna()].geometry)
     named = roads[roads["name"].notna() & roads["osm_id"].notna()]
     street_tree, street_names = shapely.STRtree(list(named.geometry)), list(named["name"])
-    villages = settlements[settlements["name"] != "Ρέθυμνον"]
+    villages = settlements[settlements["name"] != services.town_name]
     weights = villages["population_2021"].to_numpy(float) + 20
     weights /= weights.sum()
     district_tree = shapely.STRtree(list(districts.geometry))
@@ -86,12 +88,12 @@ def build_requests(roads: gpd.GeoDataFrame, settlements: gpd.GeoDataFrame,
     start = DEMO_NOW.replace(year=FIRST_YEAR, month=1, day=1, hour=0)
     span_s = (DEMO_NOW - start).total_seconds()
     records = []
-    for n in range(COUNT):
+    for n in range(count):
         # more requests in later years: the e-service grows (+50% in 2020)
         requested = start + timedelta(seconds=float(span_s * rng.random() ** 0.8))
         code = codes[int(rng.choice(len(codes), p=service_weights))]
         name, _, templates = SERVICES[code]
-        if rng.random() < TOWN_SHARE:
+        if rng.random() < town_share:
             point = _town_point(town_roads, land, rng)
             address = street_names[street_tree.nearest(point)]
         else:
@@ -112,7 +114,7 @@ def build_requests(roads: gpd.GeoDataFrame, settlements: gpd.GeoDataFrame,
             "address_string": address, "district_code": district["district_code"],
             "settlement_code": settlements.iloc[int(inside[0])]["settlement_code"]
             if len(inside) else None,
-            "agency_responsible": department_for(code, district["district_code"]),
+            "agency_responsible": services.department_for(code, district["district_code"]),
             "expected_at": requested + timedelta(hours=DETAILS[code][3]),
             "duplicate_of": None, "submission_token": None,
             "reporter_name": f"{first} {last}",

@@ -1,7 +1,7 @@
 """The road network: the town's real OSM streets, noded, plus a rural network to every village.
 
 OSM ways are split wherever they share a node with another way, so segments meet at equal
-endpoints. The rural part joins the 99 settlements along the edges of their Delaunay
+endpoints. The rural part joins the settlements along the edges of their Delaunay
 triangulation that stay on land: a minimum spanning tree (every village reachable) plus the
 shorter remaining edges, as a real network has loops.
 """
@@ -126,14 +126,16 @@ def rural_segments(settlements: gpd.GeoDataFrame, town_vertex: Point, town_code:
 
 
 def build_roads(osm_roads: gpd.GeoDataFrame, settlements: gpd.GeoDataFrame, land: Land,
-                rng: np.random.Generator) -> tuple[gpd.GeoDataFrame, int]:
+                town_name: str, rng: np.random.Generator) -> tuple[gpd.GeoDataFrame, int]:
     """The whole network (town + rural) and how many town segments were dropped off land.
 
     ``settlements`` are the settlement points with ``settlement_code``, ``name`` and
-    ``population_2021``.
+    ``population_2021``. Settlements on islets (off the largest land polygon) get no road.
     """
     town, dropped = town_segments(osm_roads, land)
-    town_row = settlements[settlements["name"] == "Ρέθυμνον"].iloc[0]
+    mainland = max(land.boundary.geoms, key=lambda p: p.area)
+    settlements = settlements[[mainland.covers(p) for p in settlements.geometry]]
+    town_row = settlements[settlements["name"] == town_name].iloc[0]
     drivable = [s for s in town if s["road_class"] in ("primary", "secondary", "tertiary")]
     ends = [Point(s["geometry"].coords[i]) for s in drivable for i in (0, -1)]
     town_vertex = min(ends, key=lambda p: p.distance(town_row.geometry))

@@ -1,18 +1,20 @@
-"""The demo municipality's request categories (Open311 services): names, groups, SLA, department.
+"""The demo municipalities' request categories (Open311 services): names, groups, SLA, department.
 
 Greek names, weights and description templates of the generated requests are in
 ``data/demo/requests.py``; this adds what the Open311 server publishes and routes by.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 TECHNICAL = "Διεύθυνση Τεχνικών Υπηρεσιών"
 CLEANING = "Διεύθυνση Καθαριότητας"
 GREEN = "Τμήμα Πρασίνου"
-WATER = "ΔΕΥΑ Ρεθύμνου"
+#: stands for the municipality's own water utility (its ΔΕΥΑ)
+WATER = "ΔΕΥΑ"
 POLICE = "Δημοτική Αστυνομία"
 #: rubbish outside the town is collected by the rural cleaning unit
 RURAL_CLEANING = "Τμήμα Καθαριότητας Υπαίθρου"
-TOWN_DISTRICT = "73010101"
 
 SIZE = {"variable": True, "code": "size", "datatype": "singlevaluelist", "required": False,
         "datatype_description": None, "order": 1, "description": "Μέγεθος / Size",
@@ -42,23 +44,34 @@ DETAILS = {
 }
 
 
-def build_services(names_el: dict[str, str]) -> tuple[list[dict], list[dict]]:
-    """The services and the routing rules (category × area → department) of the demo."""
-    services = [{"service_code": code, "name_el": names_el[code], "name_en": name_en,
-                 "description": f"{names_el[code]} / {name_en}", "group_name": group,
-                 "keywords": keywords, "sla_hours": sla, "department": department,
-                 "attributes": attributes}
-                for code, (name_en, group, keywords, sla, department, attributes)
-                in DETAILS.items()]
-    routing = [{"service_code": "rubbish", "district_code": None, "settlement_code": None,
-                "department": RURAL_CLEANING},
-               {"service_code": "rubbish", "district_code": TOWN_DISTRICT,
-                "settlement_code": None, "department": CLEANING}]
-    return services, routing
+@dataclass(frozen=True)
+class Services:
+    """One municipality's services and routing: its water utility, and its town's community
+    (rubbish there goes to the town's cleaning department, elsewhere to the rural unit)."""
 
+    town_name: str
+    town_district: str
+    water_utility: str
 
-def department_for(code: str, district_code: str) -> str:
-    """The demo's routing: rural rubbish to the rural unit, everything else by category."""
-    if code == "rubbish" and district_code != TOWN_DISTRICT:
-        return RURAL_CLEANING
-    return DETAILS[code][4]
+    def department(self, code: str) -> str:
+        department = DETAILS[code][4]
+        return self.water_utility if department == WATER else department
+
+    def build(self, names_el: dict[str, str]) -> tuple[list[dict], list[dict]]:
+        """The services and the routing rules (category × area → department)."""
+        services = [{"service_code": code, "name_el": names_el[code], "name_en": name_en,
+                     "description": f"{names_el[code]} / {name_en}", "group_name": group,
+                     "keywords": keywords, "sla_hours": sla, "department": self.department(code),
+                     "attributes": attributes}
+                    for code, (name_en, group, keywords, sla, _, attributes) in DETAILS.items()]
+        routing = [{"service_code": "rubbish", "district_code": None, "settlement_code": None,
+                    "department": RURAL_CLEANING},
+                   {"service_code": "rubbish", "district_code": self.town_district,
+                    "settlement_code": None, "department": CLEANING}]
+        return services, routing
+
+    def department_for(self, code: str, district_code: str) -> str:
+        """The routing: rural rubbish to the rural unit, everything else by category."""
+        if code == "rubbish" and district_code != self.town_district:
+            return RURAL_CLEANING
+        return self.department(code)

@@ -14,24 +14,31 @@ import shapely
 from shapely.geometry import MultiPoint, Point
 
 from data.demo.common import SRID, Land, layer_frame
+from data.demo.municipality import RETHYMNO, Municipality
 
-OLD_TOWN_CENTRE = Point(24.4735, 35.3695)  # the Venetian old town, lon/lat
-TOWN_SEEDS = 14
 
-PLANS = {
-    "GPS-2004": dict(plan_type="ΓΠΣ", title="Γενικό Πολεοδομικό Σχέδιο Ρεθύμνου",
-                     fek="ΦΕΚ 561/Δ/2004", approval_date=date(2004, 6, 15),
-                     valid_from=date(2004, 7, 1)),
-    "GPS-2015": dict(plan_type="ΓΠΣ", title="Τροποποίηση ΓΠΣ Ρεθύμνου (παραλιακή ζώνη)",
-                     fek="ΦΕΚ 112/ΑΑΠ/2015", approval_date=date(2015, 4, 28),
-                     valid_from=date(2015, 5, 20), amends="GPS-2004"),
-    "OIK-1987": dict(plan_type="ΣΧΟΟΑΠ", title="Όρια και όροι δόμησης οικισμών Δήμου Ρεθύμνης",
-                     fek="ΦΕΚ 181/Δ/1987", approval_date=date(1987, 3, 2),
-                     valid_from=date(1987, 4, 10)),
-    "ZOE-1995": dict(plan_type="ΖΟΕ", title="Ζώνη Οικιστικού Ελέγχου ενδοχώρας Ρεθύμνου",
-                     fek="ΦΕΚ 45/Δ/1995", approval_date=date(1995, 1, 20),
-                     valid_from=date(1995, 3, 1)),
-}
+def plans_of(m: Municipality) -> dict[str, dict]:
+    """The four plans of a municipality, titled with its names."""
+    gps, amendment, settlements, zoe = m.plan_feks
+    return {
+        "GPS-2004": dict(plan_type="ΓΠΣ", title=f"Γενικό Πολεοδομικό Σχέδιο {m.town_genitive}",
+                         fek=gps, approval_date=date(2004, 6, 15), valid_from=date(2004, 7, 1)),
+        "GPS-2015": dict(plan_type="ΓΠΣ",
+                         title=f"Τροποποίηση ΓΠΣ {m.town_genitive} (παραλιακή ζώνη)",
+                         fek=amendment, approval_date=date(2015, 4, 28),
+                         valid_from=date(2015, 5, 20), amends="GPS-2004"),
+        "OIK-1987": dict(plan_type="ΣΧΟΟΑΠ",
+                         title=f"Όρια και όροι δόμησης οικισμών Δήμου {m.municipality_genitive}",
+                         fek=settlements, approval_date=date(1987, 3, 2),
+                         valid_from=date(1987, 4, 10)),
+        "ZOE-1995": dict(plan_type="ΖΟΕ",
+                         title=f"Ζώνη Οικιστικού Ελέγχου ενδοχώρας {m.town_genitive}",
+                         fek=zoe, approval_date=date(1995, 1, 20), valid_from=date(1995, 3, 1)),
+    }
+
+
+#: the plans' dates, the same in every municipality
+PLANS = plans_of(RETHYMNO)
 
 # land use → (σ.δ., κάλυψη %, height m, floors, αρτιότητα m², πρόσωπο m)
 TERMS = {
@@ -55,20 +62,25 @@ def _zone(zone_id, plan_id, code, land_use, geometry, valid_from, valid_to=None,
             "valid_from": valid_from, "valid_to": valid_to, "geometry": geometry}
 
 
-def town_zones(town, coastline, parks, land: Land, rng: np.random.Generator) -> list[dict]:
+def old_town_centre(m: Municipality) -> Point:
+    """The old town's centre in EPSG:2100."""
+    return gpd.GeoSeries([Point(m.old_town)], crs=4326).to_crs(SRID).iloc[0]
+
+
+def town_zones(town, centre: Point, seeds: int, coastline, parks, land: Land,
+               rng: np.random.Generator) -> list[dict]:
     """The town's 2004 zones, and the 2015 versions of the seafront and one residential zone."""
-    centre = gpd.GeoSeries([OLD_TOWN_CENTRE], crs=4326).to_crs(SRID).iloc[0]
     historic = town.intersection(centre.buffer(380))
     green = shapely.union_all([p.intersection(town) for p in parks]).difference(historic)
     seafront = town.intersection(coastline.buffer(160)).difference(historic).difference(green)
     rest = town.difference(historic).difference(green).difference(seafront)
-    seeds = [rest.representative_point()]
+    points = [rest.representative_point()]
     minx, miny, maxx, maxy = rest.bounds
-    while len(seeds) < TOWN_SEEDS:
+    while len(points) < seeds:
         p = Point(rng.uniform(minx, maxx), rng.uniform(miny, maxy))
         if rest.contains(p):
-            seeds.append(p)
-    cells = shapely.voronoi_polygons(MultiPoint(seeds), extend_to=town.envelope.buffer(100))
+            points.append(p)
+    cells = shapely.voronoi_polygons(MultiPoint(points), extend_to=town.envelope.buffer(100))
     start = PLANS["GPS-2004"]["valid_from"]
     amended = PLANS["GPS-2015"]["valid_from"]
     zones, n = [], 0
@@ -103,17 +115,18 @@ def town_zones(town, coastline, parks, land: Land, rng: np.random.Generator) -> 
     return zones
 
 
-def settlement_zones(settlements: gpd.GeoDataFrame) -> list[dict]:
+def settlement_zones(settlements: gpd.GeoDataFrame, town_name: str) -> list[dict]:
     start = PLANS["OIK-1987"]["valid_from"]
     zones = []
-    for n, row in enumerate(settlements[settlements["name"] != "Ρέθυμνον"].itertuples(), 1):
+    for n, row in enumerate(settlements[settlements["name"] != town_name].itertuples(), 1):
         bc = 0.6 if row.category == "pre_1923" else 0.8
         zones.append(_zone(f"OIK-1987/{row.settlement_code}", "OIK-1987", f"Ο{n}", "settlement",
                            row.geometry, start, terms=(bc, 60, 8.5, 2, 300, 10)))
     return zones
 
 
-def rural_zones(districts: gpd.GeoDataFrame, built_up, land: Land) -> list[dict]:
+def rural_zones(districts: gpd.GeoDataFrame, built_up, uplands_below_y: float,
+                land: Land) -> list[dict]:
     """The ΖΟΕ outside the town and the settlements: agriculture, protected in the uplands."""
     start = PLANS["ZOE-1995"]["valid_from"]
     zones = []
@@ -122,21 +135,22 @@ def rural_zones(districts: gpd.GeoDataFrame, built_up, land: Land) -> list[dict]
         if geometry.is_empty:
             continue
         # the southern (upland) communities are protected, the coastal plain agricultural
-        land_use = "protected" if row.geometry.centroid.y < 3904000 else "agriculture"
+        land_use = "protected" if row.geometry.centroid.y < uplands_below_y else "agriculture"
         zones.append(_zone(f"ZOE-1995/{row.district_code}", "ZOE-1995", f"ΖΟΕ{n}", land_use,
                            geometry, start))
     return zones
 
 
-def build_plans_and_zoning(settlements, districts, coastline, parks, land: Land,
-                           rng: np.random.Generator):
+def build_plans_and_zoning(m: Municipality, settlements, districts, coastline, parks,
+                           land: Land, rng: np.random.Generator):
     """The ``plans`` and ``zoning`` layers."""
-    town = settlements[settlements["name"] == "Ρέθυμνον"].geometry.iloc[0]
+    town = settlements[settlements["name"] == m.town_name].geometry.iloc[0]
     built_up = shapely.union_all(list(settlements.geometry))
-    zones = (town_zones(town, coastline, parks, land, rng) + settlement_zones(settlements)
-             + rural_zones(districts, built_up, land))
+    zones = (town_zones(town, old_town_centre(m), m.town_zones, coastline, parks, land, rng)
+             + settlement_zones(settlements, m.town_name)
+             + rural_zones(districts, built_up, m.uplands_below_y, land))
     plans = []
-    for plan_id, plan in PLANS.items():
+    for plan_id, plan in plans_of(m).items():
         members = [z["geometry"] for z in zones if z["plan_id"] == plan_id]
         plans.append({"plan_id": plan_id, **plan,
                       "geometry": land.clip_polygon(shapely.union_all(members))})
