@@ -18,8 +18,10 @@ help:
 	@echo "make fuzz  - Schemathesis over both APIs, writes included, 100 examples an operation"
 
 # the demo's sensors are simulated (DIMOS_SENSORS_SIMULATE=0 to feed real ones)
+# the demo holds Rethymno and Chania: the map opens on Rethymno unless told otherwise
 run: demo assets broker
-	DIMOS_SENSORS_SIMULATE=$${DIMOS_SENSORS_SIMULATE:-1} $(DIMOS) serve
+	DIMOS_SENSORS_SIMULATE=$${DIMOS_SENSORS_SIMULATE:-1} \
+	DIMOS_DEFAULT_JURISDICTION=$${DIMOS_DEFAULT_JURISDICTION:-rethymno} $(DIMOS) serve
 
 # the layers first (import-linter, contracts in pyproject.toml): seconds, before the minutes;
 # then two processes (xdist), a test module wholly in one (its databases, its live server),

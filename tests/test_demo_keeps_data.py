@@ -75,6 +75,9 @@ def test_a_request_filed_between_two_make_runs_is_still_there_after_the_second(f
         first = _make_run(fresh_url, tmp_path, port, mqtt_port)
         try:
             _wait_until_healthy(base, first, log)
+            config = requests.get(f"{base}/api/config", timeout=30).json()
+            assert {m["id"] for m in config["municipalities"]} == {"chania", "rethymno"}
+            assert config["jurisdiction"]["id"] == "rethymno"  # the map opens on Rethymno
             # the demo holds two municipalities: Open311 asks which (GeoReport v2)
             filed = requests.post(f"{base}/open311/v2/requests.json", timeout=30, data={
                 "jurisdiction_id": "rethymno", "service_code": "pothole",
