@@ -7,6 +7,8 @@ everything else runs as pygeoapi's Dummy manager runs it.
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from flask import g, has_request_context
 from pygeoapi.process.base import JobNotFoundError
 from pygeoapi.process.manager.base import BaseManager
@@ -17,6 +19,16 @@ from pygeoapi.util import JobStatus, RequestedProcessExecutionMode
 
 from gis.access_rules import lists_job, principal_id, sees_job
 from gis.schema import jobs
+
+#: the job document's times: pygeoapi writes them in UTC into columns without a zone
+JOB_TIMES = ("created", "started", "finished", "updated")
+
+
+def _with_time_zone(job: dict) -> dict:
+    """``job`` with its times in RFC 3339 with their zone (UTC), as the job status document's
+    schema requires; they were read back as times without one."""
+    return {**job, **{name: job[name].replace(tzinfo=timezone.utc).isoformat().replace(
+        "+00:00", "Z") for name in JOB_TIMES if isinstance(job.get(name), datetime)}}
 
 
 def _principal():
@@ -49,12 +61,12 @@ class DimosJobManager(PostgreSQLManager):
         job = super().get_job(job_id)
         if has_request_context() and not sees_job(_principal(), job.get("owner")):
             raise JobNotFoundError()  # as if it did not exist: ids are not to be probed
-        return job
+        return _with_time_zone(job)
 
     def get_jobs(self, status=None, limit=None, offset=None) -> dict:
         found = super().get_jobs(status, limit, offset)
         if has_request_context():
-            found["jobs"] = [job for job in found["jobs"]
+            found["jobs"] = [_with_time_zone(job) for job in found["jobs"]
                              if lists_job(_principal(), job.get("owner"))]
             found["numberMatched"] = len(found["jobs"])
         return found

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 import requests
@@ -169,6 +169,8 @@ def test_a_large_plan_runs_as_an_asynchronous_job(ogc):
             break
         time.sleep(0.5)
     assert status["status"] == "successful", status
+    for name in ("created", "started", "finished", "updated"):  # RFC 3339, with the zone
+        assert datetime.fromisoformat(status[name]).utcoffset() == timedelta(0), status[name]
     results = requests.get(f"{job}/results", params={"f": "json"}, timeout=30)
     assert results.status_code == 200, results.text
     plan = results.json()
