@@ -15,13 +15,21 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
 RUN useradd --create-home --uid 1000 dimos
 WORKDIR /app
 COPY pyproject.toml README.md ./
+# every package of pyproject.toml's [tool.setuptools.packages.find] (tests/test_packaging.py)
 COPY dimos ./dimos
-COPY gis ./gis
-COPY layers ./layers
+COPY web_map ./web_map
 COPY ogc ./ogc
 COPY importers ./importers
-COPY web_map ./web_map
 COPY web_common ./web_common
+COPY accounts ./accounts
+COPY mail ./mail
+COPY mqtt ./mqtt
+COPY photos ./photos
+COPY servers ./servers
+COPY settings ./settings
+COPY gis ./gis
+COPY vrp ./vrp
+COPY layers ./layers
 COPY data ./data
 RUN pip install .
 COPY --from=assets /assets/node_modules ./node_modules
