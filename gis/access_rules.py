@@ -32,16 +32,32 @@ def principal_id(principal: Principal | None) -> str | None:
     return f"{principal.role}:{principal.name}" if principal is not None else None
 
 
-def sees_job(principal: Principal | None, owner: str | None) -> bool:
-    """A job started by someone signed in is theirs (and staff's) to see; an anonymous one is
-    anyone's who holds its id (a random UUID, handed to its starter only)."""
+def job_municipality(principal: Principal | None) -> str | None:
+    """The municipality a job belongs to: the one its starter acts in (None: anonymous, or a
+    principal of several municipalities or of every one)."""
+    return principal.jurisdiction if principal is not None else None
+
+
+def _staff_over(principal: Principal, jurisdiction: str | None) -> bool:
+    """Staff see their municipalities' jobs; an admin of every municipality, every job."""
+    return principal.role in STAFF and (
+        principal.everywhere or (jurisdiction is not None and principal.holds_in(jurisdiction)))
+
+
+def sees_job(principal: Principal | None, owner: str | None,
+             jurisdiction: str | None = None) -> bool:
+    """A job started by someone signed in is theirs (and their municipality's staff's) to see;
+    an anonymous one is anyone's who holds its id (a random UUID, handed to its starter only)."""
     return owner is None or (principal is not None and (
-        principal.role in STAFF or principal_id(principal) == owner))
+        principal_id(principal) == owner or _staff_over(principal, jurisdiction)))
 
 
-def lists_job(principal: Principal | None, owner: str | None) -> bool:
-    """The job list shows a person their own jobs, staff every job, anonymous callers none."""
-    return principal is not None and (principal.role in STAFF or principal_id(principal) == owner)
+def lists_job(principal: Principal | None, owner: str | None,
+              jurisdiction: str | None = None) -> bool:
+    """The job list shows a person their own jobs, staff their municipalities' jobs,
+    anonymous callers none."""
+    return principal is not None and (
+        principal_id(principal) == owner or _staff_over(principal, jurisdiction))
 
 
 def check_acts_in(principal: Principal | None, jurisdiction: str, what: str) -> None:

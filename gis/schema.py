@@ -497,6 +497,8 @@ jobs = Table(
     Column("message", Text),
     Column("progress", Integer, nullable=False),
     Column("owner", Text, comment="who started it (role:name); none: anonymous, its id is the key"),
+    Column("jurisdiction_id", Text, ForeignKey(jurisdictions.c.id),
+           comment="the municipality its starter acted in; none: anonymous, several or every one"),
     comment="OGC API Processes jobs (pygeoapi's PostgreSQL manager)",
 )
 

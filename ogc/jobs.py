@@ -17,7 +17,7 @@ from pygeoapi.process.manager.postgresql import PostgreSQLManager
 from pygeoapi.provider.sql import get_engine
 from pygeoapi.util import JobStatus, RequestedProcessExecutionMode
 
-from gis.access_rules import lists_job, principal_id, sees_job
+from gis.access_rules import job_municipality, lists_job, principal_id, sees_job
 from gis.schema import jobs
 
 #: the job document's times: pygeoapi writes them in UTC into columns without a zone
@@ -55,11 +55,14 @@ class DimosJobManager(PostgreSQLManager):
         self._direct = DummyManager(manager_def)
 
     def add_job(self, job_metadata: dict) -> str:
-        return super().add_job({**job_metadata, "owner": principal_id(_principal())})
+        principal = _principal()
+        return super().add_job({**job_metadata, "owner": principal_id(principal),
+                                "jurisdiction_id": job_municipality(principal)})
 
     def get_job(self, job_id: str) -> dict:
         job = super().get_job(job_id)
-        if has_request_context() and not sees_job(_principal(), job.get("owner")):
+        if has_request_context() and not sees_job(_principal(), job.get("owner"),
+                                                  job.get("jurisdiction_id")):
             raise JobNotFoundError()  # as if it did not exist: ids are not to be probed
         return _with_time_zone(job)
 
@@ -67,7 +70,8 @@ class DimosJobManager(PostgreSQLManager):
         found = super().get_jobs(status, limit, offset)
         if has_request_context():
             found["jobs"] = [_with_time_zone(job) for job in found["jobs"]
-                             if lists_job(_principal(), job.get("owner"))]
+                             if lists_job(_principal(), job.get("owner"),
+                                          job.get("jurisdiction_id"))]
             found["numberMatched"] = len(found["jobs"])
         return found
 

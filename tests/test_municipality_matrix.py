@@ -24,7 +24,7 @@ from dimos.access import RULES
 from gis import db, migrate, sensors
 from gis import service_requests as sr
 from gis.load import insert_features, replace_services
-from tests.helpers import dimos, rows, serving
+from tests.helpers import dimos, rows, serving, wait_until
 from tests.test_municipalities import SQUARES, _town, point_in
 
 HOME, OTHER = "chania", "rethymno"
@@ -367,3 +367,50 @@ def test_staff_of_one_municipality_default_to_it(server, towns, seeded, auth):
     admin = call(server, auth["admin-all"], "GET", "/api/parking/violations")
     assert admin.status_code == 400 and "jurisdiction_id" in description(admin)
 
+
+
+def _async_job(base: str, headers: dict, town: str) -> str:
+    """A job started with ``headers`` (a crew plan, asked for asynchronously): its id, once it
+    has ended (the towns have no roads to plan on: it may fail, a job all the same)."""
+    crew = {"id": "paint", "skills": ["graffiti"], "depot": point_in(town),
+            "shift_start": "2026-11-24T07:00:00+02:00", "shift_end": "2026-11-24T15:00:00+02:00"}
+    answer = requests.post(f"{base}/ogc/processes/plan-crew-routes/execution", timeout=60,
+                           headers={"Prefer": "respond-async", **headers}, json={"inputs": {
+                               "filter": "service_code = 'graffiti'", "crews": [crew],
+                               "time_limit_s": 1}})
+    assert answer.status_code == 201, answer.text
+    job = answer.headers["Location"]
+    wait_until(lambda: requests.get(job, params={"f": "json"}, headers=headers, timeout=30)
+               .json()["status"] in ("successful", "failed"), 60, "the job to finish", every=0.3)
+    return job.rstrip("/").rsplit("/", 1)[1]
+
+
+def test_staff_see_and_dismiss_only_their_municipalitys_jobs(server, towns, auth):
+    other_staff = dimos("token", "create", f"staff-{OTHER}", "--role", "staff",
+                        "--jurisdiction", OTHER, url=towns)
+    assert other_staff.returncode == 0, other_staff.stderr
+    theirs = {"Authorization": f"Bearer {other_staff.stdout.strip()}"}
+    job_id = _async_job(server, theirs, OTHER)
+    assert rows(towns, "SELECT jurisdiction_id FROM jobs WHERE identifier = %s",
+                (job_id,)) == [(OTHER,)]
+
+    def seen(who: str) -> tuple[int, bool]:
+        headers = auth[who]["headers"]
+        one = requests.get(f"{server}/ogc/jobs/{job_id}", params={"f": "json"},
+                           headers=headers, timeout=30).status_code
+        listed = requests.get(f"{server}/ogc/jobs", params={"f": "json"}, headers=headers,
+                              timeout=30).json()["jobs"]
+        return one, job_id in {j["jobID"] for j in listed}
+
+    for who in (f"staff-{HOME}", f"admin-{HOME}"):  # Chania's staff: as if it did not exist
+        assert seen(who) == (404, False), who
+        dismissed = requests.delete(f"{server}/ogc/jobs/{job_id}", headers=auth[who]["headers"],
+                                    timeout=30)
+        assert dismissed.status_code == 404, dismissed.text
+    assert rows(towns, "SELECT count(*) FROM jobs WHERE identifier = %s", (job_id,)) == [(1,)]
+    assert seen("admin-all") == (200, True)  # the installation's admin sees every municipality's
+    own = _async_job(server, auth[f"staff-{HOME}"]["headers"], HOME)
+    assert rows(towns, "SELECT jurisdiction_id FROM jobs WHERE identifier = %s",
+                (own,)) == [(HOME,)]
+    assert requests.get(f"{server}/ogc/jobs/{own}", params={"f": "json"},
+                        headers=auth[f"admin-{HOME}"]["headers"], timeout=30).status_code == 200
