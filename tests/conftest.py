@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -133,28 +134,30 @@ def both_demo_url(server_url: str, both_demo_template: str):
     db.drop_database(server_url, make_url(url).database)
 
 
-@pytest.fixture
-def both_cursor(both_demo_url: str):
-    """A cursor on the module's whole-demo database, in a transaction rolled back after."""
-    conn = db.connect(both_demo_url)
+@contextmanager
+def _rolled_back_cursor(url: str):
+    """A cursor on ``url`` inside a transaction rolled back after the test."""
+    conn = db.connect(url)
     try:
         with conn.cursor() as cur:
             yield cur
     finally:
         conn.rollback()
         conn.close()
+
+
+@pytest.fixture
+def both_cursor(both_demo_url: str):
+    """A cursor on the module's whole-demo database, in a transaction rolled back after."""
+    with _rolled_back_cursor(both_demo_url) as cur:
+        yield cur
 
 
 @pytest.fixture
 def cursor(demo_url: str):
     """A cursor on the module's demo database inside a transaction rolled back after the test."""
-    conn = db.connect(demo_url)
-    try:
-        with conn.cursor() as cur:
-            yield cur
-    finally:
-        conn.rollback()
-        conn.close()
+    with _rolled_back_cursor(demo_url) as cur:
+        yield cur
 
 
 @pytest.fixture(scope="session")

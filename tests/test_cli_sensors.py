@@ -9,19 +9,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dimos.demo import load_demo
-from gis import db, migrate, sensors
+from gis import db, sensors
 from tests.helpers import dimos, rows
 
 OLD_MONTH = datetime(2020, 3, 1, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def database(make_database, demo) -> str:
-    url = make_database("dimos_cli_sensors")
-    migrate.upgrade(url)
-    load_demo(url, demo)
-    return url
+def database(make_database, demo_template) -> str:
+    """A copy of the demo of this module's own: the commands change its readings."""
+    return make_database("dimos_cli_sensors", template=demo_template)
 
 
 def store(url: str, sensor_id: str, times: list[datetime]) -> None:
