@@ -283,6 +283,14 @@ def test_bad_queries_are_open311_errors(api, path, params, status, words):
         assert words in answer.json()[0]["description"]
 
 
+def test_an_unknown_municipality_is_echoed_cut_short(api):
+    answer = requests.get(f"{api}/services.json", params={"jurisdiction_id": "z" * 3000},
+                          timeout=30)
+    assert answer.status_code == 400, answer.text
+    description = answer.json()[0]["description"]
+    assert f"'{'z' * 40}' unknown" in description and len(description) < 200, description
+
+
 @pytest.mark.parametrize("fields, words", [
     ({"service_code": ""}, "service_code: required"),
     ({"service_code": "unicorns"}, "not a service"),

@@ -15,8 +15,8 @@ def request_jurisdiction(cur, asked: str | None = None) -> str:
     asked = asked or request.values.get("jurisdiction_id")
     if asked:
         if asked not in known:
-            raise InvalidParameter(f"jurisdiction_id: {asked!r} unknown; this server holds "
-                                   f"{', '.join(known)}")
+            raise InvalidParameter(f"jurisdiction_id: {asked[:40]!r} unknown; this server holds "
+                                   f"{', '.join(known) or 'no municipality yet'}")
         return asked
     if len(known) != 1:
         raise InvalidParameter(f"jurisdiction_id: required; one of {', '.join(known)}")

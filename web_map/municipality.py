@@ -24,7 +24,7 @@ def chosen_jurisdiction(cur, settings: Settings, asked: str | None, host: str) -
                                    "(a-z, 0-9, _)")
         if asked not in known:
             raise NotFound(f"jurisdiction: no municipality {asked[:ECHO]!r}; this server holds "
-                           f"{', '.join(known)}")
+                           f"{', '.join(known) or 'no municipality yet'}")
         return asked
     for candidate in (settings.municipality_of_host(host), settings.default_jurisdiction):
         if candidate in known:
