@@ -16,7 +16,7 @@ from dimos.logs import log_refusal
 from dimos.metrics import register_metrics
 from dimos.open311 import make_open311_blueprint
 from dimos.own_rows import make_own_rows_blueprint
-from dimos.proxies import trust_proxies
+from dimos.proxies import redirect_on_the_public_base, trust_proxies
 from dimos.request_input import register_input_checks
 from dimos.security_headers import register_security_headers
 from dimos.sensors_api import make_sensors_blueprint
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, with_ogc: bool = True) -> Flask
     app.config["MAX_CONTENT_LENGTH"] = MAX_PHOTOS * MAX_BYTES + 2 ** 20
     app.extensions["dimos.settings"] = settings
     trust_proxies(app, settings)
+    redirect_on_the_public_base(app, settings)
     configure_sessions(app, settings)
     register_metrics(app)
     register_input_checks(app)  # first: nothing below reads input unchecked

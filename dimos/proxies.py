@@ -4,7 +4,7 @@ ProxyFix reads the last N entries, the ones those proxies wrote); absolute links
 DIMOS_PUBLIC_URL, never on a Host header a client chose."""
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, redirect, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from settings import Settings
@@ -17,6 +17,20 @@ def trust_proxies(app: Flask, settings: Settings) -> None:
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,
                                 x_port=hops)
+
+
+def redirect_on_the_public_base(app: Flask, settings: Settings) -> None:
+    """Werkzeug's own redirects (``/ogc`` → ``/ogc/``, ``/m/chania`` → ``/m/chania/``) are
+    absolute, built on the request's Host: moved onto the public base like every other link."""
+    @app.after_request
+    def _located_on_the_public_base(response):
+        location = response.headers.get("Location", "")
+        if location.startswith(request.host_url):
+            moved = f"{public_base(settings)}/{location[len(request.host_url):]}"
+            response.headers["Location"] = moved
+            # and the page's "you should be redirected to" link with it
+            response.set_data(redirect(moved, response.status_code).get_data())
+        return response
 
 
 def public_base(settings: Settings) -> str:

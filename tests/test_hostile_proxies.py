@@ -4,6 +4,7 @@ of resetting on the minute; sign-in never sends anyone off-site; tokens stay out
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 
@@ -143,13 +144,46 @@ def _jpeg() -> bytes:
     return out.getvalue()
 
 
-def test_the_public_url_is_the_only_base_of_links(demo_url, tmp_path_factory):
+PUBLIC = "https://gis.rethymno.example"
+#: documents whose links a client follows, and the two redirects werkzeug makes itself
+LINKED = ["/ogc/?f=json", "/ogc/collections?f=json", "/ogc/collections/zoning?f=json",
+          "/ogc/collections/zoning/items?f=json&limit=2", "/ogc/collections/zoning/tiles?f=json",
+          "/ogc/processes?f=json", "/ogc/conformance?f=json", "/ogc/openapi?f=json",
+          "/ogc/jobs?f=json", "/ogc/?f=html", "/open311/v2/discovery.json",
+          "/open311/v2/discovery.xml", "/open311/v2/openapi.json", "/ogc", "/m/chania"]
+#: outside references a document may name (definitions, licences), never a host of ours
+ELSEWHERE = ("http://www.opengis.net/", "https://creativecommons.org/", "http://wiki.open311.org/",
+             "https://www.openstreetmap.org/", "https://tile.openstreetmap.org/",
+             "https://json-schema.org/", "http://www.w3.org/", "https://www.w3.org/",
+             "https://pygeoapi.io")
+
+
+@pytest.fixture(scope="module")
+def with_public_url(demo_url, tmp_path_factory):
     with serving(demo_url, tmp_path_factory.mktemp("public"), sensors_ingest=0,
-                 rate_limit_reports_per_min=0,
-                 public_url="https://gis.rethymno.example") as base:
-        made = requests.post(f"{base}/open311/v2/requests.json", data=REPORT, timeout=30,
-                             files={"media": ("wall.jpg", _jpeg(), "image/jpeg")})
-        number = made.json()[0]["service_request_id"]
-        shown = requests.get(f"{base}/open311/v2/requests/{number}.json", timeout=30,
-                             headers={"Host": "evil.example"}).json()[0]
-        assert shown["media_url"].startswith("https://gis.rethymno.example/open311/v2/media/")
+                 rate_limit_reports_per_min=0, public_url=PUBLIC) as base:
+        yield base
+
+
+@pytest.mark.parametrize("path", LINKED)
+def test_every_link_is_on_the_public_url_whatever_host_a_client_names(with_public_url, path):
+    answer = requests.get(f"{with_public_url}{path}", allow_redirects=False, timeout=30,
+                          headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"})
+    assert answer.status_code in (200, 308), (path, answer.status_code)
+    if answer.status_code == 308:
+        assert answer.headers["Location"] == f"{PUBLIC}{path}/"
+    said = answer.text + json.dumps(dict(answer.headers))
+    assert "evil.example" not in said
+    links = set(re.findall(r"https?://[^\s\"'<>]+", answer.text))
+    assert links, f"{path}: no absolute link to check"
+    assert {link for link in links if not link.startswith((PUBLIC + "/", *ELSEWHERE))
+            and link != PUBLIC} == set()
+
+
+def test_the_public_url_is_the_base_of_media_urls(with_public_url):
+    made = requests.post(f"{with_public_url}/open311/v2/requests.json", data=REPORT, timeout=30,
+                         files={"media": ("wall.jpg", _jpeg(), "image/jpeg")})
+    number = made.json()[0]["service_request_id"]
+    shown = requests.get(f"{with_public_url}/open311/v2/requests/{number}.json", timeout=30,
+                         headers={"Host": "evil.example"}).json()[0]
+    assert shown["media_url"].startswith(f"{PUBLIC}/open311/v2/media/")
