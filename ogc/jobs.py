@@ -7,10 +7,9 @@ everything else runs as pygeoapi's Dummy manager runs it.
 """
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timezone
 
-from flask import g, has_request_context
+from flask import has_request_context
 from pygeoapi.process.base import JobNotFoundError
 from pygeoapi.process.manager.base import BaseManager
 from pygeoapi.process.manager.dummy import DummyManager
@@ -23,6 +22,8 @@ from gis.access_rules import STAFF, job_municipality, lists_job, principal_id, s
 from gis.app_role import MUNICIPALITIES_SETTING, PRINCIPAL_SETTING, STAFF_SETTING
 from gis.db import municipalities_setting
 from gis.schema import jobs
+from ogc.principal import acting_for
+from ogc.principal import current_principal as _principal
 
 #: the job document's times: pygeoapi writes them in UTC into columns without a zone
 JOB_TIMES = ("created", "started", "finished", "updated")
@@ -33,17 +34,6 @@ def _with_time_zone(job: dict) -> dict:
     schema requires; they were read back as times without one."""
     return {**job, **{name: job[name].replace(tzinfo=timezone.utc).isoformat().replace(
         "+00:00", "Z") for name in JOB_TIMES if isinstance(job.get(name), datetime)}}
-
-
-#: the principal a background run (pygeoapi's thread for an asynchronous job) acts for: its
-#: starter's, so that the run's status changes pass the jobs policies (migration 0018)
-_RUN = threading.local()
-
-
-def _principal():
-    if has_request_context():
-        return g.get("principal")
-    return getattr(_RUN, "principal", None)
 
 
 def _act_for_principal(conn) -> None:
@@ -89,12 +79,11 @@ class DimosJobManager(PostgreSQLManager):
         return job_id
 
     def _execute_handler_sync(self, p, job_id, *args, **kwargs):
-        # the background thread has no request: it acts for the job's starter
-        _RUN.principal = self._starters.pop(job_id, _principal())
-        try:
+        # the background thread has no request: it acts for the job's starter, so that the
+        # run's status changes pass the jobs policies (migration 0018) and the process is
+        # confined to the starter's municipalities
+        with acting_for(self._starters.pop(job_id, _principal())):
             return super()._execute_handler_sync(p, job_id, *args, **kwargs)
-        finally:
-            _RUN.principal = None
 
     def get_job(self, job_id: str) -> dict:
         job = super().get_job(job_id)
