@@ -60,6 +60,23 @@ def lists_job(principal: Principal | None, owner: str | None,
         principal_id(principal) == owner or _staff_over(principal, jurisdiction))
 
 
+def confined(principal: Principal | None) -> bool:
+    """Whether what ``principal`` reads of the staff's (request clusters, crew plans) is kept
+    to its municipalities: everyone's signed in but citizens' (who report anywhere) and
+    anonymous callers' (who see what is public)."""
+    return principal is not None and principal.role != "citizen"
+
+
+def process_municipality(principal: Principal | None, asked: str | None) -> str | None:
+    """The municipality a staff process runs in: the one asked for (Forbidden, naming it,
+    outside ``principal``'s), else a confined principal's one municipality (None: to choose)."""
+    if asked is None:
+        return principal.jurisdiction if confined(principal) else None
+    if confined(principal):
+        check_acts_in(principal, asked, "what was asked for")
+    return asked
+
+
 def check_acts_in(principal: Principal | None, jurisdiction: str, what: str) -> None:
     """Forbidden, naming the municipality, unless ``principal``'s role holds in
     ``jurisdiction``; ``None`` is dimos itself (the command line, the demo loader)."""

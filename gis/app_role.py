@@ -14,6 +14,10 @@ MUNICIPALITIES_SETTING = "dimos.municipalities"
 #: the signed-in person whose own reports (service_requests_private.reporter_account) a
 #: transaction may read whatever its municipalities
 ACCOUNT_SETTING = "dimos.account"
+#: who the transaction acts for as a job's owner (gis/access_rules.principal_id), and ``on``
+#: when that principal is staff: the jobs policies (migration 0018) read both
+PRINCIPAL_SETTING = "dimos.principal"
+STAFF_SETTING = "dimos.staff"
 #: tables whose rows only their municipality's principals read (the others: everyone)
 PRIVATE_TABLES = ("service_requests_private", "parking_sessions", "imports",
                   "notification_outbox", "audit_log")

@@ -9,16 +9,21 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import g, has_request_context
+from flask import has_request_context
 from pygeoapi.process.base import JobNotFoundError
 from pygeoapi.process.manager.base import BaseManager
 from pygeoapi.process.manager.dummy import DummyManager
 from pygeoapi.process.manager.postgresql import PostgreSQLManager
 from pygeoapi.provider.sql import get_engine
 from pygeoapi.util import JobStatus, RequestedProcessExecutionMode
+from sqlalchemy import event
 
-from gis.access_rules import job_municipality, lists_job, principal_id, sees_job
+from gis.access_rules import STAFF, job_municipality, lists_job, principal_id, sees_job
+from gis.app_role import MUNICIPALITIES_SETTING, PRINCIPAL_SETTING, STAFF_SETTING
+from gis.db import municipalities_setting
 from gis.schema import jobs
+from ogc.principal import acting_for
+from ogc.principal import current_principal as _principal
 
 #: the job document's times: pygeoapi writes them in UTC into columns without a zone
 JOB_TIMES = ("created", "started", "finished", "updated")
@@ -31,8 +36,17 @@ def _with_time_zone(job: dict) -> dict:
         "+00:00", "Z") for name in JOB_TIMES if isinstance(job.get(name), datetime)}}
 
 
-def _principal():
-    return g.get("principal") if has_request_context() else None
+def _act_for_principal(conn) -> None:
+    """Every transaction of the manager's engine names whom it acts for: PostgreSQL's jobs
+    policies then confine it as gis/access_rules.sees_job does (a bug here cannot cross)."""
+    principal = _principal()
+    conn.exec_driver_sql(
+        "SELECT set_config(%(m)s, %(mv)s, true), set_config(%(p)s, %(pv)s, true), "
+        "set_config(%(s)s, %(sv)s, true)",
+        {"m": MUNICIPALITIES_SETTING, "mv": municipalities_setting(principal),
+         "p": PRINCIPAL_SETTING, "pv": principal_id(principal) or "",
+         "s": STAFF_SETTING, "sv": "on" if principal is not None and principal.role in STAFF
+         else ""})
 
 
 class DimosJobManager(PostgreSQLManager):
@@ -49,6 +63,9 @@ class DimosJobManager(PostgreSQLManager):
         self.supports_subscribing = True
         self._engine = get_engine("postgresql+psycopg2", None, None, None, None, None,
                                   manager_def["connection"])
+        if not event.contains(self._engine, "begin", _act_for_principal):  # engines are cached
+            event.listen(self._engine, "begin", _act_for_principal)
+        self._starters: dict[str, object] = {}  # job id → its starter, for its background run
         self.table_output = self.output_dir is None  # results in files (output_dir is set)
         self.table_model = jobs
         self.c = jobs.c
@@ -56,8 +73,17 @@ class DimosJobManager(PostgreSQLManager):
 
     def add_job(self, job_metadata: dict) -> str:
         principal = _principal()
-        return super().add_job({**job_metadata, "owner": principal_id(principal),
-                                "jurisdiction_id": job_municipality(principal)})
+        job_id = super().add_job({**job_metadata, "owner": principal_id(principal),
+                                  "jurisdiction_id": job_municipality(principal)})
+        self._starters[job_id] = principal
+        return job_id
+
+    def _execute_handler_sync(self, p, job_id, *args, **kwargs):
+        # the background thread has no request: it acts for the job's starter, so that the
+        # run's status changes pass the jobs policies (migration 0018) and the process is
+        # confined to the starter's municipalities
+        with acting_for(self._starters.pop(job_id, _principal())):
+            return super()._execute_handler_sync(p, job_id, *args, **kwargs)
 
     def get_job(self, job_id: str) -> dict:
         job = super().get_job(job_id)

@@ -167,6 +167,10 @@ def register_ogc(app: Flask, settings: Settings) -> None:
         if message and response.status_code == 400:
             response = jsonify(code="ServiceUnavailable", description=message)
             response.status_code = 503
+        elif g.get("process_forbidden") and response.status_code == 400:
+            # a process asked of another municipality than the caller's (ogc/processes)
+            response = jsonify(code="Forbidden", description=g.process_forbidden)
+            response.status_code = 403
         elif g.get("process_fault") and response.status_code == 400:
             # a process failed on our side (ogc/processes: database()): not the caller's 400
             response = jsonify(code="NoApplicableCode", description=g.process_fault)

@@ -71,11 +71,19 @@ ENDPOINTS = {e.name: e for e in (
     Endpoint("sensors.get_violations", "GET", 200),
     Endpoint("imports.upload", "POST", 200),
     Endpoint("imports.recent", "GET", 200),
+    # a process of the OGC API: no role rule (dimos/access.py), anyone may run it; signed-in
+    # principals but citizens within their municipalities (gis/access_rules.confined)
+    Endpoint("ogc.request_clusters", "POST", 200),
 )}
+#: endpoints no role rule names: public, but confined to the caller's municipalities unless
+#: the caller is a citizen (who may report anywhere, and reads what is public)
+PROCESSES = {"ogc.request_clusters"}
 
 
 def role_allowed(role: str, endpoint: Endpoint) -> bool:
     """The role rule of dimos/access.py for the endpoint (the first rule naming it decides)."""
+    if endpoint.name in PROCESSES:
+        return True
     rule = next(r for r in RULES if r.endpoint == endpoint.name and endpoint.method in r.methods)
     return rule.roles is None or role in rule.roles
 
@@ -87,6 +95,8 @@ def expected(who: Who, target: str, endpoint: Endpoint) -> int:
     if not role_allowed(who.role, endpoint):
         return 403
     if endpoint.name == "imports.recent":
+        return endpoint.ok
+    if endpoint.name in PROCESSES and who.role == "citizen":
         return endpoint.ok
     return endpoint.ok if who.holds_in(target) else 403
 
@@ -127,6 +137,7 @@ class Seeded:
     contact: dict[str, str]      # town → a request's number whose reporter left an e-mail
     assigned: dict[str, str]     # town → a request assigned to Chania's crew
     imported: dict[str, int]     # town → an import's id
+    everything: dict[str, list[str]]  # town → the numbers of the requests seeded in it
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +175,8 @@ def seeded(towns, tmp_path_factory) -> Seeded:
         assert done.returncode == 0, done.stderr
         imported[town] = rows(towns, "SELECT max(id) FROM imports WHERE jurisdiction_id = %s",
                               (town,))[0][0]
-    return Seeded(contact, assigned, imported)
+    return Seeded(contact, assigned, imported, {town: [contact[town], assigned[town]]
+                                                for town in TOWNS})
 
 
 @pytest.fixture(scope="module")
@@ -298,7 +310,24 @@ def cell_recent(server, towns, seeded, credentials, target):
     return answer, seeded.imported[target] in {i["id"] for i in listed}
 
 
-CELLS = {"open311.post_update": cell_post_update, "open311.get_contact": cell_get_contact,
+def _clustered(answer: requests.Response) -> set[str]:
+    """The request numbers of the clusters a request-clusters run answered with."""
+    if answer.status_code != 200:
+        return set()
+    return {number for cluster in answer.json()["features"]
+            for number in cluster["properties"]["requests"]}
+
+
+def cell_request_clusters(server, towns, seeded, credentials, target):
+    answer = call(server, credentials, "POST", "/ogc/processes/request-clusters/execution",
+                  json={"inputs": {"jurisdiction": target, "min_points": 1}})
+    found = _clustered(answer)
+    assert not found - set(seeded.everything[target])  # only the asked municipality's rows
+    return answer, seeded.contact[target] in found
+
+
+CELLS = {"ogc.request_clusters": cell_request_clusters,
+         "open311.post_update": cell_post_update, "open311.get_contact": cell_get_contact,
          "own_rows.crew_assignments": cell_crew_assignments,
          "sensors.post_readings": cell_post_readings, "sensors.post_session": cell_post_session,
          "sensors.get_violations": cell_get_violations, "imports.upload": cell_upload,
@@ -414,3 +443,36 @@ def test_staff_see_and_dismiss_only_their_municipalitys_jobs(server, towns, auth
                 (own,)) == [(HOME,)]
     assert requests.get(f"{server}/ogc/jobs/{own}", params={"f": "json"},
                         headers=auth[f"admin-{HOME}"]["headers"], timeout=30).status_code == 200
+
+
+def _numbers_of(towns: str, town: str) -> set[str]:
+    return {n for n, in rows(towns, "SELECT service_request_id FROM service_requests "
+                                    "WHERE jurisdiction_id = %s", (town,))}
+
+
+def test_a_dispatchers_clusters_default_to_their_municipality_and_hold_only_its_requests(
+        server, towns, seeded, auth):
+    answer = call(server, auth[f"clerk-{HOME}"], "POST",
+                  "/ogc/processes/request-clusters/execution", json={"inputs": {"min_points": 1}})
+    assert answer.status_code == 200, answer.text
+    found = _clustered(answer)
+    assert seeded.contact[HOME] in found
+    assert found <= _numbers_of(towns, HOME)  # every row Chania's, by its jurisdiction_id
+    assert not found & _numbers_of(towns, OTHER)
+
+
+def test_a_chania_crew_plan_takes_neither_rethymnos_municipality_nor_its_requests(
+        server, towns, seeded, auth):
+    crew = {"id": "A", "skills": ["pothole"],
+            "depot": {"type": "Point", "coordinates": list(point_in(HOME))},
+            "shift_start": "2026-11-24T07:00:00+02:00", "shift_end": "2026-11-24T15:00:00+02:00"}
+    plan = "/ogc/processes/plan-crew-routes/execution"
+    other = call(server, auth[f"staff-{HOME}"], "POST", plan, json={"inputs": {
+        "jurisdiction": OTHER, "crews": [crew]}})
+    assert other.status_code == 403, other.text
+    assert OTHER in description(other)
+    # Rethymno's request named by a Chania dispatcher is not one of Chania's open requests
+    named = call(server, auth[f"staff-{HOME}"], "POST", plan, json={"inputs": {
+        "requests": [seeded.contact[OTHER]], "crews": [crew]}})
+    assert named.status_code == 400, named.text
+    assert seeded.contact[OTHER] in description(named) and HOME in description(named)

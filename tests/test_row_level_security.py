@@ -45,6 +45,9 @@ ZONE_SQL = """INSERT INTO zoning (jurisdiction_id, zone_id, plan_id, zone_code, 
 PERMIT_SQL = """INSERT INTO building_permits (jurisdiction_id, permit_number, issue_date, permit_type,
                 status, geom) VALUES (%s, %s, '2024-01-01', 'new_building', 'issued', %s)"""
 
+JOB_SQL = """INSERT INTO jobs (identifier, process_id, status, progress, owner, jurisdiction_id)
+             VALUES (%s, 'crew-plan', 'successful', 100, %s, %s)"""
+
 
 @pytest.fixture(scope="module")
 def towns(make_database) -> str:
@@ -67,6 +70,8 @@ def towns(make_database) -> str:
                            VALUES (%s, %s, %s, %s, %s)""",
                         (request_id, town, f"reporter of {town}", f"{town}@example.gr",
                          f"citizen-{town}"))
+            cur.execute(JOB_SQL, (f"job-{town}", f"planner:planner-{town}", town))
+        cur.execute(JOB_SQL, ("job-anonymous", None, None))
     conn.close()
     return url
 
@@ -83,12 +88,16 @@ def as_app(app_url):
     the municipalities to act in (``dimos.municipalities``, SET LOCAL) and an account."""
     conn = psycopg2.connect(app_url)
 
-    def acting(municipalities: str | None = None, account: str | None = None):
+    def acting(municipalities: str | None = None, account: str | None = None,
+               principal: str | None = None, staff: bool = False):
         cur = conn.cursor()
         if municipalities is not None:
             cur.execute("SET LOCAL dimos.municipalities = %s", (municipalities,))
         if account is not None:
             cur.execute("SET LOCAL dimos.account = %s", (account,))
+        if principal is not None:  # the jobs policies' (migration 0018), as ogc/jobs.py sets them
+            cur.execute("SELECT set_config('dimos.principal', %s, true), "
+                        "set_config('dimos.staff', %s, true)", (principal, "on" if staff else ""))
         return cur
 
     yield acting
@@ -189,6 +198,41 @@ def test_a_citizen_reads_their_own_reports_wherever_they_filed_them(as_app):
     assert _reporters(as_app(account="citizen-rethymno")) == {"reporter of rethymno"}
     assert _reporters(as_app("chania", account="citizen-rethymno")) == {
         "reporter of rethymno", "reporter of chania"}
+
+
+def _jobs(cur) -> set[str]:
+    cur.execute("SELECT identifier FROM jobs")
+    return {identifier for identifier, in cur.fetchall()}
+
+
+@pytest.mark.parametrize("acting, principal, staff, seen", [
+    ("chania", "staff:clerk-chania", True, {"job-chania", "job-anonymous"}),
+    ("rethymno", "staff:clerk-rethymno", True, {"job-rethymno", "job-anonymous"}),
+    ("*", "admin:root", True, {"job-chania", "job-rethymno", "job-anonymous"}),
+    # not staff: its own job only, not its municipality's others
+    ("rethymno", "planner:planner-rethymno", False, {"job-rethymno", "job-anonymous"}),
+    ("rethymno", "crew:crew-1", False, {"job-anonymous"}),
+    (None, None, False, {"job-anonymous"})])
+def test_jobs_are_their_owners_and_their_municipalitys_staffs(as_app, acting, principal,
+                                                               staff, seen):
+    assert _jobs(as_app(acting, principal=principal, staff=staff)) == seen
+
+
+def test_postgresql_refuses_chania_another_municipalitys_jobs(as_app, towns):
+    cur = as_app("chania", principal="staff:clerk-chania", staff=True)
+    cur.execute("DELETE FROM jobs WHERE identifier = 'job-rethymno'")
+    assert cur.rowcount == 0
+    cur.execute("UPDATE jobs SET status = 'dismissed' WHERE identifier = 'job-rethymno'")
+    assert cur.rowcount == 0
+    cur.execute("DELETE FROM jobs WHERE identifier = 'job-chania'")
+    assert cur.rowcount == 1  # its own municipality's (rolled back with the test)
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege, match="row-level security"):
+        cur.execute(JOB_SQL, ("job-new", "staff:clerk-chania", "rethymno"))
+    cur.connection.rollback()
+    cur = as_app("chania", principal="staff:clerk-chania", staff=True)
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege, match="row-level security"):
+        cur.execute(JOB_SQL, ("job-new", "staff:somebody-else", "chania"))  # not for another
+    assert ("job-rethymno",) in rows(towns, "SELECT identifier FROM jobs")
 
 
 def test_the_app_cannot_rewrite_the_audit_trail_nor_alter_tables(as_app):

@@ -16,10 +16,11 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from gis.db import pooled_cursor
-from gis.errors import DatabaseUnavailable, InvalidParameter
+from gis.errors import DatabaseUnavailable, Forbidden, InvalidParameter
 from gis.geometry import transformed
 from layers.model import STORAGE_SRID
 from ogc.config import CRS_URIS
+from ogc.principal import current_principal
 
 #: Input CRSs a caller may name (URI or short form) and their SRIDs.
 INPUT_CRS = {**{uri: (4326 if key == "CRS84" else key) for key, uri in CRS_URIS.items()},
@@ -121,15 +122,20 @@ FAULT_MESSAGE = "the process failed on the server's side (it is logged); try aga
 
 
 @contextmanager
-def database(url: str):
-    """A read-only cursor; dimos errors become pygeoapi's (400 for input, message kept), and
+def database(url: str, principal=None):
+    """A read-only cursor acting in ``principal``'s municipalities (row-level security: a
+    private table shows it no other's rows); dimos errors become pygeoapi's (400 for input, message kept), and
     anything else a fault whose text stays in the log: pygeoapi would show the caller
     str(exception) — SQL, Python's words — in a 400."""
     try:
-        with pooled_cursor(url) as cur:
+        with pooled_cursor(url, principal=principal) as cur:
             yield cur
     except InvalidParameter as exc:
         raise InputError(user_msg=exc.message) from None
+    except Forbidden as exc:
+        if has_request_context():
+            g.process_forbidden = exc.message  # pygeoapi will say 400: ogc/mount.py makes it 403
+        raise ProcessorExecuteError(user_msg=exc.message) from None
     except DatabaseUnavailable as exc:
         if has_request_context():
             g.database_down = exc.message  # pygeoapi will say 400: ogc/mount.py makes it 503
@@ -162,7 +168,7 @@ class DimosProcessor(BaseProcessor):
         self.database_url = processor_def["database_url"]
 
     def execute(self, data, outputs=None):
-        with database(self.database_url) as cur:
+        with database(self.database_url, current_principal()) as cur:
             check_inputs(data, set(self.METADATA["inputs"]))
             return self.run(cur, data)
 

@@ -7,9 +7,11 @@ import shapely
 
 import layers
 from gis import crews
+from gis.access_rules import process_municipality
 from gis.cql_parse import parse_filter_crs84
 from gis.errors import InvalidParameter
 from gis.jurisdictions import jurisdiction_ids
+from ogc.principal import current_principal
 from ogc.processes import DimosProcessor, read_geometry, read_number, to_storage
 
 _JURISDICTION = {"title": "Municipality (jurisdiction id); the only one when absent",
@@ -83,7 +85,12 @@ MAX_SERVICE_MINUTES, MAX_PRIORITY = 24 * 60, 10
 
 
 def _jurisdiction(cur, value) -> str:
+    """The municipality asked for, or the caller's one: a dispatcher's clusters and crew plans
+    hold their municipality's requests only (Forbidden for another's)."""
     known = jurisdiction_ids(cur)
+    if value is not None and value not in known:
+        raise InvalidParameter(f"jurisdiction: one of {', '.join(known)}")
+    value = process_municipality(current_principal(), value)
     if value is None and len(known) == 1:
         return known[0]
     if value not in known:
