@@ -45,7 +45,7 @@ class Rule:
 def layer_editors() -> frozenset[str]:
     """Who may create and replace a layer's features: staff, and the roles the layer names."""
     try:
-        return STAFF | frozenset(layers.get((request.view_args or {})["collection_id"]).editors)
+        return STAFF | frozenset(layers.collection((request.view_args or {})["collection_id"]).editors)
     except KeyError:  # no such layer: pygeoapi answers 404 to those allowed to ask
         return STAFF
 

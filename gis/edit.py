@@ -16,6 +16,7 @@ from psycopg2 import errorcodes, sql
 
 from gis.access_rules import check_acts_in
 from gis.errors import Conflict, DimosError, InvalidParameter, NotFound
+from gis.features import geometry_type_clause
 from gis.roles import Principal
 from layers.model import Field, Layer
 
@@ -30,10 +31,10 @@ WHERE ST_Intersects(j.boundary, ST_PointOnSurface(ST_GeomFromWKB(%(wkb)s, %(srid
 ORDER BY j.id LIMIT 1
 """
 
-STORED_JURISDICTION_SQL = "SELECT jurisdiction_id FROM {table} WHERE id = %s FOR UPDATE"
+STORED_JURISDICTION_SQL = "SELECT jurisdiction_id FROM {table} WHERE id = %s{one_type} FOR UPDATE"
 # row-level security (0016) hides another municipality's rows from FOR UPDATE, as from a write;
 # the public read still finds the feature, so the refusal can name its municipality
-PUBLIC_JURISDICTION_SQL = "SELECT jurisdiction_id FROM {table} WHERE id = %s"
+PUBLIC_JURISDICTION_SQL = "SELECT jurisdiction_id FROM {table} WHERE id = %s{one_type}"
 
 GEOMETRY_SQL = """
 SELECT ST_AsBinary(g), ST_IsValid(g), ST_IsValidReason(g), GeometryType(g), ST_NPoints(g)
@@ -182,13 +183,23 @@ def _write(cur, layer: Layer, statement: sql.Composable, params: list):
         raise _constraint_message(layer, exc) from None
 
 
+def _one_type(layer: Layer) -> sql.Composable:
+    """`` AND`` the collection's geometry type, for a collection of a shared table: its
+    features are only the rows of that type (a point permit is not in the parcels')."""
+    clause = geometry_type_clause(layer)
+    return sql.SQL("") if clause is None else sql.SQL(" AND ") + clause
+
+
 def _stored_jurisdiction(cur, layer: Layer, feature_id: int) -> str:
     """The municipality feature ``feature_id`` is in (locked: a concurrent move waits)."""
     table = sql.Identifier(layer.table)
-    cur.execute(sql.SQL(STORED_JURISDICTION_SQL).format(table=table), (feature_id,))
+    one_type = _one_type(layer)
+    cur.execute(sql.SQL(STORED_JURISDICTION_SQL).format(table=table, one_type=one_type),
+                (feature_id,))
     row = cur.fetchone()
     if row is None:
-        cur.execute(sql.SQL(PUBLIC_JURISDICTION_SQL).format(table=table), (feature_id,))
+        cur.execute(sql.SQL(PUBLIC_JURISDICTION_SQL).format(table=table, one_type=one_type),
+                    (feature_id,))
         row = cur.fetchone()
     if row is None:
         raise NotFound(f"no feature {feature_id} in {layer.id}")
@@ -223,7 +234,8 @@ def replace_feature(cur, layer: Layer, feature_id: int, feature: dict, crs: tupl
     check_acts_in(principal, jurisdiction, f"the place feature {feature_id} of {layer.id} moves to")
     columns = ["jurisdiction_id", *values]
     statement = sql.SQL("UPDATE {table} SET ({columns}, geom) = ({values}, "
-                        "ST_GeomFromWKB(%s, {srid})) WHERE id = %s RETURNING id").format(
+                        "ST_GeomFromWKB(%s, {srid})) WHERE id = %s{one_type} RETURNING id").format(
+        one_type=_one_type(layer),
         table=sql.Identifier(layer.table),
         columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
         values=sql.SQL(", ").join(sql.Placeholder() * len(columns)),
@@ -236,7 +248,7 @@ def delete_feature(cur, layer: Layer, feature_id: int, *, principal: Principal |
     """Delete feature ``feature_id`` (its private row goes with it)."""
     check_acts_in(principal, _stored_jurisdiction(cur, layer, feature_id),
                   f"feature {feature_id} of {layer.id}")
-    statement = sql.SQL("DELETE FROM {table} WHERE id = %s RETURNING id").format(
-        table=sql.Identifier(layer.table))
+    statement = sql.SQL("DELETE FROM {table} WHERE id = %s{one_type} RETURNING id").format(
+        table=sql.Identifier(layer.table), one_type=_one_type(layer))
     if _write(cur, layer, statement, [feature_id]) is None:
         raise NotFound(f"no feature {feature_id} in {layer.id}")

@@ -38,10 +38,22 @@ class FeatureQuery:
     feature_id: int | None = None
 
 
+def geometry_type_clause(layer: Layer, column: str = "geom") -> sql.Composable | None:
+    """The condition confining a shared table to one collection's geometry type (the type is
+    the catalogue's, never a request's); None for a layer with its table to itself."""
+    if layer.geometry_filter is None:
+        return None
+    return sql.SQL("GeometryType({}) = {}").format(sql.Identifier(*column.split(".")),
+                                                   sql.Literal(layer.geometry_filter))
+
+
 def _where(q: FeatureQuery) -> tuple[sql.Composable, list]:
     """The WHERE clause of a query and its values."""
     clauses: list[sql.Composable] = []
     params: list = []
+    one_type = geometry_type_clause(q.layer)
+    if one_type is not None:
+        clauses.append(one_type)
     if q.feature_id is not None:
         clauses.append(sql.SQL("id = %s"))
         params.append(int(q.feature_id))

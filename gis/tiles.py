@@ -12,6 +12,7 @@ from threading import Lock
 from psycopg2 import sql
 
 from gis.errors import InvalidParameter
+from gis.features import geometry_type_clause
 from layers.model import Layer
 
 EXTENT = 4096  # MVT tile units
@@ -54,6 +55,9 @@ def _tile_query(layer: Layer, z: int) -> sql.Composable:
         small_feature_filter = sql.SQL(
             " AND (ST_Dimension(t.geom) = 0 OR greatest(ST_XMax(t.geom) - ST_XMin(t.geom), "
             "ST_YMax(t.geom) - ST_YMin(t.geom)) >= %(pixel)s)")
+    one_type = geometry_type_clause(layer, "t.geom")
+    if one_type is not None:
+        small_feature_filter = sql.SQL(" AND ") + one_type + small_feature_filter
     simplified = sql.SQL("t.geom") if points_only else \
         sql.SQL("ST_SimplifyPreserveTopology(t.geom, %(unit)s)")
     columns = sql.SQL("").join(sql.SQL(", t.{}").format(sql.Identifier(name))

@@ -17,27 +17,31 @@ from layers import (
 )
 from layers.model import STORAGE_SRID, Field, Layer, Style, Temporal
 
-CATALOGUE: tuple[Layer, ...] = tuple(
-    module.LAYER
-    for module in (
-        zoning,
-        plans,
-        building_permits,
-        settlements,
-        service_requests,
-        parking_bays,
-        parking_lots,
-        wifi_access_points,
-        roads,
-        districts,
-        refuge_areas,
-        bus_stops,
-        traffic_cameras,
-        buildings,
-    )
+_MODULES = (
+    zoning,
+    plans,
+    building_permits,
+    settlements,
+    service_requests,
+    parking_bays,
+    parking_lots,
+    wifi_access_points,
+    roads,
+    districts,
+    refuge_areas,
+    bus_stops,
+    traffic_cameras,
+    buildings,
 )
+CATALOGUE: tuple[Layer, ...] = tuple(module.LAYER for module in _MODULES)
+
+#: what is published (OGC API collections, tiles, the map's legend), in the same order: a layer
+#: whose table holds several geometry types is one collection per type (its ``COLLECTIONS``)
+COLLECTIONS: tuple[Layer, ...] = tuple(
+    published for module in _MODULES for published in getattr(module, "COLLECTIONS", (module.LAYER,)))
 
 _BY_ID = {layer.id: layer for layer in CATALOGUE}
+_COLLECTION_BY_ID = {layer.id: layer for layer in COLLECTIONS}
 
 
 def get(layer_id: str) -> Layer:
@@ -48,8 +52,19 @@ def get(layer_id: str) -> Layer:
         raise KeyError(f"unknown layer {layer_id!r}; known: {', '.join(_BY_ID)}") from None
 
 
+def collection(collection_id: str) -> Layer:
+    """The published collection ``collection_id`` (a layer, or one geometry type of a layer's
+    table); KeyError naming the known ids otherwise."""
+    try:
+        return _COLLECTION_BY_ID[collection_id]
+    except KeyError:
+        raise KeyError(f"unknown collection {collection_id!r}; known: "
+                       f"{', '.join(_COLLECTION_BY_ID)}") from None
+
+
 def legend() -> list[dict]:
-    """The map legend: title, geometry and default style of every layer, in catalogue order."""
+    """The map legend: title, geometry and default style of every collection, in catalogue
+    order."""
     return [
         {
             "id": layer.id,
@@ -58,8 +73,9 @@ def legend() -> list[dict]:
             "live": layer.live,
             "style": {k: v for k, v in vars(layer.style).items() if v is not None},
         }
-        for layer in CATALOGUE
+        for layer in COLLECTIONS
     ]
 
 
-__all__ = ["CATALOGUE", "STORAGE_SRID", "Field", "Layer", "Style", "Temporal", "get", "legend"]
+__all__ = ["CATALOGUE", "COLLECTIONS", "STORAGE_SRID", "Field", "Layer", "Style", "Temporal", "collection",
+           "get", "legend"]

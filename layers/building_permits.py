@@ -1,4 +1,11 @@
-"""Building permits (οικοδομικές άδειες) issued by the building service (Υ.ΔΟΜ.)."""
+"""Building permits (οικοδομικές άδειες) issued by the building service (Υ.ΔΟΜ.).
+
+One table holds both kinds (a permit number is unique across them, and the planning report
+sees both), published as two collections of one geometry type each: permits on a parcel or
+footprint (MultiPolygon) and permits located only by an address or house point (Point).
+"""
+from dataclasses import replace
+
 from layers.model import Field, Layer, Style, Temporal
 
 LAYER = Layer(
@@ -10,7 +17,8 @@ LAYER = Layer(
     description_en="Building permits of the building service: number, issue date, type, cadastral "
     "code (ΚΑΕΚ), built area, floors and scanned documents.",
     geometry_type="Geometry",
-    allowed_geometries=("POINT", "POLYGON", "MULTIPOLYGON"),
+    # polygons are stored as MultiPolygons (migration 0019), so each collection has one type
+    allowed_geometries=("POINT", "MULTIPOLYGON"),
     fields=(
         Field("permit_number", "text", "Αριθμός άδειας", "Permit number", required=True),
         Field("issue_date", "date", "Ημερομηνία έκδοσης", "Issue date", required=True),
@@ -30,4 +38,20 @@ LAYER = Layer(
     editable=True,
     editors=("planner",),  # the planning office keeps its own records
     keywords=("άδεια", "ΚΑΕΚ", "permit"),
+)
+
+#: what OGC API Features, the tiles and the map publish: one geometry type per collection
+COLLECTIONS = (
+    replace(LAYER, geometry_type="MultiPolygon", allowed_geometries=(), stored_in=LAYER.id,
+            title_el="Οικοδομικές άδειες (οικόπεδα)", title_en="Building permits (parcels)",
+            description_el=LAYER.description_el + " Άδειες με το περίγραμμα του οικοπέδου ή "
+            "του κτιρίου.",
+            description_en=LAYER.description_en + " Permits drawn as their parcel or footprint."),
+    replace(LAYER, id="building_permit_sites", geometry_type="Point", allowed_geometries=(),
+            stored_in=LAYER.id,
+            title_el="Οικοδομικές άδειες (σημεία)", title_en="Building permits (sites)",
+            description_el=LAYER.description_el + " Άδειες με μόνο ένα σημείο (διεύθυνση ή "
+            "σπίτι οικισμού).",
+            description_en=LAYER.description_en + " Permits located only by a point (an "
+            "address or a village house)."),
 )

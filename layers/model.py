@@ -82,11 +82,20 @@ class Layer:
     keywords: tuple[str, ...] = field(default_factory=tuple)
     #: cross-field rules as (name, SQL boolean expression over the layer's columns)
     checks: tuple[tuple[str, str], ...] = ()
+    #: a collection published from another layer's table: the rows of its one geometry type
+    #: (desktop GIS types a layer from its first page, so one collection mixes no types)
+    stored_in: str | None = None
 
     @property
     def table(self) -> str:
         """The PostGIS table of the public fields."""
-        return self.id
+        return self.stored_in or self.id
+
+    @property
+    def geometry_filter(self) -> str | None:
+        """The PostGIS GeometryType() name a shared table's rows must have to be this
+        collection's; None for a layer that has its table to itself."""
+        return self.geometry_type.upper() if self.stored_in else None
 
     @property
     def private_table(self) -> str:
@@ -119,5 +128,7 @@ class Layer:
             for name in (self.temporal.start, self.temporal.end):
                 if name is not None:
                     self.field(name)
+        if self.stored_in and self.geometry_type == "Geometry":
+            raise ValueError(f"layer {self.id}: a collection of a shared table has one geometry type")
         if (self.geometry_type == "Geometry") != bool(self.allowed_geometries):
             raise ValueError(f"layer {self.id}: allowed_geometries goes with geometry_type Geometry")

@@ -24,7 +24,7 @@ PLAN_LAYERS = ("plans", "zoning", "settlements")
 
 
 def max_age(layer_id: str) -> int:
-    layer = layers.get(layer_id)
+    layer = layers.collection(layer_id)
     if layer.live:
         return LIVE_MAX_AGE_S
     return PLAN_MAX_AGE_S if layer.id in PLAN_LAYERS else DEFAULT_MAX_AGE_S
@@ -39,7 +39,7 @@ def register_cache_headers(app: Flask, settings: Settings) -> None:
         if request.method != "GET" or not match:
             return
         try:
-            layer = layers.get(match["layer"])
+            layer = layers.collection(match["layer"])
             with pooled_cursor(settings.effective_app_database_url) as cur:
                 g.layer_version = (layer, *layer_version(cur, layer))
         except (KeyError, DimosError):

@@ -134,7 +134,7 @@ def build_config(settings: Settings, public_url: str, extent_crs84: list[float])
                         "email": "gis@example.gr", "url": public_url, "role": "pointOfContact"},
         },
         "resources": {
-            **{layer.id: _resource(layer, settings, extent_crs84) for layer in layers.CATALOGUE},
+            **{layer.id: _resource(layer, settings, extent_crs84) for layer in layers.COLLECTIONS},
             **{process_id: {"type": "process",
                             "processor": {"name": processor,
                                           "database_url": settings.effective_app_database_url}}

@@ -29,7 +29,7 @@ def check_items_filter() -> None:
     from gis.cql_parse import check_filter_geometries
 
     match = ITEMS.match(request.path)
-    if match is None or match[1] not in {layer.id for layer in layers.CATALOGUE}:
+    if match is None or match[1] not in {layer.id for layer in layers.COLLECTIONS}:
         return  # not a collection's items: pygeoapi answers (404)
     if request.method == "POST" and request.mimetype == "application/query-cql-json":
         node = parse_cql2_json(request.get_data(cache=True))
@@ -38,4 +38,4 @@ def check_items_filter() -> None:
     else:
         return
     check_filter_geometries(node, request.args.get("filter-crs") or CRS_URIS["CRS84"])
-    cql_to_sql(node, layers.get(match[1]))  # the types, the bounds: InvalidParameter if not
+    cql_to_sql(node, layers.collection(match[1]))  # the types, the bounds: InvalidParameter if not

@@ -54,9 +54,21 @@ def cleanup(demo_url):
     conn.close()
 
 
+def test_a_point_written_to_the_parcels_collection_is_refused_naming_its_type(ogc, tokens,
+                                                                            demo_url, cleanup):
+    cleanup.append("T-WRONG/2026")
+    answer = requests.post(f"{ogc}/collections/building_permits/items",
+                           json=permit("T-WRONG/2026"), headers=headers(tokens["staff"]),
+                           timeout=30)
+    assert answer.status_code == 400, answer.text
+    assert "building_permits takes MULTIPOLYGON, not POINT" in answer.json()["description"]
+    assert stored(demo_url, "SELECT count(*) FROM building_permits WHERE "
+                            "permit_number = 'T-WRONG/2026'") == [(0,)]
+
+
 def test_staff_create_read_replace_and_delete_a_permit(ogc, tokens, demo_url, cleanup):
     cleanup.append("T-1/2026")
-    items = f"{ogc}/collections/building_permits/items"
+    items = f"{ogc}/collections/building_permit_sites/items"
     created = requests.post(items, json=permit("T-1/2026"), headers=headers(tokens["staff"]),
                             timeout=30)
     assert created.status_code == 201, created.text
@@ -130,13 +142,18 @@ def test_reads_and_filter_posts_stay_public(ogc):
                                                        [24.47, 35.36]]]}}, 400, "Self-intersection"),
     ({"geometry": {"type": "Point", "coordinates": "here"}}, 400, "geometry"),
     ({"body": "{not json"}, 400, "not JSON"),
-    ({"permit_number": "EXISTING"}, 409, "permit_number: a feature of building_permits"),
+    ({"permit_number": "EXISTING"}, 409, "permit_number: a feature of building_permit_sites"),
 ])
 def test_a_bad_replacement_is_refused_and_changes_nothing(ogc, tokens, demo_url, change, status,
                                                           words):
+    # a polygon replaces a parcel permit, anything else a point one: each collection one type
+    polygon = change.get("geometry", {}).get("type") == "Polygon"
+    collection, kind = ("building_permits", "MULTIPOLYGON") if polygon else \
+        ("building_permit_sites", "POINT")
     (feature_id, number, existing), = stored(demo_url, """
         SELECT a.id, a.permit_number, b.permit_number FROM building_permits a, building_permits b
-        WHERE a.id < b.id AND a.jurisdiction_id = b.jurisdiction_id ORDER BY a.id, b.id LIMIT 1""")
+        WHERE a.id < b.id AND a.jurisdiction_id = b.jurisdiction_id
+          AND GeometryType(a.geom) = %s ORDER BY a.id, b.id LIMIT 1""", (kind,))
     before = stored(demo_url, "SELECT building_permits::text, ST_AsEWKB(geom) FROM "
                               "building_permits WHERE id = %s", (feature_id,))
     feature = permit(number)
@@ -148,7 +165,7 @@ def test_a_bad_replacement_is_refused_and_changes_nothing(ogc, tokens, demo_url,
     feature["properties"].update(change)
     body = change.pop("body", None)
     sent = dict(data=body) if body else dict(json=feature)
-    answer = requests.put(f"{ogc}/collections/building_permits/items/{feature_id}",
+    answer = requests.put(f"{ogc}/collections/{collection}/items/{feature_id}",
                           headers=headers(tokens["staff"]), timeout=30, **sent)
     assert answer.status_code == status, answer.text
     assert words in answer.json()["description"]

@@ -55,8 +55,9 @@ def build_permits(buildings: gpd.GeoDataFrame, roads: gpd.GeoDataFrame,
             in_town = rng.random() < TOWN_SHARE
             source = town if in_town else villages
             building = source.iloc[int(rng.integers(0, len(source)))]
-            if in_town:
-                geometry = building.geometry
+            if in_town:  # stored as MultiPolygon: the permits' parcels collection has one type
+                geometry = shapely.multipolygons([building.geometry]) \
+                    if building.geometry.geom_type == "Polygon" else building.geometry
                 nearest = street_tree.nearest(geometry.centroid)
                 address = building["address"] or f"{street_names[nearest]} {int(rng.integers(1, 80))}"
                 floors = int(building["levels"]) if not _missing(building["levels"]) else \

@@ -62,7 +62,7 @@ class DimosFeatures(BaseProvider):
 
     def __init__(self, provider_def):
         super().__init__(provider_def)
-        self.layer = layers.get(provider_def["data"]["layer"])
+        self.layer = layers.collection(provider_def["data"]["layer"])
         self.database_url = provider_def["data"]["database_url"]
         self._fields = field_schema(self.layer)
 

@@ -28,7 +28,7 @@ class DimosTiles(MVTPostgreSQLProvider):
 
     def __init__(self, provider_def):
         BaseMVTProvider.__init__(self, provider_def)  # skip the stock provider's database setup
-        self.layer = layers.get(provider_def["data"]["layer"])
+        self.layer = layers.collection(provider_def["data"]["layer"])
         self.database_url = provider_def["data"]["database_url"]
         self.table = self.layer.table
         size = int(provider_def["data"].get("cache_bytes", 64 * 2 ** 20))
