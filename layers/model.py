@@ -33,6 +33,9 @@ class Field:
     maximum: float | None = None
     pattern: str | None = None  # a PostgreSQL regular expression the value must match
     unique: bool = False
+    #: the collection (layer id) whose natural key this field holds: a reference between
+    #: collections (OGC API Features Part 5 ``x-ogc-role: reference``)
+    references: str | None = None
 
 
 @dataclass(frozen=True)

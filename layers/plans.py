@@ -20,7 +20,7 @@ LAYER = Layer(
         Field("approval_date", "date", "Ημερομηνία έγκρισης", "Approval date", required=True),
         Field("valid_from", "date", "Ισχύει από", "In force from", required=True),
         Field("valid_to", "date", "Ισχύει έως", "In force until"),
-        Field("amends", "text", "Τροποποιεί το σχέδιο", "Amends plan"),
+        Field("amends", "text", "Τροποποιεί το σχέδιο", "Amends plan", references="plans"),
     ),
     natural_key=("plan_id",),
     temporal=Temporal("valid_from", "valid_to"),

@@ -14,7 +14,7 @@ LAYER = Layer(
         Field("area_type", "text", "Είδος", "Type", required=True,
               choices=("open_space", "camp_site", "school_yard", "sports_ground")),
         Field("capacity_persons", "integer", "Χωρητικότητα", "Capacity", unit="persons", minimum=0),
-        Field("district_code", "text", "Κοινότητα", "District"),
+        Field("district_code", "text", "Κοινότητα", "District", references="districts"),
     ),
     natural_key=("refuge_id",),
     style=Style(color="#006d2c", fill_color="#41ab5d", fill_opacity=0.9, weight=1, radius=6),

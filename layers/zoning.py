@@ -24,7 +24,7 @@ LAYER = Layer(
     geometry_type="MultiPolygon",
     fields=(
         Field("zone_id", "text", "Κωδικός ζώνης", "Zone id", required=True),
-        Field("plan_id", "text", "Σχέδιο", "Plan", required=True),
+        Field("plan_id", "text", "Σχέδιο", "Plan", required=True, references="plans"),
         Field("zone_code", "text", "Ζώνη", "Zone code", required=True),
         Field("land_use", "text", "Χρήση γης", "Land use", required=True, choices=LAND_USES),
         Field("building_coefficient", "real", "Συντελεστής δόμησης", "Building coefficient",

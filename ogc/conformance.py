@@ -40,6 +40,16 @@ CLASSES = {
         "test_ogc_features::test_zones_with_coefficient_above_1_2_intersecting_a_drawn_polygon",
     f"{OGC}/ogcapi-features-3/1.0/conf/features-filter":
         "test_ogc_features::test_zones_with_coefficient_above_1_2_intersecting_a_drawn_polygon",
+    f"{OGC}/ogcapi-features-5/1.0/conf/schemas":
+        "test_ogc_conformance::test_owslib_reads_the_schema_queryables_and_sortables_of_every_"
+        "collection",
+    f"{OGC}/ogcapi-features-5/1.0/conf/returnables-and-receivables":
+        "test_ogc_conformance::test_owslib_reads_the_schema_queryables_and_sortables_of_every_"
+        "collection",
+    f"{OGC}/ogcapi-features-5/1.0/conf/queryables":
+        "test_ogc_conformance::test_a_filter_takes_every_queryable_and_nothing_else",
+    f"{OGC}/ogcapi-features-5/1.0/conf/sortables":
+        "test_ogc_conformance::test_sortby_takes_every_sortable_and_nothing_else",
     f"{OGC}/ogcapi-features-4/1.0/conf/create-replace-delete":
         "test_ogc_transactions::test_staff_create_read_replace_and_delete_a_permit",
     f"{OGC}/cql2/1.0/conf/cql2-text":

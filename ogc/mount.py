@@ -27,6 +27,7 @@ from ogc.config import build_config
 from ogc.filters import check_items_filter
 from ogc.logs import quiet_client_errors
 from ogc.openapi import offline_document
+from ogc.schemas import register_schemas
 from ogc.templates import csp_marker, write_offline_templates
 from settings import Settings
 
@@ -150,6 +151,7 @@ def register_ogc(app: Flask, settings: Settings) -> None:
     app.before_request(item_posts_by_media_type)
     app.before_request(tiles_default_to_mvt)
     app.before_request(check_items_filter)
+    register_schemas(app)
 
     @app.before_request
     def database_before_processes():

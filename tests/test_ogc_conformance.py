@@ -236,3 +236,104 @@ def test_tilesets_list_and_tileset_metadata(ogc):
     metadata = get(f"{ogc}/collections/parking_bays/tiles/WebMercatorQuad/metadata").json()
     assert metadata["tileMatrixSetURI"].endswith("WebMercatorQuad")
     assert get(f"{ogc}/TileMatrixSets/WebMercatorQuad").status_code == 200
+
+
+PART5 = "http://www.opengis.net/def/rel/ogc/1.0/"
+
+
+def test_owslib_reads_the_schema_queryables_and_sortables_of_every_collection(ogc):
+    from jsonschema import Draft202012Validator
+    from owslib.ogcapi.features import Features
+
+    client = Features(ogc)
+    for layer in layers.CATALOGUE:
+        schema = client.collection_schema(layer.id)
+        queryables = client.collection_queryables(layer.id)
+        sortables = client._request(path=f"collections/{layer.id}/sortables")
+        for document in (schema, queryables, sortables):
+            Draft202012Validator.check_schema(document)
+            assert document["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+            assert not {f.name for f in layer.private_fields} & set(document["properties"])
+        properties = schema["properties"]
+        public = {f.name for f in layer.public_fields}
+        assert set(properties) == public | {"id", "geometry"}, layer.id
+        assert properties["id"] == {"title": "Αναγνωριστικό", "type": "integer",
+                                    "x-ogc-role": "id", "readOnly": True}
+        assert properties["geometry"]["x-ogc-role"] == "primary-geometry"
+        if layer.geometry_type != "Geometry":
+            assert properties["geometry"]["format"] == f"geometry-{layer.geometry_type.lower()}"
+        assert set(queryables["properties"]) == public | {"geometry"}, layer.id
+        assert set(sortables["properties"]) == {f.name for f in layer.public_fields
+                                                if f.type != "text[]"}, layer.id
+        assert schema["required"] == [f.name for f in layer.public_fields if f.required]
+        for f in layer.public_fields:
+            assert properties[f.name]["title"] == f.title_el  # Greek, pygeoapi's default
+            if f.choices:
+                assert properties[f.name]["enum"] == list(f.choices)
+            if f.minimum is not None:
+                assert properties[f.name]["minimum"] == f.minimum
+            if f.references:
+                assert properties[f.name]["x-ogc-role"] == "reference"
+                assert layers.get(properties[f.name]["x-ogc-collection"]), f.references
+        roles = {name: p["x-ogc-role"] for name, p in properties.items() if "x-ogc-role" in p}
+        if layer.temporal and layer.temporal.end:
+            assert roles[layer.temporal.start] == "interval-start"
+            assert roles[layer.temporal.end] == "interval-end"
+        elif layer.temporal:
+            assert roles[layer.temporal.start] == "primary-instant"
+        else:
+            assert not {"primary-instant", "interval-start", "interval-end"} & set(roles.values())
+    zoning = client.collection_schema("zoning")["properties"]
+    assert zoning["plan_id"]["x-ogc-collection"] == "plans"
+    assert zoning["building_coefficient"]["type"] == "number"
+    english = get(f"{ogc}/collections/zoning/schema", lang="en")
+    assert english.headers["Content-Type"].startswith("application/schema+json")
+    assert english.json()["properties"]["plan_id"]["title"] == "Plan"
+
+
+def test_a_collection_links_its_schema_queryables_and_sortables(ogc):
+    links = get(f"{ogc}/collections/building_permits").json()["links"]
+    for rel in ("schema", "queryables", "sortables"):
+        hrefs = [link["href"] for link in links if link["rel"] == PART5 + rel
+                 and link["type"] == "application/schema+json"]
+        assert hrefs, rel
+        assert requests.get(hrefs[0], timeout=60).status_code == 200, hrefs[0]
+
+
+@pytest.mark.parametrize("resource", ["schema", "queryables", "sortables"])
+def test_schema_resources_of_an_unknown_collection_or_format_are_4xx(ogc, resource):
+    missing = get(f"{ogc}/collections/no_such_layer/{resource}")
+    assert missing.status_code == 404, missing.text
+    assert "no_such_layer" in missing.json()["description"]
+    bad = get(f"{ogc}/collections/zoning/{resource}", f="xml")
+    assert bad.status_code == 400, bad.text
+    assert "f=json" in bad.json()["description"]
+
+
+def test_sortby_takes_every_sortable_and_nothing_else(ogc):
+    sortables = get(f"{ogc}/collections/building_permits/sortables").json()["properties"]
+    for name in sortables:
+        page = get(f"{ogc}/collections/building_permits/items", sortby=f"-{name}", limit=3)
+        assert page.status_code == 200, (name, page.text)
+    floors = [f["properties"]["floors"] for f in get(
+        f"{ogc}/collections/building_permits/items", sortby="-floors", limit=50,
+        filter="floors IS NOT NULL").json()["features"]]
+    assert floors and floors == sorted(floors, reverse=True)
+    for name in ("document_urls", "reporter_email", "id"):
+        refused = get(f"{ogc}/collections/building_permits/items", sortby=name)
+        assert refused.status_code == 400, (name, refused.text)
+    assert "document_urls" in get(f"{ogc}/collections/building_permits/items",
+                                  sortby="document_urls").json()["description"]
+
+
+def test_a_filter_takes_every_queryable_and_nothing_else(ogc):
+    queryables = get(f"{ogc}/collections/service_requests/queryables").json()
+    assert queryables["additionalProperties"] is False
+    for name in queryables["properties"]:
+        cql = ("S_INTERSECTS(geometry, POINT(24.47 35.37))" if name == "geometry"
+               else f"{name} IS NULL")
+        answer = get(f"{ogc}/collections/service_requests/items", filter=cql, limit=1)
+        assert answer.status_code == 200, (name, answer.text)
+    for name in ("reporter_email", "reporter_phone", "no_such_field"):
+        refused = get(f"{ogc}/collections/service_requests/items", filter=f"{name} IS NULL")
+        assert refused.status_code == 400, (name, refused.text)

@@ -25,6 +25,7 @@ from gis.roles import Principal
 from ogc.config import field_schema
 from ogc.crs import srid_and_axes
 from ogc.providers import DatabaseDown
+from ogc.schemas import sortable_fields
 
 LOGGER = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ class DimosFeatures(BaseProvider):
               properties=None, sortby=None, select_properties=None, skip_geometry=False,
               crs_transform_spec=None, q=None, language=None, filterq=None, **kwargs):
         out_srid, swap = self._target(crs_transform_spec)
+        self._check_sortable(sortby)
         query = FeatureQuery(
             layer=self.layer, limit=0 if resulttype == "hits" else int(limit),
             offset=int(offset), bbox=self._bbox(bbox), datetime_=_interval(datetime_),
@@ -87,6 +89,15 @@ class DimosFeatures(BaseProvider):
         if matched is not None:
             collection["numberMatched"] = matched
         return collection
+
+    def _check_sortable(self, sortby) -> None:
+        """pygeoapi lets ``sortby`` name any field; only the sortables are (ogc/schemas.py)."""
+        sortable = {f.name for f in sortable_fields(self.layer)}
+        for name in (s["property"] for s in sortby or []):
+            if name not in sortable:
+                raise ProviderInvalidQueryError(
+                    user_msg=f"sortby: {name!r} is not sortable in {self.layer.id}; the "
+                             f"sortables: {', '.join(sorted(sortable))}")
 
     def get(self, identifier, crs_transform_spec=None, **kwargs):
         out_srid, swap = self._target(crs_transform_spec)
