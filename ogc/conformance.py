@@ -189,6 +189,8 @@ TILES_CORE_TILE = "test_ogc_tiles::test_a_z16_tile_holds_every_bay_of_the_old_to
 TILES_ERROR = "test_ogc_tiles::test_invalid_tile_coordinates_are_a_400"
 SERVED = "test_ogc_conformance::test_conformance_declares_exactly_the_classes_with_a_test"
 TILESETS = "test_ogc_conformance::test_tilesets_list_and_tileset_metadata"
+ET = "test_ets_tiles::"
+TILE_TEMPLATE = ET + "test_each_tileset_links_a_tile_template_naming_tile_matrix_row_and_col"
 
 _TILES = {
     'ApiDefinition: "Implements Abstract test A.23, Requirement 22: /req/oas30/completeness"':
@@ -205,11 +207,11 @@ _TILES = {
     'Tile: "Implements Abstract test A.7: /conf/core/tc-error, Requirement 6: /req/core/tc-error"':
         tested(T_CORE, TILES_ERROR),
     'Tile: "Implements Abstract test A.3, Requirement 2: /req/core/tc-tilematrix-definition"':
-        pending(T_CORE),
+        tested(T_CORE, TILE_TEMPLATE),
     'Tile: "Implements Abstract test A.4, Requirement 3: /req/core/tc-tilerow-definition"':
-        pending(T_CORE),
+        tested(T_CORE, TILE_TEMPLATE),
     'Tile: "Implements Abstract test A.5, Requirement 4: /req/core/tc-tilecol-definition"':
-        pending(T_CORE),
+        tested(T_CORE, TILE_TEMPLATE),
     'MandatoryCore: "Implements Abstract test A.2, Requirement 1: /req/core/tc-op"':
         tested(T_CORE, TILES_CORE_TILE),
     'MandatoryCore: "Implements Abstract test A.6, Requirement 5: /req/core/tc-success"':
@@ -220,12 +222,12 @@ _TILES = {
         not_applicable(T_DATASET, "dimos serves tiles per collection only: no dataset tilesets, "
                                   "/conf/dataset-tilesets is not declared"),
     'GeospatialDataResource: "Implements Abstract test A.12, addresses Requirement 13"':
-        pending(T_GEODATA),
+        tested(T_GEODATA, ET + "test_a_collection_links_its_tilesets_list"),
     'GeospatialDataResource: "Implements Abstract test A.13, addresses Requirement 14"':
         tested(T_GEODATA, TILESETS),
     'TilesetLlinks: "Implements Abstract test A.9, addresses Requirement 10 '
     '(/req/tilesets-list/tileset-links)"':
-        pending(T_LIST),
+        tested(T_LIST, ET + "test_tilesets_lists_are_under_tiles_and_name_their_tile_matrix_set"),
 }
 
 PROCESS_RUN = "test_ogc_processes::test_nearest_free_bays_are_sorted_with_distances_in_metres"

@@ -24,6 +24,7 @@ from gis.jurisdictions import municipalities_extent_crs84
 from ogc import patches
 from ogc.caching import register_cache_headers
 from ogc.config import build_config
+from ogc.exception_types import processes_exception_types
 from ogc.filters import check_items_filter
 from ogc.logs import quiet_client_errors
 from ogc.openapi import offline_document
@@ -152,6 +153,7 @@ def register_ogc(app: Flask, settings: Settings) -> None:
     app.before_request(tiles_default_to_mvt)
     app.before_request(check_items_filter)
     register_schemas(app)
+    app.after_request(processes_exception_types)
 
     @app.before_request
     def database_before_processes():

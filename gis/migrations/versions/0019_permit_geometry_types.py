@@ -12,7 +12,7 @@ Create Date: 2026-12-02 11:45:00
 from alembic import op
 
 revision = '0019_permit_geometry_types'
-down_revision = '0017_job_municipality'
+down_revision = '0018_job_policies'
 branch_labels = None
 depends_on = None
 
