@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import Flask, redirect, request
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import RequestRedirect
 
 from settings import Settings
 
@@ -25,7 +26,8 @@ def redirect_on_the_public_base(app: Flask, settings: Settings) -> None:
     @app.after_request
     def _located_on_the_public_base(response):
         location = response.headers.get("Location", "")
-        if location.startswith(request.host_url):
+        if isinstance(request.routing_exception, RequestRedirect) \
+                and location.startswith(request.host_url):
             moved = f"{public_base(settings)}/{location[len(request.host_url):]}"
             response.headers["Location"] = moved
             # and the page's "you should be redirected to" link with it

@@ -29,7 +29,8 @@ def write_endpoints(demo_url, role, state):
     succeeds, its status when allowed, what shows it did (a check on the database or the
     answer), and the roles allowed beside staff and admin. ``state`` carries what one request
     made for the next (the permit it created)."""
-    (permit,), = rows(demo_url, "SELECT id FROM building_permits ORDER BY id DESC LIMIT 1")
+    (permit,), = rows(demo_url, "SELECT id FROM building_permits "
+                              "WHERE GeometryType(geom) = 'POINT' ORDER BY id DESC LIMIT 1")
     (number,), = rows(demo_url, "SELECT service_request_id FROM service_requests "
                                 "WHERE status = 'open' ORDER BY id LIMIT 1")
     state["request"] = number
@@ -42,7 +43,7 @@ def write_endpoints(demo_url, role, state):
                                **({"floors": floors} if floors else {})}}
 
     def created_permit():  # the permit this role made, or one it may not touch
-        return state.get("created", f"/ogc/collections/building_permits/items/{permit}")
+        return state.get("created", f"/ogc/collections/building_permit_sites/items/{permit}")
 
     def made_permit(answer):
         state["created"] = "/ogc" + answer.headers["Location"].split("/ogc", 1)[1]
@@ -60,7 +61,7 @@ def write_endpoints(demo_url, role, state):
                "ts": datetime.now(timezone.utc).isoformat(timespec="milliseconds")}
     return [
         # the planning office edits its own layers (layers/*.py editors); deleting is staff's
-        ("POST", "/ogc/collections/building_permits/items", {"json": feature(), "headers": geo},
+        ("POST", "/ogc/collections/building_permit_sites/items", {"json": feature(), "headers": geo},
          201, made_permit, {"planner"}),
         ("PUT", created_permit, {"json": feature(floors=2), "headers": geo}, 204,
          lambda _: _count(demo_url, "SELECT count(*) FROM building_permits WHERE "
@@ -188,7 +189,7 @@ def test_an_unsafe_route_no_rule_names_needs_staff(ogc_app):
     "Application/Geo+Json;charset=UTF-8", "text/plain"])
 def test_creating_a_feature_needs_a_role_however_the_media_type_is_spelled(
         live_server, demo_url, tokens, content_type):
-    items = f"{live_server}/ogc/collections/building_permits/items"
+    items = f"{live_server}/ogc/collections/building_permit_sites/items"
     feature = {"type": "Feature", "geometry": {"type": "Point",
                                                "coordinates": [24.4747, 35.3676]},
                "properties": {"permit_number": "CT/1", "issue_date": "2026-01-01",

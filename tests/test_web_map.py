@@ -99,11 +99,11 @@ def test_the_map_loads_with_no_request_leaving_the_server_and_no_errors(visit, l
 def test_the_layer_panel_is_the_catalogue_in_greek_and_english(visit):
     page = visit().page
     labels = page.locator("#layers label").all_inner_texts()
-    assert labels == [layer.title_el for layer in layers.CATALOGUE]
+    assert labels == [layer.title_el for layer in layers.COLLECTIONS]
     assert page.evaluate("document.documentElement.lang") == "el"
     page.click("#language")
     assert page.locator("#layers label").all_inner_texts() == [
-        layer.title_en for layer in layers.CATALOGUE]
+        layer.title_en for layer in layers.COLLECTIONS]
     assert page.evaluate("document.documentElement.lang") == "en"
     assert page.locator("#tab-citizen").inner_text() == "Citizens"
 
