@@ -68,6 +68,7 @@ RULES = (
          "a search with a CQL2 JSON body: reads"),
     _one("pygeoapi.collection_items", {"POST", "PUT", "PATCH"}, layer_editors),
     _one("pygeoapi.collection_items", {"DELETE"}, STAFF),
+    _one("features_patch.patch_item", {"PATCH"}, layer_editors),
     # processes read and compute, never write (rate-limited); dismissing a job is staff's
     _one("pygeoapi.execute_process_jobs", {"POST"}, ANYONE,
          reason="processes read and compute, never write (rate-limited)"),

@@ -9,14 +9,16 @@ statement runs in the caller's transaction: a rejected feature writes nothing.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, datetime
 
 import psycopg2
 from psycopg2 import errorcodes, sql
 
 from gis.access_rules import check_acts_in
-from gis.errors import Conflict, DimosError, InvalidParameter, NotFound
-from gis.features import geometry_type_clause
+from gis.errors import Conflict, DimosError, InvalidParameter, NotFound, PreconditionFailed
+from gis.feature_versions import feature_version
+from gis.features import geometry_type_clause, get_feature
 from gis.roles import Principal
 from layers.model import Field, Layer
 
@@ -223,31 +225,116 @@ def create_feature(cur, layer: Layer, feature: dict, crs: tuple[int, bool], *,
     return feature_id
 
 
+#: what a write's If-Match asks of the stored version (None: nothing, the write goes ahead)
+Precondition = Callable[[str], bool] | None
+
+
+def _check_precondition(cur, layer: Layer, feature_id: int, precondition: Precondition) -> None:
+    """Refuse the write if the stored version (the row is locked already) is not the one the
+    client's precondition names: check and write are one transaction, so one of two planners
+    holding the same version wins and the other gets 412."""
+    if precondition is None:
+        return
+    current = feature_version(cur, layer, feature_id)
+    if current is None or not precondition(current):
+        raise PreconditionFailed(f"feature {feature_id} of {layer.id} changed since the version "
+                                 f"you hold: it is now \"{current}\"; read it again",
+                                 etag=current)
+
+
+def _update(cur, layer: Layer, feature_id: int, values: dict[str, object],
+            placed: tuple[bytes, str] | None) -> None:
+    """Write ``values`` (and, if ``placed``, the geometry and municipality) to the row."""
+    columns = list(values)
+    params = list(values.values())
+    geometry = sql.SQL("")
+    if placed is not None:
+        wkb, jurisdiction = placed
+        columns.insert(0, "jurisdiction_id")
+        params = [jurisdiction, *params, wkb]
+        geometry = sql.SQL(", geom = ST_GeomFromWKB(%s, {srid})").format(
+            srid=sql.Literal(int(layer.srid)))
+    statement = sql.SQL("UPDATE {table} SET ({columns}) = ROW({values}){geometry} "
+                        "WHERE id = %s{one_type} RETURNING id").format(
+        table=sql.Identifier(layer.table), one_type=_one_type(layer),
+        columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
+        values=sql.SQL(", ").join(sql.Placeholder() * len(columns)), geometry=geometry)
+    if _write(cur, layer, statement, [*params, feature_id]) is None:
+        raise NotFound(f"no feature {feature_id} in {layer.id}")
+
+
 def replace_feature(cur, layer: Layer, feature_id: int, feature: dict, crs: tuple[int, bool], *,
-                    principal: Principal | None) -> None:
+                    principal: Principal | None, precondition: Precondition = None) -> None:
     """Replace every public property and the geometry of feature ``feature_id``: where it was
     and where it goes must both be municipalities ``principal`` acts in."""
     values = check_properties(layer, feature["properties"])
     check_acts_in(principal, _stored_jurisdiction(cur, layer, feature_id),
                   f"feature {feature_id} of {layer.id}")
+    _check_precondition(cur, layer, feature_id, precondition)
     wkb, jurisdiction = _geometry(cur, layer, feature["geometry"], crs)
     check_acts_in(principal, jurisdiction, f"the place feature {feature_id} of {layer.id} moves to")
-    columns = ["jurisdiction_id", *values]
-    statement = sql.SQL("UPDATE {table} SET ({columns}, geom) = ({values}, "
-                        "ST_GeomFromWKB(%s, {srid})) WHERE id = %s{one_type} RETURNING id").format(
-        one_type=_one_type(layer),
-        table=sql.Identifier(layer.table),
-        columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
-        values=sql.SQL(", ").join(sql.Placeholder() * len(columns)),
-        srid=sql.Literal(int(layer.srid)))
-    if _write(cur, layer, statement, [jurisdiction, *values.values(), wkb, feature_id]) is None:
+    _update(cur, layer, feature_id, values, (wkb, jurisdiction))
+
+
+def merge_patch(target: dict, patch: dict) -> dict:
+    """RFC 7396 on a feature's flat properties: a null removes, a value (lists whole) replaces."""
+    merged = dict(target)
+    for name, value in patch.items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    return merged
+
+
+def read_merge_patch(body: bytes | str, feature_id: int) -> dict:
+    """The JSON Merge Patch of a feature in a request body; InvalidParameter saying what is wrong."""
+    try:
+        patch = json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise InvalidParameter(f"body: not JSON ({exc.msg} at character {exc.pos})") from None
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidParameter("body: not UTF-8 JSON") from None
+    if not isinstance(patch, dict):
+        raise InvalidParameter("body: a JSON Merge Patch of a Feature (an object)")
+    if patch.get("type", "Feature") != "Feature":
+        raise InvalidParameter("type: a feature stays a Feature")
+    if "id" in patch and str(patch["id"]) != str(feature_id):
+        raise InvalidParameter(f"id: a feature's id cannot change (it is {feature_id})")
+    if not isinstance(patch.get("properties", {}), dict):
+        raise InvalidParameter("properties: an object of the properties to change")
+    if "geometry" in patch and not isinstance(patch["geometry"], dict):
+        raise InvalidParameter("geometry: a GeoJSON geometry object (it replaces the stored "
+                               "one whole; a feature cannot lose its geometry)")
+    return patch
+
+
+def patch_feature(cur, layer: Layer, feature_id: int, patch: dict, crs: tuple[int, bool], *,
+                  principal: Principal | None, precondition: Precondition = None) -> None:
+    """Apply a JSON Merge Patch to feature ``feature_id``: the result is checked as a replacement
+    is; a geometry in the patch replaces the stored one whole."""
+    check_acts_in(principal, _stored_jurisdiction(cur, layer, feature_id),
+                  f"feature {feature_id} of {layer.id}")
+    _check_precondition(cur, layer, feature_id, precondition)
+    stored = get_feature(cur, layer, feature_id)
+    if stored is None:
         raise NotFound(f"no feature {feature_id} in {layer.id}")
+    values = check_properties(layer, merge_patch(stored["properties"],
+                                                 patch.get("properties", {})))
+    placed = None
+    if "geometry" in patch:
+        placed = _geometry(cur, layer, patch["geometry"], crs)
+        check_acts_in(principal, placed[1],
+                      f"the place feature {feature_id} of {layer.id} moves to")
+    _update(cur, layer, feature_id, values, placed)
 
 
-def delete_feature(cur, layer: Layer, feature_id: int, *, principal: Principal | None) -> None:
+def delete_feature(cur, layer: Layer, feature_id: int, *, principal: Principal | None,
+                   precondition: Precondition = None) -> None:
     """Delete feature ``feature_id`` (its private row goes with it)."""
     check_acts_in(principal, _stored_jurisdiction(cur, layer, feature_id),
                   f"feature {feature_id} of {layer.id}")
+    _check_precondition(cur, layer, feature_id, precondition)
     statement = sql.SQL("DELETE FROM {table} WHERE id = %s{one_type} RETURNING id").format(
         table=sql.Identifier(layer.table), one_type=_one_type(layer))
     if _write(cur, layer, statement, [feature_id]) is None:

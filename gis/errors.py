@@ -83,3 +83,15 @@ class PayloadTooLarge(DimosError):
     status = 413
     code = "PayloadTooLarge"
 
+
+
+class PreconditionFailed(DimosError):
+    """An If-Match (or If-Unmodified-Since) that no longer holds: the thing changed since the
+    client read it; nothing was written. ``etag`` is its current version."""
+
+    status = 412
+    code = "PreconditionFailed"
+
+    def __init__(self, message: str, *, etag: str | None = None):
+        super().__init__(message)
+        self.etag = etag

@@ -58,6 +58,11 @@ def register_cache_headers(app: Flask, settings: Settings) -> None:
             response.last_modified = changed_at
         # the same request on the same data version gets the same answer (bodies carry a
         # timestamp, so they cannot be hashed): a weak validator
+        if "feature_etag" in g:
+            # one feature: its stored version (ogc/feature_etags.py), strong, so that a
+            # PUT, PATCH or DELETE can send it back as If-Match
+            response.set_etag(g.feature_etag)
+            return response.make_conditional(request)
         language = request.headers.get("Accept-Language", "")
         key = f"{request.full_path}|{language}|{version}".encode()
         response.set_etag(hashlib.sha1(key).hexdigest(), weak=True)

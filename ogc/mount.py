@@ -25,6 +25,7 @@ from ogc import patches
 from ogc.caching import register_cache_headers
 from ogc.config import build_config
 from ogc.exception_types import processes_exception_types
+from ogc.feature_etags import register_feature_etags
 from ogc.filters import check_items_filter
 from ogc.logs import quiet_client_errors
 from ogc.openapi import offline_document
@@ -150,6 +151,9 @@ def register_ogc(app: Flask, settings: Settings) -> None:
     database_url = settings.effective_app_database_url
 
     app.before_request(item_posts_by_media_type)
+    register_feature_etags(app, settings)
+    from ogc.feature_patch import register_feature_patch  # it imports this module's 415
+    register_feature_patch(app, settings)
     app.before_request(tiles_default_to_mvt)
     app.before_request(check_items_filter)
     register_schemas(app)

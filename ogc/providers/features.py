@@ -19,7 +19,16 @@ import layers
 from gis.access_rules import principal_id
 from gis.db import pooled_cursor
 from gis.edit import create_feature, delete_feature, read_feature, replace_feature
-from gis.errors import Conflict, DatabaseUnavailable, Forbidden, InvalidParameter, NotFound, StorageFull
+from gis.errors import (
+    Conflict,
+    DatabaseUnavailable,
+    Forbidden,
+    InvalidParameter,
+    NotFound,
+    PreconditionFailed,
+    StorageFull,
+)
+from gis.feature_versions import feature_version
 from gis.features import FeatureQuery, get_feature, query_features
 from gis.roles import Principal
 from ogc.config import field_schema
@@ -56,6 +65,13 @@ class ProviderInvalidFeature(ProviderGenericError):
 
     ogc_exception_code = "InvalidParameterValue"
     http_status_code = HTTPStatus.BAD_REQUEST
+
+
+class ProviderPreconditionFailed(ProviderGenericError):
+    """The feature changed since the version the client's If-Match names: nothing written."""
+
+    ogc_exception_code = "PreconditionFailed"
+    http_status_code = HTTPStatus.PRECONDITION_FAILED
 
 
 class DimosFeatures(BaseProvider):
@@ -117,13 +133,15 @@ class DimosFeatures(BaseProvider):
         feature_id = self._feature_id(identifier)
         with self._writing() as cur:
             replace_feature(cur, self.layer, feature_id, read_feature(item), self._content_crs(),
-                            principal=_principal())
+                            principal=_principal(), precondition=if_match())
+            _written_version(feature_version(cur, self.layer, feature_id))
         return True
 
     def delete(self, identifier):
         feature_id = self._feature_id(identifier)
         with self._writing() as cur:
-            delete_feature(cur, self.layer, feature_id, principal=_principal())
+            delete_feature(cur, self.layer, feature_id, principal=_principal(),
+                           precondition=if_match())
         return True
 
     @contextmanager
@@ -195,9 +213,27 @@ class DimosFeatures(BaseProvider):
             raise ProviderStorageFull(user_msg=exc.message) from None
         except Forbidden as exc:
             raise ProviderForbidden(user_msg=exc.message) from None
+        except PreconditionFailed as exc:
+            _written_version(exc.etag)  # the 412 names the current version
+            raise ProviderPreconditionFailed(user_msg=exc.message) from None
 
     def __repr__(self):
         return f"<DimosFeatures {self.layer.id}>"
+
+
+def if_match():
+    """The request's If-Match as a test of a stored version (strong comparison, as RFC 9110
+    has it; ``*`` is any); None without the header: the write goes ahead as before."""
+    if not has_request_context() or "If-Match" not in request.headers:
+        return None
+    wanted = request.if_match
+    return lambda current: wanted.star_tag or wanted.contains(current)
+
+
+def _written_version(version: str | None) -> None:
+    """The version the response names in its ETag (ogc/feature_etags.py sets the header)."""
+    if has_request_context() and version is not None:
+        g.feature_etag = version
 
 
 def _principal() -> Principal | None:
