@@ -32,7 +32,7 @@ def register_feature_etags(app: Flask, settings: Settings) -> None:
         if request.method not in ("GET", "HEAD") or item is None:
             return
         try:
-            layer = layers.get(item[0])
+            layer = layers.collection(item[0])
             with pooled_cursor(database_url) as cur:
                 version = feature_version(cur, layer, int(item[1]))
         except (KeyError, ValueError, DimosError):

@@ -32,7 +32,7 @@ def register_feature_patch(app: Flask, settings: Settings) -> None:
     @bp.route("/ogc/collections/<collection_id>/items/<item_id>", methods=["PATCH"])
     def patch_item(collection_id: str, item_id: str):
         try:
-            layer = layers.get(collection_id)
+            layer = layers.collection(collection_id)
         except KeyError:
             raise NotFound(f"no collection {collection_id!r}") from None
         if not layer.editable:

@@ -8,7 +8,7 @@ pygeoapi.
 """
 from __future__ import annotations
 
-from flask import Flask, Response, json, request
+from flask import Flask, Response, current_app, json, request
 
 import layers
 from gis.errors import InvalidParameter, NotFound
@@ -147,10 +147,15 @@ def _answer(document: dict, language: str) -> Response:
 
 def _layer(collection_id: str) -> Layer:
     try:
-        return layers.get(collection_id)
+        return layers.collection(collection_id)
     except KeyError:
         raise NotFound(f"no collection {collection_id[:60]!r}; /ogc/collections lists them") \
             from None
+
+
+def _here() -> str:
+    """This resource's URL on the public base (never on the Host a client named)."""
+    return current_app.extensions["dimos.settings"].effective_public_url + request.path
 
 
 def schema_or_queryables():
@@ -162,7 +167,7 @@ def schema_or_queryables():
     if not _wants_json():
         return None  # pygeoapi's HTML page
     language = _language()
-    return _answer(build(layer, request.base_url, language), language)
+    return _answer(build(layer, _here(), language), language)
 
 
 def collection_sortables(collection_id: str):
@@ -172,7 +177,7 @@ def collection_sortables(collection_id: str):
         raise InvalidParameter(f"f: {request.args['f'][:40]!r} is not a format of sortables; "
                                "use f=json")
     language = _language()
-    return _answer(sortables(layer, request.base_url, language), language)
+    return _answer(sortables(layer, _here(), language), language)
 
 
 def sortables_link(response: Response) -> Response:
@@ -183,7 +188,7 @@ def sortables_link(response: Response) -> Response:
             or response.status_code != 200 or response.mimetype != "application/json":
         return response
     document = json.loads(response.get_data())
-    href = f"{request.base_url}/sortables?f=json"
+    href = f"{_here()}/sortables?f=json"
     document.setdefault("links", []).append(
         {"type": SCHEMA_JSON, "rel": f"{OGC_REL}/sortables", "href": href,
          "title": "Sortables of this collection as JSON"})

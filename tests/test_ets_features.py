@@ -230,7 +230,7 @@ def test_number_matched_is_every_feature_the_request_selects(ogc, demo_url, item
     assert answers["bbox=extent"][1]["numberMatched"] == total  # the extent holds them all
     for name in WORLD_BOXES:  # nothing in the demo lies beyond Crete
         assert answers[f"bbox={name}"][1]["numberMatched"] == 0, name
-    if layers.get(collection_id).temporal is None:  # no time: a datetime selects them all
+    if layers.collection(collection_id).temporal is None:  # no time: a datetime selects them all
         for name in ("datetime=instant", "datetime=interval"):
             assert answers[name][1]["numberMatched"] == total, name
     for name in ("limit=1", "datetime=instant", "datetime=interval"):
@@ -387,7 +387,7 @@ def test_each_collection_lists_its_crs_and_storage_crs_as_uris(collections, coll
     assert crs and all(uri.startswith("http://www.opengis.net/def/crs/") for uri in crs)
     assert crs[0] == CRS84
     assert collection["storageCrs"] in crs
-    assert collection["storageCrs"] == CRS_URIS[layers.get(collection_id).srid]
+    assert collection["storageCrs"] == CRS_URIS[layers.collection(collection_id).srid]
     if "crs" in collections:  # a global list: every collection's "#/crs" is resolved
         assert set(collections["crs"]) >= {uri for uri in crs if uri != "#/crs"}
 

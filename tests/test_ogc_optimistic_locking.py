@@ -46,7 +46,7 @@ def permit(ogc, planners, demo_url):
                "properties": {"permit_number": number, "issue_date": "2026-11-02",
                               "permit_type": "new_building", "status": "issued",
                               "kaek": "491157393460", "floors": 2}}
-    created = requests.post(f"{ogc}/collections/building_permits/items", json=feature,
+    created = requests.post(f"{ogc}/collections/building_permit_sites/items", json=feature,
                             headers=auth(planners["rethymno"], GEOJSON), timeout=30)
     assert created.status_code == 201, created.text
     location = created.headers["Location"]
