@@ -18,9 +18,8 @@ from pygeoapi.provider.sql import get_engine
 from pygeoapi.util import JobStatus, RequestedProcessExecutionMode
 from sqlalchemy import event
 
-from gis.access_rules import STAFF, job_municipality, lists_job, principal_id, sees_job
-from gis.app_role import MUNICIPALITIES_SETTING, PRINCIPAL_SETTING, STAFF_SETTING
-from gis.db import municipalities_setting
+from gis.access_rules import job_municipality, lists_job, principal_id, sees_job
+from gis.job_actor import ACT_FOR_SQL, act_for_parameters
 from gis.schema import jobs
 from ogc.principal import acting_for
 from ogc.principal import current_principal as _principal
@@ -40,13 +39,7 @@ def _act_for_principal(conn) -> None:
     """Every transaction of the manager's engine names whom it acts for: PostgreSQL's jobs
     policies then confine it as gis/access_rules.sees_job does (a bug here cannot cross)."""
     principal = _principal()
-    conn.exec_driver_sql(
-        "SELECT set_config(%(m)s, %(mv)s, true), set_config(%(p)s, %(pv)s, true), "
-        "set_config(%(s)s, %(sv)s, true)",
-        {"m": MUNICIPALITIES_SETTING, "mv": municipalities_setting(principal),
-         "p": PRINCIPAL_SETTING, "pv": principal_id(principal) or "",
-         "s": STAFF_SETTING, "sv": "on" if principal is not None and principal.role in STAFF
-         else ""})
+    conn.exec_driver_sql(ACT_FOR_SQL, act_for_parameters(principal))
 
 
 class DimosJobManager(PostgreSQLManager):

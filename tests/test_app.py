@@ -61,7 +61,7 @@ def test_home_page_lists_every_layer_in_greek_and_english_with_attributions(clie
 
 def test_legend_comes_from_the_catalogue(client):
     legend = client.get("/api/legend").get_json()
-    assert [entry["id"] for entry in legend["layers"]] == [layer.id for layer in layers.CATALOGUE]
+    assert [entry["id"] for entry in legend["layers"]] == [layer.id for layer in layers.COLLECTIONS]
     zoning = legend["layers"][0]
     assert zoning["style"]["color"] == layers.get("zoning").style.color
 
