@@ -48,15 +48,20 @@ FROM (SELECT ST_Transform(ST_SetSRID(CASE WHEN %(swap)s THEN ST_FlipCoordinates(
 
 
 
+def _json_body(body: bytes | str):
+    """A request body parsed as JSON; InvalidParameter saying where it is not."""
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise InvalidParameter(f"body: not JSON ({exc.msg} at character {exc.pos})") from None
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidParameter("body: not UTF-8 JSON") from None
+
+
 def read_feature(body: bytes | str | dict) -> dict:
     """The GeoJSON Feature in a request body; InvalidParameter saying what is wrong."""
     if isinstance(body, (bytes, str)):
-        try:
-            body = json.loads(body)
-        except json.JSONDecodeError as exc:
-            raise InvalidParameter(f"body: not JSON ({exc.msg} at character {exc.pos})") from None
-        except (ValueError, UnicodeDecodeError):
-            raise InvalidParameter("body: not UTF-8 JSON") from None
+        body = _json_body(body)
     if not isinstance(body, dict) or body.get("type") != "Feature":
         raise InvalidParameter('body: a GeoJSON Feature ({"type": "Feature", ...})')
     if not isinstance(body.get("geometry"), dict):
@@ -289,12 +294,7 @@ def merge_patch(target: dict, patch: dict) -> dict:
 
 def read_merge_patch(body: bytes | str, feature_id: int) -> dict:
     """The JSON Merge Patch of a feature in a request body; InvalidParameter saying what is wrong."""
-    try:
-        patch = json.loads(body)
-    except json.JSONDecodeError as exc:
-        raise InvalidParameter(f"body: not JSON ({exc.msg} at character {exc.pos})") from None
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidParameter("body: not UTF-8 JSON") from None
+    patch = _json_body(body)
     if not isinstance(patch, dict):
         raise InvalidParameter("body: a JSON Merge Patch of a Feature (an object)")
     if patch.get("type", "Feature") != "Feature":
