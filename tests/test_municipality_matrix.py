@@ -75,6 +75,8 @@ ENDPOINTS = {e.name: e for e in (
     Endpoint("sensors.get_violations", "GET", 200),
     Endpoint("imports.upload", "POST", 200),
     Endpoint("imports.recent", "GET", 200),
+    # an export with the layer's private fields (the public one is anyone's: no cell)
+    Endpoint("web_map.export", "GET", 200),
     # a process of the OGC API: no role rule (dimos/access.py), anyone may run it; signed-in
     # principals but citizens within their municipalities (gis/access_rules.confined)
     Endpoint("ogc.request_clusters", "POST", 200),
@@ -333,7 +335,29 @@ def cell_request_clusters(server, towns, seeded, credentials, target):
     return answer, seeded.contact[target] in found
 
 
-CELLS = {"ogc.request_clusters": cell_request_clusters,
+def _exported(answer: requests.Response) -> dict[str, dict]:
+    """An export's features by request number (GeoJSON), none unless it answered 200."""
+    if answer.status_code != 200:
+        return {}
+    return {f["properties"]["service_request_id"]: f["properties"]
+            for f in answer.json()["features"]}
+
+
+def _export(server, credentials, **params) -> requests.Response:
+    return call(server, credentials, "GET", "/api/export",
+                params={"layer": "service_requests", "format": "geojson", **params})
+
+
+def cell_export(server, towns, seeded, credentials, target):
+    answer = _export(server, credentials, private="true", jurisdiction_id=target)
+    found = _exported(answer)
+    # the municipality's rows only (other tests of the module add requests of theirs)
+    assert not set(found) - _numbers_of(towns, target)
+    email = found.get(seeded.contact[target], {}).get("reporter_email")
+    return answer, email == f"reporter@{target}.example" or f"@{target}.example" in answer.text
+
+
+CELLS = {"ogc.request_clusters": cell_request_clusters, "web_map.export": cell_export,
          "open311.post_update": cell_post_update, "open311.get_contact": cell_get_contact,
          "own_rows.crew_assignments": cell_crew_assignments,
          "sensors.post_readings": cell_post_readings, "sensors.post_session": cell_post_session,
@@ -589,3 +613,54 @@ def test_a_chania_crew_plan_takes_neither_rethymnos_municipality_nor_its_request
         "requests": [seeded.contact[OTHER]], "crews": [crew]}})
     assert named.status_code == 400, named.text
     assert seeded.contact[OTHER] in description(named) and HOME in description(named)
+
+
+def test_a_chania_clerks_private_export_holds_chanias_rows_only(server, towns, seeded, auth):
+    """Not naming the municipality: the clerk's own; every row Chania's, with its reporter's
+    e-mail; Rethymno's reporters nowhere in the file."""
+    answer = _export(server, auth[f"clerk-{HOME}"], private="true")
+    assert answer.status_code == 200, answer.text
+    found = _exported(answer)
+    assert found[seeded.contact[HOME]]["reporter_email"] == f"reporter@{HOME}.example"
+    assert set(found) <= _numbers_of(towns, HOME)
+    assert not set(found) & _numbers_of(towns, OTHER)
+    assert f"@{OTHER}.example" not in answer.text
+    assert "submission_token" not in found[seeded.contact[HOME]]  # a credential, not data
+
+
+def test_a_public_export_stays_public_and_holds_no_private_field(server, seeded):
+    answer = _export(server, {"headers": {}})
+    assert answer.status_code == 200, answer.text
+    found = _exported(answer)
+    assert {seeded.contact[HOME], seeded.contact[OTHER]} <= set(found)  # both municipalities
+    assert not any(name.startswith("reporter_") for row in found.values() for name in row)
+    assert ".example" not in answer.text
+    refused = _export(server, {"headers": {}}, private="true")
+    assert refused.status_code == 401 and ".example" not in refused.text
+
+
+@pytest.mark.parametrize("params, said", [
+    ({"private": "yes"}, "private: true or false"),
+    ({"private": "true", "layer": "zoning"}, "has no private fields"),
+])
+def test_a_private_export_asked_wrongly_is_a_400_saying_what(server, auth, params, said):
+    answer = _export(server, auth[f"staff-{HOME}"], **params)
+    assert answer.status_code == 400, answer.text
+    assert said in description(answer)
+
+
+def test_dimos_export_of_private_fields_names_its_municipality(towns, seeded, tmp_path):
+    out = tmp_path / "requests.geojson"
+    done = dimos("export", "service_requests", "--format", "geojson", "--private",
+                 "--jurisdiction", HOME, "-o", out, url=towns)
+    assert done.returncode == 0, done.stderr
+    found = {f["properties"]["service_request_id"]: f["properties"]
+             for f in json.loads(out.read_text())["features"]}
+    assert found[seeded.contact[HOME]]["reporter_email"] == f"reporter@{HOME}.example"
+    assert set(found) <= _numbers_of(towns, HOME)
+    assert f"@{OTHER}.example" not in out.read_text()
+    refused = dimos("export", "service_requests", "--private", "-o", tmp_path / "all.gpkg",
+                    url=towns)
+    assert refused.returncode == 1 and not (tmp_path / "all.gpkg").exists()
+    assert refused.stderr.startswith("dimos: error: --private:"), refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
