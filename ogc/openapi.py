@@ -7,6 +7,8 @@ stand for (Features Part 1, Tiles Part 1, Processes Part 1, Records' sortby).
 """
 from __future__ import annotations
 
+from ogc.openapi_features import describe_edits_and_sortables
+
 F1 = "https://schemas.opengis.net/ogcapi/features/part1/1.0/openapi/ogcapi-features-1.yaml#/components/"
 T1 = "https://schemas.opengis.net/ogcapi/tiles/part1/1.0/openapi/ogcapi-tiles-1.yaml#/components/"
 P1 = "https://schemas.opengis.net/ogcapi/processes/part1/1.0/openapi/"
@@ -129,6 +131,7 @@ def offline_document(document: dict) -> dict:
     if conformance:
         conformance["responses"]["200"] = _response("The conformance classes.", CONFORMANCE)
     _processes_as_the_standard_names_them(document.get("paths", {}))
+    describe_edits_and_sortables(document.get("paths", {}))
     return document
 
 
