@@ -103,4 +103,24 @@ class DimosJobManager(PostgreSQLManager):
         if status == JobStatus.failed and isinstance(outputs, dict) and "outputs" in outputs:
             # a failure asked for as a document is still an exception, not an output
             outputs = outputs["outputs"][0]
+        elif status == JobStatus.successful and _is_document(outputs):
+            outputs = _results_document(self.get_processor(process_id), outputs)
         return job_id, mimetype, outputs, status, headers
+
+
+def _is_document(outputs) -> bool:
+    """pygeoapi's answer to ``"response": "document"``: ``{"outputs": [the one result]}``."""
+    return isinstance(outputs, dict) and list(outputs) == ["outputs"] \
+        and isinstance(outputs["outputs"], list) and len(outputs["outputs"]) == 1
+
+
+def _results_document(processor, outputs: dict) -> dict:
+    """The results document of Processes 1.0 (results.yaml): each output by its id (every
+    process of dimos has one output), not pygeoapi's list under ``outputs``; an object is a
+    qualified value, with its media type, as results.yaml writes one."""
+    ((output_id, output),) = processor.metadata["outputs"].items()
+    value = outputs["outputs"][0]
+    if isinstance(value, dict):
+        value = {"value": value,
+                 "mediaType": output["schema"].get("contentMediaType", "application/json")}
+    return {output_id: value}

@@ -19,7 +19,7 @@ from werkzeug.datastructures import Headers
 
 from accounts.secret_key import secret_key
 from gis.db import ping, pooled_cursor
-from gis.errors import DimosError
+from gis.errors import DimosError, InvalidParameter
 from gis.jurisdictions import municipalities_extent_crs84
 from ogc import patches
 from ogc.caching import register_cache_headers
@@ -27,8 +27,10 @@ from ogc.config import build_config
 from ogc.exception_types import processes_exception_types
 from ogc.feature_etags import register_feature_etags
 from ogc.filters import check_items_filter
+from ogc.job_documents import register_job_documents
 from ogc.logs import quiet_client_errors
 from ogc.openapi import offline_document
+from ogc.process_paging import register_process_paging
 from ogc.schemas import register_schemas
 from ogc.templates import csp_marker, write_offline_templates
 from settings import Settings
@@ -111,6 +113,29 @@ def item_posts_by_media_type() -> None:
                                    f"({CQL2_JSON}), not {request.mimetype or 'no media type'}")
 
 
+#: the members of an execute request (Processes 1.0, execute.yaml)
+EXECUTE_MEMBERS = ("inputs", "outputs", "response", "subscriber")
+
+
+def execute_requests_only() -> None:
+    """A body posted to a process's execution is an execute request: pygeoapi runs the
+    process on any JSON object, taking a missing ``inputs`` for none, so a body of other
+    members (a mistyped ``input``, the official suite's ``invalid-execute-request``) ran it
+    with its defaults and answered 200. The body was read as a JSON object
+    (dimos/request_input.py)."""
+    if request.method != "POST" or not PROCESS_EXECUTION.match(request.path):
+        return
+    body = request.get_json(silent=True, force=True)
+    if not isinstance(body, dict):
+        return  # no body: pygeoapi answers it
+    unknown = sorted(set(body) - set(EXECUTE_MEMBERS))
+    if unknown:
+        raise InvalidParameter(f"body: {', '.join(unknown)} is no member of an execute "
+                               f"request; it has {', '.join(EXECUTE_MEMBERS)}")
+    if not isinstance(body.get("inputs", {}), dict):
+        raise InvalidParameter("body: inputs is an object of the inputs by their ids")
+
+
 MVT = "application/vnd.mapbox-vector-tile"
 
 
@@ -155,9 +180,12 @@ def register_ogc(app: Flask, settings: Settings) -> None:
     from ogc.feature_patch import register_feature_patch  # it imports this module's 415
     register_feature_patch(app, settings)
     app.before_request(tiles_default_to_mvt)
+    app.before_request(execute_requests_only)
     app.before_request(check_items_filter)
     register_schemas(app)
     app.after_request(processes_exception_types)
+    register_process_paging(app)
+    register_job_documents(app)
 
     @app.before_request
     def database_before_processes():

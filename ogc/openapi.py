@@ -7,6 +7,8 @@ stand for (Features Part 1, Tiles Part 1, Processes Part 1, Records' sortby).
 """
 from __future__ import annotations
 
+from ogc.openapi_features import describe_edits_and_sortables
+
 F1 = "https://schemas.opengis.net/ogcapi/features/part1/1.0/openapi/ogcapi-features-1.yaml#/components/"
 T1 = "https://schemas.opengis.net/ogcapi/tiles/part1/1.0/openapi/ogcapi-tiles-1.yaml#/components/"
 P1 = "https://schemas.opengis.net/ogcapi/processes/part1/1.0/openapi/"
@@ -128,7 +130,63 @@ def offline_document(document: dict) -> dict:
     conformance = document.get("paths", {}).get("/conformance", {}).get("get")
     if conformance:
         conformance["responses"]["200"] = _response("The conformance classes.", CONFORMANCE)
+    _processes_as_the_standard_names_them(document.get("paths", {}))
+    describe_edits_and_sortables(document.get("paths", {}))
     return document
+
+
+PROCESS_LIMIT = {"name": "limit", "in": "query", "required": False, "style": "form",
+                 "explode": False, "description": "How many processes a page lists.",
+                 "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 10}}
+PROCESS_OFFSET = {"name": "offset", "in": "query", "required": False, "style": "form",
+                  "explode": False, "description": "How many processes to pass over (the "
+                                                   "`next` and `prev` links carry it).",
+                  "schema": {"type": "integer", "minimum": 0, "default": 0}}
+PREFER = {"in": "header", "name": "Prefer", "required": False, "schema": {"type": "string"},
+          "description": "`respond-async` to run the process as a job (RFC 7240 preferences)."}
+#: pygeoapi's operation ids → those of the standard's OpenAPI fragments (clients and the
+#: official test suite look operations up by them)
+OPERATION_IDS = {"getJob": "getStatus", "getJobResults": "getResult"}
+PROCESS_ID = _path("processId", {"type": "string"}, "The process.")
+
+
+def _processes_as_the_standard_names_them(paths: dict) -> None:
+    """Processes 1.0's operations in pygeoapi's document: /processes takes ``limit`` and
+    ``offset`` (/req/core/pl-limit-definition), ``Prefer`` takes respond-async, the job
+    operations have the standard's ids, and a process's description and execution are also
+    described for any ``{processId}`` (getProcessDescription, execute), as the standard's
+    document does, beside pygeoapi's operation per process."""
+    processes = paths.get("/processes", {}).get("get")
+    if processes is None:
+        return
+    processes["parameters"] = [*processes.get("parameters", []), PROCESS_LIMIT, PROCESS_OFFSET]
+    for path, item in paths.items():
+        for operation in item.values():
+            if not isinstance(operation, dict):
+                continue
+            operation["operationId"] = OPERATION_IDS.get(operation.get("operationId"),
+                                                         operation.get("operationId"))
+            operation["parameters"] = [PREFER if parameter.get("name") == "Prefer" else parameter
+                                       for parameter in operation.get("parameters", [])]
+    described = [item["get"] for path, item in paths.items()
+                 if path.startswith("/processes/") and path.count("/") == 2 and "get" in item]
+    executed = [item["post"] for path, item in paths.items()
+                if path.endswith("/execution") and "post" in item]
+    if described:
+        paths["/processes/{processId}"] = {"get": {
+            **described[0], "operationId": "getProcessDescription", "tags": ["server"],
+            "summary": "A process's description", "description": "A process's description",
+            "parameters": [PROCESS_ID, *described[0].get("parameters", [])],
+            "responses": {**described[0]["responses"], "404": REPLACEMENTS[
+                P1 + "responses/NotFound.yaml"]}}}
+    if executed:
+        paths["/processes/{processId}/execution"] = {"post": {
+            **executed[0], "operationId": "execute", "tags": ["server"],
+            "summary": "Execute a process", "description": "Execute a process",
+            "parameters": [PROCESS_ID, *executed[0].get("parameters", [])],
+            "responses": {**executed[0]["responses"], "200": _response(
+                "The results, as the process's outputs say.", {},
+                ("application/json", "application/geo+json"))}}}
 
 
 def inline_remote_refs(node):

@@ -11,6 +11,9 @@ import pytest
 import requests
 from openapi_spec_validator import validate
 
+import layers
+from ogc.feature_patch import MERGE_PATCH
+
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
@@ -84,3 +87,42 @@ def test_every_described_xml_read_answers_xml(live_server, open311_document):
                               if "nearby" in path else None)
         assert answer.headers["Content-Type"].startswith("text/xml"), path
         ElementTree.fromstring(answer.content)  # well-formed, whether an answer or an error
+
+
+@pytest.fixture(scope="module")
+def ogc_document(live_server) -> dict:
+    return requests.get(f"{live_server}/ogc/openapi?f=json", timeout=60).json()
+
+
+def test_editable_collections_describe_patch_if_match_412_and_every_collection_sortables(
+        live_server, ogc_document):
+    """Features Part 4 ``update`` and optimistic locking (ogc/feature_patch.py,
+    ogc/feature_etags.py) and Part 5 sortables, as the OGC API document describes them: a
+    PATCH taking a JSON Merge Patch with If-Match and a 412 on exactly the editable
+    collections' items, If-Match and 412 on their PUT and DELETE, the ETag of a read; and a
+    sortables path for every collection, answering what it says."""
+    paths = ogc_document["paths"]
+    items = {path.split("/")[2]: operations for path, operations in paths.items()
+             if re.fullmatch(r"/collections/[^/]+/items/\{featureId\}", path)}
+    assert items
+    for collection, operations in items.items():
+        editable = layers.collection(collection).editable
+        assert ("patch" in operations) == editable == ("put" in operations), collection
+        assert "ETag" in operations["get"]["responses"]["200"]["headers"], collection
+        if not editable:
+            continue
+        patch = operations["patch"]
+        assert set(patch["requestBody"]["content"]) == {MERGE_PATCH}, collection
+        for method in ("patch", "put", "delete"):
+            names = {p.get("name") for p in operations[method]["parameters"]}
+            assert "If-Match" in names and "412" in operations[method]["responses"], \
+                (collection, method)
+    collections = {layer.id for layer in layers.COLLECTIONS}
+    for collection in collections:
+        sortables = paths[f"/collections/{collection}/sortables"]["get"]
+        (media,) = sortables["responses"]["200"]["content"]
+        answer = requests.get(f"{live_server}/ogc/collections/{collection}/sortables",
+                              params={"f": "json"}, timeout=30)
+        assert answer.status_code == 200, collection
+        assert answer.headers["Content-Type"].split(";")[0] == media, collection
+        assert "properties" in answer.json(), collection

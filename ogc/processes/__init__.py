@@ -6,6 +6,7 @@ names the input, never a traceback.
 """
 from __future__ import annotations
 
+import copy
 from contextlib import contextmanager
 from datetime import date
 
@@ -156,6 +157,21 @@ def check_inputs(data: dict, known: set[str]) -> None:
                                f"{', '.join(sorted(known))}")
 
 
+#: the members of a qualified input value besides ``value`` (18-062r2, qualifiedInputValue.yaml)
+QUALIFIERS = {"mediaType", "encoding", "schema"}
+
+
+def unqualified(data: dict) -> dict:
+    """The inputs with each qualified value (``{"value": …, "mediaType": …}``, how Processes
+    1.0 writes an object inline, and how the official test suite sends one) replaced by its
+    value; an input that only looks like one (other members beside) is left as it came."""
+    def value(item):
+        if isinstance(item, dict) and "value" in item and set(item) - {"value"} <= QUALIFIERS:
+            return item["value"]
+        return [value(entry) for entry in item] if isinstance(item, list) else item
+    return {name: value(item) for name, item in data.items()}
+
+
 class DimosProcessor(BaseProcessor):
     """A process of dimos: its ``METADATA`` (pygeoapi's process description, whose ``inputs``
     are the only ones it takes) and ``run(cur, data)`` on a read-only cursor, which returns
@@ -164,13 +180,15 @@ class DimosProcessor(BaseProcessor):
     METADATA: dict = {}
 
     def __init__(self, processor_def):
-        super().__init__(processor_def, self.METADATA)
+        # a copy each: pygeoapi's OpenAPI writer pops the outputs' contentMediaType from the
+        # metadata it is handed, which every later description then lacked
+        super().__init__(processor_def, copy.deepcopy(self.METADATA))
         self.database_url = processor_def["database_url"]
 
     def execute(self, data, outputs=None):
         with database(self.database_url, current_principal()) as cur:
             check_inputs(data, set(self.METADATA["inputs"]))
-            return self.run(cur, data)
+            return self.run(cur, unqualified(data))
 
     def run(self, cur, data: dict) -> tuple[str, dict]:
         raise NotImplementedError
