@@ -126,6 +126,16 @@ def test_a_street_is_found_in_greek_greeklish_without_accents_or_misspelled(
             ].count(elsewhere) == 1
 
 
+@pytest.mark.parametrize("spelling", ["ΑΓΙΟΣ ΣΤΕΦΑΝΟΣ", "αγιοσ στεφανοσ", "Agios Stefanos"])
+def test_final_and_medial_sigma_and_capitals_are_alike(live_server, demo_url, elsewhere, spelling):
+    community = _write(demo_url, INSERTS["community"], town=elsewhere, name="Άγιος Στέφανος",
+                       code=f"search-{_unique()}")
+    found = _search(live_server, spelling, jurisdiction_id=elsewhere, limit=50).json()["features"]
+    assert (found[0]["properties"]["kind"], found[0]["properties"]["matched"]) == (
+        "community", "Άγιος Στέφανος")
+    assert community in [f["properties"]["feature_id"] for f in found]
+
+
 @pytest.mark.parametrize("spelling", ["Xania", "Chania", "XANIA", "Χανια"])
 def test_xania_finds_a_settlement_named_with_accents(live_server, demo_url, elsewhere, spelling):
     settlement = _write(demo_url, INSERTS["settlement"], town=elsewhere, name="Χανιά",
