@@ -48,6 +48,7 @@ export function initSearch(app) {
         <span class="kind">${escapeHtml(t(`kind-${feature.properties.kind}`))}</span>
         <span class="label">${escapeHtml(feature.properties.label)}</span>
         <span class="where">${escapeHtml(feature.properties.municipality)}</span></li>`).join("");
+    highlight(-1);  // a new list: nothing chosen in it yet
     status.textContent = results.length ? t("search-count").replace("{n}", results.length)
       : t("search-none");
     setOpen(results.length > 0);
