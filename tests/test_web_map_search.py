@@ -28,10 +28,15 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
+def visit(browser, live_server):
     visit = Visit(browser, live_server)
-    yield visit.page
+    yield visit
     visit.context.close()
+
+
+@pytest.fixture
+def page(visit):
+    return visit.page
 
 
 def _write(url: str, statement: str, **values) -> None:
@@ -60,7 +65,7 @@ def _type_and_list(page, text: str, expected: str):
 
 
 def test_a_planner_types_greeklish_picks_with_the_arrow_keys_and_reads_the_report_there(
-        page, demo_url):
+        visit, page, demo_url):
     number = random.randrange(10 ** 6, 10 ** 7)
     name = f"Χατζηγρηγοράκη {number}"
     _write(demo_url, "INSERT INTO roads (jurisdiction_id, road_id, name, road_class, oneway, geom) "
@@ -76,6 +81,7 @@ def test_a_planner_types_greeklish_picks_with_the_arrow_keys_and_reads_the_repor
     page.keyboard.press("ArrowUp")
     assert page.get_attribute("#search-box", "aria-activedescendant") == "search-result-0"
     assert options.nth(0).get_attribute("aria-selected") == "true"
+    assert visit.axe_violations() == []  # the open list, an option active
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "search-listed.png"))
     page.keyboard.press("Enter")
