@@ -28,6 +28,7 @@ from photos.reencode import MAX_BYTES, MAX_PHOTOS
 from settings import Settings
 from web_map import make_web_map_blueprint
 from web_map.scans import make_scans_blueprint
+from web_map.search import make_search_blueprint
 
 
 def create_app(settings: Settings | None = None, with_ogc: bool = True) -> Flask:
@@ -66,6 +67,7 @@ def register_blueprints(app: Flask, settings: Settings, with_ogc: bool) -> None:
     app.register_blueprint(make_own_rows_blueprint(settings))
     app.register_blueprint(make_imports_blueprint(settings))
     app.register_blueprint(make_scans_blueprint(settings))
+    app.register_blueprint(make_search_blueprint(settings))
     if with_ogc:
         register_ogc(app, settings)
 

@@ -4,6 +4,7 @@ import { currentLanguage, setLanguage, t } from "./i18n.js";
 import { initPlanner } from "./planner.js";
 import { initCitizen } from "./citizen.js";
 import { initStaff } from "./staff.js";
+import { initSearch } from "./search.js";
 import { initLive, LIVE_IDS } from "./live.js";
 import { initMunicipalityPicker, jurisdictionInPath, loadConfig, showMunicipality } from "./municipality.js";
 
@@ -162,9 +163,10 @@ async function main() {
   initMunicipalityPicker(app);
   showMunicipality(app, config, { move: false });  // before the views ask the APIs
   app.live = initLive(app);
-  initPlanner(app);
+  app.planner = initPlanner(app);
   initCitizen(app);
   initStaff(app);
+  app.search = initSearch(app);
   document.getElementById("language").addEventListener("click", (event) => {
     const next = currentLanguage() === "el" ? "en" : "el";
     setLanguage(next);

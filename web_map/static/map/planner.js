@@ -120,4 +120,5 @@ export function initPlanner({ map, views }) {
       output.textContent = `${t("error")}: ${error.message}`;
     }
   });
+  return { reportAt };  // the search box opens the report where it flew to
 }
