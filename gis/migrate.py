@@ -28,7 +28,7 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:
             READINGS_PARTITION_PREFIX):
         return False
     # the search's trigram indexes are on expressions the catalogue does not declare
-    # (migration 0022_search, gis/search.py)
+    # (migration 0020_search, gis/search.py)
     if type_ == "index" and reflected and name.endswith(SEARCH_INDEX_SUFFIX):
         return False
     return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)

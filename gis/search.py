@@ -1,6 +1,6 @@
 """The map's search box: public names, addresses, permit numbers and ΚΑΕΚ matched in PostGIS.
 
-Both sides go through dimos_search_key() (migration 0022_search: no accents, Greek
+Both sides go through dimos_search_key() (migration 0020_search: no accents, Greek
 transliterated, Greeklish spellings folded), so `Arkadiou`, `ARKADIOY` and `αρκαδιου` find
 Αρκαδίου. Each source column has a GIN trigram index on that key: a prefix (LIKE 'key%') or a
 close word (pg_trgm's <%, word similarity) is found in the live table, so a permit written a

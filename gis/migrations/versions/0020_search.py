@@ -8,13 +8,13 @@ letters and digits a single space. `Αρκαδίου`, `ARKADIOY` and `Arkadiou`
 Each searched column gets a GIN trigram index on that key, so LIKE 'prefix%' and word
 similarity (<%) find a row the moment it is written (no copy to refresh).
 
-Revision ID: 0022_search
+Revision ID: 0020_search
 Revises: 0019_permit_geometry_types
 Create Date: 2026-12-02 15:30:00
 """
 from alembic import op
 
-revision = '0022_search'
+revision = '0020_search'
 down_revision = '0019_permit_geometry_types'
 branch_labels = None
 depends_on = None
@@ -54,7 +54,7 @@ def upgrade() -> None:
             '[^a-z0-9]+', ' ', 'g'))
         $$""")
     op.execute("COMMENT ON FUNCTION dimos_search_key(text) IS "
-               "'a name in the one Latin spelling searches compare (see migration 0022)'")
+               "'a name in the one Latin spelling searches compare (see migration 0020)'")
     for table, column in SEARCHED:
         op.execute(f"CREATE INDEX {table}_{column}_search_idx ON {table} "
                    f"USING gin (dimos_search_key({column}) gin_trgm_ops)")
