@@ -115,10 +115,7 @@ WORDS = {
 
 
 def choice_title(layer_id: str, field_name: str, code: str | None, lang: str) -> str:
-    """The title of a choice code of the catalogue in ``lang`` (the code itself when the
-    catalogue gives none)."""
+    """The catalogue's title of a choice code in ``lang`` (layers.model.Field.choice_title)."""
     if code is None:
         return WORDS[lang]["none"]
-    field = next(f for f in layers.get(layer_id).fields if f.name == field_name)
-    lookup = getattr(field, "choice_title", None)
-    return lookup(code, lang) if lookup else code
+    return layers.get(layer_id).field(field_name).choice_title(code, lang)
