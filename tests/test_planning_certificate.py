@@ -94,9 +94,10 @@ def certificate(live_server, zone, **params):
 
 
 def test_the_greek_certificate_is_one_a4_page_with_the_zones_terms_plan_fek_date_and_reference(
-        live_server, own_zone):
+        live_server, demo_url, own_zone):
     response = certificate(live_server, own_zone, date=ON, lang="el")
-    text = one_a4_page_text(pdf_of(response))
+    reader = pdf_of(response)
+    text = one_a4_page_text(reader)
     reference = response.headers["X-Certificate-Reference"]
     assert re.fullmatch(rf"RETHYMNO-{ON.replace('-', '')}-[0-9A-F]{{10}}", reference)
     assert reference in text and ON in text
@@ -109,6 +110,19 @@ def test_the_greek_certificate_is_one_a4_page_with_the_zones_terms_plan_fek_date
     assert "Βεβαίωση πολεοδομικής πληροφορίας" in text and "Πηγή: ΕΛ.ΣΤΑΤ." in text
     assert response.headers["Content-Language"] == "el"
     assert f"{reference}.pdf" in response.headers["Content-Disposition"]
+    fonts = {str(font["/BaseFont"]) for font in
+             reader.pages[0]["/Resources"]["/Font"].get_object().values()
+             for font in [font.get_object()]}
+    # the @font-face of the page, DejaVu read from disk, sets every glyph
+    assert fonts and all(name.endswith(("+Certificate-Sans", "+Certificate-Sans-Bold"))
+                         for name in fonts), fonts
+    inside = rows(demo_url, """SELECT name FROM settlements
+        WHERE ST_Intersects(geom, ST_SetSRID(ST_MakePoint(%s, %s), 2100))""",
+                  (own_zone["x"], own_zone["y"]))
+    if inside:
+        assert WORDS["el"]["in_settlement"] in text and inside[0][0] in text
+    else:
+        assert WORDS["el"]["out_settlement"] in text
 
 
 def test_the_english_certificate_keeps_greek_glyphs_and_the_same_reference(live_server,
@@ -120,6 +134,7 @@ def test_the_english_certificate_keeps_greek_glyphs_and_the_same_reference(live_
     assert own_zone["fek"] in text and own_zone["zone_code"] in text  # ΦΕΚ, Greek letters
     assert "Zone of Residential Control" in text  # plan type ΖΟΕ by its English title
     assert english.headers["Content-Language"] == "en"
+    assert "within 100 m" in text  # the permits' default radius
     # one certificate read in two languages: one reference
     assert english.headers["X-Certificate-Reference"] == greek.headers["X-Certificate-Reference"]
     assert english.headers["X-Certificate-Reference"] in text

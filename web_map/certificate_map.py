@@ -122,7 +122,7 @@ def map_svg(extent: Extent, shapes: dict, place: BaseGeometry, words: dict) -> s
     return (f'<svg xmlns="http://www.w3.org/2000/svg" class="extract" '
             f'width="{MAP_WIDTH_MM}mm" height="{MAP_HEIGHT_MM}mm" '
             f'viewBox="0 0 {MAP_WIDTH_MM} {MAP_HEIGHT_MM}" role="img" '
-            f'aria-label="{escape(words["map"])}">'
+            f'aria-label="{escape(words["map"])}" font-family="Certificate Sans, DejaVu Sans">'
             f'<rect width="{MAP_WIDTH_MM}" height="{MAP_HEIGHT_MM}" fill="#f7f7f7"/>'
             f'<g transform="{transform}">{zones}</g>{labels}{permits}{_place(page, place)}'
             f'{_scale_bar(extent, words["m"])}{_north_arrow(words["north"])}'
