@@ -279,3 +279,22 @@ def test_the_planning_report_offers_download_pdf_and_it_is_the_certificate(brows
         assert visit.errors == []
     finally:
         visit.context.close()
+
+
+def test_a_parcel_over_many_zones_still_fits_one_page_with_every_zone(live_server, demo_url):
+    """800 × 900 m over Rethymno's town: ten or so zones and the 200 nearest permits; the
+    compact layout keeps every zone (the permits are counted) on the one page."""
+    (minx, miny, maxx, maxy), = rows(demo_url, """
+        SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM (SELECT ST_Transform(
+          ST_MakeEnvelope(24.466, 35.361, 24.474, 35.369, 4326), 2100) AS b) AS e""")
+    parcel = box(minx, miny, maxx, maxy)
+    expected = {code for (code,) in rows(demo_url, """SELECT zone_code FROM zoning
+        WHERE ST_Intersects(geom, ST_GeomFromWKB(%s, 2100)) AND valid_from <= '2026-01-01'
+          AND (valid_to IS NULL OR valid_to > '2026-01-01')""", (shapely.to_wkb(parcel),))}
+    assert len(expected) >= 8
+    response = requests.post(f"{live_server}{URL}.pdf", timeout=60, json={
+        "parcel": mapping(parcel), "crs": "EPSG:2100", "date": "2026-01-01", "radius": 300})
+    text = one_a4_page_text(pdf_of(response))
+    rows_text = text[text.index(WORDS["el"]["zones"]):]
+    assert {code for code in expected if re.search(rf"\b{code}\b", rows_text)} == expected
+    assert "300 μ. (200+)" in text  # the report's cap, said as "at least"

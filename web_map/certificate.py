@@ -24,7 +24,7 @@ from shapely.geometry.base import BaseGeometry
 from gis.errors import InvalidParameter, NotFound
 from gis.geometry import transformed
 from gis.parameters import parse_number, read_json
-from gis.planning import MAX_RADIUS_M, planning_report
+from gis.planning import MAX_PERMITS, MAX_RADIUS_M, planning_report
 from gis.planning_map import extent_around, map_shapes, municipality_at
 from layers.model import STORAGE_SRID
 from ogc.processes import input_srid, read_date, read_geometry, read_number
@@ -175,6 +175,9 @@ def page_html(cur, asked: Asked, facts: dict, reference: str, *, for_browser: bo
                 for u in uses],
         zones=_zones(report, lang), permits=permits,
         more_permits=max(0, len(report["permits"]) - len(permits)),
+        # the report stops at MAX_PERMITS: that many means "at least"
+        permit_count=(f"{MAX_PERMITS}+" if len(report["permits"]) >= MAX_PERMITS
+                      else str(len(report["permits"]))),
         radius=_shown(asked.radius_m), attributions=" · ".join(ATTRIBUTIONS),
         font_url=fonts["regular"], bold_font_url=fonts["bold"])
     return html.replace("<html ", '<html class="compact" ', 1) if compact else html
