@@ -268,6 +268,7 @@ def test_the_planning_report_offers_download_pdf_and_it_is_the_certificate(brows
         link = page.locator("#certificate-pdf")
         link.wait_for(timeout=15_000)
         assert link.inner_text() == "Λήψη βεβαίωσης (PDF)"
+        assert visit.axe_violations() == []
         with page.expect_download(timeout=30_000) as download:
             link.click()
         saved = download.value.path()
@@ -298,3 +299,27 @@ def test_a_parcel_over_many_zones_still_fits_one_page_with_every_zone(live_serve
     rows_text = text[text.index(WORDS["el"]["zones"]):]
     assert {code for code in expected if re.search(rf"\b{code}\b", rows_text)} == expected
     assert "300 μ. (200+)" in text  # the report's cap, said as "at least"
+
+
+def test_the_browser_prints_the_printable_page_as_the_same_one_a4_page(browser, live_server,
+                                                                        own_zone):
+    """Chromium's own print (its PDF, print media, the page's @page size), under the site's
+    Content-Security-Policy: one A4 page with the zone, the ΦΕΚ and the reference."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        errors = []
+        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+        query = f"lon={own_zone['lon']:.7f}&lat={own_zone['lat']:.7f}&date={ON}&lang=en"
+        answer = page.goto(f"{live_server}{URL}.html?{query}")
+        reference = answer.headers["x-certificate-reference"]
+        loaded = page.evaluate("""document.fonts.ready.then(() => [...document.fonts]
+            .filter(f => f.status === 'loaded').map(f => f.family))""")
+        assert any("Certificate Sans" in family for family in loaded), loaded
+        printed = page.pdf(prefer_css_page_size=True, print_background=True)
+        text = one_a4_page_text(pypdf.PdfReader(io.BytesIO(printed)))
+        assert reference in text and own_zone["fek"] in text and own_zone["zone_code"] in text
+        assert land_use_title("tourism", "en") in text
+        assert errors == []
+    finally:
+        context.close()
