@@ -56,6 +56,12 @@ def cql2_search() -> bool:
     return request.mimetype == "application/query-cql-json"
 
 
+def private_export() -> bool:
+    """An export asking for the layer's private fields (any ``private`` but ``false``: the
+    view refuses what is not ``true``, after the role)."""
+    return request.args.get("private", "false") != "false"
+
+
 def _one(endpoint, methods, roles, applies=None, reason=""):
     return Rule(endpoint, frozenset(methods), roles, applies, reason)
 
@@ -79,6 +85,9 @@ RULES = (
          reason="citizens report without an account (rate-limited)"),
     _one("open311.post_update", {"POST"}, STAFF),
     _one("open311.get_contact", {"GET"}, STAFF),
+    # exports: the public record for anyone; with the private fields (reporters' contact
+    # data), the same staff as the contact data, of the municipality exported
+    _one("web_map.export", {"GET"}, STAFF, private_export),
     # sessions: signing in and out
     _one("sessions.sign_in", {"POST"}, ANYONE, reason="signing in (rate-limited)"),
     _one("sessions.sign_out", {"DELETE"}, ANYONE, reason="signing out (one's own session)"),

@@ -430,6 +430,7 @@ def import_file(settings: Settings, args) -> None:
 
 def export_layer(settings: Settings, args) -> None:
     from gis.export import export_to_file
+    from gis.jurisdictions import jurisdiction_ids
     from gis.parameters import parse_bbox
 
     url = settings.effective_database_url
@@ -441,10 +442,18 @@ def export_layer(settings: Settings, args) -> None:
         # --bbox-crs EPSG:4326 is read longitude first, as CRS84
         bbox = parse_bbox("--bbox", args.bbox,
                           "CRS84" if args.bbox_crs == "EPSG:4326" else args.bbox_crs)
+    if args.private and not args.jurisdiction:
+        # personal data leaves one municipality at a time, named by whoever exports it
+        raise InvalidParameter("--private: name the municipality whose private fields to "
+                               "export (--jurisdiction ID)")
     with db.pooled_cursor(url) as cur:
+        if args.jurisdiction and args.jurisdiction not in jurisdiction_ids(cur):
+            raise InvalidParameter(f"--jurisdiction: {args.jurisdiction[:40]!r} unknown; this "
+                                   f"server holds {', '.join(jurisdiction_ids(cur))}")
         count = export_to_file(cur, args.layer, args.format, args.output, crs=args.crs,
                                cql_text=args.filter, bbox=bbox, bbox_crs=args.bbox_crs,
-                               jurisdiction_id=args.jurisdiction)
+                               jurisdiction_id=args.jurisdiction,
+                               private_of=args.jurisdiction if args.private else None)
     print(f"exported {count} features of {args.layer} ({args.crs}) to {args.output}")
 
 
@@ -602,6 +611,9 @@ def build_parser() -> argparse.ArgumentParser:
     exporting.add_argument("--bbox", help="minx,miny,maxx,maxy")
     exporting.add_argument("--bbox-crs", choices=("EPSG:2100", "EPSG:4326"), default="EPSG:4326")
     exporting.add_argument("--jurisdiction", help="only this municipality's features")
+    exporting.add_argument("--private", action="store_true",
+                           help="the layer's private fields too (reporters' contact data); "
+                                "needs --jurisdiction")
     exporting.add_argument("-o", "--output", type=Path, required=True)
     exporting.set_defaults(func=export_layer)
 

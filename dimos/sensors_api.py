@@ -112,6 +112,7 @@ def make_sensors_blueprint(settings: Settings) -> Blueprint:
                     readings.append((where, sensors.parse_item(jurisdiction, item, window)))
                 except sensors.RejectedReading as exc:
                     refused.append(sensors.Rejection(exc.outcome, where, str(exc)))
+            sensors.check_own_sensors(cur, registry, readings)
             result = sensors.store_readings(cur, registry, readings,
                                             settings.sensor_battery_low_pct, known_months,
                                             refused)

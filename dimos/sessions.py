@@ -115,8 +115,11 @@ def make_sessions_blueprint(settings: Settings) -> Blueprint:
         principal = g.get("principal")
         if principal is None:
             return jsonify(signed_in=False)
+        # the municipalities its role holds in: the staff view lists theirs, whatever the map
+        # shows (every one: everywhere)
         return jsonify(signed_in=True, name=principal.name, role=principal.role,
-                       csrf_token=current_csrf())
+                       municipalities=sorted(principal.municipalities),
+                       everywhere=principal.everywhere, csrf_token=current_csrf())
 
     @blueprint.delete("/api/session")
     def sign_out():

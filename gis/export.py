@@ -1,7 +1,9 @@
 """Exports of a layer or a selection (CQL2, bbox) in EPSG:2100 or EPSG:4326.
 
 GeoPackage, Shapefile (zipped, with its .cpg so the Greek survives), GeoJSON, CSV (geometry
-as WKT) and DXF for CAD. Public fields only: the selection goes through ``query_features``.
+as WKT) and DXF for CAD. Public fields, as ``query_features`` selects them; with
+``private_of`` (one municipality, whose features alone are then selected) the layer's private
+fields too (gis/private_fields.py): the callers check who may ask.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import shapely
 from gis.csv_cells import neutral_frame
 from gis.errors import InvalidParameter
 from gis.features import FeatureQuery, query_features
+from gis.private_fields import exported_private_fields, private_values
 from layers.model import Layer
 
 MAX_FEATURES = 50_000
@@ -38,21 +41,39 @@ def out_srid(crs: str | int | None, layer: Layer) -> int:
     return srid
 
 
+def check_private_export(layer: Layer) -> None:
+    """InvalidParameter unless ``layer`` has private fields an export may carry."""
+    if not exported_private_fields(layer):
+        raise InvalidParameter(f"private: the layer {layer.id!r} has no private fields; "
+                               "export it without private")
+
+
 def selection_frame(cur, layer: Layer, cql=None, *, srid: int | None = None, bbox=None,
-                    jurisdiction_id: str | None = None,
+                    jurisdiction_id: str | None = None, private_of: str | None = None,
                     max_features: int = MAX_FEATURES) -> gpd.GeoDataFrame:
-    """The features of ``layer`` matching ``cql``/``bbox`` (storage CRS) as a frame in ``srid``."""
+    """The features of ``layer`` matching ``cql``/``bbox`` (storage CRS) as a frame in ``srid``;
+    with ``private_of``, that municipality's features only, with their private fields."""
     srid = srid or layer.srid
+    if private_of is not None:
+        check_private_export(layer)
+        jurisdiction_id = private_of
     features, _ = query_features(cur, FeatureQuery(layer=layer, limit=max_features + 1, cql=cql,
                                                    bbox=bbox, out_srid=srid,
                                                    jurisdiction_id=jurisdiction_id))
     if len(features) > max_features:
         raise InvalidParameter(f"the selection holds more than {max_features} features; narrow it")
+    columns = [f.name for f in layer.public_fields]
+    if private_of is not None:
+        found = private_values(cur, layer, private_of, [f["id"] for f in features])
+        names = exported_private_fields(layer)
+        for feature in features:
+            private = found.get(feature["id"], {})
+            feature["properties"].update({name: private.get(name) for name in names})
+        columns += names
     frame = gpd.GeoDataFrame.from_features(features, crs=f"EPSG:{srid}")
     if frame.empty:
         raise InvalidParameter("the selection is empty: nothing to export")
-    columns = [f.name for f in layer.public_fields if f.name in frame.columns]
-    return frame[[*columns, "geometry"]]
+    return frame[[c for c in columns if c in frame.columns] + ["geometry"]]
 
 
 def write_frame(frame: gpd.GeoDataFrame, layer: Layer, fmt: str, folder: Path) -> Path:
@@ -97,12 +118,13 @@ def _write_zipped_shapefiles(frame, layer: Layer, folder: Path, path: Path) -> N
 
 
 def export_selection(cur, layer: Layer, cql, fmt: str, crs: str | None = None, bbox=None,
-                     jurisdiction_id: str | None = None) -> tuple[bytes, str, str]:
+                     jurisdiction_id: str | None = None,
+                     private_of: str | None = None) -> tuple[bytes, str, str]:
     """(file bytes, media type, file name) of ``layer``'s features matching ``cql``/``bbox``."""
     if fmt not in FORMATS:
         raise InvalidParameter(f"format: one of {', '.join(FORMATS)}")
     frame = selection_frame(cur, layer, cql, srid=out_srid(crs, layer), bbox=bbox,
-                            jurisdiction_id=jurisdiction_id)
+                            jurisdiction_id=jurisdiction_id, private_of=private_of)
     with tempfile.TemporaryDirectory() as folder:
         path = write_frame(frame, layer, fmt, Path(folder))
         return path.read_bytes(), FORMATS[fmt][1], path.name
@@ -110,7 +132,8 @@ def export_selection(cur, layer: Layer, cql, fmt: str, crs: str | None = None, b
 
 def export_to_file(cur, layer_id: str, fmt: str, output: Path, *, crs: str = "EPSG:2100",
                    cql_text: str | None = None, bbox=None, bbox_crs: str = "EPSG:4326",
-                   jurisdiction_id: str | None = None, max_features: int = 10_000_000) -> int:
+                   jurisdiction_id: str | None = None, private_of: str | None = None,
+                   max_features: int = 10_000_000) -> int:
     """Write a layer or selection to ``output`` (dimos export); the number of features."""
     import layers
     from gis.cql_parse import parse_filter_crs84
@@ -126,7 +149,8 @@ def export_to_file(cur, layer_id: str, fmt: str, output: Path, *, crs: str = "EP
         bbox = Transformer.from_crs(out_srid(bbox_crs, layer), layer.srid,
                                     always_xy=True).transform_bounds(*bbox, densify_pts=21)
     frame = selection_frame(cur, layer, cql, srid=out_srid(crs, layer), bbox=bbox,
-                            jurisdiction_id=jurisdiction_id, max_features=max_features)
+                            jurisdiction_id=jurisdiction_id, private_of=private_of,
+                            max_features=max_features)
     output.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "shp" and output.suffix.lower() == ".shp":  # the parts themselves, not a zip
         write_shapefiles(frame, output.stem, output.parent)

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from psycopg2 import sql
 
 from gis import bounded_json
+from gis.errors import Forbidden
 from gis.schema import READINGS_PARTITION_PREFIX
 
 #: the fields each kind of sensor sends, and the public state they turn into
@@ -380,6 +381,33 @@ class Registry:
 
     def __len__(self) -> int:
         return len(self._sensors)
+
+
+#: how many foreign sensors a refusal names (a batch holds up to MAX_BATCH)
+FOREIGN_NAMED = 10
+
+
+def check_own_sensors(cur, registry: Registry, readings: list[tuple[str, Reading]]) -> None:
+    """Forbidden, naming them, when any reading is for a sensor of another municipality than
+    the batch's (and none of its own of that id): a gateway's batch is its own municipality's
+    or nothing of it is stored (no partial write). Unknown sensors are left to store_readings,
+    which rejects them one by one."""
+    registry.refresh(cur, readings)
+    foreign: dict[str, tuple[str, list[str]]] = {}
+    for where, reading in readings:
+        elsewhere = registry.jurisdictions_of(reading.sensor_id)
+        if registry.get(reading.jurisdiction, reading.sensor_id) is None and elsewhere:
+            foreign.setdefault(reading.sensor_id, (where, elsewhere))
+    if not foreign:
+        return
+    jurisdiction = readings[0][1].jurisdiction
+    named = "; ".join(f"{where}: sensor {sensor_id[:40]!r} of {', '.join(elsewhere)}"
+                      for sensor_id, (where, elsewhere) in list(foreign.items())[:FOREIGN_NAMED])
+    more = len(foreign) - FOREIGN_NAMED
+    raise Forbidden(f"this batch is {jurisdiction}'s, but {len(foreign)} of its sensors belong to "
+                    f"another municipality ({named}{f'; and {more} more' if more > 0 else ''}): "
+                    f"nothing of it was stored; send each municipality's readings with its "
+                    f"own gateway")
 
 
 def register_sensors(cur, jurisdiction: str) -> int:

@@ -103,8 +103,7 @@ def serving(url: str, state_dir: Path, workers: int = 2, preexec_fn=None, **env)
         try:
             _wait_until_healthy(base, server, log_path)
         except RuntimeError:
-            server.terminate()
-            server.wait(timeout=30)
+            _stop(server)
             if "Address already in use" in log_path.read_text() and attempt < PORT_ATTEMPTS - 1:
                 continue
             raise
@@ -112,7 +111,17 @@ def serving(url: str, state_dir: Path, workers: int = 2, preexec_fn=None, **env)
     try:
         yield base
     finally:
-        server.terminate()
+        _stop(server)
+
+
+def _stop(server: subprocess.Popen) -> None:
+    """A graceful stop, then a kill: a loaded machine can keep gunicorn's workers past their
+    graceful timeout, and a test's verdict must not depend on how fast a server winds down."""
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
         server.wait(timeout=30)
 
 

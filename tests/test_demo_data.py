@@ -8,7 +8,7 @@ from psycopg2 import sql
 import layers
 from data.demo.municipality import CHANIA, RETHYMNO
 from dimos.demo import load_demo
-from gis import db, migrate
+from gis import db
 from gis.routing import connected_components
 from gis.status import layer_counts
 
@@ -163,11 +163,11 @@ def test_every_bay_lies_beside_a_real_street(both_cursor):
     assert both_cursor.fetchone() == (0,)
 
 
-def test_loading_the_demo_twice_leaves_the_same_counts(make_database, demo, chania_demo):
-    url = make_database()  # its own: a reload gives the shared demo database new ids
-    migrate.upgrade(url)
-    load_demo(url, demo)
-    load_demo(url, chania_demo)
+def test_loading_the_demo_twice_leaves_the_same_counts(make_database, both_demo_template, demo,
+                                                       chania_demo):
+    # its own copy of the loaded demo (load_demo of each, as the template was made): a reload
+    # gives the shared demo database new ids
+    url = make_database(template=both_demo_template)
     before = _counts(url)
     load_demo(url, chania_demo, reset=True)  # one municipality's reset leaves the other be
     after = _counts(url)

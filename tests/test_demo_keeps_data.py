@@ -18,7 +18,7 @@ import pytest
 import requests
 from shapely.geometry import Point
 
-from gis import db, migrate
+from gis import db
 from tests.helpers import dimos, free_port, rows
 
 REPO = Path(__file__).resolve().parent.parent
@@ -31,11 +31,10 @@ def fresh_url(make_database) -> str:
 
 
 @pytest.fixture
-def demo_loaded_url(fresh_url) -> str:
-    migrate.upgrade(fresh_url)
-    loaded = dimos("demo", "load", url=fresh_url, timeout=300)
-    assert loaded.returncode == 0, loaded.stderr
-    return fresh_url
+def demo_loaded_url(make_database, both_demo_template) -> str:
+    """A database of its own as `dimos demo load` leaves it: a copy of the session's (the
+    first test here runs `make run` itself, from an empty database)."""
+    return make_database("dimos_keep", template=both_demo_template)
 
 
 def _make_run(url: str, state_dir: Path, port: int, mqtt_port: int) -> subprocess.Popen:

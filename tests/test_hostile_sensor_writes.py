@@ -46,13 +46,12 @@ def test_a_gateway_of_one_municipality_may_not_write_another_s_sensors(demo_url,
         {"sensor_id": own.sensor, "ts": at, "occupied": True}]})
     assert answer.status_code == 403, answer.text
     assert "rethymno" in answer.json()["description"] and J in answer.json()["description"]
-    # not naming it: the batch is its own municipality's, where sensorton's sensor is not
+    # not naming it: the batch is its own municipality's, where sensorton's sensor is not:
+    # refused whole, naming the sensor and its municipality
     answer = post(live_server, rethymno, {"readings": [
         {"sensor_id": own.sensor, "ts": at, "occupied": True}]})
-    assert answer.status_code == 200, answer.text
-    assert answer.json()["stored"] == 0
-    [refused] = answer.json()["rejected"]
-    assert refused["outcome"] == "wrong_jurisdiction" and J in refused["reason"]
+    assert answer.status_code == 403, answer.text
+    assert f"readings[0]: sensor {own.sensor!r} of {J}" in answer.json()["description"]
     assert not stored_at(demo_url, own.sensor, at)
     # sensorton's own gateway may
     sensorton_gateway = token(demo_url, "gw-hostile-sensorton", "gateway", J)

@@ -8,9 +8,8 @@ import uuid
 
 import requests
 
-from dimos.sessions import secret_key
-from settings import Settings
 from tests.helpers import dimos, rows
+from tests.secret_key_race import make_key
 from tests.test_single_sign_on import person, sign_in
 
 PASSWORD = "Ρέθυμνο-2026-σωστό"
@@ -95,18 +94,12 @@ def test_a_role_the_provider_changes_at_sign_in_ends_the_other_sessions(live_ser
     assert _whoami_answers(live_server, staff_browser.cookies) == {401}
 
 
-def _make_key(state_dir: str, start, queue) -> None:
-    settings = Settings(state_dir=state_dir, secret_key=None)
-    start.wait()  # every process asks at the same moment, as gunicorn's workers do
-    queue.put(secret_key(settings))
-
-
 def test_workers_starting_together_all_get_the_same_whole_secret_key(tmp_path):
     context = multiprocessing.get_context("spawn")
     for attempt in range(5):
         state_dir = tmp_path / f"state-{attempt}"
         queue, start = context.Queue(), context.Barrier(8)
-        workers = [context.Process(target=_make_key, args=(str(state_dir), start, queue))
+        workers = [context.Process(target=make_key, args=(str(state_dir), start, queue))
                    for _ in range(8)]
         for worker in workers:
             worker.start()

@@ -15,7 +15,7 @@ from pyproj import Transformer
 
 from dimos.app import create_app
 from settings import Settings
-from tests.helpers import add_municipality, dimos, rows, serving, wait_until
+from tests.helpers import add_municipality, dimos, rows, serving, token, wait_until
 
 SQUARES = {"rethymno": (560_000, 3_910_000), "chania": (500_000, 3_920_000)}
 SIZE_M = 10_000
@@ -345,3 +345,84 @@ def test_the_host_name_opens_its_municipality_and_the_picker_writes_the_address(
                "the map to move to Chania")
     assert page.title() == f"dimos — {BRANDING['chania']['title_el']}"
     assert page.errors == []
+
+
+# --- the staff view: the staff member's municipality, whatever the map shows --------------
+
+def _file_request(url: str, jurisdiction: str, description: str) -> str:
+    """An open pothole report in ``jurisdiction`` (as dimos itself): its number."""
+    from shapely.geometry import Point
+
+    from gis import db
+    from gis import service_requests as sr
+
+    lon, lat = point_in(jurisdiction, 3_000, 7_000)
+    conn = db.connect(url)
+    with conn, conn.cursor() as cur:
+        made = sr.submit(cur, jurisdiction, sr.NewRequest("pothole", Point(lon, lat),
+                                                          description=description))
+    conn.close()
+    return made["service_request_id"]
+
+
+def _staff_requests(page) -> set[str]:
+    """The request numbers the staff view lists (its clustered markers)."""
+    return set(page.evaluate("""(() => { const found = []; dimos.map.eachLayer((l) => {
+        if (typeof l.getLayers !== "function") return;
+        for (const m of l.getLayers()) if (m.options && m.options.staffRequest)
+          found.push(m.options.staffRequest); });
+        return found; })()"""))
+
+
+def _numbers_of(url: str, jurisdiction: str) -> set[str]:
+    return {n for n, in rows(url, "SELECT service_request_id FROM service_requests "
+                                  "WHERE jurisdiction_id = %s", (jurisdiction,))}
+
+
+def test_a_chania_clerk_on_rethymnos_map_lists_chanias_requests_only(page, server, towns):
+    mine = {town: _file_request(towns, town, f"staff list test in {town}") for town in SQUARES}
+    clerk = token(towns, "clerk-of-chania", "staff", "chania")
+    page.goto(f"{server}/m/rethymno/")  # the map shows Rethymno
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    page.click("#tab-staff")
+    page.click("#token-sign-in summary")
+    page.fill("#token", clerk)
+    page.click("#signin-token button[type=submit]")
+    page.wait_for_selector("#staff-count .count", timeout=30_000)
+    listed = wait_until(lambda: _staff_requests(page), 15, "the staff view's requests")
+    assert mine["chania"] in listed
+    assert mine["rethymno"] not in listed
+    assert listed <= _numbers_of(towns, "chania")  # every one Chania's, by its jurisdiction_id
+    assert int(page.locator("#staff-count .count").inner_text()) == len(listed)
+    assert page.evaluate("document.body.dataset.staffJurisdiction") == "chania"
+    assert page.evaluate("document.body.dataset.jurisdiction") == "rethymno"  # the map stays
+    assert page.errors == []
+
+
+def test_the_items_of_one_municipality_and_an_unknown_one_refused(server, towns):
+    import requests
+
+    mine = {town: _file_request(towns, town, f"items test in {town}") for town in SQUARES}
+    answer = requests.get(f"{server}/ogc/collections/service_requests/items", timeout=30,
+                          params={"f": "json", "limit": 10000, "jurisdiction_id": "chania"})
+    assert answer.status_code == 200, answer.text
+    found = {f["properties"]["service_request_id"] for f in answer.json()["features"]}
+    assert mine["chania"] in found and mine["rethymno"] not in found
+    assert found <= _numbers_of(towns, "chania")
+    unknown = requests.get(f"{server}/ogc/collections/service_requests/items", timeout=30,
+                           params={"f": "json", "jurisdiction_id": "heraklion"})
+    assert unknown.status_code == 400, unknown.text
+    assert "heraklion" in unknown.json()["description"] and "chania" in unknown.json()["description"]
+
+
+def test_the_session_names_the_municipalities_a_principal_acts_in(server, towns):
+    import requests
+
+    clerk = token(towns, "clerk-session-chania", "staff", "chania")
+    me = requests.get(f"{server}/api/session", headers={"Authorization": f"Bearer {clerk}"},
+                      timeout=30).json()
+    assert (me["municipalities"], me["everywhere"]) == (["chania"], False)
+    admin = token(towns, "admin-session-everywhere", "admin")
+    me = requests.get(f"{server}/api/session", headers={"Authorization": f"Bearer {admin}"},
+                      timeout=30).json()
+    assert (me["municipalities"], me["everywhere"]) == ([], True)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import geopandas as gpd
+import paho.mqtt.client as mqtt
 import pytest
 import requests
 from shapely.geometry import Point, box
@@ -24,7 +26,9 @@ from dimos.access import RULES
 from gis import db, migrate, sensors
 from gis import service_requests as sr
 from gis.load import insert_features, replace_services
-from tests.helpers import dimos, rows, serving, wait_until
+from mqtt.ingest import IngestWorker
+from servers.broker import LocalBroker
+from tests.helpers import dimos, free_port, mqtt_sign_in, rows, serving, wait_until
 from tests.test_municipalities import SQUARES, _town, point_in
 
 HOME, OTHER = "chania", "rethymno"
@@ -71,6 +75,8 @@ ENDPOINTS = {e.name: e for e in (
     Endpoint("sensors.get_violations", "GET", 200),
     Endpoint("imports.upload", "POST", 200),
     Endpoint("imports.recent", "GET", 200),
+    # an export with the layer's private fields (the public one is anyone's: no cell)
+    Endpoint("web_map.export", "GET", 200),
     # a process of the OGC API: no role rule (dimos/access.py), anyone may run it; signed-in
     # principals but citizens within their municipalities (gis/access_rules.confined)
     Endpoint("ogc.request_clusters", "POST", 200),
@@ -329,7 +335,29 @@ def cell_request_clusters(server, towns, seeded, credentials, target):
     return answer, seeded.contact[target] in found
 
 
-CELLS = {"ogc.request_clusters": cell_request_clusters,
+def _exported(answer: requests.Response) -> dict[str, dict]:
+    """An export's features by request number (GeoJSON), none unless it answered 200."""
+    if answer.status_code != 200:
+        return {}
+    return {f["properties"]["service_request_id"]: f["properties"]
+            for f in answer.json()["features"]}
+
+
+def _export(server, credentials, **params) -> requests.Response:
+    return call(server, credentials, "GET", "/api/export",
+                params={"layer": "service_requests", "format": "geojson", **params})
+
+
+def cell_export(server, towns, seeded, credentials, target):
+    answer = _export(server, credentials, private="true", jurisdiction_id=target)
+    found = _exported(answer)
+    # the municipality's rows only (other tests of the module add requests of theirs)
+    assert not set(found) - _numbers_of(towns, target)
+    email = found.get(seeded.contact[target], {}).get("reporter_email")
+    return answer, email == f"reporter@{target}.example" or f"@{target}.example" in answer.text
+
+
+CELLS = {"ogc.request_clusters": cell_request_clusters, "web_map.export": cell_export,
          "open311.post_update": cell_post_update, "open311.get_contact": cell_get_contact,
          "own_rows.crew_assignments": cell_crew_assignments,
          "sensors.post_readings": cell_post_readings, "sensors.post_session": cell_post_session,
@@ -355,14 +383,120 @@ def test_matrix(server, towns, seeded, auth, endpoint, name, target):
         assert effect
 
 
-def test_a_chania_gateway_may_not_write_a_rethymno_sensor_over_http(server, towns, auth):
-    at = datetime.now(UTC) - timedelta(seconds=30)
-    answer = call(server, auth[f"gateway-{HOME}"], "POST", "/api/sensors/readings", json={
+# --- Chania's gateway: its broker account and its token, as `dimos` makes them ----------------
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory):
+    """The project's Mosquitto for this module (its own folder and port)."""
+    local = LocalBroker(tmp_path_factory.mktemp("matrix-mqtt"), free_port())
+    local.up()
+    yield local
+    local.down()
+
+
+@pytest.fixture(scope="module")
+def ingest(settings, towns, seeded, broker):
+    """The ingest worker on the module's broker and database, as `dimos serve` runs it."""
+    worker = IngestWorker(settings.model_copy(update={
+        "database_url": towns, "mqtt_port": broker.port, "mqtt_url": None,
+        "state_dir": broker.state_dir}), client_id=f"matrix-{uuid.uuid4().hex[:6]}")
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    assert worker.connected.wait(10), "the ingest worker did not connect to the broker"
+    yield worker
+    worker.stop()
+    thread.join(10)
+
+
+@dataclass(frozen=True)
+class Gateway:
+    """One gateway of Chania: its broker account (user, password) and its HTTP token."""
+    user: str
+    password: str
+    headers: dict
+
+
+@pytest.fixture(scope="module")
+def chania_gateway(towns, broker) -> Gateway:
+    name = f"gw-{HOME}"
+    made = dimos("broker", "account", "create", name, "--jurisdiction", HOME, url=towns,
+                 DIMOS_STATE_DIR=str(broker.state_dir), DIMOS_MQTT_PORT=str(broker.port))
+    assert made.returncode == 0, made.stderr
+    assert "now" in made.stderr  # the running broker read the account
+    issued = dimos("token", "create", name, "--role", "gateway", "--jurisdiction", HOME, url=towns)
+    assert issued.returncode == 0, issued.stderr
+    return Gateway(name, made.stdout.strip(),
+                   {"headers": {"Authorization": f"Bearer {issued.stdout.strip()}"}})
+
+
+def _signed_in_mqtt(port: int, user: str, password: str) -> mqtt.Client:
+    """A client signed in (the broker reads a new account a moment after its reload)."""
+    return wait_until(lambda: mqtt_sign_in(port, user, password), 10,
+                      f"the broker to let {user} in")
+
+
+def _moment() -> datetime:
+    """A reading time no other reading of the module has (milliseconds apart)."""
+    return datetime.now(UTC).replace(microsecond=0) - timedelta(milliseconds=next(_serial))
+
+
+def test_a_chania_gateway_may_write_chanias_sensors_only_over_mqtt_and_http(
+        server, towns, broker, ingest, chania_gateway):
+    services = json.loads((broker.state_dir / "mqtt" / "service-accounts.json").read_text())
+    heard: list[str] = []
+    monitor = _signed_in_mqtt(broker.port, "dimos-ingest", services["ingest"]["password"])
+    subscribed = threading.Event()
+    monitor.on_subscribe = lambda *args: subscribed.set()
+    monitor.on_message = lambda c, u, message: heard.append(message.topic)
+    monitor.subscribe("dimos/#", qos=1)
+    assert subscribed.wait(10)
+    gateway = _signed_in_mqtt(broker.port, chania_gateway.user, chania_gateway.password)
+    try:
+        foreign, own = _moment(), _moment()
+        for town, at in ((OTHER, foreign), (HOME, own)):  # Rethymno's topic first
+            gateway.publish(f"dimos/{town}/bay/SR-{town}", json.dumps(
+                {"ts": at.isoformat(), "occupied": True}), qos=1).wait_for_publish(5)
+        # its own topic is delivered and stored; Rethymno's never reaches a subscriber
+        wait_until(lambda: _reading_stored(towns, HOME, own), 10, "Chania's reading stored")
+        assert f"dimos/{HOME}/bay/SR-{HOME}" in heard
+        assert f"dimos/{OTHER}/bay/SR-{OTHER}" not in heard
+        assert not _reading_stored(towns, OTHER, foreign)
+    finally:
+        for client in (monitor, gateway):
+            client.loop_stop()
+            client.disconnect()
+
+    # the same gateway over HTTP: Rethymno's sensor refused, naming the municipality
+    at = _moment()
+    answer = call(server, chania_gateway.headers, "POST", "/api/sensors/readings", json={
         "jurisdiction_id": OTHER,
         "readings": [{"sensor_id": f"SR-{OTHER}", "ts": at.isoformat(), "occupied": True}]})
     assert answer.status_code == 403, answer.text
     assert OTHER in description(answer)
     assert not _reading_stored(towns, OTHER, at)
+    # its own Chania sensor accepted
+    answer = call(server, chania_gateway.headers, "POST", "/api/sensors/readings", json={
+        "readings": [{"sensor_id": f"SR-{HOME}", "ts": at.isoformat(), "occupied": False}]})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["stored"] == 1 and answer.json()["rejected"] == []
+    assert _reading_stored(towns, HOME, at)
+
+
+def test_a_gateways_batch_with_another_municipalitys_sensor_is_refused_whole(
+        server, towns, chania_gateway):
+    """No partial write: a batch naming Rethymno's sensor among Chania's stores nothing, and
+    the refusal names the foreign sensor and its municipality."""
+    at = _moment()
+    before = rows(towns, "SELECT count(*) FROM sensor_readings")
+    answer = call(server, chania_gateway.headers, "POST", "/api/sensors/readings", json={
+        "readings": [{"sensor_id": f"SR-{HOME}", "ts": at.isoformat(), "occupied": True},
+                     {"sensor_id": f"SR-{OTHER}", "ts": at.isoformat(), "occupied": True}]})
+    assert answer.status_code == 403, answer.text
+    said = description(answer)
+    assert f"readings[1]: sensor 'SR-{OTHER}' of {OTHER}" in said and "nothing" in said
+    assert f"SR-{HOME}" not in said
+    assert not _reading_stored(towns, HOME, at) and not _reading_stored(towns, OTHER, at)
+    assert rows(towns, "SELECT count(*) FROM sensor_readings") == before
 
 
 def test_an_upload_of_features_in_another_municipality_stores_nothing(server, towns, auth):
@@ -479,3 +613,54 @@ def test_a_chania_crew_plan_takes_neither_rethymnos_municipality_nor_its_request
         "requests": [seeded.contact[OTHER]], "crews": [crew]}})
     assert named.status_code == 400, named.text
     assert seeded.contact[OTHER] in description(named) and HOME in description(named)
+
+
+def test_a_chania_clerks_private_export_holds_chanias_rows_only(server, towns, seeded, auth):
+    """Not naming the municipality: the clerk's own; every row Chania's, with its reporter's
+    e-mail; Rethymno's reporters nowhere in the file."""
+    answer = _export(server, auth[f"clerk-{HOME}"], private="true")
+    assert answer.status_code == 200, answer.text
+    found = _exported(answer)
+    assert found[seeded.contact[HOME]]["reporter_email"] == f"reporter@{HOME}.example"
+    assert set(found) <= _numbers_of(towns, HOME)
+    assert not set(found) & _numbers_of(towns, OTHER)
+    assert f"@{OTHER}.example" not in answer.text
+    assert "submission_token" not in found[seeded.contact[HOME]]  # a credential, not data
+
+
+def test_a_public_export_stays_public_and_holds_no_private_field(server, seeded):
+    answer = _export(server, {"headers": {}})
+    assert answer.status_code == 200, answer.text
+    found = _exported(answer)
+    assert {seeded.contact[HOME], seeded.contact[OTHER]} <= set(found)  # both municipalities
+    assert not any(name.startswith("reporter_") for row in found.values() for name in row)
+    assert ".example" not in answer.text
+    refused = _export(server, {"headers": {}}, private="true")
+    assert refused.status_code == 401 and ".example" not in refused.text
+
+
+@pytest.mark.parametrize("params, said", [
+    ({"private": "yes"}, "private: true or false"),
+    ({"private": "true", "layer": "zoning"}, "has no private fields"),
+])
+def test_a_private_export_asked_wrongly_is_a_400_saying_what(server, auth, params, said):
+    answer = _export(server, auth[f"staff-{HOME}"], **params)
+    assert answer.status_code == 400, answer.text
+    assert said in description(answer)
+
+
+def test_dimos_export_of_private_fields_names_its_municipality(towns, seeded, tmp_path):
+    out = tmp_path / "requests.geojson"
+    done = dimos("export", "service_requests", "--format", "geojson", "--private",
+                 "--jurisdiction", HOME, "-o", out, url=towns)
+    assert done.returncode == 0, done.stderr
+    found = {f["properties"]["service_request_id"]: f["properties"]
+             for f in json.loads(out.read_text())["features"]}
+    assert found[seeded.contact[HOME]]["reporter_email"] == f"reporter@{HOME}.example"
+    assert set(found) <= _numbers_of(towns, HOME)
+    assert f"@{OTHER}.example" not in out.read_text()
+    refused = dimos("export", "service_requests", "--private", "-o", tmp_path / "all.gpkg",
+                    url=towns)
+    assert refused.returncode == 1 and not (tmp_path / "all.gpkg").exists()
+    assert refused.stderr.startswith("dimos: error: --private:"), refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1

@@ -66,6 +66,7 @@ def test_get_api_session_says_who_is_signed_in_by_cookie_or_token(database, behi
                           json={"username": "eleni", "password": PASSWORD}).json()
     who = browser.get(f"{behind_proxy}/api/session", timeout=30).json()
     assert who == {"signed_in": True, "name": "eleni", "role": "staff",
+                   "municipalities": ["rethymno"], "everywhere": False,
                    "csrf_token": signed["csrf_token"]}
 
     bearer = token(database, "session-cookie-planner", "planner")

@@ -23,7 +23,7 @@ from gis.roles import STAFF
 from settings import Settings
 from web_common.csp import content_security_policy
 from web_common.csrf import current_csrf
-from web_common.jurisdiction import request_jurisdiction
+from web_common.jurisdiction import acting_jurisdiction, request_jurisdiction
 from web_map.certificate import (
     FONT_DIR,
     FONTS,
@@ -70,6 +70,14 @@ def _bbox_2100(text: str | None):
     from pyproj import Transformer
 
     return Transformer.from_crs(4326, 2100, always_xy=True).transform_bounds(*values, densify_pts=21)
+
+
+def _private_asked() -> bool:
+    """The export's ``private`` parameter: ``true`` for the layer's private fields too."""
+    value = request.args.get("private", "false")
+    if value not in ("true", "false"):
+        raise InvalidParameter("private: true or false")
+    return value == "true"
 
 
 def make_web_map_blueprint(settings: Settings) -> Blueprint:
@@ -136,14 +144,18 @@ def make_web_map_blueprint(settings: Settings) -> Blueprint:
         cql = parse_filter_crs84(text, layer) if text else None
         bbox = _bbox_2100(request.args.get("bbox"))
         asked = request.args.get("jurisdiction_id")
-        with pooled_cursor(url) as cur:
-            # one municipality's features when asked; the public layer whole otherwise, as the
-            # OGC API serves it
-            jurisdiction = request_jurisdiction(cur, asked) if asked else None
+        private = _private_asked()
+        with pooled_cursor(url, principal=g.principal) as cur:
+            if private:  # staff (dimos/access.py) of the municipality exported, and only it
+                jurisdiction = acting_jurisdiction(cur, "this export of private fields", asked)
+            else:  # one municipality's features when asked; the public layer whole otherwise,
+                # as the OGC API serves it
+                jurisdiction = request_jurisdiction(cur, asked) if asked else None
             data, media_type, name = export_selection(cur, layer, cql,
                                                       request.args.get("format", "gpkg"),
                                                       crs=request.args.get("crs"), bbox=bbox,
-                                                      jurisdiction_id=jurisdiction)
+                                                      jurisdiction_id=jurisdiction,
+                                                      private_of=jurisdiction if private else None)
         return Response(data, content_type=media_type,
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

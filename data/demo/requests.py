@@ -82,6 +82,10 @@ def build_requests(roads: gpd.GeoDataFrame, settlements: gpd.GeoDataFrame,
     weights /= weights.sum()
     district_tree = shapely.STRtree(list(districts.geometry))
     settlement_tree = shapely.STRtree(list(settlements.geometry))
+    # plain lists: a row of a frame by position costs more than the rest of a request
+    village_shapes, village_names = list(villages.geometry), list(villages["name"])
+    district_codes = list(districts["district_code"])
+    settlement_codes = list(settlements["settlement_code"])
     codes = list(SERVICES)
     service_weights = np.array([SERVICES[c][1] for c in codes], float)
     service_weights /= service_weights.sum()
@@ -97,24 +101,23 @@ def build_requests(roads: gpd.GeoDataFrame, settlements: gpd.GeoDataFrame,
             point = _town_point(town_roads, land, rng)
             address = street_names[street_tree.nearest(point)]
         else:
-            village = villages.iloc[int(rng.choice(len(villages), p=weights))]
-            point = _village_point(village.geometry, rng)
-            address = village["name"]
+            village = int(rng.choice(len(villages), p=weights))
+            point = _village_point(village_shapes[village], rng)
+            address = village_names[village]
         age_days = (DEMO_NOW - requested).total_seconds() / 86400
         status = _status(age_days, rng)
         updated = requested + timedelta(hours=float(rng.uniform(1, min(age_days * 24, 24 * 30))))
         closed = updated if status in ("closed", "rejected", "duplicate") else None
-        district = districts.iloc[int(district_tree.query(point, predicate="intersects")[0])]
+        district_code = district_codes[int(district_tree.query(point, predicate="intersects")[0])]
         inside = settlement_tree.query(point, predicate="intersects")
         first, last = rng.choice(FIRST_NAMES), rng.choice(SURNAMES)
         records.append({
             "service_request_id": f"{requested.year}-{n + 1:06d}", "service_code": code,
             "service_name": name, "description": str(rng.choice(templates)), "status": status,
             "requested_at": requested, "updated_at": updated, "closed_at": closed,
-            "address_string": address, "district_code": district["district_code"],
-            "settlement_code": settlements.iloc[int(inside[0])]["settlement_code"]
-            if len(inside) else None,
-            "agency_responsible": services.department_for(code, district["district_code"]),
+            "address_string": address, "district_code": district_code,
+            "settlement_code": settlement_codes[int(inside[0])] if len(inside) else None,
+            "agency_responsible": services.department_for(code, district_code),
             "expected_at": requested + timedelta(hours=DETAILS[code][3]),
             "duplicate_of": None, "submission_token": None,
             "reporter_name": f"{first} {last}",

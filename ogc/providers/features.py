@@ -30,6 +30,7 @@ from gis.errors import (
 )
 from gis.feature_versions import feature_version
 from gis.features import FeatureQuery, get_feature, query_features
+from gis.jurisdictions import jurisdiction_ids
 from gis.roles import Principal
 from ogc.config import field_schema
 from ogc.crs import srid_and_axes
@@ -99,6 +100,7 @@ class DimosFeatures(BaseProvider):
             properties=list(select_properties) if select_properties else None,
             skip_geometry=bool(skip_geometry), out_srid=out_srid, swap_axes=swap)
         with self._errors(), pooled_cursor(self.database_url) as cur:
+            query.jurisdiction_id = _asked_jurisdiction(cur)
             features, matched = query_features(cur, query)
         collection = {"type": "FeatureCollection", "features": features,
                       "numberReturned": len(features)}
@@ -242,6 +244,19 @@ def _principal() -> Principal | None:
     if not has_request_context():
         return None
     return g.get("principal") or Principal("anonymous", "citizen")
+
+
+def _asked_jurisdiction(cur) -> str | None:
+    """The items' ``jurisdiction_id`` parameter: one municipality's features (pygeoapi passes
+    on only the queryables, so it is read here); InvalidParameter naming the ones held."""
+    asked = request.args.get("jurisdiction_id") if has_request_context() else None
+    if asked is None:
+        return None
+    known = jurisdiction_ids(cur)
+    if asked not in known:
+        raise InvalidParameter(f"jurisdiction_id: {asked[:40]!r} unknown; this server holds "
+                               f"{', '.join(known) or 'no municipality yet'}")
+    return asked
 
 
 def _actor() -> str:

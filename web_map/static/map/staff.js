@@ -1,6 +1,6 @@
 // Staff view (signed in with an account, single sign-on or a token): open requests clustered,
 // filtered, and counted per community; parking bays and access points coloured by state.
-import { currentSession, escapeHtml, execute, getJSON, inJurisdiction, items, signInLinks, textNode, withCsrf } from "./api.js";
+import { currentSession, escapeHtml, execute, getJSON, items, signInLinks, textNode, withCsrf } from "./api.js";
 import { currentLanguage, t } from "./i18n.js";
 
 export function initStaff({ map, panel, config }) {
@@ -11,16 +11,27 @@ export function initStaff({ map, panel, config }) {
   let clusters = null;
   let heat = null;
   let districts = null;
+  let me = null;
   const authHeaders = () => (token ? { Authorization: `Bearer ${token}` } : {});
-  const query = (params = {}) => new URLSearchParams(inJurisdiction(params));
-  // the OGC API lists features by place, not by municipality: the shown one's extent
-  const inExtent = () => (config.jurisdiction ? { bbox: config.jurisdiction.extent.join(",") } : {});
+  // staff work in their own municipalities whatever the map shows: the shown one when their
+  // role holds there, else their first (a Chania clerk on Rethymno's map lists Chania's)
+  const actingIn = () => {
+    const shown = config.jurisdiction?.id ?? null;
+    if (!me || me.everywhere || me.municipalities.includes(shown)) return shown;
+    return me.municipalities[0] ?? shown;
+  };
+  const ofActing = (params = {}) => {
+    const acting = actingIn();
+    return acting ? { ...params, jurisdiction_id: acting } : { ...params };
+  };
+  const query = (params = {}) => new URLSearchParams(ofActing(params));
 
   const signIn = async ({ quiet = false } = {}) => {
     const who = document.getElementById("whoami");
-    const me = token ? await getJSON("/api/session", { headers: authHeaders() }).catch(() => ({}))
+    me = token ? await getJSON("/api/session", { headers: authHeaders() }).catch(() => ({}))
       : await currentSession({ again: true });
     if (!me.signed_in || !config.roles.staff.includes(me.role)) {
+      me = null;
       if (!quiet) who.textContent = t("signin-failed");
       token = null;
       sessionStorage.removeItem("dimos-token");
@@ -76,7 +87,7 @@ export function initStaff({ map, panel, config }) {
     category.replaceChildren(category.options[0]);
     category.append(...services.map((s) => new Option(
       currentLanguage() === "en" ? s.service_name_en : s.service_name, s.service_code)));
-    districts = await items("districts", { limit: 100, ...inExtent() });
+    districts = await items("districts", ofActing({ limit: 100 }));
     const district = document.getElementById("f-district");
     district.replaceChildren(district.options[0]);
     district.append(...districts.features.map((f) => new Option(f.properties.name, f.properties.district_code)));
@@ -98,7 +109,8 @@ export function initStaff({ map, panel, config }) {
   };
 
   const load = async () => {
-    const found = await items("service_requests", { limit: 10000, filter: filter(), ...inExtent() });
+    const found = await items("service_requests", ofActing({ limit: 10000, filter: filter() }));
+    document.body.dataset.staffJurisdiction = actingIn() ?? "";
     clusters?.remove();
     clusters = L.markerClusterGroup({ chunkedLoading: true });
     const counts = {};
@@ -106,7 +118,8 @@ export function initStaff({ map, panel, config }) {
       const [lng, lat] = f.geometry.coordinates;
       const p = f.properties;
       counts[p.district_code] = (counts[p.district_code] ?? 0) + 1;
-      clusters.addLayer(L.marker([lat, lng], { title: `${p.service_request_id} ${p.service_name}` })
+      clusters.addLayer(L.marker([lat, lng], { title: `${p.service_request_id} ${p.service_name}`,
+                                               staffRequest: p.service_request_id })
         .bindPopup(`<strong>${escapeHtml(p.service_request_id)}</strong><br>${escapeHtml(p.service_name)}
           <br>${escapeHtml(p.status)} · ${escapeHtml(p.requested_at)}<br>${escapeHtml(p.agency_responsible ?? "")}`));
     }
@@ -154,7 +167,8 @@ export function initStaff({ map, panel, config }) {
   let routes = null;
   document.getElementById("show-clusters").addEventListener("click", async () => {
     const found = await execute("request-clusters", {
-      eps: Number(document.getElementById("cluster-eps").value), min_points: 3, filter: filter() });
+      eps: Number(document.getElementById("cluster-eps").value), min_points: 3, filter: filter(),
+      ...(actingIn() ? { jurisdiction: actingIn() } : {}) });
     hulls?.remove();
     hulls = L.geoJSON(found, { style: { color: "#6a3d9a", weight: 2, fillOpacity: 0.2 } })
       .bindTooltip((layer) => textNode(`${layer.feature.properties.size}: ${layer.feature.properties.categories.join(", ")}`))
@@ -184,7 +198,8 @@ export function initStaff({ map, panel, config }) {
       shift_end: `${day}T${document.getElementById("shift-end").value}:00${zone}` }));
     output.setAttribute("aria-busy", "true");
     try {
-      const plan = await execute("plan-crew-routes", { crews, filter: filter(), time_limit_s: 10 });
+      const plan = await execute("plan-crew-routes", { crews, filter: filter(), time_limit_s: 10,
+        ...(actingIn() ? { jurisdiction: actingIn() } : {}) });
       routes?.remove();
       routes = L.layerGroup().addTo(map);
       const colours = ["#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628"];
