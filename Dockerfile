@@ -12,6 +12,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     DIMOS_HOST=0.0.0.0 DIMOS_PORT=5000 DIMOS_WORKERS=4 \
     DIMOS_ASSETS_DIR=/app/node_modules DIMOS_STATE_DIR=/tmp/dimos
 
+# WeasyPrint lays the planning certificate out with Pango; DejaVu has its Greek glyphs
+# (web_map/certificate.py reads the font from /usr/share/fonts/truetype/dejavu)
+RUN apt-get update && apt-get install -y --no-install-recommends \
+        libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 1000 dimos
 WORKDIR /app
 COPY pyproject.toml README.md ./

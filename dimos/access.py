@@ -94,6 +94,9 @@ RULES = (
     # the map prints the route sheet of the plan it is sent
     _one("web_map.route_sheet", {"POST"}, ANYONE,
          reason="prints the plan it is sent; reads and stores nothing"),
+    # a planning certificate for a parcel: the planning report, printed
+    _one("web_map.planning_certificate_for_parcel", {"POST"}, ANYONE,
+         reason="the planning report for a parcel it is sent, as a PDF; reads and stores nothing"),
     # sensors: gateways post readings, the payment app posts sessions, wardens see offenders
     _one("sensors.post_readings", {"POST"}, STAFF | {"gateway"}),
     _one("sensors.post_session", {"POST"}, STAFF | {"payment"}),

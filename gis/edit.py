@@ -95,8 +95,8 @@ def _check_value(layer: Layer, f: Field, value) -> object:
         return stamp
     if f.type == "text[]" and not all(isinstance(v, str) for v in value):
         raise InvalidParameter(f"{f.name}: a list of strings")
-    if f.choices and value not in f.choices:
-        raise InvalidParameter(f"{f.name}: {value!r} is not one of {', '.join(f.choices)}")
+    if f.choices and value not in f.codes:
+        raise InvalidParameter(f"{f.name}: {value!r} is not one of {', '.join(f.codes)}")
     return value
 
 
@@ -155,7 +155,7 @@ def _rule_text(f: Field, rule: str) -> str:
     if rule == "format":
         return f"must match {f.pattern}"
     if rule == "choice":
-        return f"one of {', '.join(f.choices or ())}"
+        return f"one of {', '.join(f.codes)}"
     return f"breaks the rule {rule}"
 
 

@@ -81,7 +81,7 @@ def _field_checks(table: str, f: Field) -> list[CheckConstraint]:
     """CHECK constraints for a field's choices, range and pattern."""
     checks = []
     if f.choices:
-        values = ", ".join(_sql_literal(c) for c in f.choices)
+        values = ", ".join(_sql_literal(c) for c in f.codes)
         checks.append(CheckConstraint(f"{f.name} IN ({values})", name=f"{table}_{f.name}_choice"))
     if f.minimum is not None:
         checks.append(CheckConstraint(f"{f.name} >= {float(f.minimum)!r}", name=f"{table}_{f.name}_min"))

@@ -67,8 +67,8 @@ def _rule_failures(f: Field, values: pd.Series) -> list[tuple[pd.Index, str]]:
     present = values.notna()
     failures = []
     if f.choices:
-        bad = present & ~values.isin(f.choices)
-        failures.append((values.index[bad], f"not one of {', '.join(f.choices)}"))
+        bad = present & ~values.isin(f.codes)
+        failures.append((values.index[bad], f"not one of {', '.join(f.codes)}"))
     if f.minimum is not None:
         bad = present & (pd.to_numeric(values, errors="coerce") < f.minimum)
         failures.append((values.index[bad], f"below the minimum {f.minimum:g}{f.unit or ''}"))

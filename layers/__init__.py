@@ -15,7 +15,7 @@ from layers import (
     wifi_access_points,
     zoning,
 )
-from layers.model import STORAGE_SRID, Field, Layer, Style, Temporal
+from layers.model import LANGUAGES, STORAGE_SRID, Choice, Field, Layer, Style, Temporal
 
 _MODULES = (
     zoning,
@@ -77,5 +77,17 @@ def legend() -> list[dict]:
     ]
 
 
-__all__ = ["CATALOGUE", "COLLECTIONS", "STORAGE_SRID", "Field", "Layer", "Style", "Temporal", "collection",
-           "get", "legend"]
+def vocabulary() -> dict[str, dict[str, dict[str, dict[str, str]]]]:
+    """The titles of every choice list, by collection, field and code: {"zoning": {"land_use":
+    {"historic_centre": {"el": …, "en": …}}}}; what screens show instead of the codes."""
+    return {
+        layer.id: {
+            f.name: {c.code: {"el": c.title_el, "en": c.title_en} for c in f.choices}
+            for f in layer.fields if f.choices
+        }
+        for layer in COLLECTIONS if any(f.choices for f in layer.fields)
+    }
+
+
+__all__ = ["CATALOGUE", "COLLECTIONS", "LANGUAGES", "STORAGE_SRID", "Choice", "Field", "Layer", "Style",
+           "Temporal", "collection", "get", "legend", "vocabulary"]

@@ -6,7 +6,7 @@ footprint (MultiPolygon) and permits located only by an address or house point (
 """
 from dataclasses import replace
 
-from layers.model import Field, Layer, Style, Temporal
+from layers.model import Choice, Field, Layer, Style, Temporal
 
 LAYER = Layer(
     id="building_permits",
@@ -23,9 +23,20 @@ LAYER = Layer(
         Field("permit_number", "text", "Αριθμός άδειας", "Permit number", required=True),
         Field("issue_date", "date", "Ημερομηνία έκδοσης", "Issue date", required=True),
         Field("permit_type", "text", "Είδος", "Permit type", required=True,
-              choices=("new_building", "addition", "demolition", "legalisation", "renovation")),
+              choices=(
+                  Choice("new_building", "Νέα οικοδομή", "New building"),
+                  Choice("addition", "Προσθήκη", "Addition"),
+                  Choice("demolition", "Κατεδάφιση", "Demolition"),
+                  Choice("legalisation", "Νομιμοποίηση", "Legalisation"),
+                  Choice("renovation", "Επισκευή – ανακαίνιση", "Renovation"),
+              )),
         Field("status", "text", "Κατάσταση", "Status", required=True,
-              choices=("issued", "completed", "expired", "revoked")),
+              choices=(
+                  Choice("issued", "Εκδόθηκε", "Issued"),
+                  Choice("completed", "Ολοκληρώθηκε", "Completed"),
+                  Choice("expired", "Έληξε", "Expired"),
+                  Choice("revoked", "Ανακλήθηκε", "Revoked"),
+              )),
         Field("kaek", "text", "ΚΑΕΚ", "Cadastral parcel code (ΚΑΕΚ)", pattern=r"^[0-9]{12}$"),
         Field("address", "text", "Διεύθυνση", "Address"),
         Field("built_area_m2", "real", "Δομημένη επιφάνεια", "Built area", unit="m²", minimum=0),

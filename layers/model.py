@@ -12,6 +12,25 @@ GeometryType = Literal[
 #: Storage CRS of every layer: Greek Grid (GGRS87 / EPSG:2100), metres, the planners' native CRS.
 STORAGE_SRID = 2100
 
+Language = Literal["el", "en"]
+LANGUAGES: tuple[Language, ...] = ("el", "en")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One value of a field's choice list: the code the database and the APIs' JSON hold, and
+    the titles people read on screens, HTML pages and export labels."""
+
+    code: str
+    title_el: str
+    title_en: str
+
+    def title(self, lang: str) -> str:
+        """The title in ``lang`` ("el" or "en"); ValueError for another language."""
+        if lang not in LANGUAGES:
+            raise ValueError(f"unknown language {lang!r}; known: {', '.join(LANGUAGES)}")
+        return self.title_el if lang == "el" else self.title_en
+
 
 @dataclass(frozen=True)
 class Field:
@@ -28,7 +47,7 @@ class Field:
     unit: str | None = None
     required: bool = False
     private: bool = False
-    choices: tuple[str, ...] | None = None
+    choices: tuple[Choice, ...] | None = None
     minimum: float | None = None
     maximum: float | None = None
     pattern: str | None = None  # a PostgreSQL regular expression the value must match
@@ -36,6 +55,29 @@ class Field:
     #: the collection (layer id) whose natural key this field holds: a reference between
     #: collections (OGC API Features Part 5 ``x-ogc-role: reference``)
     references: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.choices is not None:
+            if not all(isinstance(c, Choice) for c in self.choices):
+                raise ValueError(f"field {self.name}: choices are Choice(code, title_el, title_en)")
+            if len(set(self.codes)) != len(self.codes):
+                raise ValueError(f"field {self.name}: duplicate choice codes")
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The codes of the choice list (what the CHECK constraint allows); () without one."""
+        return tuple(c.code for c in self.choices or ())
+
+    def choice(self, code: str) -> Choice:
+        """The choice ``code``; KeyError naming the field and its codes otherwise."""
+        for c in self.choices or ():
+            if c.code == code:
+                return c
+        raise KeyError(f"field {self.name!r} has no choice {code!r}; known: {', '.join(self.codes)}")
+
+    def choice_title(self, code: str, lang: str) -> str:
+        """The title of ``code`` in ``lang`` ("el" or "en")."""
+        return self.choice(code).title(lang)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """Controlled parking bays with in-ground occupancy sensors (FIWARE ParkingSpot states)."""
-from layers.model import Field, Layer, Style, Temporal
+from layers.model import Choice, Field, Layer, Style, Temporal
 
 LAYER = Layer(
     id="parking_bays",
@@ -17,9 +17,19 @@ LAYER = Layer(
         Field("parking_zone", "text", "Ζώνη στάθμευσης", "Parking zone"),
         Field("tariff_eur_h", "real", "Τέλος", "Tariff", unit="EUR/h", minimum=0),
         Field("bay_type", "text", "Είδος θέσης", "Bay type", required=True,
-              choices=("regular", "disabled", "loading", "ev")),
+              choices=(
+                  Choice("regular", "Κανονική", "Regular"),
+                  Choice("disabled", "Θέση ΑμεΑ", "Disabled parking"),
+                  Choice("loading", "Φορτοεκφόρτωση", "Loading"),
+                  Choice("ev", "Φόρτιση ηλεκτρικών οχημάτων", "EV charging"),
+              )),
         Field("occupancy_state", "text", "Κατάσταση", "Occupancy state", required=True,
-              choices=("free", "occupied", "closed", "unknown")),
+              choices=(
+                  Choice("free", "Ελεύθερη", "Free"),
+                  Choice("occupied", "Κατειλημμένη", "Occupied"),
+                  Choice("closed", "Κλειστή", "Closed"),
+                  Choice("unknown", "Άγνωστη", "Unknown"),
+              )),
         Field("state_since", "timestamptz", "Από", "State since"),
         Field("battery_low", "boolean", "Χαμηλή μπαταρία", "Low battery"),
     ),

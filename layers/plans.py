@@ -1,5 +1,5 @@
 """Plans: a General Urban Plan, ΣΧΟΟΑΠ, ΖΟΕ or town plan, or an amendment of one."""
-from layers.model import Field, Layer, Style, Temporal
+from layers.model import Choice, Field, Layer, Style, Temporal
 
 LAYER = Layer(
     id="plans",
@@ -13,7 +13,15 @@ LAYER = Layer(
     fields=(
         Field("plan_id", "text", "Κωδικός σχεδίου", "Plan id", required=True),
         Field("plan_type", "text", "Είδος σχεδίου", "Plan type", required=True,
-              choices=("ΓΠΣ", "ΣΧΟΟΑΠ", "ΖΟΕ", "Ρυμοτομικό")),
+              choices=(
+                  Choice("ΓΠΣ", "Γενικό Πολεοδομικό Σχέδιο (ΓΠΣ)", "General Urban Plan (ΓΠΣ)"),
+                  Choice("ΣΧΟΟΑΠ", "Σχέδιο Χωρικής και Οικιστικής Οργάνωσης Ανοικτής Πόλης "
+                         "(ΣΧΟΟΑΠ)", "Spatial and Residential Organisation Plan of an Open City "
+                         "(ΣΧΟΟΑΠ)"),
+                  Choice("ΖΟΕ", "Ζώνη Οικιστικού Ελέγχου (ΖΟΕ)", "Zone of Residential Control "
+                         "(ΖΟΕ)"),
+                  Choice("Ρυμοτομικό", "Ρυμοτομικό σχέδιο", "Town plan"),
+              )),
         Field("title", "text", "Τίτλος", "Title", required=True),
         Field("fek", "text", "ΦΕΚ", "Government Gazette issue (ΦΕΚ)", required=True,
               pattern=r"^ΦΕΚ [0-9]+/[Α-Ω]+/[0-9]{4}$"),

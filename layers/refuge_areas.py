@@ -1,5 +1,5 @@
 """Civil protection refuge areas (χώροι καταφυγής) and camp sites."""
-from layers.model import Field, Layer, Style
+from layers.model import Choice, Field, Layer, Style
 
 LAYER = Layer(
     id="refuge_areas",
@@ -12,7 +12,12 @@ LAYER = Layer(
         Field("refuge_id", "text", "Κωδικός", "Refuge id", required=True),
         Field("name", "text", "Όνομα", "Name", required=True),
         Field("area_type", "text", "Είδος", "Type", required=True,
-              choices=("open_space", "camp_site", "school_yard", "sports_ground")),
+              choices=(
+                  Choice("open_space", "Ανοιχτός χώρος", "Open space"),
+                  Choice("camp_site", "Χώρος καταυλισμού", "Camp site"),
+                  Choice("school_yard", "Προαύλιο σχολείου", "School yard"),
+                  Choice("sports_ground", "Αθλητικός χώρος", "Sports ground"),
+              )),
         Field("capacity_persons", "integer", "Χωρητικότητα", "Capacity", unit="persons", minimum=0),
         Field("district_code", "text", "Κοινότητα", "District", references="districts"),
     ),

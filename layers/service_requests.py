@@ -1,7 +1,14 @@
 """Citizen service requests: the public record; the reporter's contact data is private."""
-from layers.model import Field, Layer, Style, Temporal
+from layers.model import Choice, Field, Layer, Style, Temporal
 
-STATUSES = ("open", "acknowledged", "in_progress", "closed", "rejected", "duplicate")
+STATUSES = (
+    Choice("open", "Ανοιχτό", "Open"),
+    Choice("acknowledged", "Παραλήφθηκε", "Acknowledged"),
+    Choice("in_progress", "Σε εξέλιξη", "In progress"),
+    Choice("closed", "Έκλεισε", "Closed"),
+    Choice("rejected", "Απορρίφθηκε", "Rejected"),
+    Choice("duplicate", "Διπλότυπο", "Duplicate"),
+)
 
 LAYER = Layer(
     id="service_requests",

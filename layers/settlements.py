@@ -1,5 +1,5 @@
 """Settlement boundaries (όρια οικισμών) with their ELSTAT code, category and population."""
-from layers.model import Field, Layer, Style
+from layers.model import Choice, Field, Layer, Style
 
 LAYER = Layer(
     id="settlements",
@@ -15,7 +15,12 @@ LAYER = Layer(
               pattern=r"^[0-9]{10}$"),
         Field("name", "text", "Όνομα", "Name", required=True),
         Field("category", "text", "Κατηγορία", "Category", required=True,
-              choices=("town_plan", "pre_1923", "under_2000")),
+              choices=(
+                  Choice("town_plan", "Εντός σχεδίου", "Within a town plan"),
+                  Choice("pre_1923", "Προϋφιστάμενος του 1923", "Existing before 1923"),
+                  Choice("under_2000", "Οικισμός κάτω των 2.000 κατοίκων",
+                         "Under 2,000 residents"),
+              )),
         Field("fek", "text", "ΦΕΚ οριοθέτησης", "Delimitation ΦΕΚ",
               pattern=r"^ΦΕΚ [0-9]+/[Α-Ω]+/[0-9]{4}$"),
         Field("population_2021", "integer", "Πληθυσμός 2021", "Population 2021", minimum=0),

@@ -1,5 +1,5 @@
 """Thermal traffic cameras counting vehicles at junctions."""
-from layers.model import Field, Layer, Style
+from layers.model import Choice, Field, Layer, Style
 
 LAYER = Layer(
     id="traffic_cameras",
@@ -11,7 +11,8 @@ LAYER = Layer(
     fields=(
         Field("camera_id", "text", "Κωδικός", "Camera id", required=True),
         Field("name", "text", "Θέση", "Location", required=True),
-        Field("camera_type", "text", "Είδος", "Type", required=True, choices=("thermal", "video")),
+        Field("camera_type", "text", "Είδος", "Type", required=True,
+              choices=(Choice("thermal", "Θερμική", "Thermal"), Choice("video", "Βίντεο", "Video"))),
         Field("direction_deg", "real", "Κατεύθυνση", "Heading", unit="°", minimum=0, maximum=360),
     ),
     natural_key=("camera_id",),

@@ -1,5 +1,5 @@
 """Municipal WiFi access points with their live status."""
-from layers.model import Field, Layer, Style, Temporal
+from layers.model import Choice, Field, Layer, Style, Temporal
 
 LAYER = Layer(
     id="wifi_access_points",
@@ -13,7 +13,11 @@ LAYER = Layer(
         Field("ap_id", "text", "Κωδικός", "Access point id", required=True),
         Field("name", "text", "Όνομα", "Name", required=True),
         Field("status", "text", "Κατάσταση", "Status", required=True,
-              choices=("up", "down", "unknown")),
+              choices=(
+                  Choice("up", "Σε λειτουργία", "Working"),
+                  Choice("down", "Εκτός λειτουργίας", "Out of service"),
+                  Choice("unknown", "Άγνωστη", "Unknown"),
+              )),
         Field("clients_now", "integer", "Συνδεδεμένοι τώρα", "Clients now", minimum=0),
         Field("monthly_users", "integer", "Χρήστες μήνα", "Monthly users", minimum=0),
         Field("status_since", "timestamptz", "Από", "Status since"),

@@ -1,16 +1,18 @@
 """Zoning: the zones of a plan version with their building terms, each with its dates in force."""
-from layers.model import Field, Layer, Style, Temporal
+from layers.model import Choice, Field, Layer, Style, Temporal
 
+#: the land-use categories of ΠΔ 59/2018 (Government Gazette 114/Α/2018) our zones use
 LAND_USES = (
-    "general_residential",  # γενική κατοικία
-    "pure_residential",  # αμιγής κατοικία
-    "town_centre",  # πολεοδομικό κέντρο
-    "historic_centre",  # παραδοσιακός οικισμός / ιστορικό κέντρο
-    "tourism",  # τουρισμός - αναψυχή
-    "settlement",  # οικισμός
-    "green",  # κοινόχρηστο πράσινο
-    "agriculture",  # γεωργική γη
-    "protected",  # προστασία φύσης
+    Choice("general_residential", "Γενική κατοικία", "General residential"),
+    Choice("pure_residential", "Αμιγής κατοικία", "Pure residential"),
+    Choice("town_centre", "Πολεοδομικό κέντρο", "Town centre"),
+    Choice("historic_centre", "Ιστορικό κέντρο / παραδοσιακός οικισμός",
+           "Historic centre / traditional settlement"),
+    Choice("tourism", "Τουρισμός – αναψυχή", "Tourism and recreation"),
+    Choice("settlement", "Οικισμός", "Settlement"),
+    Choice("green", "Κοινόχρηστο πράσινο", "Public green space"),
+    Choice("agriculture", "Γεωργική γη", "Agricultural land"),
+    Choice("protected", "Περιοχή προστασίας της φύσης", "Nature protection area"),
 )
 
 LAYER = Layer(

@@ -69,7 +69,7 @@ def field_schema(layer: Layer) -> dict[str, dict]:
         elif f.type == "timestamptz":
             entry["format"] = "date-time"
         if f.choices:
-            entry["enum"] = list(f.choices)
+            entry["enum"] = list(f.codes)
         if f.unit:
             entry["x-ogc-unit"] = f.unit
         schema[f.name] = entry

@@ -57,7 +57,7 @@ def field_schema(f: Field, language: str) -> dict:
     if f.type in _FORMATS:
         entry["format"] = _FORMATS[f.type]
     if f.choices:
-        entry["enum"] = list(f.choices)
+        entry["enum"] = list(f.codes)
     if f.minimum is not None:
         entry["minimum"] = f.minimum
     if f.maximum is not None:

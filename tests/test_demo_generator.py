@@ -42,7 +42,7 @@ def test_every_value_keeps_the_catalogue_rules(built, layer):
             assert values.notna().all(), f"{layer.id}.{f.name} has nulls"
         present = values[values.notna()]
         if f.choices:
-            assert set(present) <= set(f.choices), f"{layer.id}.{f.name}"
+            assert set(present) <= set(f.codes), f"{layer.id}.{f.name}"
         if f.minimum is not None:
             assert (present >= f.minimum).all(), f"{layer.id}.{f.name}"
         if f.maximum is not None:

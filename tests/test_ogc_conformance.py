@@ -272,7 +272,7 @@ def test_owslib_reads_the_schema_queryables_and_sortables_of_every_collection(og
         for f in layer.public_fields:
             assert properties[f.name]["title"] == f.title_el  # Greek, pygeoapi's default
             if f.choices:
-                assert properties[f.name]["enum"] == list(f.choices)
+                assert properties[f.name]["enum"] == list(f.codes)
             if f.minimum is not None:
                 assert properties[f.name]["minimum"] == f.minimum
             if f.references:

@@ -24,6 +24,19 @@ def test_the_app_image_copies_every_installed_package():
     assert all((ROOT / name / "__init__.py").exists() for name in installed)
 
 
+def test_the_app_image_installs_what_the_planning_certificate_needs():
+    """WeasyPrint's Pango and the font web_map/certificate.py reads, as the machine's script
+    installs them (scripts/install-system-packages)."""
+    from web_map.certificate import FONT_DIR, FONTS
+
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    script = (ROOT / "scripts" / "install-system-packages").read_text()
+    for package in ("libpango-1.0-0", "libpangoft2-1.0-0", "fonts-dejavu-core"):
+        assert package in dockerfile and package in script, package
+    assert str(FONT_DIR) == "/usr/share/fonts/truetype/dejavu"  # where fonts-dejavu-core puts
+    assert all((FONT_DIR / name).is_file() for name in FONTS.values())
+
+
 def test_compose_connects_the_app_as_the_confined_role_the_database_image_creates():
     app = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]["app"]["environment"]
     owner, confined = urlsplit(app["DATABASE_URL"]), urlsplit(app["DIMOS_APP_DATABASE_URL"])

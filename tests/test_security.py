@@ -140,6 +140,8 @@ PUBLIC_WRITES = {
     ("POST", "sessions.sign_in"): "signing in (rate-limited)",
     ("DELETE", "sessions.sign_out"): "signing out",
     ("POST", "web_map.route_sheet"): "prints the plan it is sent; reads and stores nothing",
+    ("POST", "web_map.planning_certificate_for_parcel"): "the planning report of the parcel it "
+                                                         "is sent, as a PDF; stores nothing",
     ("POST", "pygeoapi.execute_process_jobs"): "processes read and compute (rate-limited)",
     ("POST", "pygeoapi.stac_search"): "a search",
 }

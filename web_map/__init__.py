@@ -24,6 +24,17 @@ from settings import Settings
 from web_common.csp import content_security_policy
 from web_common.csrf import current_csrf
 from web_common.jurisdiction import acting_jurisdiction, request_jurisdiction
+from web_map.certificate import (
+    FONT_DIR,
+    FONTS,
+    asked_by_body,
+    asked_by_query,
+    certificate_file_name,
+    gather,
+    page_html,
+    reference_number,
+    render_pdf,
+)
 from web_map.municipality import DEFAULT_ZOOM, chosen_jurisdiction, municipality_config
 from web_map.route_sheet import (
     check_route,
@@ -165,5 +176,39 @@ def make_web_map_blueprint(settings: Settings) -> Blueprint:
         policy = content_security_policy(settings, script_hashes(page))
         return Response(page, content_type="text/html; charset=utf-8",
                         headers={"Content-Security-Policy": policy})
+
+    def _certificate(asked_from, suffix: str):
+        with pooled_cursor(url) as cur:
+            asked = asked_from(cur)
+            facts = gather(cur, asked)
+            reference = reference_number(asked, facts)
+            if suffix == "html":
+                body = page_html(cur, asked, facts, reference, for_browser=True)
+                media_type, disposition = "text/html; charset=utf-8", "inline"
+            else:
+                body = render_pdf(cur, asked, facts, reference)
+                media_type, disposition = "application/pdf", "attachment"
+        return Response(body, content_type=media_type, headers={
+            "X-Certificate-Reference": reference, "Content-Language": asked.lang,
+            "Content-Disposition": f'{disposition}; filename="{certificate_file_name(reference, suffix)}"'})
+
+    @blueprint.get("/api/planning-certificate.<any(pdf, html):suffix>")
+    def planning_certificate(suffix: str):
+        """The planning report at ``lon``/``lat`` (CRS84) on ``date`` as a one-page A4 PDF (or
+        its printable HTML), in ``lang`` (el, en); its reference number in a header too."""
+        return _certificate(lambda cur: asked_by_query(cur, request.args), suffix)
+
+    @blueprint.post("/api/planning-certificate.<any(pdf, html):suffix>")
+    def planning_certificate_for_parcel(suffix: str):
+        """The same for a parcel: a JSON body with ``parcel`` (a GeoJSON Polygon, CRS84 unless
+        ``crs`` says otherwise), ``date``, ``lang``, ``radius``."""
+        return _certificate(lambda cur: asked_by_body(cur, request.get_data()), suffix)
+
+    @blueprint.get("/fonts/<name>")
+    def font(name: str):
+        """The certificate's fonts for a browser printing it (Debian's DejaVu, Greek glyphs)."""
+        if name not in FONTS.values():
+            abort(404)
+        return send_from_directory(FONT_DIR, name, max_age=86400)
 
     return blueprint

@@ -56,6 +56,7 @@ const STRINGS = {
     "shift-start": "Βάρδια από", "shift-end": "έως", "plan-routes": "Σχεδίαση δρομολογίων",
     "depot-help": "Αφετηρία: το κέντρο του χάρτη.", crew: "Συνεργείο", stops: "στάσεις",
     drive: "οδήγηση", sheet: "Φύλλο διαδρομής", unassigned: "Χωρίς ανάθεση",
+    "download-pdf": "Λήψη βεβαίωσης (PDF)", "print-certificate": "Εκτύπωση βεβαίωσης",
   },
   en: {
     skip: "Skip to the panel", title: "{name} — services map", municipality: "Municipality", views: "Views",
@@ -112,6 +113,7 @@ const STRINGS = {
     "shift-start": "Shift from", "shift-end": "to", "plan-routes": "Plan routes",
     "depot-help": "Depot: the map's centre.", crew: "Crew", stops: "stops", drive: "driving",
     sheet: "Route sheet", unassigned: "Unassigned",
+    "download-pdf": "Download PDF certificate", "print-certificate": "Print the certificate",
   },
 };
 

@@ -1,6 +1,6 @@
 // Planner view: the planning report at a click, and selections by area and condition.
 import { escapeHtml, execute, items, textNode } from "./api.js";
-import { t } from "./i18n.js";
+import { currentLanguage, t } from "./i18n.js";
 
 function zoneRows(zones) {
   return zones.map((z) => `<tr>
@@ -32,6 +32,14 @@ export function renderReport(report) {
     <ul class="permits">${permits}</ul>`;
 }
 
+// the same report as a one-page A4 PDF made by the server, and its printable page
+function certificateLinks(latlng, date, radius) {
+  const query = new URLSearchParams({ lon: latlng.lng.toFixed(7), lat: latlng.lat.toFixed(7),
+    lang: currentLanguage(), radius: String(radius), ...(date ? { date } : {}) });
+  return `<p class="certificate"><a id="certificate-pdf" href="/api/planning-certificate.pdf?${query}" download>${t("download-pdf")}</a>
+    · <a id="certificate-print" href="/api/planning-certificate.html?${query}" target="_blank" rel="noopener">${t("print-certificate")}</a></p>`;
+}
+
 function polygonWkt(layer) {
   const ring = layer.getLatLngs()[0].map((p) => `${p.lng.toFixed(7)} ${p.lat.toFixed(7)}`);
   return `POLYGON((${[...ring, ring[0]].join(",")}))`;
@@ -50,11 +58,12 @@ export function initPlanner({ map, views }) {
     marker = L.circleMarker(latlng, { radius: 6, color: "#000" }).addTo(map);
     target.setAttribute("aria-busy", "true");
     try {
+      const radius = Number(document.getElementById("plan-radius").value);
       const report = await execute("planning-report", {
         location: { type: "Point", coordinates: [latlng.lng, latlng.lat] },
-        date: date.value || undefined, radius: Number(document.getElementById("plan-radius").value),
+        date: date.value || undefined, radius,
       });
-      target.innerHTML = renderReport(report);
+      target.innerHTML = renderReport(report) + certificateLinks(latlng, date.value, radius);
     } catch (error) {
       target.textContent = `${t("error")}: ${error.message}`;
     } finally {
