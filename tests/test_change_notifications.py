@@ -12,7 +12,6 @@ import uuid
 from pathlib import Path
 
 import jsonschema
-import paho.mqtt.client as mqtt
 import pygeoapi
 import pytest
 import requests
@@ -22,7 +21,7 @@ from gis import db
 from mqtt.ingest import is_change_topic
 from servers import broker_accounts
 from servers.broker import LocalBroker
-from tests.helpers import free_port, mqtt_sign_in, rows, serving, token, wait_until
+from tests.helpers import dimos, free_port, mqtt_sign_in, rows, serving, token, wait_until
 
 J = "rethymno"
 OLD_TOWN = [24.4747, 35.3676]
@@ -304,8 +303,8 @@ def test_only_the_relay_publishes_changes_and_the_ingest_does_not_receive_them(
                         "dimos/+/+/+", client_id=f"test-ingest-{uuid.uuid4().hex[:6]}")
     forgers = [mqtt_sign_in(broker.port, *service_account(broker, broker_accounts.READER)),
                mqtt_sign_in(broker.port, *service_account(broker, broker_accounts.SIMULATOR))]
-    gateway = mqtt_sign_in(broker.port, name, password)
-    forgers += [gateway] if gateway is not None else []
+    forgers.append(mqtt_sign_in(broker.port, name, password))
+    assert None not in forgers, "every forger signs in (and is then refused the topic)"
     try:
         forged = {"specversion": "1.0", "id": "forged", "type": "gr.dimos.feature.deleted",
                   "subject": "1", "source": "x", "data": {"id": 1}}
@@ -360,3 +359,28 @@ def test_the_asyncapi_document_is_valid_linked_and_names_every_collection(server
     assert page.status_code == 200
     assert "dimos/{jurisdiction}/changes/zoning" in page.text
     assert "unpkg.com" not in page.text and "<script src=\"http" not in page.text
+
+
+def test_bulk_loads_write_no_changes_but_an_edit_does(make_database, demo_template, tmp_path):
+    """The demo and a file import switch the audit off for their transaction (one recorded
+    event, not a row per feature): the outbox stays empty; an ordinary write fills it."""
+    url = make_database("dimos_changes_bulk", template=demo_template)
+    assert rows(url, "SELECT count(*) > 1000 FROM service_requests") == [(True,)]
+    assert rows(url, "SELECT count(*) FROM feature_changes") == [(0,)]
+    stops = tmp_path / "stops.geojson"
+    stops.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [24.4747 + i / 1000,
+                                                                         35.3676]},
+         "properties": {"stop_id": f"BULK-{i}", "smart": False}} for i in range(3)]}))
+    imported = dimos("import", stops, "--layer", "bus_stops", "--crs", "EPSG:4326", url=url)
+    assert imported.returncode == 0, imported.stderr
+    assert rows(url, "SELECT count(*) FROM bus_stops WHERE stop_id LIKE 'BULK-%%'") == [(3,)]
+    assert rows(url, "SELECT count(*) FROM feature_changes") == [(0,)]
+    conn = db.connect(url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("UPDATE bus_stops SET smart = true WHERE stop_id = 'BULK-0'")
+    finally:
+        conn.close()
+    assert rows(url, "SELECT table_name, operation FROM feature_changes") == [
+        ("bus_stops", "updated")]
