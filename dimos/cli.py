@@ -296,6 +296,28 @@ def sensors_ingest(settings: Settings, args) -> None:
             time.sleep(1)
 
 
+def changes_relay(settings: Settings, args) -> None:
+    import logging
+
+    from dimos.logs import use_json_logs
+    from mqtt.changes import ChangeRelay
+
+    logging.basicConfig(level=logging.INFO)
+    use_json_logs()
+    db.require_schema(settings.effective_database_url)
+    broker_accounts.credentials(settings, broker_accounts.RELAY)  # none: say so, once
+    if args.duration is not None:
+        ChangeRelay(settings).run(args.duration)
+        return
+    while True:  # a bug must not silence the changes: log it, start afresh
+        try:
+            ChangeRelay(settings).run()
+            return
+        except Exception:
+            logging.getLogger("dimos.changes").exception("the change relay failed; restarting")
+            time.sleep(1)
+
+
 def sensors_simulate(settings: Settings, args) -> None:
     from mqtt.simulator import Simulator
 
@@ -562,6 +584,13 @@ def build_parser() -> argparse.ArgumentParser:
                                  "past DIMOS_SENSOR_RETENTION_MONTHS")
     maintain.add_argument("--days", type=int, default=2, help="recount this many days back")
     maintain.set_defaults(func=sensors_maintain)
+
+    changes = commands.add_parser("changes", help="feature changes published on the broker"
+                                  ).add_subparsers(dest="action", required=True)
+    relay = changes.add_parser("relay", help="publish feature changes as CloudEvents (runs "
+                               "until stopped; `dimos serve` starts it)")
+    relay.add_argument("--duration", type=float, help="stop after this many seconds")
+    relay.set_defaults(func=changes_relay)
 
     serve_parser = commands.add_parser("serve", help="serve the map and APIs with gunicorn")
     serve_parser.add_argument("--host")

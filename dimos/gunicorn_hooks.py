@@ -8,7 +8,8 @@ import sys
 # JSON lines, without personal data (dimos/logs.py)
 logger_class = "dimos.logs.JsonLogger"
 
-# companions of the web workers: the sensors' ingest worker (and the simulator for the demo)
+# companions of the web workers: the sensors' ingest worker (and the simulator for the demo),
+# the relay publishing feature changes
 _companions: list[subprocess.Popen] = []
 
 
@@ -21,6 +22,8 @@ def on_starting(server):
         commands.append(["sensors", "ingest"])
     if settings.sensors_simulate:
         commands.append(["sensors", "simulate"])
+    if settings.changes_relay:
+        commands.append(["changes", "relay"])
     for command in commands:
         server.log.info("starting dimos %s", " ".join(command))
         _companions.append(subprocess.Popen([sys.executable, "-m", "dimos.cli", *command]))

@@ -28,7 +28,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 import layers
 from gis.roles import ROLES
@@ -376,6 +376,31 @@ audit_log = Table(
     Column("after", JSONB),
     Index("audit_log_table_row_idx", "table_name", "row_id"),
     comment="Audit trail of writes (staff only: it holds personal data of private tables)",
+)
+
+# Every feature created, updated or deleted, written by a row trigger in the writing
+# transaction (migration 0021) and published as a CloudEvent by the relay (mqtt/changes.py):
+# a rolled-back write leaves nothing to publish, a committed one is published at least once.
+feature_changes = Table(
+    "feature_changes",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("event_id", UUID(), nullable=False, server_default=text("gen_random_uuid()"),
+           comment="the CloudEvent's id (a re-delivery carries the same)"),
+    Column("jurisdiction_id", Text, nullable=False),
+    Column("table_name", Text, nullable=False),
+    Column("feature_id", BigInteger, nullable=False),
+    Column("geometry_type", Text, comment="which collection of a shared table the feature is in"),
+    Column("operation", Text, nullable=False),
+    Column("feature", JSONB,
+           comment="geometry (CRS84) and columns after the write; NULL for a delete"),
+    Column("changed_at", DateTime(timezone=True), nullable=False,
+           server_default=text("clock_timestamp()")),
+    Column("published_at", DateTime(timezone=True)),
+    CheckConstraint("operation IN ('created', 'updated', 'deleted')",
+                    name="feature_changes_operation_choice"),
+    Index("feature_changes_pending_idx", "id", postgresql_where=text("published_at IS NULL")),
+    comment="Outbox of feature changes, published as CloudEvents by the relay",
 )
 
 # Public POSTs per client, one row a hit (rate limits shared by every worker): a sliding window

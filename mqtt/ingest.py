@@ -35,6 +35,13 @@ RETRY_S = 1.0
 LOG_EVERY_S = 10.0  # at most one log line per rejection reason per this long
 
 
+def is_change_topic(topic: str) -> bool:
+    """``dimos/<jurisdiction>/changes/<layer>``: the feature changes mqtt/changes.py publishes,
+    which ``TOPICS`` matches too (the project's broker does not deliver them to the ingest)."""
+    parts = topic.split("/")
+    return len(parts) == 4 and parts[0] == "dimos" and parts[2] == "changes"
+
+
 def reading_topic(message: mqtt.MQTTMessage) -> str:
     """The message's topic as text (MQTT topics are UTF-8: the broker checks; never trust it)."""
     return message._topic.decode("utf-8", "replace") if isinstance(
@@ -178,6 +185,8 @@ class IngestWorker:
                                            self.settings.sensor_max_future_s)
         readings, refused = [], []
         for _, message in batch:
+            if is_change_topic(reading_topic(message)):
+                continue  # a broker of the operator's let a feature change through: not a reading
             reading = self._read(message, window)
             if isinstance(reading, sensors.Rejection):
                 refused.append(reading)

@@ -1,8 +1,9 @@
 """Mounting pygeoapi under /ogc: the one place that handles its import-time configuration.
 
-pygeoapi reads ``PYGEOAPI_CONFIG``/``PYGEOAPI_OPENAPI`` when ``pygeoapi.flask_app`` is first
-imported, so a process serves one configuration: this module writes it (from the catalogue),
-writes the OpenAPI document and the offline templates, sets the variables, then imports.
+pygeoapi reads ``PYGEOAPI_CONFIG``/``PYGEOAPI_OPENAPI``/``PYGEOAPI_ASYNCAPI`` when
+``pygeoapi.flask_app`` is first imported, so a process serves one configuration: this module
+writes it (from the catalogue), the OpenAPI and AsyncAPI documents and the offline templates,
+sets the variables, then imports.
 """
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ from werkzeug.datastructures import Headers
 from accounts.secret_key import secret_key
 from gis.db import ping, pooled_cursor
 from gis.errors import DimosError, InvalidParameter
-from gis.jurisdictions import municipalities_extent_crs84
+from gis.jurisdictions import jurisdiction_ids, municipalities_extent_crs84
 from ogc import patches
+from ogc.asyncapi import asyncapi_document, write_asyncapi_page
 from ogc.caching import register_cache_headers
 from ogc.config import build_config
 from ogc.exception_types import processes_exception_types
@@ -49,7 +51,7 @@ def _extent_crs84(settings: Settings) -> list[float]:
     return [round(v, 6) for v in extent] if extent else WORLD
 
 
-STATE_FILE = re.compile(r"^(?:pygeoapi-config|openapi)-(\d+)\.(?:yml|json)$")
+STATE_FILE = re.compile(r"^(?:pygeoapi-config|openapi|asyncapi)-(\d+)\.(?:yml|json)$")
 
 
 def _remove_files_of_dead_processes(folder: Path) -> None:
@@ -66,8 +68,29 @@ def _remove_files_of_dead_processes(folder: Path) -> None:
             pass  # alive, someone else's
 
 
-def write_configuration(settings: Settings) -> tuple[Path, Path]:
-    """Write pygeoapi's config and OpenAPI document; return their paths."""
+def _jurisdiction_ids(settings: Settings) -> list[str]:
+    """The municipalities the database holds, or none while it is unreachable."""
+    try:
+        with pooled_cursor(settings.effective_app_database_url) as cur:
+            return jurisdiction_ids(cur)
+    except Exception:  # start without the database (health says 503), never fail to start
+        return []
+
+
+def write_asyncapi(settings: Settings, folder: Path, templates: Path) -> Path:
+    """Write the AsyncAPI document of the feature changes, and its HTML page; its path (YAML:
+    pygeoapi reads a JSON file back as text and would serve it quoted)."""
+    document = asyncapi_document(settings.effective_public_url, settings.mqtt_address,
+                                 _jurisdiction_ids(settings))
+    write_asyncapi_page(templates, document)
+    path = folder / f"asyncapi-{os.getpid()}.yml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False),
+                    encoding="utf-8")
+    return path
+
+
+def write_configuration(settings: Settings) -> tuple[Path, Path, Path]:
+    """Write pygeoapi's config, OpenAPI and AsyncAPI documents; return their paths."""
     from pygeoapi.openapi import get_oas
 
     folder = settings.state_dir / "ogc"
@@ -84,7 +107,8 @@ def write_configuration(settings: Settings) -> tuple[Path, Path]:
     # whole offline: no schemas.opengis.net references left to fetch
     openapi_path.write_text(json.dumps(offline_document(get_oas(config)), ensure_ascii=False,
                                        default=str), encoding="utf-8")
-    return config_path, openapi_path
+    asyncapi_path = write_asyncapi(settings, folder, Path(config["server"]["templates"]["path"]))
+    return config_path, openapi_path, asyncapi_path
 
 
 GEOJSON = "application/geo+json"
@@ -164,9 +188,10 @@ def register_ogc(app: Flask, settings: Settings) -> None:
     # where pygeoapi has no extension point: checked first (a start with a pygeoapi that
     # changed there fails, naming what), before any file is written
     patches.apply()
-    config_path, openapi_path = write_configuration(settings)
+    config_path, openapi_path, asyncapi_path = write_configuration(settings)
     os.environ["PYGEOAPI_CONFIG"] = str(config_path)
     os.environ["PYGEOAPI_OPENAPI"] = str(openapi_path)
+    os.environ["PYGEOAPI_ASYNCAPI"] = str(asyncapi_path)  # served at /ogc/asyncapi, linked
     from pygeoapi.flask_app import BLUEPRINT
 
     quiet_client_errors()  # tracebacks for bad input: logging filters, not patches

@@ -2,8 +2,9 @@
 
 Kept in the broker's folder (``state_dir/mqtt``, every file 0600):
 
-- ``service-accounts.json``: the ingest worker's and the simulator's user names and passwords
-  (made by ``dimos broker up``; those processes read them back to sign in);
+- ``service-accounts.json``: the user names and passwords of the ingest worker, the simulator,
+  the change relay and the changes' reader (made by ``dimos broker up``; those processes read
+  them back to sign in; the reader's is for subscribers of the feature changes);
 - ``gateways.json``: each gateway's municipality and password hash (the password itself is
   shown once, by ``dimos broker account create``);
 - ``passwords`` and ``acl``: Mosquitto's ``password_file`` and ``acl_file``, written from the
@@ -30,10 +31,20 @@ from gis.errors import InvalidParameter, SetupError
 
 INGEST = "ingest"
 SIMULATOR = "simulator"
+RELAY = "changes-relay"
+READER = "changes-reader"
+#: the feature changes (mqtt/changes.py): the relay alone publishes there, and no reading of
+#: a sensor may be sent, nor received by the ingest, on those topics (Mosquitto applies a
+#: "deny" before any grant)
+CHANGES_TOPICS = "dimos/+/changes/#"
+NOT_CHANGES = f"topic deny {CHANGES_TOPICS}"
 #: the service accounts: user name, and the ACL lines saying what each may do
 SERVICES = {
-    INGEST: ("dimos-ingest", ("topic read dimos/#",)),
-    SIMULATOR: ("dimos-simulator", ("topic write dimos/#",)),
+    INGEST: ("dimos-ingest", (NOT_CHANGES, "topic read dimos/#")),
+    SIMULATOR: ("dimos-simulator", (NOT_CHANGES, "topic write dimos/#")),
+    RELAY: ("dimos-changes-relay", (f"topic write {CHANGES_TOPICS}",)),
+    # for subscribers of the changes (clients of the OGC API): read those topics only
+    READER: ("dimos-changes-reader", (f"topic read {CHANGES_TOPICS}",)),
 }
 #: a gateway's name goes into the password and ACL files: no ':', spaces or line breaks
 GATEWAY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -108,7 +119,8 @@ def _write_broker_files(state_dir: Path) -> None:
         acl += ["", f"user {username}", *rules]
     for name, gateway in sorted(gateways.items()):
         passwords.append(f"{name}:{gateway['hash']}")
-        acl += ["", f"user {name}", f"topic write dimos/{gateway['jurisdiction']}/#"]
+        acl += ["", f"user {name}", NOT_CHANGES,
+                f"topic write dimos/{gateway['jurisdiction']}/#"]
     _write_private(folder(state_dir) / "passwords", "\n".join(passwords) + "\n")
     _write_private(folder(state_dir) / "acl", "\n".join(acl) + "\n")
 
@@ -153,7 +165,7 @@ def list_gateways(state_dir: Path) -> list[tuple[str, str]]:
 
 
 def credentials(settings, account: str) -> tuple[str | None, str | None]:
-    """(user name, password) the ``account`` (INGEST, SIMULATOR) signs in to the broker with:
+    """(user name, password) the ``account`` (INGEST, SIMULATOR, RELAY, READER) signs in with:
     from the project's broker folder, or from ``MQTT_URL`` (none there: no sign-in)."""
     if not settings.uses_local_broker:
         parsed = urlsplit(settings.mqtt_url.strip())

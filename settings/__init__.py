@@ -143,6 +143,8 @@ class Settings(BaseSettings):
     #: the ingest worker runs beside `dimos serve`; the simulator too when asked (demo)
     sensors_ingest: bool = True
     sensors_simulate: bool = False
+    #: the relay publishing feature changes as CloudEvents runs beside `dimos serve`
+    changes_relay: bool = True
     #: largest file staff may upload to /api/imports (bigger imports: `dimos import`)
     import_max_mb: int = Field(default=25, ge=1, le=30)
     #: what one zip may unpack to (a zip bomb is refused before a byte is written): its total

@@ -221,9 +221,9 @@ def live_server(demo_url: str, tmp_path_factory, identity_provider):
 
     state_dir = tmp_path_factory.mktemp("dimos-state")
     # the suite posts hundreds of reports from one address: limits are tested on their own;
-    # sensor tests run their own broker and ingest worker
+    # sensor and change tests run their own broker, ingest worker and change relay
     with serving(demo_url, state_dir, rate_limit_reports_per_min=0,
-                 rate_limit_processes_per_min=0, sensors_ingest=0,
+                 rate_limit_processes_per_min=0, sensors_ingest=0, changes_relay=0,
                  identity_providers=identity_providers_setting(identity_provider)) as url:
         _SERVER_LOGS[url] = state_dir / "server.log"
         yield url
