@@ -45,7 +45,8 @@ def selection_frame(cur, layer: Layer, cql=None, *, srid: int | None = None, bbo
     srid = srid or layer.srid
     features, _ = query_features(cur, FeatureQuery(layer=layer, limit=max_features + 1, cql=cql,
                                                    bbox=bbox, out_srid=srid,
-                                                   jurisdiction_id=jurisdiction_id))
+                                                   jurisdiction_id=jurisdiction_id,
+                                                   count=False))
     if len(features) > max_features:
         raise InvalidParameter(f"the selection holds more than {max_features} features; narrow it")
     frame = gpd.GeoDataFrame.from_features(features, crs=f"EPSG:{srid}")

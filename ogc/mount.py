@@ -29,6 +29,7 @@ from ogc.feature_etags import register_feature_etags
 from ogc.filters import check_items_filter
 from ogc.logs import quiet_client_errors
 from ogc.openapi import offline_document
+from ogc.paging import register_paging
 from ogc.schemas import register_schemas
 from ogc.templates import csp_marker, write_offline_templates
 from settings import Settings
@@ -157,6 +158,7 @@ def register_ogc(app: Flask, settings: Settings) -> None:
     app.before_request(tiles_default_to_mvt)
     app.before_request(check_items_filter)
     register_schemas(app)
+    register_paging(app)
     app.after_request(processes_exception_types)
 
     @app.before_request
