@@ -67,12 +67,16 @@ def _tile_query(layer: Layer) -> sql.Composable:
     names = [sql.Identifier(name) for name in tile_fields(layer)]
     source_columns = sql.SQL("").join(sql.SQL(", t.{}").format(name) for name in names)
     columns = sql.SQL("").join(sql.SQL(", {}").format(name) for name in names)
-    # the CTEs are MATERIALIZED so that ST_AsMVTGeom runs once a row, not again in each
-    # filter and sort key the planner would inline it into
-    mvt_geom = "ST_AsMVTGeom(ST_Transform({}, 3857), bounds.mercator, {extent}, {buffer}, true)"
+    # the CTEs are MATERIALIZED so that ST_AsMVTGeom and ST_Transform run once a row, not
+    # again in each filter the planner would inline them into
+    whole_geom = sql.SQL("ST_AsMVTGeom(ST_Transform({}, 3857), bounds.mercator, {}, {}, true)"
+                         ).format(simplified, sql.Literal(EXTENT), sql.Literal(BUFFER))
+    dot_geom = sql.SQL("ST_AsMVTGeom(pixels.mercator, bounds.mercator, {}, {}, true)").format(
+        sql.Literal(EXTENT), sql.Literal(BUFFER))
     return sql.SQL("""
         WITH bounds AS (
             SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS mercator,
+                   ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s) AS buffered,
                    ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s),
                                 {srid}) AS native
         ), candidates AS MATERIALIZED (
@@ -86,31 +90,34 @@ def _tile_query(layer: Layer) -> sql.Composable:
             FROM candidates, thinning, bounds
             WHERE NOT (thinning.thinned AND candidates.tiny)
         ), dots AS MATERIALIZED (
-            SELECT id{columns}, {dot_geom} AS geom
-            FROM candidates, thinning, bounds
+            SELECT id{columns}, ST_Transform({dot}, 3857) AS mercator
+            FROM candidates, thinning
             WHERE thinning.thinned AND candidates.tiny
-        ), pixels AS (
+        ), placed AS MATERIALIZED (
+            -- the pixel of a dot, in tile coordinates (256 to a side); a dot outside the
+            -- tile and its buffer is not drawn, nor counted
+            SELECT dots.*,
+                   floor((ST_X(dots.mercator) - ST_XMin(bounds.mercator)) / %(pixel_m)s) AS px,
+                   floor((ST_YMax(bounds.mercator) - ST_Y(dots.mercator)) / %(pixel_m)s) AS py
+            FROM dots, bounds
+            WHERE dots.mercator && bounds.buffered
+        ), pixels AS MATERIALIZED (
             SELECT DISTINCT ON (px, py) id{columns},
-                   count(*) OVER (PARTITION BY px, py) AS "dimos:count", geom
-            FROM (SELECT *, floor(ST_X(geom) / {pixel_units}) AS px,
-                            floor(ST_Y(geom) / {pixel_units}) AS py
-                  FROM dots WHERE geom IS NOT NULL) AS placed
+                   count(*) OVER (PARTITION BY px, py) AS "dimos:count", mercator
+            FROM placed
             ORDER BY px, py, id
         ), features AS (
             (SELECT * FROM whole WHERE geom IS NOT NULL ORDER BY id)
             UNION ALL
-            (SELECT id{columns}, "dimos:count", geom FROM pixels ORDER BY id)
+            (SELECT id{columns}, "dimos:count", {dot_geom} AS geom
+             FROM pixels, bounds ORDER BY id)
         )
         SELECT ST_AsMVT(features, {name}, {extent}, 'geom', 'id') FROM features
     """).format(srid=sql.Literal(int(layer.srid)), source_columns=source_columns,
                 columns=columns, tiny=tiny, table=sql.Identifier(layer.table),
                 type_filter=type_filter, detail_zoom=sql.Literal(DETAIL_ZOOM),
-                budget=sql.Literal(TILE_BUDGET),
-                whole_geom=sql.SQL(mvt_geom).format(simplified, extent=sql.Literal(EXTENT),
-                                                    buffer=sql.Literal(BUFFER)),
-                dot_geom=sql.SQL(mvt_geom).format(dot, extent=sql.Literal(EXTENT),
-                                                  buffer=sql.Literal(BUFFER)),
-                pixel_units=sql.Literal(EXTENT // TILE_PIXELS), name=sql.Literal(layer.id),
+                budget=sql.Literal(TILE_BUDGET), whole_geom=whole_geom, dot=dot,
+                dot_geom=dot_geom, name=sql.Literal(layer.id),
                 extent=sql.Literal(EXTENT))
 
 
@@ -120,7 +127,8 @@ def render_tile(cur, layer: Layer, z: int, x: int, y: int) -> bytes:
     tile_m = WORLD_M / 2 ** z
     unit = tile_m / EXTENT * GREEK_GRID_PER_MERCATOR  # one MVT unit, in storage metres
     cur.execute(_tile_query(layer), {"z": z, "x": x, "y": y, "margin": BUFFER / EXTENT,
-                                     "unit": unit, "pixel": unit * EXTENT / TILE_PIXELS})
+                                     "unit": unit, "pixel": unit * EXTENT / TILE_PIXELS,
+                                     "pixel_m": tile_m / TILE_PIXELS})
     return bytes(cur.fetchone()[0] or b"")
 
 

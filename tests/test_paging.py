@@ -213,3 +213,20 @@ def test_a_cursor_edited_by_hand_only_moves_the_page(ogc):
     assert [f["id"] for f in page["features"]] == [f["id"] for f in whole[10:30]]
     assert date.fromisoformat(page["features"][0]["properties"]["issue_date"]) <= \
         date.fromisoformat(tenth["properties"]["issue_date"])
+
+
+def test_the_openapi_document_sizes_limit_for_bulk_clients_and_names_the_cursor(ogc):
+    """GDAL 3.8+ pages by the maximum the API definition declares: 10,000, not 10."""
+    document = get(f"{ogc}/openapi").json()
+    operation = document["paths"]["/collections/service_requests/items"]["get"]
+
+    def resolve(parameter):
+        ref = parameter.get("$ref", "")
+        return document["components"]["parameters"][ref.split("/")[-1]] if ref else parameter
+
+    parameters = {p["name"]: p for p in map(resolve, operation["parameters"])}
+    assert parameters["limit"]["schema"]["maximum"] == 10_000
+    assert parameters["cursor"]["schema"] == {"type": "string", "maxLength": 2048}
+    page = get(f"{ogc}/collections/service_requests/items", limit=10_000,
+               skipGeometry="true").json()
+    assert page["numberReturned"] == page["numberMatched"] > 10
