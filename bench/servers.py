@@ -14,7 +14,7 @@ import requests
 import yaml
 from sqlalchemy.engine import make_url
 
-from gis.tiles import BUFFER, MAX_FEATURES
+from gis.tiles import BUFFER, TILE_BUDGET
 from ogc.config import CRS_URIS, build_config
 from settings import PROJECT_DIR, Settings
 
@@ -94,7 +94,7 @@ def start_tipg(database_url: str, folder: Path) -> Server:
            "TIPG_DB_FUNCTIONS": "[]",  # none of PostGIS's/pgRouting's functions
            "TIPG_CATALOG_TTL": "0",  # no catalogue refresh in the middle of a measurement
            "TIPG_TILE_BUFFER": str(BUFFER),
-           "TIPG_MAX_FEATURES_PER_TILE": str(MAX_FEATURES)}
+           "TIPG_MAX_FEATURES_PER_TILE": str(TILE_BUDGET)}
     args = [str(BENCH_VENV_BIN / "uvicorn"), "tipg.main:app", "--host", "127.0.0.1",
             "--port", str(port), "--workers", str(WORKERS), "--no-access-log"]
     # cwd: tipg reads a .env file from its working directory; give it an empty one

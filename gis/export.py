@@ -59,7 +59,8 @@ def selection_frame(cur, layer: Layer, cql=None, *, srid: int | None = None, bbo
         jurisdiction_id = private_of
     features, _ = query_features(cur, FeatureQuery(layer=layer, limit=max_features + 1, cql=cql,
                                                    bbox=bbox, out_srid=srid,
-                                                   jurisdiction_id=jurisdiction_id))
+                                                   jurisdiction_id=jurisdiction_id,
+                                                   count=False))
     if len(features) > max_features:
         raise InvalidParameter(f"the selection holds more than {max_features} features; narrow it")
     columns = [f.name for f in layer.public_fields]

@@ -6,15 +6,17 @@ value is a bound parameter; numbers are coerced before use.
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from threading import Lock
 
 from psycopg2 import sql
 
 from gis.cql import cql_to_sql
 from layers.model import Layer
 
-#: Tables larger than this report no exact numberMatched (the planner's estimate instead).
+#: Pages of tables larger than this carry no numberMatched unless the page shows it exactly.
 EXACT_COUNT_LIMIT = 100_000
 
 
@@ -36,6 +38,10 @@ class FeatureQuery:
     swap_axes: bool = False  # EPSG:4326 proper is latitude, longitude
     jurisdiction_id: str | None = None
     feature_id: int | None = None
+    #: the key of the last feature of the page before (gis/page_cursor.py), or None
+    after: list | None = None
+    #: whether numberMatched may be counted (one feature by id, an export: no)
+    count: bool = True
 
 
 def geometry_type_clause(layer: Layer, column: str = "geom") -> sql.Composable | None:
@@ -47,8 +53,9 @@ def geometry_type_clause(layer: Layer, column: str = "geom") -> sql.Composable |
                                                    sql.Literal(layer.geometry_filter))
 
 
-def _where(q: FeatureQuery) -> tuple[sql.Composable, list]:
-    """The WHERE clause of a query and its values."""
+def _where(q: FeatureQuery, after: bool = False) -> tuple[sql.Composable, list]:
+    """The WHERE clause of a query and its values; with ``after``, only the rows after the
+    cursor's key too (what the count leaves out)."""
     clauses: list[sql.Composable] = []
     params: list = []
     one_type = geometry_type_clause(q.layer)
@@ -77,6 +84,10 @@ def _where(q: FeatureQuery) -> tuple[sql.Composable, list]:
     if q.cql is not None:
         clause, values = cql_to_sql(q.cql, q.layer)
         clauses.append(sql.SQL("({})").format(clause))
+        params.extend(values)
+    if after and q.after is not None:
+        clause, values = _where_after(q)
+        clauses.append(clause)
         params.extend(values)
     if not clauses:
         return sql.SQL(""), []
@@ -133,18 +144,97 @@ def _feature_json(q: FeatureQuery) -> sql.Composable:
                    "'properties', {})").format(geometry, properties)
 
 
-def query_features(cur, q: FeatureQuery) -> tuple[list[dict], int | None]:
-    """The features of one page and numberMatched (None when the table is too large to count)."""
+@dataclass
+class FeaturePage:
+    """One page: its features, numberMatched when known exactly (None otherwise) and the
+    key of its last feature when more follow (sort values as text, then the id)."""
+
+    features: list[dict]
+    number_matched: int | None
+    next_key: list | None
+
+
+def _sort_keys(q: FeatureQuery) -> list[tuple[str, bool, str]]:
+    """The page's order as (column, ascending, type), the id last to break ties."""
+    return [(q.layer.field(name).name, ascending, q.layer.field(name).type)
+            for name, ascending in q.sortby] + [("id", True, "bigint")]
+
+
+def _where_after(q: FeatureQuery) -> tuple[sql.Composable, list]:
+    """The rows after the key ``q.after`` in the page's order (ORDER BY's NULL placement:
+    last when ascending, first when descending), as nested (greater OR (equal AND ...))."""
+    keys = _sort_keys(q)
+    column, _, type_ = keys[-1]
+    clause, params = sql.SQL("{} > %s").format(sql.Identifier(column)), [int(q.after[-1])]
+    for (column, ascending, type_), value in reversed(list(zip(keys[:-1], q.after[:-1]))):
+        name = sql.Identifier(column)
+        # values travel as PostgreSQL's text of the column's type (gis/page_cursor.py checked it)
+        literal = sql.SQL("CAST(%s AS {})").format(sql.SQL(_SQL_TYPES[type_]))
+        if value is None:
+            equal, equal_params = sql.SQL("{} IS NULL").format(name), []
+            after = None if ascending else (sql.SQL("{} IS NOT NULL").format(name), [])
+        else:
+            equal, equal_params = sql.SQL("{} = {}").format(name, literal), [value]
+            after = (sql.SQL("({} > {} OR {} IS NULL)").format(name, literal, name), [value]) \
+                if ascending else (sql.SQL("{} < {}").format(name, literal), [value])
+        nested = sql.SQL("({} AND {})").format(equal, clause)
+        nested_params = equal_params + params
+        if after is None:
+            clause, params = nested, nested_params
+        else:
+            clause = sql.SQL("({} OR {})").format(after[0], nested)
+            params = after[1] + nested_params
+    return clause, params
+
+
+#: the column types of the catalogue's field types (gis/schema.py: "real" is double precision)
+_SQL_TYPES = {"integer": "integer", "bigint": "bigint", "real": "double precision",
+              "boolean": "boolean", "date": "date", "timestamptz": "timestamptz", "text": "text"}
+
+
+def query_page(cur, q: FeatureQuery) -> FeaturePage:
+    """One page of features: the ids (and sort values) of the page are found first, so no
+    JSON is built for rows an offset skips or a cursor walks past; then the GeoJSON of those
+    rows only. One row more than the page says whether another follows."""
     where, params = _where(q)
-    query = sql.SQL("SELECT {} FROM {}{}{} LIMIT %s OFFSET %s").format(
-        _feature_json(q), sql.Identifier(q.layer.table), where, _order_by(q))
-    cur.execute(query, [*params, int(q.limit), int(q.offset)])
-    features = [row[0] for row in cur.fetchall()]
-    return features, _number_matched(cur, q, where, params, len(features))
+    features, next_key, exhausted = [], None, True
+    if q.limit > 0:
+        page_where, page_params = _where(q, after=True)
+        keys = _sort_keys(q)[:-1]
+        key_columns = sql.SQL("").join(
+            sql.SQL(", {}::text AS {}").format(sql.Identifier(column), sql.Identifier(f"dimos_k{i}"))
+            for i, (column, _, _) in enumerate(keys))
+        key_values = sql.SQL("").join(sql.SQL(", page.{}").format(sql.Identifier(f"dimos_k{i}"))
+                                      for i in range(len(keys)))
+        query = sql.SQL("WITH page AS (SELECT id{} FROM {}{}{} LIMIT %s OFFSET %s) "
+                        "SELECT {}{}, page.id FROM {} JOIN page USING (id){}").format(
+            key_columns, sql.Identifier(q.layer.table), page_where, _order_by(q),
+            _feature_json(q), key_values, sql.Identifier(q.layer.table), _order_by(q))
+        cur.execute(query, [*page_params, int(q.limit) + 1, int(q.offset)])
+        rows = cur.fetchall()
+        exhausted = len(rows) <= q.limit
+        rows = rows[:q.limit]
+        features = [row[0] for row in rows]
+        if not exhausted:
+            next_key = [*rows[-1][1:-1], int(rows[-1][-1])]
+    return FeaturePage(features, _number_matched(cur, q, where, params, len(features),
+                                                 exhausted), next_key)
+
+
+def query_features(cur, q: FeatureQuery) -> tuple[list[dict], int | None]:
+    """The features of one page and numberMatched (None when not known exactly)."""
+    page = query_page(cur, q)
+    return page.features, page.number_matched
 
 
 _ESTIMATES: dict[str, tuple[float, int]] = {}
 ESTIMATE_TTL_S = 60.0
+#: how long a query's count is reused (it is keyed by the layer's data version as well, so a
+#: write makes it unreachable at once); at most COUNT_CACHE_SIZE queries per process
+COUNT_TTL_S = 60.0
+COUNT_CACHE_SIZE = 1024
+_COUNTS: OrderedDict = OrderedDict()
+_COUNTS_LOCK = Lock()
 
 
 def _row_estimate(cur, table: str) -> int:
@@ -157,20 +247,41 @@ def _row_estimate(cur, table: str) -> int:
     return known[1]
 
 
-def _number_matched(cur, q: FeatureQuery, where, params, returned: int) -> int | None:
-    if q.offset == 0 and returned < q.limit:
-        return returned  # the whole answer is on this page
-    if _row_estimate(cur, q.layer.table) > EXACT_COUNT_LIMIT:
+def _number_matched(cur, q: FeatureQuery, where, params, returned: int,
+                    exhausted: bool) -> int | None:
+    """numberMatched, exact or None (the count policy, README "Paging and numberMatched"):
+    known from the page when an offset page reaches the end; else a count(*), for a
+    ``resulttype=hits`` request always, for a page only on a table of at most
+    EXACT_COUNT_LIMIT rows (the planner's estimate), and then once per query and data
+    version for COUNT_TTL_S, not again on every page."""
+    if exhausted and q.after is None and q.limit > 0 and (returned or not q.offset):
+        return q.offset + returned  # this page reaches the end (a page past it shows nothing)
+    if not q.count or (q.limit > 0 and _row_estimate(cur, q.layer.table) > EXACT_COUNT_LIMIT):
         return None
+    cur.execute("SELECT version FROM layer_changes WHERE layer_id = %s", (q.layer.table,))
+    version = cur.fetchone()
+    key = (cur.connection.dsn, q.layer.id, version and version[0], where.as_string(cur),
+           repr(params))
+    now = time.monotonic()
+    with _COUNTS_LOCK:
+        known = _COUNTS.get(key)
+    if known is not None and now - known[0] <= COUNT_TTL_S:
+        return known[1]
     cur.execute(sql.SQL("SELECT count(*) FROM {}{}").format(sql.Identifier(q.layer.table), where),
                 params)
-    return cur.fetchone()[0]
+    count = cur.fetchone()[0]
+    with _COUNTS_LOCK:
+        _COUNTS[key] = (now, count)
+        _COUNTS.move_to_end(key)
+        while len(_COUNTS) > COUNT_CACHE_SIZE:
+            _COUNTS.popitem(last=False)
+    return count
 
 
 def get_feature(cur, layer: Layer, feature_id: int, out_srid: int = 4326,
                 swap_axes: bool = False) -> dict | None:
     """One feature by id, or None."""
     q = FeatureQuery(layer=layer, limit=1, feature_id=int(feature_id), out_srid=out_srid,
-                     swap_axes=swap_axes)
-    features, _ = query_features(cur, q)
+                     swap_axes=swap_axes, count=False)
+    features = query_page(cur, q).features
     return features[0] if features else None

@@ -1,8 +1,10 @@
 """Mapbox Vector Tiles on WebMercatorQuad, built by PostGIS (ST_AsMVT), cached per data version.
 
 Tiles are cut from the storage CRS with integer SRIDs (a text SRID costs ~13 ms a row, as
-measured on PostGIS 3.3), simplified to the tile's resolution, and at low zooms features
-smaller than a pixel are dropped, so low-zoom tiles stay small.
+measured on PostGIS 3.3) and simplified to the tile's resolution. At low zooms (and in a tile
+over its budget) features are thinned, visibly and deterministically: one dot per pixel
+carrying ``dimos:count``, the number of features it stands for, so low-zoom tiles stay small
+and no feature is dropped without a trace.
 """
 from __future__ import annotations
 
@@ -18,11 +20,13 @@ from layers.model import Layer
 EXTENT = 4096  # MVT tile units
 BUFFER = 64
 MAX_ZOOM = 22
-MAX_FEATURES = 20_000  # per tile: a hard cap, whatever the zoom
+#: features a tile at DETAIL_ZOOM or above holds before it is thinned (never cut)
+TILE_BUDGET = 20_000
+TILE_PIXELS = 256  # a tile's width in screen pixels: thinning keeps one dot per pixel
 WORLD_M = 40_075_016.68  # EPSG:3857 world width
 # Greek Grid metres per Web Mercator metre at Rethymno's latitude (cos 35.37°)
 GREEK_GRID_PER_MERCATOR = 0.8154
-DETAIL_ZOOM = 14  # from this zoom on, every feature is kept whatever its size
+DETAIL_ZOOM = 14  # from this zoom on, every feature is kept whole (up to TILE_BUDGET a tile)
 TILE_FIELD_TYPES = ("integer", "bigint", "real", "boolean", "date", "timestamptz", "text")
 LONG_TEXT_FIELDS = ("description",)
 
@@ -43,44 +47,78 @@ def tile_fields(layer: Layer) -> list[str]:
             if f.type in TILE_FIELD_TYPES and f.name not in LONG_TEXT_FIELDS]
 
 
-def _tile_query(layer: Layer, z: int) -> sql.Composable:
+def _tile_query(layer: Layer) -> sql.Composable:
+    """The SQL of one tile. Below DETAIL_ZOOM, or above TILE_BUDGET features, the tile is
+    thinned, never cut: points, and lines or polygons smaller than a pixel (as points on
+    their surface), are kept one per pixel of a 256-pixel tile — the lowest id, with
+    ``dimos:count`` the number of features it stands for — and larger shapes whole. The
+    same data gives the same tile every time."""
     points_only = "point" in layer.geometry_type.lower()
-    thinning = small_feature_filter = order = sql.SQL("")
-    if z < DETAIL_ZOOM and points_only:
-        # one point per pixel (the lowest id): the others would be drawn on top of it
-        thinning = sql.SQL("DISTINCT ON (ST_SnapToGrid(t.geom, %(pixel)s)) ")
-        order = sql.SQL(" ORDER BY ST_SnapToGrid(t.geom, %(pixel)s), t.id")
-    elif z < DETAIL_ZOOM:
-        # a line or polygon whose bounding box is under a pixel is invisible: drop it
-        small_feature_filter = sql.SQL(
-            " AND (ST_Dimension(t.geom) = 0 OR greatest(ST_XMax(t.geom) - ST_XMin(t.geom), "
-            "ST_YMax(t.geom) - ST_YMin(t.geom)) >= %(pixel)s)")
+    # a line or polygon whose bounding box is under a pixel would be drawn as a dot anyway
+    tiny = sql.SQL("true") if points_only else sql.SQL(
+        "ST_Dimension(t.geom) = 0 OR greatest(ST_XMax(t.geom) - ST_XMin(t.geom), "
+        "ST_YMax(t.geom) - ST_YMin(t.geom)) < %(pixel)s")
     one_type = geometry_type_clause(layer, "t.geom")
-    if one_type is not None:
-        small_feature_filter = sql.SQL(" AND ") + one_type + small_feature_filter
-    simplified = sql.SQL("t.geom") if points_only else \
-        sql.SQL("ST_SimplifyPreserveTopology(t.geom, %(unit)s)")
-    columns = sql.SQL("").join(sql.SQL(", t.{}").format(sql.Identifier(name))
-                               for name in tile_fields(layer))
+    type_filter = sql.SQL("") if one_type is None else sql.SQL(" AND ") + one_type
+    simplified = sql.SQL("candidates.shape") if points_only else \
+        sql.SQL("ST_SimplifyPreserveTopology(candidates.shape, %(unit)s)")
+    dot = sql.SQL("candidates.shape") if points_only else \
+        sql.SQL("ST_PointOnSurface(candidates.shape)")
+    names = [sql.Identifier(name) for name in tile_fields(layer)]
+    source_columns = sql.SQL("").join(sql.SQL(", t.{}").format(name) for name in names)
+    columns = sql.SQL("").join(sql.SQL(", {}").format(name) for name in names)
+    # the CTEs are MATERIALIZED so that ST_AsMVTGeom and ST_Transform run once a row, not
+    # again in each filter the planner would inline them into
+    whole_geom = sql.SQL("ST_AsMVTGeom(ST_Transform({}, 3857), bounds.mercator, {}, {}, true)"
+                         ).format(simplified, sql.Literal(EXTENT), sql.Literal(BUFFER))
+    dot_geom = sql.SQL("ST_AsMVTGeom(pixels.mercator, bounds.mercator, {}, {}, true)").format(
+        sql.Literal(EXTENT), sql.Literal(BUFFER))
     return sql.SQL("""
         WITH bounds AS (
             SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS mercator,
+                   ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s) AS buffered,
                    ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s),
                                 {srid}) AS native
-        ), features AS (
-            SELECT {thinning}t.id{columns},
-                   ST_AsMVTGeom(ST_Transform({simplified}, 3857), bounds.mercator,
-                                {extent}, {buffer}, true) AS geom
+        ), candidates AS MATERIALIZED (
+            SELECT t.id{source_columns}, t.geom AS shape, ({tiny}) AS tiny
             FROM {table} AS t, bounds
-            WHERE t.geom && bounds.native{small_feature_filter}{order}
-            LIMIT {max_features}
+            WHERE t.geom && bounds.native{type_filter}
+        ), thinning AS (
+            SELECT %(z)s < {detail_zoom} OR count(*) > {budget} AS thinned FROM candidates
+        ), whole AS MATERIALIZED (
+            SELECT id{columns}, NULL::bigint AS "dimos:count", {whole_geom} AS geom
+            FROM candidates, thinning, bounds
+            WHERE NOT (thinning.thinned AND candidates.tiny)
+        ), dots AS MATERIALIZED (
+            SELECT id{columns}, ST_Transform({dot}, 3857) AS mercator
+            FROM candidates, thinning
+            WHERE thinning.thinned AND candidates.tiny
+        ), placed AS MATERIALIZED (
+            -- the pixel of a dot, in tile coordinates (256 to a side); a dot outside the
+            -- tile and its buffer is not drawn, nor counted
+            SELECT dots.*,
+                   floor((ST_X(dots.mercator) - ST_XMin(bounds.mercator)) / %(pixel_m)s) AS px,
+                   floor((ST_YMax(bounds.mercator) - ST_Y(dots.mercator)) / %(pixel_m)s) AS py
+            FROM dots, bounds
+            WHERE dots.mercator && bounds.buffered
+        ), pixels AS MATERIALIZED (
+            SELECT DISTINCT ON (px, py) id{columns},
+                   count(*) OVER (PARTITION BY px, py) AS "dimos:count", mercator
+            FROM placed
+            ORDER BY px, py, id
+        ), features AS (
+            (SELECT * FROM whole WHERE geom IS NOT NULL ORDER BY id)
+            UNION ALL
+            (SELECT id{columns}, "dimos:count", {dot_geom} AS geom
+             FROM pixels, bounds ORDER BY id)
         )
-        SELECT ST_AsMVT(features, {name}, {extent}, 'geom', 'id')
-        FROM features WHERE geom IS NOT NULL
-    """).format(srid=sql.Literal(int(layer.srid)), columns=columns, simplified=simplified,
-                extent=sql.Literal(EXTENT), buffer=sql.Literal(BUFFER), thinning=thinning,
-                table=sql.Identifier(layer.table), small_feature_filter=small_feature_filter, order=order,
-                max_features=sql.Literal(MAX_FEATURES), name=sql.Literal(layer.id))
+        SELECT ST_AsMVT(features, {name}, {extent}, 'geom', 'id') FROM features
+    """).format(srid=sql.Literal(int(layer.srid)), source_columns=source_columns,
+                columns=columns, tiny=tiny, table=sql.Identifier(layer.table),
+                type_filter=type_filter, detail_zoom=sql.Literal(DETAIL_ZOOM),
+                budget=sql.Literal(TILE_BUDGET), whole_geom=whole_geom, dot=dot,
+                dot_geom=dot_geom, name=sql.Literal(layer.id),
+                extent=sql.Literal(EXTENT))
 
 
 def render_tile(cur, layer: Layer, z: int, x: int, y: int) -> bytes:
@@ -88,12 +126,9 @@ def render_tile(cur, layer: Layer, z: int, x: int, y: int) -> bytes:
     check_tile(z, x, y)
     tile_m = WORLD_M / 2 ** z
     unit = tile_m / EXTENT * GREEK_GRID_PER_MERCATOR  # one MVT unit, in storage metres
-    # with LIMIT and no ORDER BY the planner may price a sequential scan like the GiST one and
-    # read half a million rows; the index is always right for one tile (and gives the same
-    # features every time, so ETags hold). Local: ends with the request's transaction.
-    cur.execute("SET LOCAL enable_seqscan = off")
-    cur.execute(_tile_query(layer, z), {"z": z, "x": x, "y": y, "margin": BUFFER / EXTENT,
-                                     "unit": unit, "pixel": unit * EXTENT / 256})
+    cur.execute(_tile_query(layer), {"z": z, "x": x, "y": y, "margin": BUFFER / EXTENT,
+                                     "unit": unit, "pixel": unit * EXTENT / TILE_PIXELS,
+                                     "pixel_m": tile_m / TILE_PIXELS})
     return bytes(cur.fetchone()[0] or b"")
 
 

@@ -24,11 +24,14 @@ _JSON_TYPES = {"text": "string", "integer": "integer", "bigint": "integer", "rea
                "boolean": "boolean", "date": "string", "timestamptz": "string", "text[]": "array"}
 
 
-def _resource(layer: Layer, settings: Settings, extent_crs84: list[float]) -> dict:
+def _resource(layer: Layer, settings: Settings, extent_crs84: list[float],
+              ogc_url: str) -> dict:
+    data = {"layer": layer.id, "database_url": settings.effective_app_database_url}
     provider = {
         "type": "feature",
         "name": "ogc.providers.features.DimosFeatures",
-        "data": {"layer": layer.id, "database_url": settings.effective_app_database_url},
+        # next links carry a cursor, on the public URL (never a request's Host)
+        "data": {**data, "items_url": f"{ogc_url}/collections/{layer.id}/items"},
         "id_field": "id",
         "geom_field": "geom",
         "editable": layer.editable,
@@ -41,7 +44,7 @@ def _resource(layer: Layer, settings: Settings, extent_crs84: list[float]) -> di
     tiles = {
         "type": "tile",
         "name": "ogc.providers.tiles.DimosTiles",
-        "data": {**provider["data"], "cache_bytes": settings.tile_cache_mb * 2 ** 20},
+        "data": {**data, "cache_bytes": settings.tile_cache_mb * 2 ** 20},
         "options": {"zoom": {"min": 0, "max": 22},
                     "schemes": ["WebMercatorQuad"]},
         "format": {"name": "pbf", "mimetype": "application/vnd.mapbox-vector-tile"},
@@ -134,7 +137,8 @@ def build_config(settings: Settings, public_url: str, extent_crs84: list[float])
                         "email": "gis@example.gr", "url": public_url, "role": "pointOfContact"},
         },
         "resources": {
-            **{layer.id: _resource(layer, settings, extent_crs84) for layer in layers.COLLECTIONS},
+            **{layer.id: _resource(layer, settings, extent_crs84, f"{public_url.rstrip('/')}/ogc")
+               for layer in layers.COLLECTIONS},
             **{process_id: {"type": "process",
                             "processor": {"name": processor,
                                           "database_url": settings.effective_app_database_url}}

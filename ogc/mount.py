@@ -32,6 +32,7 @@ from ogc.filters import check_items_filter
 from ogc.job_documents import register_job_documents
 from ogc.logs import quiet_client_errors
 from ogc.openapi import offline_document
+from ogc.paging import register_paging
 from ogc.process_paging import register_process_paging
 from ogc.schemas import register_schemas
 from ogc.templates import csp_marker, write_offline_templates
@@ -208,6 +209,7 @@ def register_ogc(app: Flask, settings: Settings) -> None:
     app.before_request(execute_requests_only)
     app.before_request(check_items_filter)
     register_schemas(app)
+    register_paging(app)
     app.after_request(processes_exception_types)
     register_process_paging(app)
     register_job_documents(app)

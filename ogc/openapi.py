@@ -108,6 +108,12 @@ UNTIMED_DATETIME = {**REPLACEMENTS[F1 + "parameters/datetime"], "description": (
     "An instant or an interval (RFC 3339, `..` for an open end); this collection's features "
     "have no time, so every one matches.")}
 
+CURSOR = {"name": "cursor", "in": "query", "required": False, "style": "form", "explode": False,
+          "schema": {"type": "string", "maxLength": 2048},
+          "description": "Where the previous page ended, as its `next` link carries it "
+                         "(keyset paging: any page costs what the first does). Not with "
+                         "`offset`; made for the same `sortby`."}
+
 CONFORMANCE = {"type": "object", "required": ["conformsTo"],
                "properties": {"conformsTo": {"type": "array", "items": {"type": "string"}}}}
 
@@ -127,6 +133,8 @@ def offline_document(document: dict) -> dict:
                                          p.get("$ref", "").endswith("/datetime")
                                          for p in items.get("parameters", [])):
             items["parameters"].append(UNTIMED_DATETIME)
+        if items is not None:
+            items["parameters"].append(CURSOR)  # the next links' (ogc/providers/features.py)
     conformance = document.get("paths", {}).get("/conformance", {}).get("get")
     if conformance:
         conformance["responses"]["200"] = _response("The conformance classes.", CONFORMANCE)

@@ -259,9 +259,14 @@ def test_paging_links_sorting_and_properties(ogc):
     assert dates == sorted(dates, reverse=True)
     assert set(first["features"][0]["properties"]) == {"permit_number", "issue_date"}
     next_link = next(link["href"] for link in first["links"] if link["rel"] == "next")
+    assert "cursor=" in next_link  # keyset paging: tests/test_paging.py
     second = requests.get(next_link, timeout=60).json()
     assert {f["id"] for f in second["features"]}.isdisjoint({f["id"] for f in first["features"]})
-    assert any(link["rel"] == "prev" for link in second["links"])
+    assert second["features"][0]["properties"]["issue_date"] <= dates[-1]
+    # a page by offset links its previous page; a page by cursor has none (OGC: optional)
+    by_offset = get(f"{ogc}/collections/building_permits/items", limit=5, offset=5,
+                    sortby="-issue_date").json()
+    assert any(link["rel"] == "prev" for link in by_offset["links"])
 
 
 def test_datetime_selects_the_zones_in_force_on_a_date(ogc):

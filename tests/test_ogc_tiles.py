@@ -79,11 +79,16 @@ def test_low_zoom_tiles_stay_small(ogc, layer):
         assert len(answer.content) < 500_000, (layer.id, z, len(answer.content))
 
 
-def test_sub_pixel_features_are_dropped_at_low_zoom_and_kept_when_zoomed_in(ogc):
-    z8 = decode(fetch(ogc, "buildings", *tile_of(*OLD_TOWN, 8)).content)
-    z16 = decode(fetch(ogc, "buildings", *tile_of(*OLD_TOWN, 16)).content)
-    assert "buildings" not in z8  # houses are smaller than a 600 m pixel
-    assert z16["buildings"]["features"]
+def test_sub_pixel_features_are_counted_dots_at_low_zoom_and_whole_when_zoomed_in(ogc, demo_url):
+    """Thinned, never dropped (gis/tiles.py; tests/test_tile_thinning.py for dense tiles)."""
+    z8 = decode(fetch(ogc, "buildings", *tile_of(*OLD_TOWN, 8)).content)["buildings"]["features"]
+    # houses are smaller than a 600 m pixel: a dot per pixel, counting the houses it stands for
+    assert {f["geometry"]["type"] for f in z8} == {"Point"}
+    assert sum(f["properties"]["dimos:count"] for f in z8) == count_in_tile(
+        demo_url, layers.get("buildings"), *tile_of(*OLD_TOWN, 8))
+    z16 = decode(fetch(ogc, "buildings", *tile_of(*OLD_TOWN, 16)).content)["buildings"]["features"]
+    assert z16 and not any("dimos:count" in f["properties"] for f in z16)
+    assert {f["geometry"]["type"] for f in z16} == {"Polygon"}
 
 
 @pytest.mark.parametrize("path, words", [

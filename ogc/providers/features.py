@@ -6,6 +6,7 @@ import math
 from contextlib import contextmanager
 from datetime import date, datetime
 from http import HTTPStatus
+from urllib.parse import urlencode
 
 from flask import g, has_request_context, request
 from pygeoapi.provider.base import (
@@ -29,8 +30,9 @@ from gis.errors import (
     StorageFull,
 )
 from gis.feature_versions import feature_version
-from gis.features import FeatureQuery, get_feature, query_features
+from gis.features import FeatureQuery, get_feature, query_page
 from gis.jurisdictions import jurisdiction_ids
+from gis.page_cursor import decode_cursor, encode_cursor
 from gis.roles import Principal
 from ogc.config import field_schema
 from ogc.crs import srid_and_axes
@@ -82,6 +84,8 @@ class DimosFeatures(BaseProvider):
         super().__init__(provider_def)
         self.layer = layers.collection(provider_def["data"]["layer"])
         self.database_url = provider_def["data"]["database_url"]
+        #: the public URL of the collection's items, where next links point (ogc/config.py)
+        self.items_url = provider_def["data"].get("items_url")
         self._fields = field_schema(self.layer)
 
     def get_fields(self):
@@ -92,21 +96,48 @@ class DimosFeatures(BaseProvider):
               crs_transform_spec=None, q=None, language=None, filterq=None, **kwargs):
         out_srid, swap = self._target(crs_transform_spec)
         self._check_sortable(sortby)
+        order = [(s["property"], s["order"] != "-") for s in sortby or []]
         query = FeatureQuery(
             layer=self.layer, limit=0 if resulttype == "hits" else int(limit),
             offset=int(offset), bbox=self._bbox(bbox), datetime_=_interval(datetime_),
-            equals=list(properties or []), cql=filterq,
-            sortby=[(s["property"], s["order"] != "-") for s in sortby or []],
+            equals=list(properties or []), cql=filterq, sortby=order,
             properties=list(select_properties) if select_properties else None,
             skip_geometry=bool(skip_geometry), out_srid=out_srid, swap_axes=swap)
+        with self._errors():
+            query.after = _cursor_key(self.layer, order)
         with self._errors(), pooled_cursor(self.database_url) as cur:
             query.jurisdiction_id = _asked_jurisdiction(cur)
-            features, matched = query_features(cur, query)
-        collection = {"type": "FeatureCollection", "features": features,
-                      "numberReturned": len(features)}
-        if matched is not None:
-            collection["numberMatched"] = matched
+            page = query_page(cur, query)
+        collection = {"type": "FeatureCollection", "features": page.features,
+                      "numberReturned": len(page.features), "links": self._paging_links(
+                          query, page.next_key)}
+        if page.number_matched is not None:
+            collection["numberMatched"] = page.number_matched
+        if page.next_key is None and query.limit and (
+                len(page.features) == query.limit
+                or (page.number_matched or -1) > query.limit + query.offset):
+            # pygeoapi adds an offset next link to a last page that is full, or that a count
+            # larger than limit + offset follows (a cursor page's offset is 0): ogc/paging.py
+            # takes it out again
+            _end_of_items()
         return collection
+
+    def _paging_links(self, query: FeatureQuery, next_key) -> list[dict]:
+        """A next link with the cursor after this page's last feature (when more follow),
+        and for an offset page a prev link by offset; pygeoapi adds the others."""
+        if not has_request_context() or self.items_url is None or query.limit == 0:
+            return []
+        kept = [(k, v) for k, v in request.args.items(multi=True) if k not in ("offset", "cursor")]
+        links = []
+        if next_key is not None:
+            links.append({"type": "application/geo+json", "rel": "next", "title": "Items (next)",
+                          "href": _href(self.items_url, [
+                              *kept, ("cursor", encode_cursor(query.sortby, next_key))])})
+        if query.offset > 0:
+            previous = max(0, query.offset - query.limit)
+            links.append({"type": "application/geo+json", "rel": "prev", "title": "Items (prev)",
+                          "href": _href(self.items_url, [*kept, ("offset", str(previous))])})
+        return links
 
     def _check_sortable(self, sortby) -> None:
         """pygeoapi lets ``sortby`` name any field; only the sortables are (ogc/schemas.py)."""
@@ -221,6 +252,25 @@ class DimosFeatures(BaseProvider):
 
     def __repr__(self):
         return f"<DimosFeatures {self.layer.id}>"
+
+
+def _cursor_key(layer, order) -> list | None:
+    """The key of the request's ``cursor`` (InvalidParameter naming it when it is not one
+    this server wrote for this sort order), or None without one."""
+    if not has_request_context() or "cursor" not in request.args:
+        return None
+    if "offset" in request.args:
+        raise InvalidParameter("cursor: give a cursor (from a next link) or an offset, not both")
+    return decode_cursor(request.args["cursor"], layer, order)
+
+
+def _href(base: str, params: list[tuple[str, str]]) -> str:
+    return f"{base}?{urlencode(params)}"
+
+
+def _end_of_items() -> None:
+    if has_request_context():
+        g.items_end = True
 
 
 def if_match():

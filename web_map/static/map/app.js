@@ -25,6 +25,11 @@ function tileStyle(entry, opacity = 1) {
     for (const [field, colours] of Object.entries(STATE_COLOURS)) {
       if (properties && properties[field] in colours) colour = colours[properties[field]];
     }
+    if (!point && properties && "dimos:count" in properties) {
+      // shapes smaller than a pixel come as a dot per pixel (gis/tiles.py): draw the pixel
+      return { stroke: false, fill: true, fillColor: s.fill_color || colour,
+               fillOpacity: Math.max(s.fill_opacity ?? 0, 0.6) * opacity, radius: 1 };
+    }
     return {
       color: colour, weight: s.weight ?? 1, opacity,
       fill: point || (s.fill_opacity ?? 0) > 0, fillColor: point ? colour : (s.fill_color || colour),
