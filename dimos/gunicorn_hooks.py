@@ -7,6 +7,9 @@ import sys
 
 # JSON lines, without personal data (dimos/logs.py)
 logger_class = "dimos.logs.JsonLogger"
+# gunicorn 27's control socket is one path per user (~/.gunicorn/gunicorn.ctl): a second server
+# on the machine (another node, a test's) would take it over; dimos is run by its own commands
+control_socket_disable = True
 
 # companions of the web workers: the sensors' ingest worker (and the simulator for the demo),
 # the relay publishing feature changes
