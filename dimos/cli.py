@@ -444,7 +444,7 @@ def export_layer(settings: Settings, args) -> None:
     with db.pooled_cursor(url) as cur:
         count = export_to_file(cur, args.layer, args.format, args.output, crs=args.crs,
                                cql_text=args.filter, bbox=bbox, bbox_crs=args.bbox_crs,
-                               jurisdiction_id=args.jurisdiction)
+                               jurisdiction_id=args.jurisdiction, lang=args.lang)
     print(f"exported {count} features of {args.layer} ({args.crs}) to {args.output}")
 
 
@@ -602,6 +602,8 @@ def build_parser() -> argparse.ArgumentParser:
     exporting.add_argument("--bbox", help="minx,miny,maxx,maxy")
     exporting.add_argument("--bbox-crs", choices=("EPSG:2100", "EPSG:4326"), default="EPSG:4326")
     exporting.add_argument("--jurisdiction", help="only this municipality's features")
+    exporting.add_argument("--lang", choices=("el", "en"), default="el",
+                           help="language of the <field>_title columns beside choice codes")
     exporting.add_argument("-o", "--output", type=Path, required=True)
     exporting.set_defaults(func=export_layer)
 
