@@ -14,7 +14,7 @@ import pytest
 import requests
 
 import layers
-from tests.helpers import rows, token
+from tests.helpers import dimos, rows, token
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -259,6 +259,20 @@ def test_an_export_keeps_codes_and_adds_their_titles(live_server, demo_url, fmt)
         assert len(table) == 1
         assert table[0]["land_use"] == "historic_centre"
         assert table[0]["land_use_title"] == land_use.choice_title("historic_centre", lang)
+
+
+def test_dimos_export_labels_choices_in_the_language_asked(demo_url, tmp_path):
+    (zone_id,), = rows(demo_url, "SELECT zone_id FROM zoning WHERE land_use = 'historic_centre' "
+                                 "ORDER BY id LIMIT 1")
+    out = tmp_path / "zone.csv"
+    done = dimos("export", "zoning", "--format", "csv", "--lang", "en", "--filter",
+                 f"zone_id = '{zone_id}'", "-o", out, url=demo_url)
+    assert done.returncode == 0, done.stderr
+    (row,) = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert (row["land_use"], row["land_use_title"]) == (
+        "historic_centre", "Historic centre / traditional settlement")
+    refused = dimos("export", "zoning", "--lang", "fr", "-o", out, url=demo_url)
+    assert refused.returncode != 0 and "--lang" in refused.stderr
 
 
 def test_a_shapefile_export_carries_its_choices_table_and_a_bad_language_is_refused(
