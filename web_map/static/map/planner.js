@@ -13,8 +13,9 @@ const ZONE_COLUMNS = [
    (z) => `${escapeHtml(z.max_height_m ?? "—")} ${t("m")} / ${escapeHtml(z.max_floors ?? "—")}`],
   [() => t("min-plot"), (z) => `${escapeHtml(z.min_plot_area_m2 ?? "—")} m²`],
   [() => t("min-frontage"), (z) => `${escapeHtml(z.min_frontage_m ?? "—")} ${t("m")}`],
-  [() => `${t("plan")} / ${t("fek")}`, (z) => `${escapeHtml(choiceTitle("plans", "plan_type", z.plan_type))}
-     ${escapeHtml(z.plan_id)}<br><span class="fek">${escapeHtml(z.fek)}</span>`],
+  // one element: a card's cell is a grid of its heading and its value
+  [() => `${t("plan")} / ${t("fek")}`, (z) => `<span>${escapeHtml(choiceTitle("plans", "plan_type", z.plan_type))}
+     ${escapeHtml(z.plan_id)}<br><span class="fek">${escapeHtml(z.fek)}</span></span>`],
   [() => t("in-force"), (z) => `${escapeHtml(z.valid_from)} – ${escapeHtml(z.valid_to ?? "")}`],
   [() => t("share"), (z) => `${escapeHtml(Math.round(z.share * 1000) / 10)}%`],
 ];
