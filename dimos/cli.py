@@ -475,7 +475,8 @@ def export_layer(settings: Settings, args) -> None:
         count = export_to_file(cur, args.layer, args.format, args.output, crs=args.crs,
                                cql_text=args.filter, bbox=bbox, bbox_crs=args.bbox_crs,
                                jurisdiction_id=args.jurisdiction,
-                               private_of=args.jurisdiction if args.private else None)
+                               private_of=args.jurisdiction if args.private else None,
+                               lang=args.lang)
     print(f"exported {count} features of {args.layer} ({args.crs}) to {args.output}")
 
 
@@ -643,6 +644,8 @@ def build_parser() -> argparse.ArgumentParser:
     exporting.add_argument("--private", action="store_true",
                            help="the layer's private fields too (reporters' contact data); "
                                 "needs --jurisdiction")
+    exporting.add_argument("--lang", choices=("el", "en"), default="el",
+                           help="language of the <field>_title columns beside choice codes")
     exporting.add_argument("-o", "--output", type=Path, required=True)
     exporting.set_defaults(func=export_layer)
 

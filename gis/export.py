@@ -4,6 +4,11 @@ GeoPackage, Shapefile (zipped, with its .cpg so the Greek survives), GeoJSON, CS
 as WKT) and DXF for CAD. Public fields, as ``query_features`` selects them; with
 ``private_of`` (one municipality, whose features alone are then selected) the layer's private
 fields too (gis/private_fields.py): the callers check who may ask.
+
+Choice fields keep their codes (what the database and the APIs hold); GeoPackage, GeoJSON and
+CSV add a ``<field>_title`` column beside each, its title in the export's language (el or en).
+A shapefile's 10-character column names cannot hold those: its zip carries
+``<layer>_choices.csv`` instead (field, code, title_el, title_en). DXF carries no attributes.
 """
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ from gis.csv_cells import neutral_frame
 from gis.errors import InvalidParameter
 from gis.features import FeatureQuery, query_features
 from gis.private_fields import exported_private_fields, private_values
-from layers.model import Layer
+from layers.model import LANGUAGES, Layer
 
 MAX_FEATURES = 50_000
 CRSS = {"EPSG:2100": 2100, "EPSG:4326": 4326}
@@ -46,6 +51,41 @@ def check_private_export(layer: Layer) -> None:
     if not exported_private_fields(layer):
         raise InvalidParameter(f"private: the layer {layer.id!r} has no private fields; "
                                "export it without private")
+
+
+def export_language(lang: str | None) -> str:
+    """The language of the title columns: "el" (the default) or "en"."""
+    if lang is None or lang == "":
+        return "el"
+    if lang not in LANGUAGES:
+        raise InvalidParameter(f"lang: one of {', '.join(LANGUAGES)}")
+    return lang
+
+
+def with_choice_titles(frame: gpd.GeoDataFrame, layer: Layer, lang: str) -> gpd.GeoDataFrame:
+    """``frame`` with a ``<field>_title`` column after each choice field: the code's title in
+    ``lang`` (empty where the field is)."""
+    frame = frame.copy()
+    for f in layer.public_fields:
+        if f.choices and f.name in frame.columns:
+            titles = {c.code: c.title(lang) for c in f.choices}
+            frame.insert(frame.columns.get_loc(f.name) + 1, f"{f.name}_title",
+                         frame[f.name].map(titles))
+    return frame
+
+
+def choices_table(layer: Layer) -> str:
+    """The CSV lookup of ``layer``'s choice codes and their titles (a shapefile's companion)."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["field", "code", "title_el", "title_en"])
+    for f in layer.public_fields:
+        for c in f.choices or ():
+            writer.writerow([f.name, c.code, c.title_el, c.title_en])
+    return out.getvalue()
 
 
 def selection_frame(cur, layer: Layer, cql=None, *, srid: int | None = None, bbox=None,
@@ -77,8 +117,10 @@ def selection_frame(cur, layer: Layer, cql=None, *, srid: int | None = None, bbo
     return frame[[c for c in columns if c in frame.columns] + ["geometry"]]
 
 
-def write_frame(frame: gpd.GeoDataFrame, layer: Layer, fmt: str, folder: Path) -> Path:
-    """Write ``frame`` as ``fmt`` into ``folder``; the file to hand out."""
+def write_frame(frame: gpd.GeoDataFrame, layer: Layer, fmt: str, folder: Path,
+                lang: str = "el") -> Path:
+    """Write ``frame`` as ``fmt`` into ``folder``, choices labelled in ``lang``; the file to
+    hand out."""
     if fmt not in FORMATS:
         raise InvalidParameter(f"format: one of {', '.join(FORMATS)}")
     driver, _, suffix = FORMATS[fmt]
@@ -88,14 +130,15 @@ def write_frame(frame: gpd.GeoDataFrame, layer: Layer, fmt: str, folder: Path) -
                                  crs=frame.crs)
         frame.to_file(path, driver=driver, engine="pyogrio")
     elif fmt == "csv":
-        table = neutral_frame(frame.drop(columns="geometry"))  # no cell becomes a formula
+        # no cell becomes a formula
+        table = neutral_frame(with_choice_titles(frame, layer, lang).drop(columns="geometry"))
         table["wkt"] = shapely.to_wkt(frame.geometry.values, rounding_precision=8
                                       if frame.crs.to_epsg() == 4326 else 3)
         table.to_csv(path, index=False, encoding="utf-8")
     elif fmt == "shp":
         _write_zipped_shapefiles(frame, layer, folder, path)
     else:
-        frame.to_file(path, driver=driver, engine="pyogrio")
+        with_choice_titles(frame, layer, lang).to_file(path, driver=driver, engine="pyogrio")
     return path
 
 
@@ -116,26 +159,32 @@ def _write_zipped_shapefiles(frame, layer: Layer, folder: Path, path: Path) -> N
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for part in write_shapefiles(frame, layer.id, folder / "parts"):
             archive.write(part, part.name)
+        if any(f.choices for f in layer.public_fields):
+            archive.writestr(f"{layer.id}_choices.csv", choices_table(layer))
 
 
 def export_selection(cur, layer: Layer, cql, fmt: str, crs: str | None = None, bbox=None,
                      jurisdiction_id: str | None = None,
-                     private_of: str | None = None) -> tuple[bytes, str, str]:
-    """(file bytes, media type, file name) of ``layer``'s features matching ``cql``/``bbox``."""
+                     private_of: str | None = None,
+                     lang: str | None = None) -> tuple[bytes, str, str]:
+    """(file bytes, media type, file name) of ``layer``'s features matching ``cql``/``bbox``,
+    choices labelled in ``lang`` (el by default)."""
     if fmt not in FORMATS:
         raise InvalidParameter(f"format: one of {', '.join(FORMATS)}")
+    lang = export_language(lang)
     frame = selection_frame(cur, layer, cql, srid=out_srid(crs, layer), bbox=bbox,
                             jurisdiction_id=jurisdiction_id, private_of=private_of)
     with tempfile.TemporaryDirectory() as folder:
-        path = write_frame(frame, layer, fmt, Path(folder))
+        path = write_frame(frame, layer, fmt, Path(folder), lang)
         return path.read_bytes(), FORMATS[fmt][1], path.name
 
 
 def export_to_file(cur, layer_id: str, fmt: str, output: Path, *, crs: str = "EPSG:2100",
                    cql_text: str | None = None, bbox=None, bbox_crs: str = "EPSG:4326",
                    jurisdiction_id: str | None = None, private_of: str | None = None,
-                   max_features: int = 10_000_000) -> int:
-    """Write a layer or selection to ``output`` (dimos export); the number of features."""
+                   max_features: int = 10_000_000, lang: str = "el") -> int:
+    """Write a layer or selection to ``output`` (dimos export), choices labelled in ``lang``;
+    the number of features."""
     import layers
     from gis.cql_parse import parse_filter_crs84
 
@@ -155,8 +204,11 @@ def export_to_file(cur, layer_id: str, fmt: str, output: Path, *, crs: str = "EP
     output.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "shp" and output.suffix.lower() == ".shp":  # the parts themselves, not a zip
         write_shapefiles(frame, output.stem, output.parent)
+        if any(f.choices for f in layer.public_fields):
+            (output.parent / f"{output.stem}_choices.csv").write_text(choices_table(layer),
+                                                                      encoding="utf-8")
         return len(frame)
     with tempfile.TemporaryDirectory() as folder:
-        path = write_frame(frame, layer, fmt, Path(folder))
+        path = write_frame(frame, layer, fmt, Path(folder), export_language(lang))
         output.write_bytes(path.read_bytes())
     return len(frame)

@@ -71,6 +71,8 @@ def legend() -> list[dict]:
             "title": {"el": layer.title_el, "en": layer.title_en},
             "geometry_type": layer.geometry_type,
             "live": layer.live,
+            # what a feature's popup names its attributes
+            "fields": {f.name: {"el": f.title_el, "en": f.title_en} for f in layer.public_fields},
             "style": {k: v for k, v in vars(layer.style).items() if v is not None},
         }
         for layer in COLLECTIONS

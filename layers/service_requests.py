@@ -2,7 +2,7 @@
 from layers.model import Choice, Field, Layer, Style, Temporal
 
 STATUSES = (
-    Choice("open", "Ανοιχτό", "Open"),
+    Choice("open", "Νέο", "New"),
     Choice("acknowledged", "Παραλήφθηκε", "Acknowledged"),
     Choice("in_progress", "Σε εξέλιξη", "In progress"),
     Choice("closed", "Έκλεισε", "Closed"),

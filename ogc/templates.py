@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pygeoapi
 
+from ogc.choice_titles import with_choice_titles
+
 #: npm packages dimos installs (package.json) and serves under /vendor/<package>/...
 VENDORED = ("leaflet", "swagger-ui-dist", "bootstrap")
 
@@ -67,11 +69,11 @@ def offline(text: str, marker: str | None = None) -> str:
 
 def write_offline_templates(target: Path, marker: str | None = None) -> list[Path]:
     """Write offline (and, with a nonce ``marker``, CSP-ready) copies of every pygeoapi
-    template that needs either."""
+    template that needs either, the item pages showing choices by their titles."""
     written = []
     for source in sorted(_SOURCE.rglob("*.html")):
         text = source.read_text(encoding="utf-8")
-        rewritten = offline(text, marker)
+        rewritten = with_choice_titles(source.relative_to(_SOURCE).as_posix(), offline(text, marker))
         if rewritten != text:
             path = target / source.relative_to(_SOURCE)
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -87,7 +87,8 @@ def make_web_map_blueprint(settings: Settings) -> Blueprint:
 
     @blueprint.get("/")
     def index():
-        return render_template("index.html", legend=layers.legend(), attributions=ATTRIBUTIONS)
+        return render_template("index.html", legend=layers.legend(), attributions=ATTRIBUTIONS,
+                               request_statuses=layers.get("service_requests").field("status"))
 
     @blueprint.get("/m/<jurisdiction>/")
     def municipality_map(jurisdiction: str):
@@ -122,7 +123,7 @@ def make_web_map_blueprint(settings: Settings) -> Blueprint:
                        zoom=shown["zoom"] if shown else DEFAULT_ZOOM,
                        jurisdiction=shown, municipalities=picker,
                        basemap_url=settings.basemap_url or None,
-                       roles={"staff": list(STAFF)})
+                       roles={"staff": list(STAFF)}, vocabulary=layers.vocabulary())
 
     @blueprint.get("/api/whoami")
     def whoami():
@@ -155,7 +156,8 @@ def make_web_map_blueprint(settings: Settings) -> Blueprint:
                                                       request.args.get("format", "gpkg"),
                                                       crs=request.args.get("crs"), bbox=bbox,
                                                       jurisdiction_id=jurisdiction,
-                                                      private_of=jurisdiction if private else None)
+                                                      private_of=jurisdiction if private else None,
+                                                      lang=request.args.get("lang"))
         return Response(data, content_type=media_type,
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

@@ -7,6 +7,8 @@ import { initStaff } from "./staff.js";
 import { initSearch } from "./search.js";
 import { initLive, LIVE_IDS } from "./live.js";
 import { initMunicipalityPicker, jurisdictionInPath, loadConfig, showMunicipality } from "./municipality.js";
+import { initPopups } from "./popups.js";
+import { labelChoiceOptions, setVocabulary } from "./vocabulary.js";
 
 const TILE_URL = "/ogc/collections/{layer}/tiles/WebMercatorQuad/{z}/{y}/{x}?f=mvt";
 // live layers are coloured by their state (FIWARE ParkingSpot; AP status)
@@ -150,6 +152,9 @@ async function addScannedPlans(layersControl) {
 
 async function main() {
   const config = await loadConfig(jurisdictionInPath());
+  setVocabulary(config.vocabulary);
+  labelChoiceOptions();
+  document.addEventListener("languagechange", () => labelChoiceOptions());
   const map = L.map("map", { zoomControl: true, keyboard: true }).setView(config.centre, config.zoom);
   const attribution = config.attributions.join(" · ");
   const base = municipalBasemap(config.legend, attribution).addTo(map);
@@ -172,6 +177,7 @@ async function main() {
   initCitizen(app);
   initStaff(app);
   app.search = initSearch(app);
+  initPopups(app);
   document.getElementById("language").addEventListener("click", (event) => {
     const next = currentLanguage() === "el" ? "en" : "el";
     setLanguage(next);

@@ -2,6 +2,9 @@
 // the nearest free bay, car park, WiFi hotspot or refuge area.
 import { currentSession, escapeHtml, execute, getJSON, inJurisdiction, signInLinks } from "./api.js";
 import { currentLanguage, t } from "./i18n.js";
+import { choiceTitle } from "./vocabulary.js";
+
+const statusTitle = (code) => choiceTitle("service_requests", "status", code);
 
 const OPEN311 = "/open311/v2";
 // the municipality's requests of the last days, newest first, listed and drawn
@@ -94,8 +97,8 @@ export function initCitizen({ map, views }) {
       const [request] = await getJSON(`${OPEN311}/requests/${encodeURIComponent(number)}.json?${query()}`);
       const updates = await getJSON(`${OPEN311}/servicerequestupdates.json?${query({ service_request_id: number })}`);
       target.innerHTML = `<p><strong>${escapeHtml(request.service_request_id)}</strong>:
-          ${escapeHtml(request.service_name)} — <span class="status">${escapeHtml(t(`st-${request.detailed_status}`))}</span></p>
-        <ol>${updates.map((u) => `<li>${escapeHtml(u.updated_datetime)} ${escapeHtml(u.detailed_status)}
+          ${escapeHtml(request.service_name)} — <span class="status">${escapeHtml(statusTitle(request.detailed_status))}</span></p>
+        <ol>${updates.map((u) => `<li>${escapeHtml(u.updated_datetime)} ${escapeHtml(statusTitle(u.detailed_status))}
           ${escapeHtml(u.description ?? "")}</li>`).join("")}</ol>`;
       map.setView([request.lat, request.long], 18);
     } catch (error) {
@@ -118,7 +121,7 @@ export function initCitizen({ map, views }) {
     const { requests } = await getJSON("/api/my/requests");
     target.innerHTML = requests.length ? `<ol>${requests.map((r) => `<li class="my-request">
         <strong>${escapeHtml(r.service_request_id)}</strong> ${escapeHtml(r.service_name)} —
-        <span class="status">${escapeHtml(t(`st-${r.status}`))}</span>
+        <span class="status">${escapeHtml(statusTitle(r.status))}</span>
         ${(r.history ?? []).filter((h) => h.private_note).map((h) =>
           `<p class="note-for-you">${t("note-for-you")}: ${escapeHtml(h.private_note)}</p>`).join("")}</li>`).join("")}</ol>`
       : `<p>${t("no-requests")}</p>`;
@@ -139,7 +142,7 @@ export function initCitizen({ map, views }) {
       target.innerHTML = found.length ? found.map((r) => `<li class="recent-request">
           <button type="button" class="link" data-follow="${escapeHtml(r.service_request_id)}">
           ${escapeHtml(r.service_request_id)}</button> ${escapeHtml(r.service_name)} —
-          <span class="status">${escapeHtml(t(`st-${r.detailed_status}`))}</span></li>`).join("")
+          <span class="status">${escapeHtml(statusTitle(r.detailed_status))}</span></li>`).join("")
         : `<li>${t("no-requests")}</li>`;
     } catch (error) {
       target.textContent = `${t("error")}: ${error.message}`;

@@ -35,8 +35,7 @@ const STRINGS = {
     "sign-in-to-follow": "Συνδεθείτε για να βλέπετε τα αιτήματά σας και τις σημειώσεις της υπηρεσίας για εσάς:",
     "note-for-you": "Για εσάς", "no-requests": "Κανένα αίτημα ακόμη.",
     "recent-title": "Πρόσφατα αιτήματα του δήμου",
-    "open-all": "Ανοιχτά (όλα)", "st-open": "Νέα", "st-acknowledged": "Παραλήφθηκαν",
-    "st-in_progress": "Σε εξέλιξη", all: "Όλες", district: "Κοινότητα", from: "Από", to: "Έως",
+    "open-all": "Ανοιχτά (όλα)", all: "Όλες", district: "Κοινότητα", from: "Από", to: "Έως",
     apply: "Εφαρμογή", heat: "Χάρτης πυκνότητας ανά κοινότητα", layers: "Επίπεδα",
     opacity: "Διαφάνεια", basemap: "Δημοτικός χάρτης", osm: "OpenStreetMap (διαδίκτυο)",
     "pin-set": "Θέση", "nearby-none": "Κανένα ανοιχτό αίτημα της κατηγορίας σε 50 μ.",
@@ -45,13 +44,12 @@ const STRINGS = {
     "no-zone": "Καμία ζώνη σε ισχύ εδώ αυτή την ημερομηνία.", "in-settlement": "Εντός οικισμού",
     "out-settlement": "Εκτός ορίων οικισμού", share: "Ποσοστό", plan: "Σχέδιο", fek: "ΦΕΚ",
     "in-force": "Σε ισχύ", coefficient: "Σ.Δ.", coverage: "Κάλυψη", height: "Ύψος",
-    floors: "Όροφοι", "min-plot": "Αρτιότητα", "permits-near": "Άδειες σε ακτίνα",
+    floors: "Όροφοι", "min-plot": "Αρτιότητα", "min-frontage": "Ελάχιστο πρόσωπο", "permits-near": "Άδειες σε ακτίνα",
     found: "βρέθηκαν", "signed-in": "Συνδεδεμένος/η", "signin-failed": "Λάθος στοιχεία, ανακλημένος κωδικός ή όχι ρόλος υπηρεσίας",
     "open-requests": "ανοιχτά αιτήματα", "not-found": "Δεν βρέθηκε", error: "Σφάλμα",
     "draw-help": "Κάντε κλικ για τις κορυφές· κλικ στην πρώτη για κλείσιμο.", m: "μ.",
     "in-force-layer": "Ζώνες σε ισχύ την ημερομηνία", "report-centre": "Πληροφορία στο κέντρο του χάρτη",
-    "pin-centre": "Θέση στο κέντρο του χάρτη", "st-closed": "Έκλεισε", "st-rejected": "Απορρίφθηκε",
-    "st-duplicate": "Διπλότυπο", "routes-title": "Ομάδες και δρομολόγια συνεργείων",
+    "pin-centre": "Θέση στο κέντρο του χάρτη", "routes-title": "Ομάδες και δρομολόγια συνεργείων",
     "cluster-eps": "Απόσταση ομάδας (μ.)", clusters: "Ομάδες αιτημάτων", "crew-count": "Συνεργεία",
     "shift-start": "Βάρδια από", "shift-end": "έως", "plan-routes": "Σχεδίαση δρομολογίων",
     "depot-help": "Αφετηρία: το κέντρο του χάρτη.", crew: "Συνεργείο", stops: "στάσεις",
@@ -91,8 +89,7 @@ const STRINGS = {
     "sign-in-to-follow": "Sign in to see your requests and the notes the services leave for you:",
     "note-for-you": "For you", "no-requests": "No requests yet.",
     "recent-title": "Recent requests in the municipality",
-    status: "Status", "open-all": "Open (all)", "st-open": "New",
-    "st-acknowledged": "Acknowledged", "st-in_progress": "In progress", all: "All",
+    status: "Status", "open-all": "Open (all)", all: "All",
     district: "Community", from: "From", to: "To", apply: "Apply",
     heat: "Density by community", layers: "Layers", opacity: "Opacity",
     basemap: "Municipal basemap", osm: "OpenStreetMap (internet)", "pin-set": "Pin",
@@ -102,13 +99,12 @@ const STRINGS = {
     "no-zone": "No zone in force here on this date.", "in-settlement": "Inside a settlement",
     "out-settlement": "Outside settlement boundaries", share: "Share", plan: "Plan",
     fek: "ΦΕΚ", "in-force": "In force", coefficient: "FAR", coverage: "Coverage",
-    height: "Height", floors: "Floors", "min-plot": "Min. plot", "permits-near": "Permits within",
+    height: "Height", floors: "Floors", "min-plot": "Min. plot", "min-frontage": "Min. frontage", "permits-near": "Permits within",
     found: "found", "signed-in": "Signed in", "signin-failed": "Wrong credentials, a revoked token, or not a staff role",
     "open-requests": "open requests", "not-found": "Not found", error: "Error",
     "draw-help": "Click for the vertices; click the first to close.", m: "m",
     "in-force-layer": "Zones in force on the date", "report-centre": "Report at the map's centre",
-    "pin-centre": "Pin at the map's centre", "st-closed": "Closed", "st-rejected": "Rejected",
-    "st-duplicate": "Duplicate", "routes-title": "Clusters and crew routes",
+    "pin-centre": "Pin at the map's centre", "routes-title": "Clusters and crew routes",
     "cluster-eps": "Cluster distance (m)", clusters: "Request clusters", "crew-count": "Crews",
     "shift-start": "Shift from", "shift-end": "to", "plan-routes": "Plan routes",
     "depot-help": "Depot: the map's centre.", crew: "Crew", stops: "stops", drive: "driving",
@@ -152,4 +148,9 @@ export function setLanguage(lang) {
   }
   document.title = `dimos — ${t("title")}`;
   document.dispatchEvent(new CustomEvent("languagechange"));
+}
+
+/** The interface's own sentences in ``lang`` (the browser tests tell them from data). */
+export function interfaceStrings(lang) {
+  return Object.values(STRINGS[lang] ?? {});
 }

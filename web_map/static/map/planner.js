@@ -1,30 +1,43 @@
 // Planner view: the planning report at a click, and selections by area and condition.
 import { escapeHtml, execute, items, textNode } from "./api.js";
 import { currentLanguage, t } from "./i18n.js";
+import { choiceTitle } from "./vocabulary.js";
+
+// the zone table's columns: heading, and the cell of a zone (each cell carries its heading,
+// shown when narrow panels turn the rows into cards: app.css)
+const ZONE_COLUMNS = [
+  [() => t("land-use"), (z) => escapeHtml(choiceTitle("zoning", "land_use", z.land_use))],
+  [() => t("coefficient"), (z) => escapeHtml(z.building_coefficient ?? "—")],
+  [() => t("coverage"), (z) => `${escapeHtml(z.coverage_pct ?? "—")}%`],
+  [() => `${t("height")} / ${t("floors")}`,
+   (z) => `${escapeHtml(z.max_height_m ?? "—")} ${t("m")} / ${escapeHtml(z.max_floors ?? "—")}`],
+  [() => t("min-plot"), (z) => `${escapeHtml(z.min_plot_area_m2 ?? "—")} m²`],
+  [() => t("min-frontage"), (z) => `${escapeHtml(z.min_frontage_m ?? "—")} ${t("m")}`],
+  // one element: a card's cell is a grid of its heading and its value
+  [() => `${t("plan")} / ${t("fek")}`, (z) => `<span>${escapeHtml(choiceTitle("plans", "plan_type", z.plan_type))}
+     ${escapeHtml(z.plan_id)}<br><span class="fek">${escapeHtml(z.fek)}</span></span>`],
+  [() => t("in-force"), (z) => `${escapeHtml(z.valid_from)} – ${escapeHtml(z.valid_to ?? "")}`],
+  [() => t("share"), (z) => `${escapeHtml(Math.round(z.share * 1000) / 10)}%`],
+];
 
 function zoneRows(zones) {
   return zones.map((z) => `<tr>
-    <th scope="row">${escapeHtml(z.zone_code)}</th><td>${escapeHtml(z.land_use)}</td>
-    <td>${escapeHtml(z.building_coefficient ?? "—")}</td><td>${escapeHtml(z.coverage_pct ?? "—")}%</td>
-    <td>${escapeHtml(z.max_height_m ?? "—")} ${t("m")} / ${escapeHtml(z.max_floors ?? "—")}</td>
-    <td>${escapeHtml(z.min_plot_area_m2 ?? "—")} m²</td>
-    <td>${escapeHtml(z.plan_type)} ${escapeHtml(z.plan_id)}<br><span class="fek">${escapeHtml(z.fek)}</span></td>
-    <td>${escapeHtml(z.valid_from)} – ${escapeHtml(z.valid_to ?? "")}</td>
-    <td>${escapeHtml(Math.round(z.share * 1000) / 10)}%</td></tr>`).join("");
+    <th scope="row" data-label="${escapeHtml(t("zones"))}">${escapeHtml(z.zone_code)}</th>
+    ${ZONE_COLUMNS.map(([heading, cell]) => `<td data-label="${escapeHtml(heading())}">${cell(z)}</td>`).join("")}
+    </tr>`).join("");
 }
 
 export function renderReport(report) {
-  const settlements = report.settlements.map((s) => `${escapeHtml(s.name)} (${escapeHtml(s.category)}, ${escapeHtml(s.fek ?? "")})`).join(", ");
+  const settlements = report.settlements.map((s) => `${escapeHtml(s.name)}
+    (${escapeHtml(choiceTitle("settlements", "category", s.category))}, ${escapeHtml(s.fek ?? "")})`).join(", ");
   const zones = report.zones.length ? `<div class="scroll" tabindex="0" role="region" aria-label="${t("zones")}"><table class="zones">
       <caption>${t("zones")} — ${escapeHtml(report.date)}</caption>
-      <thead><tr><th scope="col">${t("zones")}</th><th scope="col">${t("land-use")}</th>
-      <th scope="col">${t("coefficient")}</th><th scope="col">${t("coverage")}</th>
-      <th scope="col">${t("height")} / ${t("floors")}</th><th scope="col">${t("min-plot")}</th>
-      <th scope="col">${t("plan")} / ${t("fek")}</th><th scope="col">${t("in-force")}</th>
-      <th scope="col">${t("share")}</th></tr></thead>
+      <thead><tr><th scope="col">${t("zones")}</th>
+      ${ZONE_COLUMNS.map(([heading]) => `<th scope="col">${escapeHtml(heading())}</th>`).join("")}</tr></thead>
       <tbody>${zoneRows(report.zones)}</tbody></table></div>` : `<p>${t("no-zone")}</p>`;
   const permits = report.permits.map((p) => `<li>${escapeHtml(p.permit_number)} — ${escapeHtml(p.issue_date)},
-      ${escapeHtml(p.permit_type)}, ${escapeHtml(p.distance_m)} ${t("m")}</li>`).join("");
+      ${escapeHtml(choiceTitle("building_permits", "permit_type", p.permit_type))},
+      ${escapeHtml(choiceTitle("building_permits", "status", p.status))}, ${escapeHtml(p.distance_m)} ${t("m")}</li>`).join("");
   return `<p class="district">${escapeHtml(report.district?.name ?? "")}</p>
     <p>${report.inside_settlement ? `${t("in-settlement")}: ${settlements}` : t("out-settlement")}</p>
     ${zones}
@@ -52,6 +65,12 @@ export function initPlanner({ map, views }) {
   let marker = null;
   let drawn = null;
   let highlighted = null;
+  let shown = null;  // the report on screen and its question, drawn again in another language
+  const drawReport = ({ report, latlng, date: day, radius }) =>
+    renderReport(report) + certificateLinks(latlng, day, radius);
+  document.addEventListener("languagechange", () => {
+    if (shown) target.innerHTML = drawReport(shown);
+  });
 
   const reportAt = async (latlng) => {
     marker?.remove();
@@ -63,8 +82,10 @@ export function initPlanner({ map, views }) {
         location: { type: "Point", coordinates: [latlng.lng, latlng.lat] },
         date: date.value || undefined, radius,
       });
-      target.innerHTML = renderReport(report) + certificateLinks(latlng, date.value, radius);
+      shown = { report, latlng, date: date.value, radius };
+      target.innerHTML = drawReport(shown);
     } catch (error) {
+      shown = null;
       target.textContent = `${t("error")}: ${error.message}`;
     } finally {
       target.removeAttribute("aria-busy");
@@ -122,7 +143,7 @@ export function initPlanner({ map, views }) {
       output.innerHTML = `<p><span class="count">${escapeHtml(found.numberMatched ?? found.features.length)}</span> ${t("found")}</p>
         <ul>${found.features.slice(0, 50).map((f) => `<li>${escapeHtml(f.properties[key])}</li>`).join("")}</ul>`;
       const query = new URLSearchParams({ layer, ...(filter ? { filter } : {}) });
-      document.getElementById("export-gpkg").href = `/api/export?${query}&format=gpkg`;
+      document.getElementById("export-gpkg").href = `/api/export?${query}&format=gpkg&lang=${currentLanguage()}`;
       document.getElementById("export-dxf").href = `/api/export?${query}&format=dxf`;
       document.getElementById("exports").hidden = false;
     } catch (error) {

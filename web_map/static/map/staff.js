@@ -2,6 +2,7 @@
 // filtered, and counted per community; parking bays and access points coloured by state.
 import { currentSession, escapeHtml, execute, getJSON, items, signInLinks, textNode, withCsrf } from "./api.js";
 import { currentLanguage, t } from "./i18n.js";
+import { choiceTitle } from "./vocabulary.js";
 
 export function initStaff({ map, panel, config }) {
   // a token rides in a header; an account's session in its cookie, with the CSRF token for
@@ -121,7 +122,7 @@ export function initStaff({ map, panel, config }) {
       clusters.addLayer(L.marker([lat, lng], { title: `${p.service_request_id} ${p.service_name}`,
                                                staffRequest: p.service_request_id })
         .bindPopup(`<strong>${escapeHtml(p.service_request_id)}</strong><br>${escapeHtml(p.service_name)}
-          <br>${escapeHtml(p.status)} · ${escapeHtml(p.requested_at)}<br>${escapeHtml(p.agency_responsible ?? "")}`));
+          <br>${escapeHtml(choiceTitle("service_requests", "status", p.status))} · ${escapeHtml(p.requested_at)}<br>${escapeHtml(p.agency_responsible ?? "")}`));
     }
     clusters.addTo(map);
     document.getElementById("staff-count").innerHTML =
