@@ -14,6 +14,7 @@ from flask import Flask, Response, g, request
 from werkzeug.datastructures import ImmutableMultiDict
 
 from ogc.config import DEFAULT_LIMIT, MAX_LIMIT
+from ogc.public_url import here
 
 ENDPOINT = "pygeoapi.get_processes"
 
@@ -39,7 +40,7 @@ def _link(rel: str, offset: int, limit: int, title: str) -> dict:
     query = {key: value for key, value in request.args.items() if key not in ("limit", "f")}
     query.update({"f": "json", "offset": offset, "limit": limit})
     return {"rel": rel, "type": "application/json", "title": title,
-            "href": f"{request.base_url}?{urlencode(query)}"}
+            "href": f"{here()}?{urlencode(query)}"}
 
 
 def cut_the_page(response: Response) -> Response:

@@ -8,11 +8,12 @@ pygeoapi.
 """
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, json, request
+from flask import Flask, Response, json, request
 
 import layers
 from gis.errors import InvalidParameter, NotFound
 from layers.model import Field, Layer
+from ogc.public_url import here
 
 JSON_SCHEMA = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_JSON = "application/schema+json"
@@ -153,11 +154,6 @@ def _layer(collection_id: str) -> Layer:
             from None
 
 
-def _here() -> str:
-    """This resource's URL on the public base (never on the Host a client named)."""
-    return current_app.extensions["dimos.settings"].effective_public_url + request.path
-
-
 def schema_or_queryables():
     """Before pygeoapi's schema and queryables views: answer JSON from the catalogue."""
     build = BUILDERS.get(request.endpoint or "")
@@ -167,7 +163,7 @@ def schema_or_queryables():
     if not _wants_json():
         return None  # pygeoapi's HTML page
     language = _language()
-    return _answer(build(layer, _here(), language), language)
+    return _answer(build(layer, here(), language), language)
 
 
 def collection_sortables(collection_id: str):
@@ -177,7 +173,7 @@ def collection_sortables(collection_id: str):
         raise InvalidParameter(f"f: {request.args['f'][:40]!r} is not a format of sortables; "
                                "use f=json")
     language = _language()
-    return _answer(sortables(layer, _here(), language), language)
+    return _answer(sortables(layer, here(), language), language)
 
 
 def sortables_link(response: Response) -> Response:
@@ -188,7 +184,7 @@ def sortables_link(response: Response) -> Response:
             or response.status_code != 200 or response.mimetype != "application/json":
         return response
     document = json.loads(response.get_data())
-    href = f"{_here()}/sortables?f=json"
+    href = f"{here()}/sortables?f=json"
     document.setdefault("links", []).append(
         {"type": SCHEMA_JSON, "rel": f"{OGC_REL}/sortables", "href": href,
          "title": "Sortables of this collection as JSON"})
