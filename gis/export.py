@@ -183,13 +183,14 @@ def export_to_file(cur, layer_id: str, fmt: str, output: Path, *, crs: str = "EP
                    cql_text: str | None = None, bbox=None, bbox_crs: str = "EPSG:4326",
                    jurisdiction_id: str | None = None, private_of: str | None = None,
                    max_features: int = 10_000_000, lang: str = "el") -> int:
-    """Write a layer or selection to ``output`` (dimos export), choices labelled in ``lang``;
-    the number of features."""
+    """Write a collection or selection to ``output`` (dimos export), choices labelled in
+    ``lang``; the number of features. ``layer_id`` names a collection as the OGC API does (a
+    shared table's collection holds its own geometry type only)."""
     import layers
     from gis.cql_parse import parse_filter_crs84
 
     try:
-        layer = layers.get(layer_id)
+        layer = layers.collection(layer_id)
     except KeyError as exc:
         raise InvalidParameter(str(exc.args[0])) from None
     cql = parse_filter_crs84(cql_text, layer) if cql_text else None

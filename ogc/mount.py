@@ -35,6 +35,7 @@ from ogc.openapi import offline_document
 from ogc.paging import register_paging
 from ogc.process_paging import register_process_paging
 from ogc.schemas import register_schemas
+from ogc.sync_execution import register_sync_execution
 from ogc.templates import csp_marker, write_offline_templates
 from settings import Settings
 
@@ -213,6 +214,7 @@ def register_ogc(app: Flask, settings: Settings) -> None:
     app.after_request(processes_exception_types)
     register_process_paging(app)
     register_job_documents(app)
+    register_sync_execution(app)
 
     @app.before_request
     def database_before_processes():

@@ -16,6 +16,7 @@ from pathlib import Path
 import pygeoapi
 
 from ogc.choice_titles import with_choice_titles
+from ogc.paging import next_button_with_a_cursor_only
 
 #: npm packages dimos installs (package.json) and serves under /vendor/<package>/...
 VENDORED = ("leaflet", "swagger-ui-dist", "bootstrap")
@@ -69,11 +70,14 @@ def offline(text: str, marker: str | None = None) -> str:
 
 def write_offline_templates(target: Path, marker: str | None = None) -> list[Path]:
     """Write offline (and, with a nonce ``marker``, CSP-ready) copies of every pygeoapi
-    template that needs either, the item pages showing choices by their titles."""
+    template that needs either, the item pages showing choices by their titles and the items
+    page no "Next" after the last page."""
     written = []
     for source in sorted(_SOURCE.rglob("*.html")):
         text = source.read_text(encoding="utf-8")
-        rewritten = with_choice_titles(source.relative_to(_SOURCE).as_posix(), offline(text, marker))
+        name = source.relative_to(_SOURCE).as_posix()
+        rewritten = next_button_with_a_cursor_only(
+            name, with_choice_titles(name, offline(text, marker)))
         if rewritten != text:
             path = target / source.relative_to(_SOURCE)
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -243,6 +243,20 @@ def test_each_process_runs_its_example_synchronously_by_default(ogc, api, descri
             assert get(url).json()["status"] == "successful", process
 
 
+def test_a_synchronous_execution_names_no_job(ogc, described):
+    """A synchronous run is kept nowhere (ogc/jobs.py), so its answer carries no Location (a
+    Location to /jobs/<id> was a 404): neither its 200 nor the 400 of a bad input; the
+    asynchronous run's Location leads to its job (test_a_job_asked_for_runs_…)."""
+    for process, description in described.items():
+        answer = execute(ogc, process, example(description))
+        assert answer.status_code == 200, (process, answer.text)
+        assert "Location" not in answer.headers, (process, answer.headers.get("Location"))
+    refused = execute(ogc, "nearest", {"inputs": {"layer": "refuge_areas", "count": -1, "location": {
+        "type": "Point", "coordinates": [24.4747, 35.3676]}}})
+    assert refused.status_code == 400, refused.text
+    assert "Location" not in refused.headers, refused.headers.get("Location")
+
+
 def qualified(inputs: dict) -> dict:
     """The inputs with each object given as a qualified value, as 18-062r2 writes an object
     inline (qualifiedInputValue.yaml) and the suite sends one."""

@@ -643,16 +643,16 @@ def exported(url, tmp_path_factory) -> str:
 @pytest.mark.parametrize("crs", ["EPSG:2100", "EPSG:4326"])
 def test_a_layer_exports_to_every_format_in_both_crs(url, exported, dimos, tmp_path, fmt, crs):
     out = tmp_path / f"permits.{'zip' if fmt == 'shp' else fmt}"
-    code, printed, err = dimos("export", "building_permits", "--format", fmt, "--crs", crs,
+    code, printed, err = dimos("export", "building_permit_sites", "--format", fmt, "--crs", crs,
                                "--filter", exported, "-o", out)
     assert code == 0, err
     assert "exported 3 features" in printed
     if fmt == "shp":
         with zipfile.ZipFile(out) as archive:
             names = archive.namelist()
-            assert "building_permits.cpg" in names
-            assert archive.read("building_permits.cpg").decode().strip().upper() in ("UTF-8", "UTF8")
-        frame = pyogrio.read_dataframe(f"/vsizip/{out}/building_permits.shp")
+            assert "building_permit_sites.cpg" in names
+            assert archive.read("building_permit_sites.cpg").decode().strip().upper() in ("UTF-8", "UTF8")
+        frame = pyogrio.read_dataframe(f"/vsizip/{out}/building_permit_sites.shp")
         addresses = sorted(frame["address"])
     elif fmt == "csv":
         rows = list(csv.DictReader(out.open(encoding="utf-8")))
@@ -678,19 +678,19 @@ def test_a_layer_exports_to_every_format_in_both_crs(url, exported, dimos, tmp_p
 def test_an_export_by_bbox_and_its_refusals(url, exported, dimos, tmp_path):
     lon, lat = Transformer.from_crs(2100, 4326, always_xy=True).transform(X0, Y0)
     out = tmp_path / "box.geojson"
-    code, printed, err = dimos("export", "building_permits", "--format", "geojson", "--bbox",
+    code, printed, err = dimos("export", "building_permit_sites", "--format", "geojson", "--bbox",
                                f"{lon - 1e-4},{lat - 1e-4},{lon + 1e-4},{lat + 1e-4}", "-o", out)
     assert code == 0, err
     assert set(pyogrio.read_dataframe(out)["permit_number"]) >= {"Α-5000/2024"}
     # a .shp name gives the shapefile's parts, .cpg included, rather than a zip
-    code, printed, err = dimos("export", "building_permits", "--format", "shp", "--filter",
+    code, printed, err = dimos("export", "building_permit_sites", "--format", "shp", "--filter",
                                "permit_number = 'Α-5000/2024'", "-o", tmp_path / "one.shp")
     assert code == 0, err
     assert (tmp_path / "one.cpg").exists()
     assert pyogrio.read_dataframe(tmp_path / "one.shp")["address"].tolist() == ["Αρκαδίου 10, Ρέθυμνο"]
-    code, _, err = dimos("export", "building_permits", "--bbox", "1,2,3", "-o", out)
+    code, _, err = dimos("export", "building_permit_sites", "--bbox", "1,2,3", "-o", out)
     assert code == 1 and "--bbox '1,2,3': four numbers" in err
-    code, _, err = dimos("export", "building_permits", "--filter", "permit_number = 'none'", "-o", out)
+    code, _, err = dimos("export", "building_permit_sites", "--filter", "permit_number = 'none'", "-o", out)
     assert code == 1 and "the selection is empty" in err
 
 
@@ -776,24 +776,58 @@ def test_the_export_link_gives_a_zipped_shapefile_in_4326_or_csv_of_a_bbox(web, 
 
     client, _ = web
     answer = client.get("/api/export", query_string={
-        "layer": "building_permits", "format": "shp", "crs": "EPSG:4326",
+        "layer": "building_permit_sites", "format": "shp", "crs": "EPSG:4326",
         "filter": exported})
     assert answer.status_code == 200 and answer.content_type == "application/zip"
-    assert 'filename="building_permits.zip"' in answer.headers["Content-Disposition"]
+    assert 'filename="building_permit_sites.zip"' in answer.headers["Content-Disposition"]
     with zipfile.ZipFile(io.BytesIO(answer.data)) as archive:
-        assert archive.read("building_permits.cpg").decode().strip().upper() == "UTF-8"
+        assert archive.read("building_permit_sites.cpg").decode().strip().upper() == "UTF-8"
     lon, lat = Transformer.from_crs(2100, 4326, always_xy=True).transform(X0, Y0)
     answer = client.get("/api/export", query_string={
-        "layer": "building_permits", "format": "csv",
+        "layer": "building_permit_sites", "format": "csv",
         "bbox": f"{lon - 1e-4},{lat - 1e-4},{lon + 1e-4},{lat + 1e-4}"})
     assert answer.status_code == 200
     rows = list(csv.DictReader(io.StringIO(answer.data.decode("utf-8"))))
     assert "Α-5000/2024" in {r["permit_number"] for r in rows}
     assert rows[0]["wkt"].startswith("POINT (")
-    assert client.get("/api/export", query_string={"layer": "building_permits", "format": "xlsx"}
+    assert client.get("/api/export", query_string={"layer": "building_permit_sites", "format": "xlsx"}
                       ).status_code == 400
-    assert client.get("/api/export", query_string={"layer": "building_permits", "crs": "EPSG:3857"}
+    assert client.get("/api/export", query_string={"layer": "building_permit_sites", "crs": "EPSG:3857"}
                       ).status_code == 400
+
+def test_an_export_names_a_collection_and_holds_its_geometry_type_only(url, web, exported,
+                                                                      tmp_path):
+    """Permits are one table, two collections (parcels, sites): each exports as the OGC API
+    serves it, its own geometry type and nothing else."""
+    import io
+
+    frame = permits_frame(1, start=5100)
+    frame = frame.set_geometry(gpd.GeoSeries([MultiPolygon([Point(X0, Y0 - 200).buffer(8)])],
+                                             crs=2100))
+    path = tmp_path / "parcel.gpkg"
+    pyogrio.write_dataframe(frame, path)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DATABASE_URL", url)
+        assert main(["import", str(path), "--layer", "building_permits", *PERMIT_MAP]) == 0
+    client, _ = web
+    both = "permit_number LIKE 'Α-5%/2024'"  # the three sites of `exported` and this parcel
+
+    def exported_rows(collection):
+        answer = client.get("/api/export", query_string={"layer": collection, "format": "csv",
+                                                         "filter": both})
+        assert answer.status_code == 200, answer.json
+        return {r["permit_number"]: r["wkt"].split(" ")[0]
+                for r in csv.DictReader(io.StringIO(answer.data.decode("utf-8")))}
+
+    sites, parcels = exported_rows("building_permit_sites"), exported_rows("building_permits")
+    assert {"Α-5000/2024", "Α-5001/2024", "Α-5002/2024"} <= set(sites)
+    assert set(sites.values()) == {"POINT"} and "Α-5100/2024" not in sites
+    assert "Α-5100/2024" in parcels and set(parcels.values()) == {"MULTIPOLYGON"}
+    assert "Α-5000/2024" not in parcels
+    answer = client.get("/api/export", query_string={"layer": "permits"})
+    assert answer.status_code == 400
+    assert "building_permit_sites" in answer.json["description"]
+
 
 # --- scanned plans: COGs, footprints, tiles ---------------------------------------------------
 

@@ -214,3 +214,14 @@ def test_a_chania_planner_patching_a_rethymno_zone_is_403_naming_it(ogc, planner
     assert "'rethymno'" in answer.json()["description"]
     assert rows(demo_url, "SELECT building_coefficient FROM zoning WHERE id = %s",
                 (zone_id,)) == [(coefficient,)]
+
+
+def test_conformance_declares_part_4_update_and_etag_locking_and_no_timestamp_locking(ogc):
+    """What this module proves is declared (draft 20-002's URIs); the timestamp variant,
+    which needs a feature's time of last change, is not."""
+    part4 = "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/"
+    served = set(requests.get(f"{ogc}/conformance", params={"f": "json"},
+                              timeout=30).json()["conformsTo"])
+    assert {part4 + "create-replace-delete", part4 + "update",
+            part4 + "optimistic-locking-etags"} <= served
+    assert part4 + "optimistic-locking-timestamps" not in served

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import base64
+import html
 import json
+import re
 from datetime import date
 
 import pytest
@@ -138,6 +140,33 @@ def test_a_last_page_that_is_full_has_no_next_link(ogc):
     assert last["numberReturned"] == 10 and link(last, "next") is None
     tail = get(url, limit=10, offset=total - 10, **params).json()
     assert tail["numberMatched"] == total and link(tail, "next") is None
+
+
+def _buttons(page_html: str) -> list[str]:
+    """The hrefs of the items page's paging buttons (pygeoapi's Prev and Next)."""
+    return [html.unescape(href) for href in re.findall(r'<a role="button" href="([^"]*)"', page_html)]
+
+
+def test_the_html_items_page_offers_next_only_while_features_follow(ogc):
+    """The HTML items page: a page that more features follow has a Next button (its cursor);
+    a full last page, by offset or by cursor, has none (pygeoapi's offset fallback led to an
+    empty page)."""
+    url = f"{ogc}/collections/service_requests/items"
+    params = {"filter": "status = 'rejected'", "skipGeometry": "true"}
+    total = get(url, limit=10000, **params).json()["numberMatched"]
+    assert total > 10
+    first = get(url, f="html", limit=total - 10, **params)
+    assert first.status_code == 200 and first.headers["Content-Type"].startswith("text/html")
+    (next_href,) = [href for href in _buttons(first.text)
+                    if "cursor=" in href and "offset=" not in href]
+    last = requests.get(next_href, params={"limit": 10}, timeout=60)
+    assert last.status_code == 200 and "<html" in last.text
+    assert _buttons(last.text) == []  # nothing before it by offset, nothing after it
+    tail = get(url, f="html", limit=10, offset=total - 10, **params)
+    assert tail.status_code == 200
+    buttons = _buttons(tail.text)
+    assert [href for href in buttons if f"offset={total - 20}" in href]  # Prev stays
+    assert [href for href in buttons if f"offset={total}" in href or "cursor=" in href] == []
 
 
 def test_number_matched_follows_a_write_at_once(ogc, demo_url):

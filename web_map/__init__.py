@@ -135,12 +135,15 @@ def make_web_map_blueprint(settings: Settings) -> Blueprint:
 
     @blueprint.get("/api/export")
     def export():
-        """A layer or selection (CQL2 text and/or bbox, both in CRS84) as GeoPackage, zipped
-        Shapefile, GeoJSON, CSV (WKT) or DXF, in EPSG:2100 (default) or EPSG:4326."""
+        """A collection or selection (CQL2 text and/or bbox, both in CRS84) as GeoPackage,
+        zipped Shapefile, GeoJSON, CSV (WKT) or DXF, in EPSG:2100 (default) or EPSG:4326.
+        ``layer`` names a collection as the OGC API does: of a table holding several
+        geometry types, one collection's type only (building_permits, building_permit_sites)."""
         try:
-            layer = layers.get(request.args.get("layer", ""))
+            layer = layers.collection(request.args.get("layer", ""))
         except KeyError:
-            raise InvalidParameter("layer: not a layer of the catalogue") from None
+            raise InvalidParameter("layer: not a collection of the catalogue; the collections: "
+                                   + ", ".join(c.id for c in layers.COLLECTIONS)) from None
         text = request.args.get("filter")
         cql = parse_filter_crs84(text, layer) if text else None
         bbox = _bbox_2100(request.args.get("bbox"))
