@@ -228,3 +228,16 @@ def live_server(demo_url: str, tmp_path_factory, identity_provider):
         _SERVER_LOGS[url] = state_dir / "server.log"
         yield url
         del _SERVER_LOGS[url]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium through Playwright, one per module that asks for it."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.helpers import CHROMIUM, FLAGS
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()

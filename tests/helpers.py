@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -15,6 +16,11 @@ import paho.mqtt.client as mqtt
 import requests
 
 from gis import db
+
+#: Debian's Chromium, headless, for the browser tests (Playwright drives it)
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 DIMOS = str(Path(sys.executable).parent / "dimos")
 

@@ -12,7 +12,6 @@ import pytest
 import requests
 
 from tests.helpers import dimos, token
-from tests.test_web_map import CHROMIUM, FLAGS
 
 SCRIPT = '<script>window.pwned=1</script>'
 ATTRIBUTE = '"onmouseover="window.pwned=1" x="'
@@ -195,16 +194,6 @@ def test_csv_cells_starting_with_formula_characters_are_neutralised():
     for kept in (-42, 3.5, "-42", "Ρέθυμνο", "", None):
         assert neutral_cell(kept) == kept
     assert neutral_cell("+30 2831 0") == "'+30 2831 0"  # a phone number, but a formula to Excel
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
 
 
 def _watched_page(browser):

@@ -240,7 +240,7 @@ def server(towns, tmp_path_factory):
 def page(server):
     from playwright.sync_api import sync_playwright
 
-    from tests.test_web_map import CHROMIUM, FLAGS
+    from tests.helpers import CHROMIUM, FLAGS
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)

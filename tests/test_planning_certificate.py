@@ -17,7 +17,7 @@ from shapely.geometry import box, mapping
 import layers
 from gis import db
 from tests.helpers import rows
-from tests.test_web_map import CHROMIUM, FLAGS, Visit
+from tests.test_web_map import Visit
 from web_map.certificate_words import WORDS
 
 URL = "/api/planning-certificate"
@@ -246,16 +246,6 @@ def test_a_bad_parcel_body_is_a_400_naming_what_is_wrong(live_server, body, name
                              headers={"Content-Type": "application/json"})
     assert response.status_code == 400, response.text
     assert response.json()["description"].startswith(named), response.json()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
 
 
 def test_the_planning_report_offers_download_pdf_and_it_is_the_certificate(browser, live_server,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import shutil
 import zipfile
 
 import pyogrio
@@ -16,9 +15,6 @@ import requests
 import layers
 from tests.helpers import dimos, rows, token
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
 #: every code of every choice list of the catalogue
 CODES = frozenset(c.code for layer in layers.CATALOGUE for f in layer.fields for c in f.choices or ())
 WORD = re.compile(r"\w+")
@@ -47,16 +43,6 @@ def test_the_word_check_finds_a_code_and_passes_its_title():
     assert raw_codes("Ιστορικό κέντρο / παραδοσιακός οικισμός · Νομιμοποίηση", "el") == []
     assert raw_codes("Γενικό Πολεοδομικό Σχέδιο (ΓΠΣ)", "el") == []
     assert raw_codes("Status: in_progress", "en") == ["in_progress"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

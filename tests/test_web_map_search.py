@@ -8,23 +8,13 @@ from urllib.parse import urlencode
 import pytest
 
 from gis import db
-from tests.test_web_map import ARTIFACTS, CHROMIUM, FLAGS, Visit
+from tests.test_web_map import ARTIFACTS, Visit
 
 # east of Rethymno's old town, outside the view the map opens on
 LON, LAT = 24.5290, 35.3590
 LINE = ("ST_Transform(ST_SetSRID(ST_MakeLine(ST_MakePoint(%(lon)s - 0.0008, %(lat)s), "
         "ST_MakePoint(%(lon)s + 0.0008, %(lat)s)), 4326), 2100)")
 POINT = "ST_Transform(ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326), 2100)"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
