@@ -17,7 +17,7 @@ from psycopg2 import errorcodes, sql
 
 from gis.access_rules import check_acts_in
 from gis.errors import Conflict, DimosError, InvalidParameter, NotFound, PreconditionFailed
-from gis.feature_versions import feature_version
+from gis.feature_versions import FeatureState, feature_state
 from gis.features import geometry_type_clause, get_feature
 from gis.roles import Principal
 from layers.model import Field, Layer
@@ -230,21 +230,23 @@ def create_feature(cur, layer: Layer, feature: dict, crs: tuple[int, bool], *,
     return feature_id
 
 
-#: what a write's If-Match asks of the stored version (None: nothing, the write goes ahead)
-Precondition = Callable[[str], bool] | None
+#: what a write's If-Match or If-Unmodified-Since asks of the stored feature (None: nothing,
+#: the write goes ahead)
+Precondition = Callable[[FeatureState], bool] | None
 
 
 def _check_precondition(cur, layer: Layer, feature_id: int, precondition: Precondition) -> None:
-    """Refuse the write if the stored version (the row is locked already) is not the one the
-    client's precondition names: check and write are one transaction, so one of two planners
+    """Refuse the write if the stored feature (the row is locked already) is not the version
+    the client's precondition names: check and write are one transaction, so one of two planners
     holding the same version wins and the other gets 412."""
     if precondition is None:
         return
-    current = feature_version(cur, layer, feature_id)
+    current = feature_state(cur, layer, feature_id)
     if current is None or not precondition(current):
+        version = current.version if current else None
         raise PreconditionFailed(f"feature {feature_id} of {layer.id} changed since the version "
-                                 f"you hold: it is now \"{current}\"; read it again",
-                                 etag=current)
+                                 f"you hold: it is now \"{version}\"; read it again",
+                                 state=current)
 
 
 def _update(cur, layer: Layer, feature_id: int, values: dict[str, object],

@@ -87,11 +87,12 @@ class PayloadTooLarge(DimosError):
 
 class PreconditionFailed(DimosError):
     """An If-Match (or If-Unmodified-Since) that no longer holds: the thing changed since the
-    client read it; nothing was written. ``etag`` is its current version."""
+    client read it; nothing was written. ``state`` is the feature as it stands (its version and
+    time of change: gis/feature_versions.py), None if it is gone."""
 
     status = 412
     code = "PreconditionFailed"
 
-    def __init__(self, message: str, *, etag: str | None = None):
+    def __init__(self, message: str, *, state=None):
         super().__init__(message)
-        self.etag = etag
+        self.state = state

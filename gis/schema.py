@@ -165,6 +165,17 @@ scanned_plans = Table(
 )
 
 
+def _modified_column(layer: Layer) -> tuple[Column, ...]:
+    """An editable layer's time of each feature's last change (a trigger keeps it, in whole
+    seconds: migration 0026): what Last-Modified and If-Unmodified-Since compare."""
+    if not layer.editable:
+        return ()
+    return (Column("modified_at", DateTime(timezone=True), nullable=False,
+                   server_default=text("date_trunc('second', now())"),
+                   comment="when the feature last changed, in whole seconds (Last-Modified, "
+                           "If-Unmodified-Since)"),)
+
+
 def _layer_table(layer: Layer) -> Table:
     name = layer.table
     constraints = [
@@ -192,6 +203,7 @@ def _layer_table(layer: Layer) -> Table:
         geometry_column(layer),
         Column("import_id", BigInteger, ForeignKey(imports.c.id),
                comment="the import that last wrote this feature (NULL: not imported)"),
+        *_modified_column(layer),
         Index(f"{name}_jurisdiction_id_idx", "jurisdiction_id"),
         *constraints,
         comment=f"{layer.title_en} / {layer.title_el}",

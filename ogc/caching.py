@@ -56,6 +56,10 @@ def register_cache_headers(app: Flask, settings: Settings) -> None:
         response.headers["Cache-Control"] = f"public, max-age={max_age(layer.id)}"
         if changed_at is not None:
             response.last_modified = changed_at
+        if "feature_modified" in g:
+            # one feature of an editable layer: its own time of change, which a write can send
+            # back as If-Unmodified-Since
+            response.last_modified = g.feature_modified
         # the same request on the same data version gets the same answer (bodies carry a
         # timestamp, so they cannot be hashed): a weak validator
         if "feature_etag" in g:

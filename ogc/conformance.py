@@ -53,14 +53,16 @@ CLASSES = {
     f"{OGC}/ogcapi-features-4/1.0/conf/create-replace-delete":
         "test_ogc_transactions::test_staff_create_read_replace_and_delete_a_permit",
     # Part 4 (draft 20-002, clause 2): PATCH with a JSON Merge Patch, and If-Match on a
-    # strong ETag; the timestamp variant (optimistic-locking-timestamps) is not declared:
-    # a feature keeps no time of its last change (gis/feature_versions.py stores a hash)
+    # strong ETag or If-Unmodified-Since on a feature's Last-Modified (gis/feature_versions.py)
     f"{OGC}/ogcapi-features-4/1.0/conf/update":
         "test_ogc_optimistic_locking::test_a_merge_patch_removes_with_null_replaces_geometry_"
         "and_keeps_the_rest",
     f"{OGC}/ogcapi-features-4/1.0/conf/optimistic-locking-etags":
         "test_ogc_optimistic_locking::test_put_and_delete_with_a_stale_if_match_are_412_and_"
         "with_the_current_succeed",
+    f"{OGC}/ogcapi-features-4/1.0/conf/optimistic-locking-timestamps":
+        "test_ogc_optimistic_locking::test_writes_with_a_stale_if_unmodified_since_are_412_and_"
+        "with_the_last_modified_succeed",
     f"{OGC}/cql2/1.0/conf/cql2-text":
         "test_ogc_features::test_zones_with_coefficient_above_1_2_intersecting_a_drawn_polygon",
     f"{OGC}/cql2/1.0/conf/cql2-json":

@@ -1,5 +1,6 @@
-"""Strong ETags of single features (OGC API Features Part 4, optimistic locking): a GET names
-the stored version, a PUT or PATCH the version it wrote, a 412 the version that stands."""
+"""Strong ETags and Last-Modified of single features (OGC API Features Part 4, optimistic
+locking): a GET names the stored version, a PUT or PATCH the version it wrote, a 412 the version
+that stands."""
 from __future__ import annotations
 
 from flask import Flask, Response, g, request
@@ -7,7 +8,8 @@ from flask import Flask, Response, g, request
 import layers
 from gis.db import pooled_cursor
 from gis.errors import DimosError
-from gis.feature_versions import feature_version
+from gis.feature_versions import feature_state
+from ogc.write_preconditions import name_state
 from settings import Settings
 
 ITEM_ENDPOINTS = ("pygeoapi.collection_items", "features_patch.patch_item")
@@ -34,11 +36,10 @@ def register_feature_etags(app: Flask, settings: Settings) -> None:
         try:
             layer = layers.collection(item[0])
             with pooled_cursor(database_url) as cur:
-                version = feature_version(cur, layer, int(item[1]))
+                state = feature_state(cur, layer, int(item[1]))
         except (KeyError, ValueError, DimosError):
             return  # no such feature: pygeoapi answers 404
-        if version is not None:
-            g.feature_etag = version
+        name_state(state)
 
     @app.after_request
     def written_version(response: Response) -> Response:
@@ -46,4 +47,6 @@ def register_feature_etags(app: Flask, settings: Settings) -> None:
         if request.method in ("PUT", "PATCH", "DELETE") and _item() is not None \
                 and "feature_etag" in g and response.status_code in (200, 204, 412):
             response.set_etag(g.feature_etag)
+            if "feature_modified" in g:
+                response.last_modified = g.feature_modified
         return response

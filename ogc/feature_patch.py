@@ -1,18 +1,19 @@
 """PATCH of one feature with a JSON Merge Patch (OGC API Features Part 4, ``update``): a route
 of our own beside pygeoapi's item route, which takes no PATCH. Checked as a replacement is
-(gis/edit.py); If-Match makes it conditional."""
+(gis/edit.py); If-Match or If-Unmodified-Since makes it conditional."""
 from __future__ import annotations
 
-from flask import Blueprint, Flask, g, request
+from flask import Blueprint, Flask, request
 
 import layers
 from gis.db import pooled_cursor
 from gis.edit import patch_feature, read_merge_patch
 from gis.errors import InvalidParameter, NotFound, PreconditionFailed
-from gis.feature_versions import feature_version
+from gis.feature_versions import feature_state
 from ogc.crs import srid_and_axes
 from ogc.mount import UnsupportedMediaType
-from ogc.providers.features import _actor, _principal, if_match
+from ogc.providers.features import _actor, _principal
+from ogc.write_preconditions import name_state, write_precondition
 from settings import Settings
 
 MERGE_PATCH = "application/merge-patch+json"
@@ -49,11 +50,10 @@ def register_feature_patch(app: Flask, settings: Settings) -> None:
             with pooled_cursor(database_url, commit=True, actor=_actor(),
                                principal=_principal()) as cur:
                 patch_feature(cur, layer, feature_id, patch, _content_crs(),
-                              principal=_principal(), precondition=if_match())
-                g.feature_etag = feature_version(cur, layer, feature_id)
+                              principal=_principal(), precondition=write_precondition())
+                name_state(feature_state(cur, layer, feature_id))
         except PreconditionFailed as exc:
-            if exc.etag:
-                g.feature_etag = exc.etag
+            name_state(exc.state)
             raise
         return "", 204
 

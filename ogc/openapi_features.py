@@ -1,6 +1,7 @@
 """What dimos answers for features beyond pygeoapi, in the OpenAPI document: PATCH with a
 JSON Merge Patch (Features Part 4 ``update``: ogc/feature_patch.py), optimistic locking
-(ETag, If-Match → 412, If-None-Match → 304: ogc/feature_etags.py) and each collection's
+(ETag and Last-Modified, If-Match or If-Unmodified-Since → 412, If-None-Match → 304:
+ogc/feature_etags.py, ogc/write_preconditions.py) and each collection's
 sortables (Part 5: ogc/schemas.py). pygeoapi describes none of them, so a client generated
 from the document could neither patch nor lock."""
 from __future__ import annotations
@@ -21,6 +22,14 @@ IF_MATCH = {"name": "If-Match", "in": "header", "required": False,
             "schema": {"type": "string"},
             "description": "Write only if the feature is still this version (its ETag); "
                            "otherwise 412 with the version that stands."}
+LAST_MODIFIED = {"Last-Modified": {
+    "description": "When the feature last changed (whole seconds; editable collections).",
+    "schema": {"type": "string"}}}
+IF_UNMODIFIED_SINCE = {"name": "If-Unmodified-Since", "in": "header", "required": False,
+                       "schema": {"type": "string"},
+                       "description": "Write only if the feature has not changed since this "
+                                      "HTTP date (its Last-Modified); otherwise 412. A value "
+                                      "that is not an HTTP date is a 400. If-Match wins."}
 IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False,
                  "schema": {"type": "string"},
                  "description": "304 without a body if the feature is still this version."}
@@ -30,8 +39,10 @@ def _error(description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": EXCEPTION}}}
 
 
-PRECONDITION_FAILED = {**_error("The feature is no longer the version If-Match named; "
-                                "ETag: the version that stands."), "headers": ETAG}
+PRECONDITION_FAILED = {**_error("The feature is no longer the version If-Match named, or "
+                                "has changed since If-Unmodified-Since; ETag and "
+                                "Last-Modified: the version that stands."),
+                       "headers": {**ETAG, **LAST_MODIFIED}}
 
 
 def _camel(collection: str) -> str:
@@ -39,8 +50,8 @@ def _camel(collection: str) -> str:
 
 
 def _locked(operation: dict) -> None:
-    """A write that takes If-Match and may answer 412."""
-    operation["parameters"] = [*operation.get("parameters", []), IF_MATCH]
+    """A write that takes If-Match or If-Unmodified-Since and may answer 412."""
+    operation["parameters"] = [*operation.get("parameters", []), IF_MATCH, IF_UNMODIFIED_SINCE]
     operation["responses"]["412"] = PRECONDITION_FAILED
 
 
@@ -51,14 +62,14 @@ def _patch(collection: str, feature_id: dict) -> dict:
                        "a geometry replaces the geometry whole (RFC 7396; OGC API – Features "
                        "– Part 4, update). A staff member of the feature's municipality.",
         "tags": [collection], "operationId": f"patch{_camel(collection)}Feature",
-        "parameters": [feature_id, IF_MATCH,
+        "parameters": [feature_id, IF_MATCH, IF_UNMODIFIED_SINCE,
                        {"name": "Content-Crs", "in": "header", "required": False,
                         "schema": {"type": "string"},
                         "description": "The CRS of the patch's geometry (CRS84 if absent)."}],
         "requestBody": {"required": True, "content": {MERGE_PATCH: {"schema": {
             "type": "object", "description": "A JSON Merge Patch of the feature."}}}},
         "responses": {
-            "204": {"description": "Updated.", "headers": ETAG},
+            "204": {"description": "Updated.", "headers": {**ETAG, **LAST_MODIFIED}},
             "400": _error("The patch is malformed or leaves an invalid feature."),
             "401": _error("Not signed in."), "403": _error("Not a role that may write here."),
             "404": _error("No such feature."), "412": PRECONDITION_FAILED,
@@ -82,9 +93,9 @@ def _sortables(collection: str, queryables: dict) -> dict:
 
 
 def describe_edits_and_sortables(paths: dict) -> None:
-    """PATCH, If-Match/412 and ETag on each editable collection's item path (those pygeoapi
-    gives a PUT), If-None-Match/304 on every item read, and a sortables path beside each
-    queryables path."""
+    """PATCH, If-Match/If-Unmodified-Since/412, ETag and Last-Modified on each editable
+    collection's item path (those pygeoapi gives a PUT), If-None-Match/304 on every item read,
+    and a sortables path beside each queryables path."""
     for path in list(paths):
         item = paths[path]
         if (match := ITEM_PATH.match(path)) is not None:
@@ -98,6 +109,9 @@ def describe_edits_and_sortables(paths: dict) -> None:
                                  if p.get("name") == "featureId"]
                 _locked(item["put"])
                 item["put"]["responses"].setdefault("204", {"description": "Replaced."})
+                read = item.get("get")
+                if read is not None:
+                    read["responses"]["200"]["headers"].update(LAST_MODIFIED)
                 if "delete" in item:
                     _locked(item["delete"])
                 item["patch"] = _patch(match["collection"], feature_id)

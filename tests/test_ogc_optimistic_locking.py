@@ -5,6 +5,8 @@ planners holding the same version exactly one wins."""
 from __future__ import annotations
 
 import threading
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 
 import pytest
 import requests
@@ -216,12 +218,135 @@ def test_a_chania_planner_patching_a_rethymno_zone_is_403_naming_it(ogc, planner
                 (zone_id,)) == [(coefficient,)]
 
 
-def test_conformance_declares_part_4_update_and_etag_locking_and_no_timestamp_locking(ogc):
-    """What this module proves is declared (draft 20-002's URIs); the timestamp variant,
-    which needs a feature's time of last change, is not."""
+def test_conformance_declares_part_4_update_and_both_kinds_of_locking(ogc):
+    """What this module proves is declared (draft 20-002's URIs)."""
     part4 = "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/"
     served = set(requests.get(f"{ogc}/conformance", params={"f": "json"},
                               timeout=30).json()["conformsTo"])
-    assert {part4 + "create-replace-delete", part4 + "update",
-            part4 + "optimistic-locking-etags"} <= served
-    assert part4 + "optimistic-locking-timestamps" not in served
+    assert {part4 + "create-replace-delete", part4 + "update", part4 + "optimistic-locking-etags",
+            part4 + "optimistic-locking-timestamps"} <= served
+
+
+def modified_of(location):
+    answer = requests.get(location, params={"f": "json"}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    return answer.headers["Last-Modified"]
+
+
+def test_writes_with_a_stale_if_unmodified_since_are_412_and_with_the_last_modified_succeed(
+        ogc, permit, planners, demo_url):
+    location, feature_id = permit
+    key = planners["rethymno"]
+    held = modified_of(location)
+    assert parsedate_to_datetime(held) <= datetime.now(timezone.utc)
+    patched = requests.patch(location, json={"properties": {"floors": 3}}, timeout=30,
+                             headers=auth(key, **{"If-Unmodified-Since": held}))
+    assert patched.status_code == 204, patched.text
+    # the write names the time it stored, later than the one held, and a GET agrees
+    now = patched.headers["Last-Modified"]
+    assert parsedate_to_datetime(now) > parsedate_to_datetime(held) and modified_of(location) == now
+
+    before = rows(demo_url, PERMIT_SQL, (feature_id,))
+    stale = requests.patch(location, json={"properties": {"floors": 5}}, timeout=30,
+                           headers=auth(key, **{"If-Unmodified-Since": held}))
+    assert stale.status_code == 412, stale.text
+    assert stale.headers["Last-Modified"] == now and stale.headers["ETag"] == etag_of(location)
+    feature = requests.get(location, params={"f": "json"}, timeout=30).json()
+    replacement = {"type": "Feature", "geometry": feature["geometry"],
+                   "properties": {**{k: v for k, v in feature["properties"].items()
+                                     if k != "id"}, "floors": 6}}
+    refused = requests.put(location, json=replacement, timeout=30,
+                           headers=auth(key, GEOJSON, **{"If-Unmodified-Since": held}))
+    assert refused.status_code == 412, refused.text
+    staff = token(demo_url, "lock-staff", "staff")
+    kept = requests.delete(location, timeout=30,
+                           headers=auth(staff, GEOJSON, **{"If-Unmodified-Since": held}))
+    assert kept.status_code == 412, kept.text
+    assert rows(demo_url, PERMIT_SQL, (feature_id,)) == before == [(3, "issued", before[0][2])]
+
+    replaced = requests.put(location, json=replacement, timeout=30,
+                            headers=auth(key, GEOJSON, **{"If-Unmodified-Since": now}))
+    assert replaced.status_code == 204, replaced.text
+    gone = requests.delete(location, timeout=30, headers=auth(
+        staff, GEOJSON, **{"If-Unmodified-Since": replaced.headers["Last-Modified"]}))
+    assert gone.status_code == 200, gone.text
+    assert rows(demo_url, "SELECT count(*) FROM building_permits WHERE id = %s",
+                (feature_id,)) == [(0,)]
+
+
+def test_changes_within_one_second_carry_different_times(ogc, permit, planners):
+    """HTTP dates count whole seconds: each change moves the time on by one at least, so a
+    client holding the time before a change made in the same second is still refused."""
+    location, _ = permit
+    key = planners["rethymno"]
+    times = [modified_of(location)]
+    for floors in (3, 4, 5):
+        answer = requests.patch(location, json={"properties": {"floors": floors}}, timeout=30,
+                                headers=auth(key))
+        assert answer.status_code == 204, answer.text
+        times.append(answer.headers["Last-Modified"])
+    moments = [parsedate_to_datetime(t) for t in times]
+    assert moments == sorted(set(moments)), times
+    for held in times[:-1]:
+        stale = requests.patch(location, json={"properties": {"floors": 9}}, timeout=30,
+                               headers=auth(key, **{"If-Unmodified-Since": held}))
+        assert stale.status_code == 412, (held, stale.text)
+
+
+def test_a_write_that_stores_the_same_values_keeps_the_time(ogc, permit, planners):
+    location, _ = permit
+    held = modified_of(location)
+    same = requests.patch(location, json={"properties": {"floors": 2}}, timeout=30,
+                          headers=auth(planners["rethymno"], **{"If-Unmodified-Since": held}))
+    assert same.status_code == 204, same.text
+    assert same.headers["Last-Modified"] == held == modified_of(location)
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2026-12-02T10:00:00Z", ""])
+def test_an_if_unmodified_since_that_is_no_http_date_is_400_and_writes_nothing(
+        ogc, permit, planners, demo_url, value):
+    location, feature_id = permit
+    before = rows(demo_url, PERMIT_SQL, (feature_id,))
+    answer = requests.patch(location, json={"properties": {"floors": 7}}, timeout=30,
+                            headers=auth(planners["rethymno"], **{"If-Unmodified-Since": value}))
+    assert answer.status_code == 400, answer.text
+    assert "If-Unmodified-Since" in answer.json()["description"]
+    assert "HTTP date" in answer.json()["description"]
+    assert rows(demo_url, PERMIT_SQL, (feature_id,)) == before
+
+
+def test_if_match_wins_over_if_unmodified_since(ogc, permit, planners):
+    """RFC 9110 13.1.4: with If-Match, If-Unmodified-Since is not evaluated."""
+    location, _ = permit
+    old_date = "Mon, 01 Jan 2001 00:00:00 GMT"
+    answer = requests.patch(location, json={"properties": {"floors": 3}}, timeout=30,
+                            headers=auth(planners["rethymno"], **{
+                                "If-Match": etag_of(location), "If-Unmodified-Since": old_date}))
+    assert answer.status_code == 204, answer.text
+    alone = requests.patch(location, json={"properties": {"floors": 4}}, timeout=30,
+                           headers=auth(planners["rethymno"], **{"If-Unmodified-Since": old_date}))
+    assert alone.status_code == 412, alone.text
+
+
+def test_a_feature_of_an_editable_layer_has_its_own_last_modified(ogc, permit, planners,
+                                                                  demo_url):
+    """A feature's Last-Modified is its own change, not the layer's latest."""
+    location, _ = permit
+    held = modified_of(location)
+    other = requests.post(f"{ogc}/collections/building_permit_sites/items", timeout=30,
+                          headers=auth(planners["rethymno"], GEOJSON), json={
+                              "type": "Feature",
+                              "geometry": {"type": "Point", "coordinates": [24.475, 35.368]},
+                              "properties": {"permit_number": f"L-{next(_serial)}/2026",
+                                             "issue_date": "2026-11-03", "status": "issued",
+                                             "permit_type": "new_building",
+                                             "kaek": "491157393461", "floors": 1}})
+    assert other.status_code == 201, other.text
+    try:
+        assert modified_of(location) == held
+        assert requests.patch(location, json={"properties": {"floors": 3}}, timeout=30,
+                              headers=auth(planners["rethymno"], **{
+                                  "If-Unmodified-Since": held})).status_code == 204
+    finally:
+        staff = token(demo_url, "lock-staff", "staff")
+        requests.delete(other.headers["Location"], headers=auth(staff, GEOJSON), timeout=30)

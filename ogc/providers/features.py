@@ -29,7 +29,7 @@ from gis.errors import (
     PreconditionFailed,
     StorageFull,
 )
-from gis.feature_versions import feature_version
+from gis.feature_versions import feature_state
 from gis.features import FeatureQuery, get_feature, query_page
 from gis.jurisdictions import jurisdiction_ids
 from gis.page_cursor import decode_cursor, encode_cursor
@@ -38,6 +38,7 @@ from ogc.config import field_schema
 from ogc.crs import srid_and_axes
 from ogc.providers import DatabaseDown
 from ogc.schemas import sortable_fields
+from ogc.write_preconditions import name_state, write_precondition
 
 LOGGER = logging.getLogger(__name__)
 
@@ -166,15 +167,15 @@ class DimosFeatures(BaseProvider):
         feature_id = self._feature_id(identifier)
         with self._writing() as cur:
             replace_feature(cur, self.layer, feature_id, read_feature(item), self._content_crs(),
-                            principal=_principal(), precondition=if_match())
-            _written_version(feature_version(cur, self.layer, feature_id))
+                            principal=_principal(), precondition=write_precondition())
+            name_state(feature_state(cur, self.layer, feature_id))
         return True
 
     def delete(self, identifier):
         feature_id = self._feature_id(identifier)
         with self._writing() as cur:
             delete_feature(cur, self.layer, feature_id, principal=_principal(),
-                           precondition=if_match())
+                           precondition=write_precondition())
         return True
 
     @contextmanager
@@ -247,7 +248,7 @@ class DimosFeatures(BaseProvider):
         except Forbidden as exc:
             raise ProviderForbidden(user_msg=exc.message) from None
         except PreconditionFailed as exc:
-            _written_version(exc.etag)  # the 412 names the current version
+            name_state(exc.state)  # the 412 names the current version
             raise ProviderPreconditionFailed(user_msg=exc.message) from None
 
     def __repr__(self):
@@ -271,21 +272,6 @@ def _href(base: str, params: list[tuple[str, str]]) -> str:
 def _end_of_items() -> None:
     if has_request_context():
         g.items_end = True
-
-
-def if_match():
-    """The request's If-Match as a test of a stored version (strong comparison, as RFC 9110
-    has it; ``*`` is any); None without the header: the write goes ahead as before."""
-    if not has_request_context() or "If-Match" not in request.headers:
-        return None
-    wanted = request.if_match
-    return lambda current: wanted.star_tag or wanted.contains(current)
-
-
-def _written_version(version: str | None) -> None:
-    """The version the response names in its ETag (ogc/feature_etags.py sets the header)."""
-    if has_request_context() and version is not None:
-        g.feature_etag = version
 
 
 def _principal() -> Principal | None:
