@@ -1,0 +1,56 @@
+"""Stateless nodes: two `dimos serve` nodes with state folders of their own and one database
+serve the same installation; what a request needs is not on a node's disk nor in its memory."""
+from __future__ import annotations
+
+import shutil
+import uuid
+
+import pytest
+import requests
+
+from tests.helpers import dimos, serving
+
+PASSWORD = "Ρέθυμνο-2026-σωστό"
+
+
+@pytest.fixture(scope="module")
+def node_dirs(tmp_path_factory):
+    return tmp_path_factory.mktemp("node-a"), tmp_path_factory.mktemp("node-b")
+
+
+def _node(demo_url, state_dir):
+    return serving(demo_url, state_dir, workers=1, rate_limit_reports_per_min=0,
+                   rate_limit_processes_per_min=0, sensors_ingest=0, changes_relay=0)
+
+
+def _signed_in(base: str, demo_url: str) -> requests.Session:
+    name = f"nikos-{uuid.uuid4().hex[:6]}"
+    made = dimos("account", "create", name, "--role", "staff", "--jurisdiction", "rethymno",
+                 "--password-stdin", url=demo_url, stdin=PASSWORD + "\n")
+    assert made.returncode == 0, made.stderr
+    browser = requests.Session()
+    answer = browser.post(f"{base}/api/session", timeout=30,
+                          data={"username": name, "password": PASSWORD})
+    assert answer.status_code == 200, answer.text
+    return browser
+
+
+def _whoami(base: str, cookies) -> int:
+    return requests.get(f"{base}/api/whoami", cookies=cookies, timeout=30).status_code
+
+
+def test_a_session_made_on_one_node_is_valid_on_another_and_outlives_its_state_folder(
+        demo_url, node_dirs):
+    dir_a, dir_b = node_dirs
+    with _node(demo_url, dir_b) as node_b:
+        with _node(demo_url, dir_a) as node_a:
+            browser = _signed_in(node_a, demo_url)
+            assert _whoami(node_a, browser.cookies) == 200
+            assert _whoami(node_b, browser.cookies) == 200
+        # node A goes, its disk with it; a new node A on an empty folder knows the cookie
+        shutil.rmtree(dir_a)
+        dir_a.mkdir()
+        with _node(demo_url, dir_a) as node_a:
+            assert _whoami(node_a, browser.cookies) == 200
+        assert _whoami(node_b, browser.cookies) == 200
+        assert not (dir_a / "secret_key").exists() and not (dir_b / "secret_key").exists()
