@@ -3,12 +3,14 @@ serve the same installation; what a request needs is not on a node's disk nor in
 from __future__ import annotations
 
 import shutil
+import time
 import uuid
 
 import pytest
 import requests
 
 from tests.helpers import dimos, serving
+from tests.test_crews import crew
 
 PASSWORD = "Ρέθυμνο-2026-σωστό"
 
@@ -54,3 +56,35 @@ def test_a_session_made_on_one_node_is_valid_on_another_and_outlives_its_state_f
             assert _whoami(node_a, browser.cookies) == 200
         assert _whoami(node_b, browser.cookies) == 200
         assert not (dir_a / "secret_key").exists() and not (dir_b / "secret_key").exists()
+
+
+def _finished(job: str, timeout_s: float = 60) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        status = requests.get(job, params={"f": "json"}, timeout=30).json()
+        if status["status"] in ("successful", "failed") or time.monotonic() > deadline:
+            return status
+        time.sleep(0.5)
+
+
+def test_an_async_job_started_on_one_node_is_read_whole_on_another(demo_url, node_dirs):
+    dir_a, dir_b = node_dirs
+    with _node(demo_url, dir_b) as node_b:
+        with _node(demo_url, dir_a) as node_a:
+            answer = requests.post(
+                f"{node_a}/ogc/processes/plan-crew-routes/execution", timeout=60,
+                headers={"Prefer": "respond-async"}, json={"inputs": {
+                    "filter": "service_code = 'graffiti'",
+                    "crews": [crew("paint", ["graffiti"])], "time_limit_s": 1}})
+            assert answer.status_code == 201, answer.text
+            job_id = answer.headers["Location"].rstrip("/").rsplit("/", 1)[1]
+            assert _finished(f"{node_a}/ogc/jobs/{job_id}")["status"] == "successful"
+        shutil.rmtree(dir_a)  # node A and its disk are gone
+        dir_a.mkdir()
+        on_b = f"{node_b}/ogc/jobs/{job_id}"
+        assert requests.get(on_b, params={"f": "json"}, timeout=30).json()["status"] == \
+            "successful"
+        results = requests.get(f"{on_b}/results", params={"f": "json"}, timeout=30)
+        assert results.status_code == 200, results.text
+        assert results.json()["routes"][0]["crew"] == "paint"
+        assert not list(dir_b.rglob(f"*{job_id}*"))  # nor is it a file of node B's

@@ -5,6 +5,9 @@ so a cookie made on one node was refused by another. The first worker of any nod
 inserts a key (ON CONFLICT DO NOTHING) and every worker reads the one row that won. The app may
 insert and read, never change nor delete a secret (that would sign everyone out at random).
 
+jobs.output: an asynchronous job's result, written with its status "successful" in one update,
+so any node answers /jobs/{id}/results (it was a file in the running node's ``state_dir/jobs``).
+
 Revision ID: 0025_shared_state
 Revises: 0021_feature_changes
 Create Date: 2026-12-02 20:30:00
@@ -31,7 +34,10 @@ def upgrade() -> None:
     )
     op.execute("REVOKE ALL ON shared_secrets FROM dimos_app")
     op.execute("GRANT SELECT, INSERT ON shared_secrets TO dimos_app")
+    op.add_column("jobs", sa.Column("output", sa.LargeBinary(), nullable=True,
+                                    comment="the result of a successful job, as pygeoapi wrote it"))
 
 
 def downgrade() -> None:
+    op.drop_column("jobs", "output")
     op.drop_table("shared_secrets")
