@@ -9,8 +9,10 @@ import uuid
 import pytest
 import requests
 
+from gis import db
 from tests.helpers import dimos, serving
 from tests.test_crews import crew
+from tests.test_ogc_tiles import OLD_TOWN, decode, fetch, tile_of
 
 PASSWORD = "Ρέθυμνο-2026-σωστό"
 
@@ -88,3 +90,43 @@ def test_an_async_job_started_on_one_node_is_read_whole_on_another(demo_url, nod
         assert results.status_code == 200, results.text
         assert results.json()["routes"][0]["crew"] == "paint"
         assert not list(dir_b.rglob(f"*{job_id}*"))  # nor is it a file of node B's
+
+
+def _set_coefficient(demo_url: str, zone_id: str, value: float) -> None:
+    conn = db.connect(demo_url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("UPDATE zoning SET building_coefficient = %s WHERE zone_id = %s",
+                        (value, zone_id))
+            assert cur.rowcount == 1
+    finally:
+        conn.close()
+
+
+def test_a_tile_cached_on_each_node_has_one_etag_and_changes_on_both_after_a_write(
+        demo_url, node_dirs):
+    dir_a, dir_b = node_dirs
+    z, x, y = tile_of(*OLD_TOWN, 15)
+    with _node(demo_url, dir_a) as node_a, _node(demo_url, dir_b) as node_b:
+        ogc_a, ogc_b = f"{node_a}/ogc", f"{node_b}/ogc"
+        first_a, first_b = fetch(ogc_a, "zoning", z, x, y), fetch(ogc_b, "zoning", z, x, y)
+        assert first_a.status_code == first_b.status_code == 200
+        assert first_a.headers["ETag"] == first_b.headers["ETag"]
+        # each node's worker now holds the tile in memory; the zone changes (as a write on
+        # node A would change it): neither node may answer from what it held
+        zone = decode(first_a.content)["zoning"]["features"][0]["properties"]
+        coefficient = zone["building_coefficient"]
+        _set_coefficient(demo_url, zone["zone_id"], coefficient + 1.25)
+        try:
+            etags = set()
+            for ogc in (ogc_a, ogc_b):
+                again = fetch(ogc, "zoning", z, x, y,
+                              **{"If-None-Match": first_a.headers["ETag"]})
+                assert again.status_code == 200, ogc
+                changed = [f["properties"] for f in decode(again.content)["zoning"]["features"]
+                           if f["properties"]["zone_id"] == zone["zone_id"]]
+                assert changed[0]["building_coefficient"] == coefficient + 1.25
+                etags.add(again.headers["ETag"])
+            assert len(etags) == 1 and first_a.headers["ETag"] not in etags
+        finally:
+            _set_coefficient(demo_url, zone["zone_id"], coefficient)
