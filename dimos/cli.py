@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from accounts import tokens
+from accounts.secret_key import secret_key
 from gis import db
 from gis.errors import DimosError, InvalidParameter, SetupError
 from gis.jurisdictions import jurisdiction_ids
@@ -359,6 +360,9 @@ def serve(settings: Settings, args) -> None:
     workers = str(args.workers or settings.workers)
     # the workers build their settings from the environment: hand them the overrides
     env = {**os.environ, "DIMOS_HOST": host, "DIMOS_PORT": str(port)}
+    # the database's session key (every node's), read now: a worker gunicorn replaces while
+    # the database is away still boots (tests/test_faults.py)
+    env["DIMOS_SECRET_KEY"] = secret_key(settings).decode()
     # /metrics sums the workers through files in a fresh folder (prometheus_client)
     metrics_dir = settings.state_dir / "metrics" / str(port)
     shutil.rmtree(metrics_dir, ignore_errors=True)

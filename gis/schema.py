@@ -393,6 +393,17 @@ audit_log = Table(
 # Every feature created, updated or deleted, written by a row trigger in the writing
 # transaction (migration 0021) and published as a CloudEvent by the relay (mqtt/changes.py):
 # a rolled-back write leaves nothing to publish, a committed one is published at least once.
+# Secrets every node reads, each made once (migration 0025): the session-signing key.
+shared_secrets = Table(
+    "shared_secrets",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    CheckConstraint("length(value) >= 32", name="shared_secrets_value_long"),
+    comment="Secrets every node reads (the session-signing key), each made once",
+)
+
 feature_changes = Table(
     "feature_changes",
     metadata,
@@ -536,6 +547,7 @@ jobs = Table(
     Column("owner", Text, comment="who started it (role:name); none: anonymous, its id is the key"),
     Column("jurisdiction_id", Text, ForeignKey(jurisdictions.c.id),
            comment="the municipality its starter acted in; none: anonymous, several or every one"),
+    Column("output", LargeBinary, comment="the result of a successful job, as pygeoapi wrote it"),
     comment="OGC API Processes jobs (pygeoapi's PostgreSQL manager)",
 )
 

@@ -3,14 +3,19 @@
 pygeoapi's PostgreSQL manager records a job row and a result file for every execution; a
 `nearest` query a second has no use for either. Asynchronous runs (`Prefer: respond-async`,
 for large crew plans) go through it, so every worker sees their status and results;
-everything else runs as pygeoapi's Dummy manager runs it.
+everything else runs as pygeoapi's Dummy manager runs it. The result file is only a draft: it
+goes into the job's row (jobs.output) with the status "successful", so every node, not just
+the one that ran the job, answers its results.
 """
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
+from pathlib import Path
 
 from flask import has_request_context
-from pygeoapi.process.base import JobNotFoundError
+from pygeoapi.formats import F_JSON, F_JSONLD, FORMAT_TYPES
+from pygeoapi.process.base import JobNotFoundError, JobResultNotFoundError
 from pygeoapi.process.manager.base import BaseManager
 from pygeoapi.process.manager.dummy import DummyManager
 from pygeoapi.process.manager.postgresql import PostgreSQLManager
@@ -20,6 +25,7 @@ from sqlalchemy import event
 
 from gis.access_rules import job_municipality, lists_job, principal_id, sees_job
 from gis.job_actor import ACT_FOR_SQL, act_for_parameters
+from gis.job_results import job_output
 from gis.schema import jobs
 from ogc.principal import acting_for
 from ogc.principal import current_principal as _principal
@@ -78,8 +84,34 @@ class DimosJobManager(PostgreSQLManager):
         with acting_for(self._starters.pop(job_id, _principal())):
             return super()._execute_handler_sync(p, job_id, *args, **kwargs)
 
+    def update_job(self, job_id: str, update_dict: dict) -> bool:
+        # pygeoapi wrote the result to a file of this node's and now names it "successful":
+        # the result goes into the row in that same update (never a success without it)
+        draft = update_dict.get("location")
+        if draft and update_dict.get("status") == JobStatus.successful.value:
+            update_dict = {**update_dict, "location": None,
+                           "output": Path(draft).read_bytes()}
+        updated = super().update_job(job_id, update_dict)
+        if draft:
+            Path(draft).unlink(missing_ok=True)
+        return updated
+
+    def get_job_result(self, job_id: str):
+        job = self.get_job(job_id)  # who may see it: as the job's status
+        if job["status"] != JobStatus.successful.value:
+            return (None,)
+        with self._engine.connect() as conn:
+            output = job_output(conn, job_id)
+        if output is None:
+            raise JobResultNotFoundError()
+        mimetype = job.get("mimetype")
+        if mimetype in (None, FORMAT_TYPES[F_JSON], FORMAT_TYPES[F_JSONLD]):
+            return mimetype, json.loads(output)
+        return mimetype, output
+
     def get_job(self, job_id: str) -> dict:
         job = super().get_job(job_id)
+        job.pop("output", None)  # the result is the results' (get_job_result), not the status'
         if has_request_context() and not sees_job(_principal(), job.get("owner"),
                                                   job.get("jurisdiction_id")):
             raise JobNotFoundError()  # as if it did not exist: ids are not to be probed
@@ -88,7 +120,7 @@ class DimosJobManager(PostgreSQLManager):
     def get_jobs(self, status=None, limit=None, offset=None) -> dict:
         found = super().get_jobs(status, limit, offset)
         if has_request_context():
-            found["jobs"] = [_with_time_zone(job) for job in found["jobs"]
+            found["jobs"] = [_with_time_zone(_without_output(job)) for job in found["jobs"]
                              if lists_job(_principal(), job.get("owner"),
                                           job.get("jurisdiction_id"))]
             found["numberMatched"] = len(found["jobs"])
@@ -106,6 +138,11 @@ class DimosJobManager(PostgreSQLManager):
         elif status == JobStatus.successful and _is_document(outputs):
             outputs = _results_document(self.get_processor(process_id), outputs)
         return job_id, mimetype, outputs, status, headers
+
+
+def _without_output(job: dict) -> dict:
+    """A job's status without its result (a listing of jobs carries no results)."""
+    return {name: value for name, value in job.items() if name != "output"}
 
 
 def _is_document(outputs) -> bool:

@@ -154,7 +154,7 @@ class Settings(BaseSettings):
     import_max_ratio: int = Field(default=250, ge=1)
     #: threads per web worker: live map streams (SSE) hold one each
     threads: int = Field(default=16, ge=1, le=256)
-    #: signs session cookies; unset: one is made once in state_dir/secret_key
+    #: signs session cookies; unset: one is made once in the database (shared_secrets), for every node
     secret_key: str | None = None
     #: single sign-on providers by name, as JSON (DIMOS_IDENTITY_PROVIDERS; see README)
     identity_providers: dict[str, IdentityProvider] = {}

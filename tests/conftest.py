@@ -197,7 +197,9 @@ def ogc_app(tmp_path_factory):
     for what is decided before any view runs (routes, access rules)."""
     from dimos.app import create_app
 
+    # a key of its own: the database's (accounts/secret_key.py) is out of reach
     return create_app(Settings(database_url="postgresql://nobody@127.0.0.1:1/unreachable",
+                               secret_key="ogc-app-" + "k" * 32,
                                state_dir=tmp_path_factory.mktemp("ogc-app-state")))
 
 

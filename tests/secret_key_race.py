@@ -6,7 +6,7 @@ from accounts.secret_key import secret_key
 from settings import Settings
 
 
-def make_key(state_dir: str, start, queue) -> None:
-    settings = Settings(state_dir=state_dir, secret_key=None)
+def make_key(database_url: str, state_dir: str, name: str, start, queue) -> None:
+    settings = Settings(database_url=database_url, state_dir=state_dir, secret_key=None)
     start.wait()  # every process asks at the same moment, as gunicorn's workers do
-    queue.put(secret_key(settings))
+    queue.put(secret_key(settings, name))

@@ -94,13 +94,16 @@ def test_a_role_the_provider_changes_at_sign_in_ends_the_other_sessions(live_ser
     assert _whoami_answers(live_server, staff_browser.cookies) == {401}
 
 
-def test_workers_starting_together_all_get_the_same_whole_secret_key(tmp_path):
+def test_workers_starting_together_all_get_the_same_whole_secret_key(tmp_path, demo_url):
     context = multiprocessing.get_context("spawn")
     for attempt in range(5):
-        state_dir = tmp_path / f"state-{attempt}"
+        # a key name of this attempt's own: each race makes a new key, as a first start does
+        name = f"race-{uuid.uuid4().hex[:8]}"
         queue, start = context.Queue(), context.Barrier(8)
-        workers = [context.Process(target=make_key, args=(str(state_dir), start, queue))
-                   for _ in range(8)]
+        # every worker a state folder of its own, as on nodes that share nothing but the database
+        workers = [context.Process(target=make_key, args=(
+            demo_url, str(tmp_path / f"state-{attempt}-{number}"), name, start, queue))
+            for number in range(8)]
         for worker in workers:
             worker.start()
         keys = [queue.get(timeout=60) for _ in workers]
@@ -108,4 +111,6 @@ def test_workers_starting_together_all_get_the_same_whole_secret_key(tmp_path):
             worker.join(timeout=60)
         assert all(len(key) >= 32 for key in keys), keys
         assert len(set(keys)) == 1, keys
-        assert (state_dir / "secret_key").read_bytes() == keys[0]
+        assert rows(demo_url, "SELECT value FROM shared_secrets WHERE name = %s",
+                    (name,)) == [(keys[0].decode(),)]
+        assert not list(tmp_path.glob("state-*/secret_key"))  # nothing of it on a node's disk

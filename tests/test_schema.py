@@ -91,7 +91,9 @@ def test_every_table_carries_its_jurisdiction(migrated_url):
                                           'sensor_ingest_counts', 'jobs',
                                           -- a session belongs to an account, which carries
                                           -- it; rate limits count clients, not towns
-                                          'sessions', 'rate_limit_hits')
+                                          'sessions', 'rate_limit_hits',
+                                          -- the installation's, every municipality's
+                                          'shared_secrets')
                   -- readings belong to a sensor, which carries the jurisdiction
                   AND t.tablename NOT LIKE 'sensor\\_readings%'
                   AND NOT EXISTS (SELECT 1 FROM information_schema.columns c
