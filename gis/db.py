@@ -12,6 +12,7 @@ from psycopg2.pool import ThreadedConnectionPool
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine, make_url
 
+from gis import replicas
 from gis.app_role import ACCOUNT_SETTING, MUNICIPALITIES_SETTING
 from gis.errors import DatabaseUnavailable, QueryTooLong, StorageFull
 from gis.roles import Principal
@@ -204,6 +205,7 @@ def pooled_cursor(url: str, commit: bool = False, actor: str | None = None,
 
     A broken connection (server restarted) is discarded, so the next call reconnects.
     """
+    url = replicas.read_url(url, commit)  # a read-only request's reads: its replica
     pool = _pool(url)
     slot = _SLOTS[url]
     if not slot.acquire(timeout=POOL_WAIT_S):
@@ -223,6 +225,7 @@ def pooled_cursor(url: str, commit: bool = False, actor: str | None = None,
             yield cur
         if commit:
             conn.commit()
+            replicas.note_commit(conn)
         else:
             conn.rollback()
     except psycopg2.errors.QueryCanceled:

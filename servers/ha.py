@@ -156,15 +156,31 @@ class HACluster:
         for member in ([f"app-{n}" for n in APP_NODES] + ["haproxy"]
                        + [f"patroni-{n}" for n in DB_NODES] + ["etcd"]):
             pid = self._pid(member)
-            if pid is None:
-                continue
-            self._stop(pid)
-            done.append(f"stopped {member}")
+            if pid is not None:
+                self._stop(pid)
+                done.append(f"stopped {member}")
+            postmaster = self._postmaster_pid(member)
+            if postmaster is not None:  # Patroni starts it in a session of its own
+                self._stop(postmaster, group=False)
+                done.append(f"stopped {member}'s PostgreSQL")
         return done or ["the cluster is not running"]
 
-    def _stop(self, pid: int, timeout: float = 20) -> None:
+    def _postmaster_pid(self, member: str) -> int | None:
+        """The PostgreSQL server of a Patroni member, if it runs (from its postmaster.pid)."""
         try:
-            os.killpg(pid, signal.SIGTERM)
+            pid = int((self._dir(member) / "data" / "postmaster.pid").read_text().split()[0])
+            os.kill(pid, 0)
+            return pid
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def _stop(self, pid: int, timeout: float = 20, group: bool = True) -> None:
+        # PostgreSQL: SIGINT is the fast shutdown; a process group: SIGTERM
+        try:
+            if group:
+                os.killpg(pid, signal.SIGTERM)
+            else:
+                os.kill(pid, signal.SIGINT)
         except OSError:
             return
         deadline = time.monotonic() + timeout
@@ -180,11 +196,15 @@ class HACluster:
             pass
 
     def kill(self, member: str) -> int:
-        """Kill a member at once (SIGKILL to its process group): the fault tests' hammer."""
+        """Kill a member at once (SIGKILL to its process group, and a Patroni member's
+        PostgreSQL): the fault tests' hammer, as a machine's loss."""
         pid = self._pid(member)
         if pid is None:
             raise SetupError(f"{member} is not running")
+        postmaster = self._postmaster_pid(member)
         os.killpg(pid, signal.SIGKILL)
+        if postmaster is not None:
+            os.killpg(os.getpgid(postmaster), signal.SIGKILL)
         return pid
 
     def _spawn(self, member: str, args: list[str], env: dict | None = None,
