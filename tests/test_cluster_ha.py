@@ -2,6 +2,7 @@
 killed under load, the primary killed (Patroni promotes the synchronous replica)."""
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import threading
@@ -169,3 +170,38 @@ def test_killing_the_primary_loses_no_accepted_report_and_service_resumes(cluste
     assert stored == set(accepted)
     _restore(ha, env)
     wait_until(ha._sync_standby_streaming, 60, "the old primary back as synchronous replica", 0.5)
+
+
+def test_status_lists_every_member_with_its_role_and_lag(cluster):
+    ha, env = cluster
+    listed = subprocess.run([DIMOS, "cluster", "status", "--json"], env=env, capture_output=True,
+                            text=True, timeout=30)
+    assert listed.returncode == 0, listed.stderr
+    members = json.loads(listed.stdout)
+    databases = [m for m in members if m["kind"] == "database"]
+    assert sorted(m["role"] for m in databases) == ["primary", "replica"]
+    assert [m["synchronous"] for m in databases if m["role"] == "replica"] == [True]
+    assert all(isinstance(m["lag_bytes"], int) for m in databases)
+    apps = [m for m in members if m["kind"] == "app"]
+    assert [m["state"] for m in apps] == ["running", "running"]
+    assert [m["state"] for m in members if m["kind"] == "proxy"] == ["running"]
+
+
+def test_metrics_give_the_replicas_lag(cluster):
+    ha, _ = cluster
+    rows(_replica_url(ha), "SELECT pg_wal_replay_pause()")
+    try:
+        # a write the paused replica receives but does not replay: its lag grows past zero
+        assert _report(_node(ha, 0)).status_code == 201
+        lag = wait_until(lambda: _lag_bytes(_node(ha, 1)) > 0, 10, "the lag to show")
+    finally:
+        rows(_replica_url(ha), "SELECT pg_wal_replay_resume()")
+    assert lag > 0
+    wait_until(lambda: _lag_bytes(_node(ha, 1)) == 0, 10, "the lag back at zero")
+
+
+def _lag_bytes(base: str) -> float:
+    text = requests.get(f"{base}/metrics", timeout=15).text
+    (line,) = [row for row in text.splitlines()
+               if row.startswith('dimos_replica_lag_bytes{replica="0"}')]
+    return float(line.split()[-1])
