@@ -8,6 +8,7 @@ commit (``last_commit_lsn``) for the response to hand back to the client.
 from __future__ import annotations
 
 import re
+import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -19,6 +20,9 @@ _READ_ROUTE: ContextVar[tuple[str, str] | None] = ContextVar("dimos_read_route",
 _COMMIT_LSN: ContextVar[list | None] = ContextVar("dimos_commit_lsn", default=None)
 LSN_PATTERN = re.compile(r"^[0-9A-F]{1,8}/[0-9A-F]{1,8}$", re.IGNORECASE)
 REPLICA_CONNECT_TIMEOUT_S = 2
+#: a replica that did not answer is left alone this long (reads go to the primary meanwhile)
+UNREACHABLE_BACKOFF_S = 5.0
+_UNREACHABLE_UNTIL: dict[str, float] = {}
 
 REPLAYED_SQL = "SELECT coalesce(pg_last_wal_replay_lsn() >= %s::pg_lsn, false)"
 # a replica with nothing left to replay is not behind, however long ago its last commit was
@@ -56,7 +60,14 @@ def read_url(url: str, commit: bool) -> str:
     route = _READ_ROUTE.get()
     if route is None or commit or url != route[0]:
         return url
+    if time.monotonic() < _UNREACHABLE_UNTIL.get(route[1], 0.0):
+        return url
     return route[1]
+
+
+def mark_unreachable(replica_url: str) -> None:
+    """A replica did not answer: this process reads from the primary for a while instead."""
+    _UNREACHABLE_UNTIL[replica_url] = time.monotonic() + UNREACHABLE_BACKOFF_S
 
 
 def note_commit(conn) -> None:

@@ -95,15 +95,16 @@ def test_a_writer_reads_its_report_through_the_other_node_while_the_replica_is_p
     assert again.status_code == 200 and again.headers["X-Dimos-Read-From"] == "replica"
 
 
-def _load(base: str, stop: threading.Event, answers: list, write: bool = False) -> None:
-    """Requests in a loop until ``stop``: (time, status, Retry-After, report number or None)."""
+def _load(base: str, stop: threading.Event, answers: list, read: str | None = None) -> None:
+    """Requests in a loop until ``stop``, reports filed or ``read`` (a path) read: (time,
+    status, Retry-After, report number or None) of each."""
     session = requests.Session()
     while not stop.is_set():
         try:
-            if write:
+            if read is None:
                 response = _report(base, session)
             else:
-                response = session.get(f"{base}/open311/v2/services.json", timeout=15)
+                response = session.get(f"{base}{read}", timeout=15)
         except requests.RequestException as exc:
             answers.append((time.monotonic(), f"no answer: {exc}", None, None))
             continue
@@ -113,12 +114,19 @@ def _load(base: str, stop: threading.Event, answers: list, write: bool = False) 
         time.sleep(0.05)
 
 
+def _a_report_to_read(base: str) -> str:
+    made = _report(base)
+    assert made.status_code == 201, made.text
+    return f"/open311/v2/requests/{made.json()[0]['service_request_id']}.json"
+
+
 def test_killing_an_app_node_under_load_costs_no_request(cluster):
     ha, env = cluster
     base = f"http://127.0.0.1:{HTTP_PORT}"
     stop, answers = threading.Event(), []
-    workers = [threading.Thread(target=_load, args=(base, stop, answers, kind == "w"))
-               for kind in "rrrw"]
+    read = _a_report_to_read(base)
+    workers = [threading.Thread(target=_load, args=(base, stop, answers, path))
+               for path in (read, read, "/open311/v2/services.json", None)]
     try:
         for worker in workers:
             worker.start()
@@ -143,10 +151,13 @@ def test_killing_the_primary_loses_no_accepted_report_and_service_resumes(cluste
     base = f"http://127.0.0.1:{HTTP_PORT}"
     old = ha._leader()
     assert old is not None
-    stop, answers = threading.Event(), []
-    writer = threading.Thread(target=_load, args=(base, stop, answers, True))
+    stop, answers, reads = threading.Event(), [], []
+    writer = threading.Thread(target=_load, args=(base, stop, answers))
+    # reads too: from the replica, which becomes the primary, leaving no replica to read from
+    reader = threading.Thread(target=_load, args=(base, stop, reads, _a_report_to_read(base)))
     try:
         writer.start()
+        reader.start()
         wait_until(lambda: sum(a[1] == 201 for a in answers) >= 5, 30, "reports before the kill")
         ha.kill(f"patroni-{old}")
         killed = time.monotonic()
@@ -155,13 +166,21 @@ def test_killing_the_primary_loses_no_accepted_report_and_service_resumes(cluste
         promoted = time.monotonic()
         wait_until(lambda: sum(a[1] == 201 and a[0] > promoted for a in answers) >= 5, 30,
                    "reports accepted after the promotion")
+        # past HAProxy's checks (1 s, 2 failures) taking the promoted node off the read-only port
+        wait_until(lambda: sum(a[1] == 200 and a[0] > promoted + 5 for a in reads) >= 5, 30,
+                   "reads answered after the promotion")
     finally:
         stop.set()
         writer.join(30)
+        reader.join(30)
     print(f"promoted pg{new} {promoted - killed:.1f} s after the kill")
     assert promoted - killed < 30
     wrong = [a for a in answers if a[1] != 201 and not (a[1] == 503 and a[2])]
+    wrong += [a for a in reads if a[1] != 200 and not (a[1] == 503 and a[2])]
     assert not wrong, wrong[:5]
+    refused = [a[0] for a in answers + reads if a[1] == 503]
+    print(f"{len(refused)} requests answered 503, the last "
+          f"{max(refused, default=killed) - killed:.1f} s after the kill")
     assert not [a for a in answers if a[1] == 503 and a[0] < killed], "503 before the kill"
     accepted = [a[3] for a in answers if a[1] == 201 and a[0] < killed]
     stored = {n for (n,) in rows(f"postgresql://postgres@127.0.0.1:{ha.ports.pg_port(new)}/dimos",
