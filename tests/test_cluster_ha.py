@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from servers.ha import HACluster
+from servers.ha import HACluster, port_open
 from tests.helpers import DIMOS, rows, wait_until
 
 pytestmark = pytest.mark.skipif(shutil.which("patroni") is None,
@@ -224,3 +224,18 @@ def _lag_bytes(base: str) -> float:
     (line,) = [row for row in text.splitlines()
                if row.startswith('dimos_replica_lag_bytes{replica="0"}')]
     return float(line.split()[-1])
+
+
+def test_down_stops_every_member_and_up_again_keeps_the_reports(cluster):
+    ha, env = cluster
+    base = f"http://127.0.0.1:{HTTP_PORT}"
+    read = _a_report_to_read(base)
+    down = subprocess.run([DIMOS, "cluster", "down"], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert down.returncode == 0, down.stderr
+    ports = [ha.ports.etcd_client, ha.ports.read_write, ha.ports.read_only, HTTP_PORT,
+             *(ha.ports.pg_port(n) for n in (0, 1)), *(ha.ports.app_port(n) for n in (0, 1))]
+    assert [p for p in ports if port_open(p)] == []
+    _restore(ha, env)
+    again = requests.get(f"{base}{read}", timeout=15)
+    assert again.status_code == 200, again.text
