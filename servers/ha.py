@@ -348,7 +348,8 @@ class HACluster:
             + f"frontend web\n  mode http\n  bind 127.0.0.1:{self.http_port}\n"
             "  option forwardfor\n  default_backend dimos\n\n"
             "backend dimos\n  mode http\n"
-            # a request that met a dead node is sent to the other (never one it half-sent)
+            # a request that met a dead node (refused, or closed without an answer) is tried on
+            # the other; with no node up, a 503 that says when to come back
             "  retries 3\n  option redispatch 1\n  retry-on conn-failure empty-response\n"
             "  http-error status 503 content-type application/json hdr Retry-After 5 string "
             "\"{\\\"code\\\": \\\"ServiceUnavailable\\\", \\\"description\\\": \\\"no dimos node "
