@@ -17,6 +17,7 @@ from dimos.metrics import register_metrics
 from dimos.open311 import make_open311_blueprint
 from dimos.own_rows import make_own_rows_blueprint
 from dimos.proxies import redirect_on_the_public_base, trust_proxies
+from dimos.read_routing import register_read_routing
 from dimos.request_input import register_input_checks
 from dimos.security_headers import register_security_headers
 from dimos.sensors_api import make_sensors_blueprint
@@ -46,7 +47,8 @@ def create_app(settings: Settings | None = None, with_ogc: bool = True) -> Flask
     trust_proxies(app, settings)
     redirect_on_the_public_base(app, settings)
     configure_sessions(app, settings)
-    register_metrics(app)
+    register_metrics(app, settings.replica_urls)
+    register_read_routing(app, settings)  # before anything that reads the database
     register_input_checks(app)  # first: nothing below reads input unchecked
     register_access_rules(app, settings)
     register_rate_limits(app, settings)  # after access: signed-in staff are not limited

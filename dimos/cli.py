@@ -275,6 +275,39 @@ def broker_down(settings: Settings, args) -> None:
     print(broker.LocalBroker(settings.state_dir, settings.mqtt_port).down())
 
 
+def _ha_cluster(settings: Settings):
+    from servers.ha import HACluster
+
+    return HACluster(settings.state_dir, settings.cluster_port_base, settings.port)
+
+
+def cluster_up(settings: Settings, args) -> None:
+    from gis import migrate
+
+    started = time.monotonic()
+    for line in _ha_cluster(settings).up(lambda url: migrate.upgrade(url, "head")):
+        print(line, flush=True)
+    print(f"cluster up in {time.monotonic() - started:.1f} s; "
+          f"the map and APIs at http://127.0.0.1:{settings.port}/")
+
+
+def cluster_down(settings: Settings, args) -> None:
+    for line in _ha_cluster(settings).down():
+        print(line)
+
+
+def cluster_status(settings: Settings, args) -> None:
+    import json
+
+    members = _ha_cluster(settings).status()
+    if args.json:
+        print(json.dumps(members, indent=1))
+        return
+    for m in members:
+        lag = "" if m["lag_bytes"] is None else f"  lag {m['lag_bytes']} B"
+        print(f"{m['kind']:<9}{m['name']:<9}{m['role'] or '-':<9}{m['state']:<11}{m['url']}{lag}")
+
+
 def sensors_ingest(settings: Settings, args) -> None:
     import logging
 
@@ -571,6 +604,16 @@ def build_parser() -> argparse.ArgumentParser:
     remove_account.set_defaults(func=broker_account_remove)
     accounts.add_parser("list", help="gateway accounts and their topics"
                         ).set_defaults(func=broker_account_list)
+
+    ha = commands.add_parser("cluster", help="a replicated cluster on this machine (Patroni, "
+                             "etcd, HAProxy, two app nodes)").add_subparsers(dest="action",
+                                                                              required=True)
+    ha.add_parser("up", help="start every member in order and migrate the primary"
+                  ).set_defaults(func=cluster_up)
+    ha.add_parser("down", help="stop every member (data stays)").set_defaults(func=cluster_down)
+    ha_status = ha.add_parser("status", help="every member: kind, role, URL, state, lag")
+    ha_status.add_argument("--json", action="store_true", help="as JSON")
+    ha_status.set_defaults(func=cluster_status)
 
     sensor = commands.add_parser("sensors", help="live sensors: parking, car parks, WiFi"
                                  ).add_subparsers(dest="action", required=True)

@@ -21,6 +21,7 @@ from prometheus_client import (
 )
 
 from gis.db import connections_in_use
+from gis.replicas import replica_lag
 
 REQUESTS = Histogram("dimos_http_request_duration_seconds", "HTTP request latency",
                      ["method", "route", "status"],
@@ -29,6 +30,10 @@ POOL_IN_USE = Gauge("dimos_db_pool_connections_in_use", "Database connections in
                     multiprocess_mode="livesum")
 DATABASE_ERRORS = Counter("dimos_database_unavailable_total",
                           "Requests answered 503 because the database was unavailable")
+REPLICA_LAG_BYTES = Gauge("dimos_replica_lag_bytes", "WAL a read replica has received but "
+                          "not replayed (-1: not answering)", ["replica"], multiprocess_mode="max")
+REPLICA_LAG_SECONDS = Gauge("dimos_replica_lag_seconds", "How far a read replica's replay is "
+                            "behind (-1: not answering)", ["replica"], multiprocess_mode="max")
 SUBMITTED = Counter("dimos_open311_requests_submitted_total", "Citizen requests stored")
 
 
@@ -42,11 +47,12 @@ def _registry() -> CollectorRegistry:
     return REGISTRY
 
 
-def register_metrics(app: Flask) -> None:
+def register_metrics(app: Flask, replica_urls: tuple[str, ...] = ()) -> None:
     blueprint = Blueprint("metrics", __name__)
 
     @blueprint.get("/metrics")
     def metrics():
+        _measure_replicas(replica_urls)
         return Response(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)
 
     app.register_blueprint(blueprint)
@@ -64,3 +70,11 @@ def register_metrics(app: Flask) -> None:
             DATABASE_ERRORS.inc()
         POOL_IN_USE.set(connections_in_use())
         return response
+
+
+def _measure_replicas(replica_urls: tuple[str, ...]) -> None:
+    """Each replica's lag, asked now; labelled by its position (a URL may hold a password)."""
+    for index, url in enumerate(replica_urls):
+        lag = replica_lag(url)
+        REPLICA_LAG_BYTES.labels(str(index)).set(-1 if lag is None else lag[0])
+        REPLICA_LAG_SECONDS.labels(str(index)).set(-1 if lag is None else lag[1])

@@ -12,6 +12,7 @@ from psycopg2.pool import ThreadedConnectionPool
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine, make_url
 
+from gis import replicas
 from gis.app_role import ACCOUNT_SETTING, MUNICIPALITIES_SETTING
 from gis.errors import DatabaseUnavailable, QueryTooLong, StorageFull
 from gis.roles import Principal
@@ -204,17 +205,15 @@ def pooled_cursor(url: str, commit: bool = False, actor: str | None = None,
 
     A broken connection (server restarted) is discarded, so the next call reconnects.
     """
-    pool = _pool(url)
-    slot = _SLOTS[url]
-    if not slot.acquire(timeout=POOL_WAIT_S):
-        raise DatabaseUnavailable(f"every connection to the database is busy for over "
-                                  f"{POOL_WAIT_S:g} s; try again shortly")
+    target = replicas.read_url(url, commit)  # a read-only request's reads: its replica
     try:
-        conn = _live_connection(pool)
-    except psycopg2.OperationalError as exc:
-        slot.release()
-        raise DatabaseUnavailable(f"the database at {describe_url(url)} is unavailable",
-                                  detail=str(exc)) from None
+        pool, slot, conn = _checkout(target)
+    except DatabaseUnavailable:
+        if target == url:
+            raise
+        # no replica answers (one being promoted, none left after a failover): the primary
+        replicas.mark_unreachable(target)
+        pool, slot, conn = _checkout(url)
     broken = False
     try:
         with conn.cursor() as cur:
@@ -223,6 +222,7 @@ def pooled_cursor(url: str, commit: bool = False, actor: str | None = None,
             yield cur
         if commit:
             conn.commit()
+            replicas.note_commit(conn)
         else:
             conn.rollback()
     except psycopg2.errors.QueryCanceled:
@@ -250,6 +250,21 @@ def pooled_cursor(url: str, commit: bool = False, actor: str | None = None,
             _IDLE_SINCE[id(conn)] = time.monotonic()
         pool.putconn(conn, close=close)
         slot.release()
+
+
+def _checkout(url: str):
+    """(pool, slot, connection) of ``url``, or DatabaseUnavailable (busy, or not answering)."""
+    pool = _pool(url)
+    slot = _SLOTS[url]
+    if not slot.acquire(timeout=POOL_WAIT_S):
+        raise DatabaseUnavailable(f"every connection to the database is busy for over "
+                                  f"{POOL_WAIT_S:g} s; try again shortly")
+    try:
+        return pool, slot, _live_connection(pool)
+    except psycopg2.OperationalError as exc:
+        slot.release()
+        raise DatabaseUnavailable(f"the database at {describe_url(url)} is unavailable",
+                                  detail=str(exc)) from None
 
 
 def _live_connection(pool: ThreadedConnectionPool):

@@ -113,6 +113,12 @@ class Settings(BaseSettings):
     #: security (migration 0016). Unset: the database URL as role dimos_app, no password (the
     #: project's own cluster trusts 127.0.0.1; another server needs the role's password here)
     app_database_url: str | None = None
+    #: read replicas the web app reads from (comma-separated URLs, as the app's role): reads go
+    #: to one that has replayed the client's last write, else to the primary
+    database_replica_urls: str | None = Field(default=None,
+                                              validation_alias="DATABASE_REPLICA_URLS")
+    #: `dimos cluster up`: the first of the 50 ports its members listen on
+    cluster_port_base: int = Field(default=5600, ge=1024, le=65485)
     state_dir: Path = PROJECT_DIR / ".dimos"
     pg_port: int = Field(default=5439, ge=1024, le=65535)
     pg_database: str = "dimos"
@@ -240,6 +246,12 @@ class Settings(BaseSettings):
     @property
     def effective_public_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def replica_urls(self) -> tuple[str, ...]:
+        """The read replicas' URLs, in the order given (none: every read goes to the primary)."""
+        return tuple(u.strip() for u in (self.database_replica_urls or "").split(",")
+                     if u.strip())
 
     @property
     def effective_database_url(self) -> str:

@@ -1,0 +1,241 @@
+"""`dimos cluster up`: read-your-writes across app nodes with a paused replica, an app node
+killed under load, the primary killed (Patroni promotes the synchronous replica)."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+from servers.ha import HACluster, port_open
+from tests.helpers import DIMOS, rows, wait_until
+
+pytestmark = pytest.mark.skipif(shutil.which("patroni") is None,
+                                reason="Patroni is not installed (scripts/install-system-packages)")
+
+PORT_BASE = 5600
+HTTP_PORT = PORT_BASE + 40
+PROJECT = Path(__file__).resolve().parent.parent
+OLD_TOWN = (24.4747, 35.3676)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    # under the checkout, not /tmp's 0700 folders: Patroni runs as postgres and must reach it
+    state_dir = PROJECT / ".dimos" / f"test-cluster-{uuid.uuid4().hex[:8]}"
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "DIMOS_STATE_DIR": str(state_dir),
+           "DIMOS_CLUSTER_PORT_BASE": str(PORT_BASE), "DIMOS_PORT": str(HTTP_PORT),
+           "DIMOS_RATE_LIMIT_REPORTS_PER_MIN": "0"}
+    ha = HACluster(state_dir, PORT_BASE, HTTP_PORT)
+    try:
+        up = subprocess.run([DIMOS, "cluster", "up"], env=env, capture_output=True, text=True,
+                            timeout=240)
+        assert up.returncode == 0, up.stdout + up.stderr
+        demo = subprocess.run([DIMOS, "demo", "load", "--jurisdiction", "rethymno"],
+                              env={**env, "DATABASE_URL": ha.owner_url}, capture_output=True,
+                              text=True, timeout=120)
+        assert demo.returncode == 0, demo.stderr
+        yield ha, env
+    finally:
+        subprocess.run([DIMOS, "cluster", "down"], env=env, capture_output=True, timeout=120)
+        shutil.rmtree(state_dir, ignore_errors=True)
+
+
+def _report(base: str, session=requests) -> requests.Response:
+    return session.post(f"{base}/open311/v2/requests.json", timeout=15, data={
+        "service_code": "pothole", "lat": str(OLD_TOWN[1]), "long": str(OLD_TOWN[0]),
+        "description": f"Λακκούβα {uuid.uuid4().hex[:8]}"})
+
+
+def _node(ha: HACluster, node: int) -> str:
+    return f"http://127.0.0.1:{ha.ports.app_port(node)}"
+
+
+def _replica_url(ha: HACluster) -> str:
+    return f"postgresql://postgres@127.0.0.1:{ha.ports.read_only}/dimos"
+
+
+def _restore(ha: HACluster, env: dict) -> None:
+    """Start again whatever a fault test killed, and wait for the replica to stream."""
+    up = subprocess.run([DIMOS, "cluster", "up"], env=env, capture_output=True, text=True,
+                        timeout=240)
+    assert up.returncode == 0, up.stdout + up.stderr
+
+
+def test_a_writer_reads_its_report_through_the_other_node_while_the_replica_is_paused(cluster):
+    ha, _ = cluster
+    writer, other = requests.Session(), requests.Session()
+    rows(_replica_url(ha), "SELECT pg_wal_replay_pause()")
+    try:
+        made = _report(_node(ha, 0), writer)
+        assert made.status_code == 201, made.text
+        assert made.headers["X-Dimos-LSN"]
+        number = made.json()[0]["service_request_id"]
+
+        mine = writer.get(f"{_node(ha, 1)}/open311/v2/requests/{number}.json", timeout=15)
+        assert mine.status_code == 200, mine.text
+        assert mine.json()[0]["service_request_id"] == number
+        assert mine.headers["X-Dimos-Read-From"] == "primary"
+
+        theirs = other.get(f"{_node(ha, 1)}/open311/v2/requests/{number}.json", timeout=15)
+        assert theirs.headers["X-Dimos-Read-From"] == "replica"
+        assert theirs.status_code == 404, theirs.text
+    finally:
+        rows(_replica_url(ha), "SELECT pg_wal_replay_resume()")
+    # the others see it once the replica has replayed it, and the writer then reads there too
+    wait_until(lambda: other.get(f"{_node(ha, 1)}/open311/v2/requests/{number}.json",
+                                 timeout=15).status_code == 200, 10, "the replica to replay")
+    again = writer.get(f"{_node(ha, 1)}/open311/v2/requests/{number}.json", timeout=15)
+    assert again.status_code == 200 and again.headers["X-Dimos-Read-From"] == "replica"
+
+
+def _load(base: str, stop: threading.Event, answers: list, read: str | None = None) -> None:
+    """Requests in a loop until ``stop``, reports filed or ``read`` (a path) read: (time,
+    status, Retry-After, report number or None) of each."""
+    session = requests.Session()
+    while not stop.is_set():
+        try:
+            if read is None:
+                response = _report(base, session)
+            else:
+                response = session.get(f"{base}{read}", timeout=15)
+        except requests.RequestException as exc:
+            answers.append((time.monotonic(), f"no answer: {exc}", None, None))
+            continue
+        number = response.json()[0]["service_request_id"] if response.status_code == 201 else None
+        answers.append((time.monotonic(), response.status_code,
+                        response.headers.get("Retry-After"), number))
+        time.sleep(0.05)
+
+
+def _a_report_to_read(base: str) -> str:
+    made = _report(base)
+    assert made.status_code == 201, made.text
+    return f"/open311/v2/requests/{made.json()[0]['service_request_id']}.json"
+
+
+def test_killing_an_app_node_under_load_costs_no_request(cluster):
+    ha, env = cluster
+    base = f"http://127.0.0.1:{HTTP_PORT}"
+    stop, answers = threading.Event(), []
+    read = _a_report_to_read(base)
+    workers = [threading.Thread(target=_load, args=(base, stop, answers, path))
+               for path in (read, read, "/open311/v2/services.json", None)]
+    try:
+        for worker in workers:
+            worker.start()
+        time.sleep(2)
+        ha.kill("app-1")
+        killed = time.monotonic()
+        time.sleep(4)
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join(30)
+        _restore(ha, env)
+    wrong = [a for a in answers if not (isinstance(a[1], int) and (
+        200 <= a[1] < 300 or (a[1] == 503 and a[2])))]
+    assert not wrong, wrong[:5]
+    assert any(t > killed + 1 and 200 <= status < 300 for t, status, _, _ in answers
+               if isinstance(status, int)), "nothing was answered after the kill"
+
+
+def test_killing_the_primary_loses_no_accepted_report_and_service_resumes(cluster):
+    ha, env = cluster
+    base = f"http://127.0.0.1:{HTTP_PORT}"
+    old = ha._leader()
+    assert old is not None
+    stop, answers, reads = threading.Event(), [], []
+    writer = threading.Thread(target=_load, args=(base, stop, answers))
+    # reads too: from the replica, which becomes the primary, leaving no replica to read from
+    reader = threading.Thread(target=_load, args=(base, stop, reads, _a_report_to_read(base)))
+    try:
+        writer.start()
+        reader.start()
+        wait_until(lambda: sum(a[1] == 201 for a in answers) >= 5, 30, "reports before the kill")
+        ha.kill(f"patroni-{old}")
+        killed = time.monotonic()
+        new = wait_until(lambda: ha._leader() not in (None, old) and ha._leader(), 30,
+                         "Patroni to promote the replica", every=0.2)
+        promoted = time.monotonic()
+        wait_until(lambda: sum(a[1] == 201 and a[0] > promoted for a in answers) >= 5, 30,
+                   "reports accepted after the promotion")
+        # past HAProxy's checks (1 s, 2 failures) taking the promoted node off the read-only port
+        wait_until(lambda: sum(a[1] == 200 and a[0] > promoted + 5 for a in reads) >= 5, 30,
+                   "reads answered after the promotion")
+    finally:
+        stop.set()
+        writer.join(30)
+        reader.join(30)
+    print(f"promoted pg{new} {promoted - killed:.1f} s after the kill")
+    assert promoted - killed < 30
+    wrong = [a for a in answers if a[1] != 201 and not (a[1] == 503 and a[2])]
+    wrong += [a for a in reads if a[1] != 200 and not (a[1] == 503 and a[2])]
+    assert not wrong, wrong[:5]
+    refused = [a[0] for a in answers + reads if a[1] == 503]
+    print(f"{len(refused)} requests answered 503, the last "
+          f"{max(refused, default=killed) - killed:.1f} s after the kill")
+    assert not [a for a in answers if a[1] == 503 and a[0] < killed], "503 before the kill"
+    accepted = [a[3] for a in answers if a[1] == 201 and a[0] < killed]
+    stored = {n for (n,) in rows(f"postgresql://postgres@127.0.0.1:{ha.ports.pg_port(new)}/dimos",
+                                 "SELECT service_request_id FROM service_requests "
+                                 "WHERE service_request_id = ANY(%s)", (accepted,))}
+    assert stored == set(accepted)
+    _restore(ha, env)
+    wait_until(ha._sync_standby_streaming, 60, "the old primary back as synchronous replica", 0.5)
+
+
+def test_status_lists_every_member_with_its_role_and_lag(cluster):
+    ha, env = cluster
+    listed = subprocess.run([DIMOS, "cluster", "status", "--json"], env=env, capture_output=True,
+                            text=True, timeout=30)
+    assert listed.returncode == 0, listed.stderr
+    members = json.loads(listed.stdout)
+    databases = [m for m in members if m["kind"] == "database"]
+    assert sorted(m["role"] for m in databases) == ["primary", "replica"]
+    assert [m["synchronous"] for m in databases if m["role"] == "replica"] == [True]
+    assert all(isinstance(m["lag_bytes"], int) for m in databases)
+    apps = [m for m in members if m["kind"] == "app"]
+    assert [m["state"] for m in apps] == ["running", "running"]
+    assert [m["state"] for m in members if m["kind"] == "proxy"] == ["running"]
+
+
+def test_metrics_give_the_replicas_lag(cluster):
+    ha, _ = cluster
+    rows(_replica_url(ha), "SELECT pg_wal_replay_pause()")
+    try:
+        # a write the paused replica receives but does not replay: its lag grows past zero
+        assert _report(_node(ha, 0)).status_code == 201
+        lag = wait_until(lambda: _lag_bytes(_node(ha, 1)) > 0, 10, "the lag to show")
+    finally:
+        rows(_replica_url(ha), "SELECT pg_wal_replay_resume()")
+    assert lag > 0
+    wait_until(lambda: _lag_bytes(_node(ha, 1)) == 0, 10, "the lag back at zero")
+
+
+def _lag_bytes(base: str) -> float:
+    text = requests.get(f"{base}/metrics", timeout=15).text
+    (line,) = [row for row in text.splitlines()
+               if row.startswith('dimos_replica_lag_bytes{replica="0"}')]
+    return float(line.split()[-1])
+
+
+def test_down_stops_every_member_and_up_again_keeps_the_reports(cluster):
+    ha, env = cluster
+    base = f"http://127.0.0.1:{HTTP_PORT}"
+    read = _a_report_to_read(base)
+    down = subprocess.run([DIMOS, "cluster", "down"], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert down.returncode == 0, down.stderr
+    ports = [ha.ports.etcd_client, ha.ports.read_write, ha.ports.read_only, HTTP_PORT,
+             *(ha.ports.pg_port(n) for n in (0, 1)), *(ha.ports.app_port(n) for n in (0, 1))]
+    assert [p for p in ports if port_open(p)] == []
+    _restore(ha, env)
+    again = requests.get(f"{base}{read}", timeout=15)
+    assert again.status_code == 200, again.text
