@@ -16,7 +16,7 @@ Create Date: 2026-12-02 19:10:00
 from alembic import op
 
 revision = '0026_feature_modified'
-down_revision = '0021_feature_changes'
+down_revision = '0025_shared_state'
 branch_labels = None
 depends_on = None
 
