@@ -10,7 +10,7 @@ The column's default is evaluated once for the rows already there (a constant de
 table rewrite), so existing features date from the migration.
 
 Revision ID: 0026_feature_modified
-Revises: 0021_feature_changes
+Revises: 0025_shared_state
 Create Date: 2026-12-02 19:10:00
 """
 from alembic import op
