@@ -1,4 +1,4 @@
-"""The benchmark database: the Rethymno demo with `building_permits` grown to 1,000,000 rows."""
+"""The benchmark database: the Rethymno demo with `building_permits` grown to 1,000,000 points."""
 from __future__ import annotations
 
 import time
@@ -12,6 +12,9 @@ JITTER_M = 25  # a copy lands within ±25 m (EPSG:2100 metres) of the permit it 
 
 COUNT_SQL = "SELECT count(*) FROM building_permits"
 SOURCES_SQL = "SELECT count(*) FROM building_permits WHERE ST_Dimension(geom) = 2"
+# Once copied, the footprints go: the table then holds points only, so the peers serving the
+# whole table and dimos serving its point collection (building_permit_sites) serve the same rows.
+DROP_SOURCES_SQL = "DELETE FROM building_permits WHERE ST_Dimension(geom) = 2"
 
 # Copies of the demo's town permits (those drawn on OSM building footprints, i.e. polygons):
 # attributes kept, a new unique number 'B-<n>/<year>' (the demo's have no prefix), a point
@@ -32,18 +35,19 @@ JOIN (SELECT row_number() OVER (ORDER BY id) - 1 AS k, b.*, ST_PointOnSurface(b.
 """
 
 
-def _count(url: str) -> int:
+def _count(url: str, sql: str = COUNT_SQL) -> int:
     conn = connect(url)
     try:
         with conn.cursor() as cur:
-            cur.execute(COUNT_SQL)
+            cur.execute(sql)
             return cur.fetchone()[0]
     finally:
         conn.close()
 
 
 def grow_permits(url: str) -> float:
-    """Grow `building_permits` to TARGET_ROWS in one transaction, then VACUUM ANALYZE; seconds."""
+    """Grow `building_permits` to TARGET_ROWS points in one transaction (the footprints copied,
+    then deleted), then VACUUM ANALYZE; seconds."""
     started = time.perf_counter()
     conn = connect(url)
     try:
@@ -53,8 +57,9 @@ def grow_permits(url: str) -> float:
             cur.execute(SOURCES_SQL)
             sources = cur.fetchone()[0]
             cur.execute("SELECT setseed(0.42)")  # the same jitter every time
-            cur.execute(GROW_SQL, {"jitter": float(JITTER_M), "missing": int(missing),
+            cur.execute(GROW_SQL, {"jitter": float(JITTER_M), "missing": int(missing + sources),
                                    "sources": int(sources)})
+            cur.execute(DROP_SOURCES_SQL)
         conn.autocommit = True  # VACUUM cannot run inside a transaction
         with conn.cursor() as cur:
             cur.execute("VACUUM ANALYZE building_permits")
@@ -66,15 +71,15 @@ def grow_permits(url: str) -> float:
 def prepare_database(server_url: str, name: str = BENCH_DATABASE) -> str:
     """The URL of the benchmark database ``name`` on ``server_url``'s server, ready to measure.
 
-    Reused when it already holds TARGET_ROWS permits; otherwise migrated, reset to the demo
+    Reused when it already holds TARGET_ROWS permits, all points; otherwise migrated, reset to the demo
     and grown (the demo load replaces the municipality's rows, so a half-grown table is fine).
     """
     url = with_database(server_url, name)
     if create_database(server_url, name):
         print(f"created database {name}")
     upgrade(url)
-    if _count(url) == TARGET_ROWS:
-        print(f"reusing {describe_url(url)}: building_permits has {TARGET_ROWS:,} rows")
+    if _count(url) == TARGET_ROWS and _count(url, SOURCES_SQL) == 0:
+        print(f"reusing {describe_url(url)}: building_permits has {TARGET_ROWS:,} points")
         return url
     from data.demo import build_rethymno  # heavy (geopandas): only when needed
     from dimos.demo import load_demo
@@ -83,6 +88,6 @@ def prepare_database(server_url: str, name: str = BENCH_DATABASE) -> str:
     load_demo(url, build_rethymno(), reset=True)
     print(f"loaded the demo into {describe_url(url)} in {time.perf_counter() - started:.1f} s")
     seconds = grow_permits(url)
-    print(f"grew building_permits to {_count(url):,} rows in {seconds:.1f} s "
-          "(INSERT … SELECT, VACUUM ANALYZE)")
+    print(f"grew building_permits to {_count(url):,} points in {seconds:.1f} s "
+          "(INSERT … SELECT, DELETE of the footprints, VACUUM ANALYZE)")
     return url
