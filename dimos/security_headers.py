@@ -15,13 +15,12 @@ import secrets
 from flask import Flask, Response, g
 from werkzeug.datastructures import Headers
 
-from ogc.templates import csp_marker
+from ogc.templates import CSP_MARKER
 from settings import Settings
 from web_common.csp import POLICY_HEADER, content_security_policy
 
 
 def register_security_headers(app: Flask, settings: Settings) -> None:
-    marker = csp_marker(app.secret_key)
     default_policy = content_security_policy(settings)
 
     @app.after_request
@@ -38,9 +37,9 @@ def register_security_headers(app: Flask, settings: Settings) -> None:
         # (direct_passthrough) and event streams are never HTML here
         if response.mimetype == "text/html" and not response.direct_passthrough:
             page = response.get_data(as_text=True)
-            if marker in page:
+            if CSP_MARKER in page:
                 nonce = g.get("csp_nonce") or secrets.token_urlsafe(18)
-                response.set_data(page.replace(marker, nonce))
+                response.set_data(page.replace(CSP_MARKER, nonce))
                 headers[POLICY_HEADER] = content_security_policy(settings, (f"'nonce-{nonce}'",))
                 return response
         headers[POLICY_HEADER] = default_policy

@@ -19,7 +19,7 @@ from accounts import people as accounts
 from accounts import sessions as stored
 from accounts.secret_key import secret_key
 from gis.db import pooled_cursor
-from gis.errors import InvalidParameter
+from gis.errors import DatabaseUnavailable, InvalidParameter
 from gis.roles import Principal
 from settings import Settings
 from web_common.csrf import current_csrf
@@ -33,15 +33,29 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 class _SecureBehindHttps(SecureCookieSessionInterface):
     """The cookie is ``Secure`` when the public URL is https, and also when this request came
-    over https: directly, or through a trusted proxy's X-Forwarded-Proto (dimos/proxies.py)."""
+    over https: directly, or through a trusted proxy's X-Forwarded-Proto (dimos/proxies.py).
+
+    The signing key is read on first use, not at start: a worker starts while the database is
+    away (health answers 503) and reads it once the database is back.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return super().get_cookie_secure(app) or request.is_secure
 
+    def get_signing_serializer(self, app: Flask):
+        if not app.secret_key:
+            try:
+                app.secret_key = secret_key(self.settings)
+            except DatabaseUnavailable:
+                return None  # no session this request (Flask's null session); nothing signed
+        return super().get_signing_serializer(app)
+
 
 def configure_sessions(app: Flask, settings: Settings) -> None:
-    app.secret_key = secret_key(settings)
-    app.session_interface = _SecureBehindHttps()
+    app.session_interface = _SecureBehindHttps(settings)
     app.config.update(
         SESSION_COOKIE_NAME="dimos_session", SESSION_COOKIE_HTTPONLY=True,
         # Lax, not Strict: the browser must bring the cookie back from a single sign-on

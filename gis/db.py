@@ -254,7 +254,11 @@ def pooled_cursor(url: str, commit: bool = False, actor: str | None = None,
 
 def _checkout(url: str):
     """(pool, slot, connection) of ``url``, or DatabaseUnavailable (busy, or not answering)."""
-    pool = _pool(url)
+    try:
+        pool = _pool(url)  # a new pool connects at once
+    except psycopg2.OperationalError as exc:
+        raise DatabaseUnavailable(f"the database at {describe_url(url)} is unavailable",
+                                  detail=str(exc)) from None
     slot = _SLOTS[url]
     if not slot.acquire(timeout=POOL_WAIT_S):
         raise DatabaseUnavailable(f"every connection to the database is busy for over "

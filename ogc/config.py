@@ -1,6 +1,8 @@
 """pygeoapi's configuration, generated from the layer catalogue (no second list of layers)."""
 from __future__ import annotations
 
+import os
+
 from sqlalchemy.engine import make_url
 
 import layers
@@ -87,7 +89,8 @@ def _sqlalchemy_url(url: str) -> str:
 
 def build_config(settings: Settings, public_url: str, extent_crs84: list[float]) -> dict:
     """The whole pygeoapi configuration for one process."""
-    templates = str(settings.state_dir / "ogc" / "templates")
+    # this process's own: its templates carry its own nonce marker (ogc/templates.py)
+    templates = str(settings.state_dir / "ogc" / f"templates-{os.getpid()}")
     return {
         # pygeoapi's tile matrix set pages pass the whole configuration where the templates'
         # belongs (api/tiles.py: render_j2_template(api.tpl_config, api.tpl_config, ...)): the

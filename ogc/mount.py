@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -18,7 +19,6 @@ from flask import Flask, g, jsonify, request
 from pygeoapi.error import GenericError
 from werkzeug.datastructures import Headers
 
-from accounts.secret_key import secret_key
 from gis.db import ping, pooled_cursor
 from gis.errors import DimosError, InvalidParameter
 from gis.jurisdictions import jurisdiction_ids, municipalities_extent_crs84
@@ -36,7 +36,8 @@ from ogc.paging import register_paging
 from ogc.process_paging import register_process_paging
 from ogc.schemas import register_schemas
 from ogc.sync_execution import register_sync_execution
-from ogc.templates import csp_marker, write_offline_templates
+from ogc.templates import CSP_MARKER, write_offline_templates
+from servers.processes import alive
 from settings import Settings
 
 WORLD = [-180.0, -90.0, 180.0, 90.0]
@@ -53,21 +54,23 @@ def _extent_crs84(settings: Settings) -> list[float]:
     return [round(v, 6) for v in extent] if extent else WORLD
 
 
-STATE_FILE = re.compile(r"^(?:pygeoapi-config|openapi|asyncapi)-(\d+)\.(?:yml|json)$")
+STATE_FILE = re.compile(r"^(?:(?:pygeoapi-config|openapi|asyncapi)-(\d+)\.(?:yml|json)"
+                        r"|templates-(\d+))$")
 
 
 def _remove_files_of_dead_processes(folder: Path) -> None:
-    """Each worker writes its own config and OpenAPI files: those of workers gone are litter."""
+    """Each worker writes its own config, OpenAPI files and templates: those of workers gone
+    are litter."""
     for path in folder.iterdir():
         match = STATE_FILE.match(path.name)
         if match is None:
             continue
-        try:
-            os.kill(int(match.group(1)), 0)
-        except ProcessLookupError:
+        if alive(int(match.group(1) or match.group(2))):
+            continue
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
             path.unlink(missing_ok=True)
-        except PermissionError:
-            pass  # alive, someone else's
 
 
 def _jurisdiction_ids(settings: Settings) -> list[str]:
@@ -99,8 +102,7 @@ def write_configuration(settings: Settings) -> tuple[Path, Path, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     _remove_files_of_dead_processes(folder)
     config = build_config(settings, settings.effective_public_url, _extent_crs84(settings))
-    write_offline_templates(Path(config["server"]["templates"]["path"]),
-                            csp_marker(secret_key(settings)))
+    write_offline_templates(Path(config["server"]["templates"]["path"]), CSP_MARKER)
     Path(config["server"]["manager"]["output_dir"]).mkdir(parents=True, exist_ok=True)
     config_path = folder / f"pygeoapi-config-{os.getpid()}.yml"
     config_path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False),

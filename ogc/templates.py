@@ -8,9 +8,8 @@ need a change are rewritten there, from pygeoapi's originals, at start-up.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
+import secrets
 from pathlib import Path
 
 import pygeoapi
@@ -33,10 +32,10 @@ _HANDLER = re.compile(r"\son(?P<event>[a-z]+)=\"(?P<code>[^\"]*)\"")
 _VOID = frozenset({"input", "img", "br", "hr", "meta", "link", "area", "source"})
 
 
-def csp_marker(secret: bytes) -> str:
-    """The placeholder the templates carry where each response's nonce goes: derived from the
-    installation's secret (the same in every worker), so no value shown in a page can guess it."""
-    return "dimos-csp-" + hmac.new(secret, b"csp nonce marker", hashlib.sha256).hexdigest()[:32]
+#: the placeholder the templates carry where each response's nonce goes: random, so no value
+#: shown in a page can guess it; made once per process, which writes its own templates folder
+#: (ogc/config.py), so it needs nothing shared, not even the database
+CSP_MARKER = "dimos-csp-" + secrets.token_hex(16)
 
 
 def _listeners(text: str, marker: str) -> str:

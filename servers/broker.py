@@ -22,6 +22,7 @@ from pathlib import Path
 
 from gis.errors import SetupError
 from servers import broker_accounts
+from servers.processes import alive
 
 MOSQUITTO = Path("/usr/sbin/mosquitto")
 
@@ -92,10 +93,9 @@ class LocalBroker:
     def pid(self) -> int | None:
         try:
             pid = int(self.pid_file.read_text().strip())
-            os.kill(pid, 0)
         except (OSError, ValueError):
             return None
-        return pid
+        return pid if alive(pid) else None
 
     def is_running(self) -> bool:
         return self.pid() is not None and port_open("127.0.0.1", self.port)

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from gis.errors import SetupError
 from servers.cluster import PG_BIN, _is_root
+from servers.processes import alive
 
 #: how long each member may take to come up before `up` fails with its log's tail
 START_TIMEOUT_S = 60
@@ -110,10 +111,9 @@ class HACluster:
     def _pid(self, member: str) -> int | None:
         try:
             pid = int(self._pid_file(member).read_text())
-            os.kill(pid, 0)
-            return pid
         except (OSError, ValueError):
             return None
+        return pid if alive(pid) else None
 
     @property
     def owner_url(self) -> str:
@@ -169,10 +169,9 @@ class HACluster:
         """The PostgreSQL server of a Patroni member, if it runs (from its postmaster.pid)."""
         try:
             pid = int((self._dir(member) / "data" / "postmaster.pid").read_text().split()[0])
-            os.kill(pid, 0)
-            return pid
         except (OSError, ValueError, IndexError):
             return None
+        return pid if alive(pid) else None
 
     def _stop(self, pid: int, timeout: float = 20, group: bool = True) -> None:
         # PostgreSQL: SIGINT is the fast shutdown; a process group: SIGTERM
@@ -185,9 +184,7 @@ class HACluster:
             return
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except OSError:
+            if not alive(pid):
                 return
             time.sleep(0.2)
         try:
