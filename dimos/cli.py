@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import re
 import shutil
 import sys
 import time
@@ -20,7 +21,7 @@ from gis.jurisdictions import jurisdiction_ids
 from gis.roles import ROLES
 from gis.status import database_status
 from servers import broker, broker_accounts, cluster
-from settings import Settings
+from settings import INGEST_NAME_PATTERN, Settings
 
 
 def db_up(settings: Settings, args) -> None:
@@ -312,18 +313,27 @@ def sensors_ingest(settings: Settings, args) -> None:
     import logging
 
     from dimos.logs import use_json_logs
-    from mqtt.ingest import IngestWorker
+    from mqtt.ingest import IngestWorker, client_id_for
 
     logging.basicConfig(level=logging.INFO)
     use_json_logs()  # the same JSON lines as the web workers beside it
     db.require_schema(settings.effective_database_url)
     broker_accounts.credentials(settings, broker_accounts.INGEST)  # none: say so, once
+    name = args.name or settings.sensors_ingest_name
+    client_id = client_id_for(name)
+    if args.retire:
+        if name is None:
+            raise SetupError("--retire takes the --name of the worker to retire")
+        stored = IngestWorker(settings, client_id, shared=True).retire()
+        print(f"retired the ingest worker {name}: stored the {stored} readings its session "
+              "held; the others now share its readings")
+        return
     if args.duration is not None:
-        IngestWorker(settings).run(args.duration)
+        IngestWorker(settings, client_id, shared=name is not None).run(args.duration)
         return
     while True:  # a bug must not stop the city's parking data: log it, start afresh
         try:
-            IngestWorker(settings).run()
+            IngestWorker(settings, client_id, shared=name is not None).run()
             return
         except Exception:
             logging.getLogger("dimos.sensors").exception("the ingest worker failed; restarting")
@@ -517,6 +527,12 @@ def export_layer(settings: Settings, args) -> None:
     print(f"exported {count} features of {args.layer} ({args.crs}) to {args.output}")
 
 
+def ingest_name(value: str) -> str:
+    if not re.fullmatch(INGEST_NAME_PATTERN, value):
+        raise argparse.ArgumentTypeError(f"{value[:60]!r}: 1 to 40 letters, digits, '-' or '_'")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dimos", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -619,6 +635,12 @@ def build_parser() -> argparse.ArgumentParser:
                                  ).add_subparsers(dest="action", required=True)
     ingest = sensor.add_parser("ingest", help="store readings from the broker (runs until stopped)")
     ingest.add_argument("--duration", type=float, help="stop after this many seconds")
+    ingest.add_argument("--name", type=ingest_name,
+                        help="this worker's name when several share the readings (one each, "
+                             "the same after a restart; default DIMOS_SENSORS_INGEST_NAME)")
+    ingest.add_argument("--retire", action="store_true",
+                        help="take the named worker away for good: store what its broker "
+                             "session holds, then end it")
     ingest.set_defaults(func=sensors_ingest)
     simulate = sensor.add_parser("simulate", help="publish plausible readings of the demo's sensors")
     simulate.add_argument("--duration", type=float, help="stop after this many seconds")

@@ -7,6 +7,16 @@ message is counted, logged and acknowledged: whatever its bytes, reading it is o
 step (``sensors.parse_mqtt``), and a message that still makes reading fail is refused, never
 a crash (the broker would hand the same message to the restarted worker, forever). A database
 outage makes the worker wait and retry the same batch.
+
+Several workers share the load (`dimos sensors ingest --name N`, a name each): named workers
+subscribe as one shared-subscription group, and the broker hands each reading to one of them.
+Mosquitto counts a stopped worker's persistent session in the group: its share waits there, and
+is stored when a worker of its name is back (as are the readings it had received and not yet
+acknowledged when it died). A worker taken away for good is retired (``--retire``): what its
+session holds is stored, then the session ends and the others get its share. Readings of one
+sensor may reach different workers in any order: the state keeps the newest
+(``gis.sensors``), whoever stores it. An unnamed worker (the one beside `dimos serve`)
+subscribes alone and receives every reading.
 """
 from __future__ import annotations
 
@@ -20,7 +30,7 @@ import paho.mqtt.client as mqtt
 import psycopg2
 
 from gis import db, sensors
-from gis.errors import DatabaseUnavailable
+from gis.errors import DatabaseUnavailable, SetupError
 from servers import broker_accounts
 from settings import Settings
 
@@ -28,6 +38,10 @@ log = logging.getLogger("dimos.sensors")
 
 TOPICS = "dimos/+/+/+"
 CLIENT_ID = "dimos-ingest"
+#: named workers subscribe in this group (MQTT 5's shared subscriptions, which Mosquitto
+#: offers to 3.1.1 clients too), so N workers split the readings instead of each storing all
+SHARED_TOPICS = f"$share/{CLIENT_ID}/{TOPICS}"
+RETIRE_QUIET_S = 2.0  # a retiring worker's session is drained once nothing came for this long
 FLUSH_S = 0.1  # how often pending readings are written (latency floor)
 SWEEP_S = 30.0  # how often silent sensors are looked for
 AGGREGATE_S = 900.0  # how often the last hours' aggregates are recounted
@@ -66,11 +80,22 @@ class RejectionLog:
                     rejection.reason, f" (and {skipped} more since the last line)" if skipped else "")
 
 
+def client_id_for(name: str | None) -> str:
+    """The broker client id of the worker called ``name`` (its persistent session's key)."""
+    return f"{CLIENT_ID}-{name}" if name else CLIENT_ID
+
+
 class IngestWorker:
-    def __init__(self, settings: Settings, client_id: str = CLIENT_ID):
+    """Stores the readings the broker hands it; ``shared``: as one of the group's workers."""
+
+    def __init__(self, settings: Settings, client_id: str = CLIENT_ID, shared: bool = False):
         self.settings = settings
         self.url = settings.effective_app_database_url
         self.client_id = client_id
+        self.topics, self._other_topics = (SHARED_TOPICS, TOPICS) if shared else (TOPICS,
+                                                                                SHARED_TOPICS)
+        self._retiring = False
+        self._last_message = time.monotonic()
         self._pending: list[tuple[int, mqtt.MQTTMessage]] = []
         self._lock = threading.Lock()
         self._generation = 0  # bumped on each (re)connection: acks go to the live session only
@@ -79,6 +104,7 @@ class IngestWorker:
         self.known_months: set[datetime] = set()
         self.sweep_s = SWEEP_S
         self.rejections = RejectionLog()
+        self.stored = 0  # readings this worker has stored (its share of the group's)
         self.connected = threading.Event()
         self.client = self._client()
 
@@ -93,6 +119,7 @@ class IngestWorker:
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_subscribe = self._on_subscribe
+        client.on_unsubscribe = self._on_unsubscribe
         return client
 
     def _on_connect(self, client, userdata, flags, reason_code, properties):
@@ -103,14 +130,24 @@ class IngestWorker:
             self._generation += 1
             # unacknowledged messages of the old session come again: drop our copies
             self._pending.clear()
-        client.subscribe(TOPICS, qos=1)
+            self._last_message = time.monotonic()
+        if self._retiring:  # nothing new: only what the session holds comes
+            client.unsubscribe([self.topics, self._other_topics])
+        else:
+            client.subscribe(self.topics, qos=1)
+            # the same session under the other mode (named, unnamed) would keep both
+            client.unsubscribe(self._other_topics)
         log.info("connected to the broker (session %s)",
                  "resumed" if flags.session_present else "new")
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties):
         # readings published from now on reach us, also while we are away (persistent session)
         self.connected.set()
-        log.info("subscribed to %s", TOPICS)
+        log.info("subscribed to %s as %s", self.topics, self.client_id)
+
+    def _on_unsubscribe(self, client, userdata, mid, reason_codes, properties):
+        if self._retiring:
+            self.connected.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
         self.connected.clear()
@@ -120,6 +157,7 @@ class IngestWorker:
     def _on_message(self, client, userdata, message):
         with self._lock:
             self._pending.append((self._generation, message))
+            self._last_message = time.monotonic()
 
     def run(self, duration_s: float | None = None) -> None:
         """Serve until stopped (or for ``duration_s``)."""
@@ -166,6 +204,46 @@ class IngestWorker:
 
     def stop(self) -> None:
         self._stop.set()
+
+    def retire(self, quiet_s: float = RETIRE_QUIET_S, timeout_s: float = 30.0) -> int:
+        """Take this worker out of the group for good: store what its session holds (its share
+        queued while it was away), then end the session. The readings stored."""
+        self._retiring = True
+        runner = threading.Thread(target=self.run, name="dimos-retire", daemon=True)
+        runner.start()
+        if not self.connected.wait(timeout_s):
+            self.stop()
+            runner.join()
+            raise SetupError(f"the broker at {self.settings.mqtt_address[0]}:"
+                             f"{self.settings.mqtt_address[1]} did not answer in {timeout_s:g} s")
+        while True:
+            with self._lock:
+                drained = not self._pending and time.monotonic() - self._last_message > quiet_s
+            if drained:
+                break
+            time.sleep(0.1)
+        self.stop()  # after the batch being stored: its acknowledgements go out on disconnect
+        runner.join()
+        self._end_session()
+        log.info("retired %s: %d readings of its session stored", self.client_id, self.stored)
+        return self.stored
+
+    def _end_session(self) -> None:
+        """A clean connection under the worker's id: the broker drops its persistent session,
+        and with it the worker's place in the group."""
+        ended = threading.Event()
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id,
+                             clean_session=True)
+        client.username_pw_set(*broker_accounts.credentials(self.settings,
+                                                             broker_accounts.INGEST))
+        client.on_connect = lambda c, userdata, flags, reason_code, properties: ended.set()
+        client.connect(*self.settings.mqtt_address, keepalive=30)
+        client.loop_start()
+        try:
+            ended.wait(10)
+        finally:
+            client.disconnect()
+            client.loop_stop()
 
     def _load_registry(self) -> None:
         conn = db.connect(self.url)
@@ -235,6 +313,7 @@ class IngestWorker:
             sensors.notify_changes(cur, result.changes)
         for rejection in result.rejections:
             self.rejections.log(rejection)
+        self.stored += result.counts["stored"] + result.counts["stale"]
         return result
 
     def _store_one_by_one(self, conn, readings, refused) -> None:

@@ -99,6 +99,9 @@ class MunicipalityBranding(BaseModel):
         return centre
 
 
+INGEST_NAME_PATTERN = r"^[A-Za-z0-9_-]{1,40}$"
+
+
 class Settings(BaseSettings):
     """Where the database is and how the server runs.
 
@@ -149,6 +152,9 @@ class Settings(BaseSettings):
     #: the ingest worker runs beside `dimos serve`; the simulator too when asked (demo)
     sensors_ingest: bool = True
     sensors_simulate: bool = False
+    #: this ingest worker's name when several share the readings (each its own, kept across
+    #: restarts: it names the broker session holding what the worker has not acknowledged yet)
+    sensors_ingest_name: str | None = Field(default=None, pattern=INGEST_NAME_PATTERN)
     #: the relay publishing feature changes as CloudEvents runs beside `dimos serve`
     changes_relay: bool = True
     #: largest file staff may upload to /api/imports (bigger imports: `dimos import`)
