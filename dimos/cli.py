@@ -480,7 +480,7 @@ def import_file(settings: Settings, args) -> None:
         skip_outside=args.skip_outside, attributes_only=args.attributes_only,
         actor=f"cli:{getpass.getuser()}",
         fallback_report_dir=settings.state_dir / "imports",
-        raster_store=settings.state_dir / "rasters", archive_limits=limits_from(settings)))
+        raster_work_dir=settings.state_dir / "rasters", archive_limits=limits_from(settings)))
     if result.already_imported:
         print(f"{args.path.name}: already imported into {result.layer_id} ({result.jurisdiction_id}) "
               f"as import #{result.import_id} (same SHA-256 and mode): nothing to do")

@@ -91,7 +91,7 @@ def make_imports_blueprint(settings: Settings) -> Blueprint:
                 skip_outside=form.get("skip_outside", "").lower() in TRUE,
                 attributes_only=form.get("attributes_only", "").lower() in TRUE,
                 actor=f"{g.principal.role}:{g.principal.name}", fallback_report_dir=folder / "reports",
-                raster_store=settings.state_dir / "rasters", archive_limits=limits_from(settings),
+                raster_work_dir=settings.state_dir / "rasters", archive_limits=limits_from(settings),
                 file_name=upload.filename, principal=g.principal)
             try:
                 result = run_import(url, options)

@@ -139,9 +139,10 @@ imports = Table(
 )
 
 
-# Georeferenced scans of plans (importers/rasters.py): the Cloud Optimized GeoTIFF in the data
-# store, its footprint, and the plan it belongs to. Served as XYZ PNG tiles for the map overlay.
-# Not a catalogue layer: its features are rasters, not vector records.
+# Georeferenced scans of plans (importers/rasters.py): the Cloud Optimized GeoTIFF itself (every
+# node reads it from here: migration 0027), its footprint, and the plan it belongs to. Served as
+# XYZ PNG tiles for the map overlay. Not a catalogue layer: its features are rasters, not
+# vector records.
 scanned_plans = Table(
     "scanned_plans",
     metadata,
@@ -152,6 +153,8 @@ scanned_plans = Table(
     Column("file_name", Text, nullable=False, comment="the scan as it was imported"),
     Column("sha256", Text, nullable=False),
     Column("cog", Text, nullable=False, comment="file name of the COG in the raster store"),
+    Column("cog_data", LargeBinary,
+           comment="the COG itself; NULL: a file in the node's raster folder (before 0027)"),
     Column("source_crs", Text, nullable=False),
     Column("width", Integer, nullable=False),
     Column("height", Integer, nullable=False),

@@ -69,7 +69,8 @@ class ImportOptions:
     #: places the feature in the municipality), features not stored left out
     attributes_only: bool = False
     file_name: str | None = None  # the name to record (an upload's original name)
-    raster_store: Path = Path(".dimos/rasters")  # where scans' COGs are kept
+    #: where a scan's COG is made (the COG itself is stored in the database, migration 0027)
+    raster_work_dir: Path = Path(".dimos/rasters")
     archive_limits: ArchiveLimits = field(default_factory=ArchiveLimits)  # what a zip may hold
     #: who imports over the web: the municipalities PostgreSQL lets the import write in
     #: (row-level security); None for the command line, which connects as the owner

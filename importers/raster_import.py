@@ -1,4 +1,4 @@
-"""A scanned plan in: COG into the raster store, footprint and plan into ``scanned_plans``.
+"""A scanned plan in: its COG, footprint and plan into ``scanned_plans``, in one transaction.
 
 Same rules as a vector import: CRS from the file or --crs, the footprint must lie in the
 municipality, the plan (``--set plan_id=...``) must exist, all or nothing, provenance in
@@ -28,7 +28,7 @@ def import_scan(cur, conn, options, result, path) -> None:
     if plan_id and not scanned_plans.plan_exists(cur, result.jurisdiction_id, plan_id):
         raise ImportRefused(f"--set plan_id={plan_id}: no such plan in {result.jurisdiction_id}; "
                             "import the plan first")
-    scan = make_cog(path, options.crs, options.raster_store)
+    scan = make_cog(path, options.crs, options.raster_work_dir)
     try:
         result.source_crs, result.read = scan.source_crs, 1
         boundary = sqlio.boundary(cur, result.jurisdiction_id)
@@ -48,6 +48,7 @@ def import_scan(cur, conn, options, result, path) -> None:
             "jurisdiction_id": result.jurisdiction_id, "plan_id": plan_id,
             "title": options.constants.get("title") or path.stem,
             "file_name": options.file_name or path.name, "sha256": result.sha256, "cog": cog_name,
+            "cog_data": scan.cog.read_bytes(),
             "source_crs": scan.source_crs, "width": scan.width, "height": scan.height,
             "resolution_m": scan.resolution_m, "footprint": scan.footprint,
             "import_id": result.import_id})
@@ -57,7 +58,6 @@ def import_scan(cur, conn, options, result, path) -> None:
             conn.rollback()
             result.import_id = None
             return
-        scan.cog.replace(options.raster_store / cog_name)  # in place before the row is visible
         conn.commit()
     finally:
         scan.cog.unlink(missing_ok=True)

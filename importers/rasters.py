@@ -1,5 +1,5 @@
 """Georeferenced scans of plans: a GeoTIFF, or an image with a world file (.tfw/.jgw/.pgw/.wld)
-and --crs, becomes a Cloud Optimized GeoTIFF in the raster store; its footprint goes into
+and --crs, becomes a Cloud Optimized GeoTIFF stored, with its footprint, in
 ``scanned_plans`` with the plan it belongs to.
 
 The scan keeps its own CRS and pixels (no resampling of a legal document); the footprint is
@@ -47,8 +47,9 @@ def _has_world_file(path: Path) -> bool:
     return any(path.stem.lower() + s in names for s in (*WORLD_FILES.get(path.suffix.lower(), ()), ".wld"))
 
 
-def make_cog(path: Path, crs_text: str | None, store: Path) -> Scan:
-    """Write ``path`` as a COG into ``store`` (named by the caller's choice later); the Scan."""
+def make_cog(path: Path, crs_text: str | None, work_dir: Path) -> Scan:
+    """Write ``path`` as a COG, a temporary file in ``work_dir`` (the caller stores and deletes
+    it); the Scan."""
     import rasterio
     import rasterio.shutil
     from rasterio.errors import RasterioIOError
@@ -70,13 +71,13 @@ def make_cog(path: Path, crs_text: str | None, store: Path) -> Scan:
             hint = " (it has a world file, which carries no CRS)" if _has_world_file(path) else ""
             raise ImportRefused(f"no CRS in {path.name}{hint}: pass --crs EPSG:2100 if it is drawn in "
                                 "Greek Grid / GGRS87")
-        store.mkdir(parents=True, exist_ok=True)
-        partial = Path(tempfile.mkstemp(suffix=".tif", dir=store)[1])
+        work_dir.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkstemp(suffix=".tif", dir=work_dir)[1])
         profile = {"driver": "COG", "crs": crs.to_wkt(), **COG_OPTIONS}
         try:
             if source.crs is None or crs_text:
                 # the CRS comes from --crs: a GeoTIFF in memory with it, then the COG
-                staged = Path(tempfile.mkstemp(suffix=".tif", dir=store)[1])
+                staged = Path(tempfile.mkstemp(suffix=".tif", dir=work_dir)[1])
                 meta = {**source.profile, "driver": "GTiff", "crs": crs.to_wkt(),
                         "transform": source.transform}
                 meta.pop("blockxsize", None), meta.pop("blockysize", None), meta.pop("tiled", None)

@@ -6,6 +6,7 @@ Kallikratis boundaries), so nothing here touches the demo database other modules
 from __future__ import annotations
 
 import csv
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -849,6 +850,17 @@ def _scan_pixels(width=200, height=100):
     return pixels
 
 
+def _write_scan(path: Path, left: float, top: float) -> Path:
+    """A 100 m × 50 m GeoTIFF scan (EPSG:2100, 0.5 m pixels) with its top left at (left, top)."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    with rasterio.open(path, "w", driver="GTiff", width=200, height=100, count=3, dtype="uint8",
+                       crs="EPSG:2100", transform=from_origin(left, top, 0.5, 0.5)) as out:
+        out.write(_scan_pixels())
+    return path
+
+
 def test_a_geotiff_scan_becomes_a_cog_with_its_footprint_and_is_served_as_tiles(
         url, dimos, web, state_dir, tmp_path):
     import io
@@ -856,7 +868,6 @@ def test_a_geotiff_scan_becomes_a_cog_with_its_footprint_and_is_served_as_tiles(
     import numpy as np
     import rasterio
     from PIL import Image
-    from rasterio.transform import from_origin
 
     plan = tmp_path / "plan.geojson"
     area = Polygon([(X0 - 200, Y0 - 200), (X0 + 300, Y0 - 200), (X0 + 300, Y0 + 200),
@@ -866,10 +877,7 @@ def test_a_geotiff_scan_becomes_a_cog_with_its_footprint_and_is_served_as_tiles(
          "fek": ["ΦΕΚ 123/Δ/1987"], "approval_date": ["1987-03-02"], "valid_from": ["1987-03-02"]},
         geometry=[MultiPolygon([area])], crs=2100), plan, driver="GeoJSON")
     assert dimos("import", plan, "--layer", "plans")[0] == 0
-    scan = tmp_path / "σάρωση.tif"
-    with rasterio.open(scan, "w", driver="GTiff", width=200, height=100, count=3, dtype="uint8",
-                       crs="EPSG:2100", transform=from_origin(X0, Y0 + 50, 0.5, 0.5)) as out:
-        out.write(_scan_pixels())
+    scan = _write_scan(tmp_path / "σάρωση.tif", X0, Y0 + 50)
     before = query(url, "SELECT count(*) FROM scanned_plans")
     code, _, err = dimos("import", scan, "--layer", "scanned_plans", "--set", "plan_id=RS-1999")
     assert code == 1 and "no such plan" in err
@@ -881,7 +889,10 @@ def test_a_geotiff_scan_becomes_a_cog_with_its_footprint_and_is_served_as_tiles(
              "resolution_m FROM scanned_plans WHERE import_id = %s", (import_id_of(out),))
     assert plan_id == "RS-1987" and abs(area_m2 - 100 * 50) < 0.01 and resolution == 0.5
     assert abs(xmin - X0) < 0.01 and abs(ymin - Y0) < 0.01
-    with rasterio.open(state_dir / "rasters" / cog) as stored:
+    # the COG is in the scan's row (every node reads it there), not in this node's folder
+    (data,), = query(url, "SELECT cog_data FROM scanned_plans WHERE id = %s", (scan_id,))
+    assert not (state_dir / "rasters" / cog).exists()
+    with rasterio.MemoryFile(bytes(data)) as memory, memory.open() as stored:
         assert stored.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
         assert stored.crs.to_epsg() == 2100 and stored.read().tolist() == _scan_pixels().tolist()
     client, _ = web
@@ -899,6 +910,39 @@ def test_a_geotiff_scan_becomes_a_cog_with_its_footprint_and_is_served_as_tiles(
     assert client.get(f"/api/scanned-plans/{scan_id}/tiles/19/{far_x}/{far_y}.png").status_code == 404
     code, out, _ = dimos("import", scan, "--layer", "scanned_plans", "--set", "plan_id=RS-1987")
     assert "already imported" in out
+
+
+def test_a_scan_imported_on_one_node_is_tiled_by_another_with_an_empty_state_folder(
+        url, dimos, tmp_path, monkeypatch, capsys):
+    from dimos.app import create_app
+    from settings import Settings
+
+    plan_area = MultiPolygon([Polygon([(X0 - 900, Y0 - 900), (X0 - 500, Y0 - 900),
+                                       (X0 - 500, Y0 - 500), (X0 - 900, Y0 - 500)])])
+    plan = tmp_path / "plan.geojson"
+    pyogrio.write_dataframe(gpd.GeoDataFrame(
+        {"plan_id": ["RS-2001"], "plan_type": ["Ρυμοτομικό"], "title": ["Επέκταση 2001"],
+         "fek": ["ΦΕΚ 77/Δ/2001"], "approval_date": ["2001-05-02"], "valid_from": ["2001-05-02"]},
+        geometry=[plan_area], crs=2100), plan, driver="GeoJSON")
+    assert dimos("import", plan, "--layer", "plans")[0] == 0
+    scan = _write_scan(tmp_path / "node-a.tif", X0 - 800, Y0 - 600)
+    node_a = tmp_path / "node-a"
+    code, out, err = cli_on(url, node_a, monkeypatch, capsys)(
+        "import", scan, "--layer", "scanned_plans", "--set", "plan_id=RS-2001")
+    assert code == 0, err
+    (scan_id,), = query(url, "SELECT id FROM scanned_plans WHERE import_id = %s",
+                        (import_id_of(out),))
+    node_b = tmp_path / "node-b"  # another node: nothing of A's folder
+    client = create_app(Settings(database_url=url, state_dir=node_b), with_ogc=False).test_client()
+    lon, lat = Transformer.from_crs(2100, 4326, always_xy=True).transform(X0 - 750, Y0 - 625)
+    x, y = _tile_of(lon, lat, 19)
+    first = client.get(f"/api/scanned-plans/{scan_id}/tiles/19/{x}/{y}.png")
+    assert first.status_code == 200 and first.content_type == "image/png"
+    cached = list((node_b / "raster-cache").iterdir())
+    assert [p.suffix for p in cached] == [".tif"]  # B's own copy, whole (no .part left)
+    shutil.rmtree(node_b / "raster-cache")  # safe to lose: fetched again
+    again = client.get(f"/api/scanned-plans/{scan_id}/tiles/19/{x}/{y}.png")
+    assert again.status_code == 200 and again.data == first.data
 
 
 def test_an_image_with_a_world_file_needs_crs_and_lands_within_a_metre(url, dimos, tmp_path):
