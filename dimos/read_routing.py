@@ -19,6 +19,10 @@ LSN_HEADER = "X-Dimos-LSN"
 #: long enough for any replica to catch up; after it, reads go to a replica again
 LSN_COOKIE_MAX_AGE_S = 600
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: reads that must see the primary: the live feed's snapshot is followed by the changes the
+#: primary notifies (NOTIFY is not replicated; the feed LISTENs there), so a snapshot from a
+#: lagging replica would miss a change notified just before the stream began
+PRIMARY_PATHS = frozenset({"/api/live"})
 
 
 def register_read_routing(app: Flask, settings: Settings) -> None:
@@ -31,7 +35,8 @@ def register_read_routing(app: Flask, settings: Settings) -> None:
     def choose_database():
         replica = None
         if request.method in READ_ONLY_METHODS:
-            replica = _replica_for(settings.replica_urls, _client_lsn())
+            if request.path not in PRIMARY_PATHS:
+                replica = _replica_for(settings.replica_urls, _client_lsn())
             g.read_from = "replica" if replica else "primary"
         stack = ExitStack()
         stack.enter_context(replicas.route_reads(primary, replica, track_commits=True))

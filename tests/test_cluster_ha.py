@@ -1,5 +1,6 @@
-"""`dimos cluster up`: read-your-writes across app nodes with a paused replica, an app node
-killed under load, the primary killed (Patroni promotes the synchronous replica)."""
+"""`dimos cluster up`: read-your-writes across app nodes with a paused replica, the live feed
+across nodes, an app node killed under load, the primary killed (Patroni promotes the
+synchronous replica)."""
 from __future__ import annotations
 
 import json
@@ -8,11 +9,14 @@ import subprocess
 import threading
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import requests
 
+from accounts.tokens import issue_token
+from gis import db
 from servers.ha import HACluster, port_open
 from tests.helpers import DIMOS, rows, wait_until
 
@@ -93,6 +97,76 @@ def test_a_writer_reads_its_report_through_the_other_node_while_the_replica_is_p
                                  timeout=15).status_code == 200, 10, "the replica to replay")
     again = writer.get(f"{_node(ha, 1)}/open311/v2/requests/{number}.json", timeout=15)
     assert again.status_code == 200 and again.headers["X-Dimos-Read-From"] == "replica"
+
+
+class _LiveStream:
+    """A map's live feed (/api/live) on ``base``, read in a thread: its (event, data) pairs."""
+
+    def __init__(self, base: str):
+        self.response = requests.get(f"{base}/api/live", params={"jurisdiction_id": "rethymno"},
+                                     stream=True, timeout=30)
+        assert self.response.status_code == 200, self.response.text
+        self.events: list[tuple[str, object]] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        event = None
+        try:
+            for line in self.response.iter_lines(decode_unicode=True):
+                if line.startswith("event: "):
+                    event = line[7:]
+                elif line.startswith("data: "):
+                    self.events.append((event, json.loads(line[6:])))
+        except (requests.RequestException, AttributeError):
+            pass  # closed by the test
+
+    def snapshot_clients(self, ap_id: str) -> int:
+        (event, data), = wait_until(lambda: self.events[:1], 15, "the live snapshot")
+        assert event == "snapshot"
+        return next(a["clients_now"] for a in data["wifi_access_points"] if a["id"] == ap_id)
+
+    def close(self) -> None:
+        self.response.close()
+
+
+def _post_clients(base: str, token: str, sensor: str, clients: int) -> None:
+    answer = requests.post(f"{base}/api/sensors/readings", timeout=15, json={
+        "jurisdiction_id": "rethymno", "readings": [{
+            "sensor_id": sensor, "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "up": True, "clients": clients}]}, headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200 and answer.json()["stored"] == 1, answer.text
+
+
+def test_the_live_map_on_one_node_hears_a_reading_posted_on_the_other(cluster):
+    ha, _ = cluster
+    (sensor, ap_id), = rows(ha.owner_url, "SELECT s.sensor_id, a.ap_id FROM sensors s "
+                                          "JOIN wifi_access_points a ON a.id = s.feature_id "
+                                          "WHERE s.kind = 'ap' AND s.jurisdiction_id = 'rethymno' "
+                                          "ORDER BY s.sensor_id LIMIT 1")
+    conn = db.connect(ha.owner_url)
+    with conn, conn.cursor() as cur:
+        token = issue_token(cur, f"gw-live-{uuid.uuid4().hex[:6]}", "gateway", "rethymno")
+    conn.close()
+    listening = _LiveStream(_node(ha, 1))
+    try:
+        listening.snapshot_clients(ap_id)
+        _post_clients(_node(ha, 0), token, sensor, 301)
+        wait_until(lambda: [e for e in listening.events[1:] if e[0] == "change" and any(
+            c["id"] == ap_id and c.get("clients_now") == 301 for c in e[1])], 5,
+            "node 1's stream to hear node 0's reading")
+    finally:
+        listening.close()
+    # a stream that starts after a change begins from a snapshot that has it, replica lag or not
+    rows(_replica_url(ha), "SELECT pg_wal_replay_pause()")
+    try:
+        _post_clients(_node(ha, 0), token, sensor, 302)
+        late = _LiveStream(_node(ha, 1))
+        try:
+            assert late.snapshot_clients(ap_id) == 302
+        finally:
+            late.close()
+    finally:
+        rows(_replica_url(ha), "SELECT pg_wal_replay_resume()")
 
 
 def _load(base: str, stop: threading.Event, answers: list, read: str | None = None) -> None:
