@@ -346,8 +346,11 @@ class HACluster:
             "  option forwardfor\n  default_backend dimos\n\n"
             "backend dimos\n  mode http\n"
             # a request that met a dead node (refused, or closed without an answer) is tried on
-            # the other; with no node up, a 503 that says when to come back
+            # the other; with no node up, a 503 that says when to come back. Only a read is
+            # sent again once it reached a node: that node may have stored a report before it
+            # died, and a second copy would be a second report (a POST gets HAProxy's 502)
             "  retries 3\n  option redispatch 1\n  retry-on conn-failure empty-response\n"
+            "  http-request disable-l7-retry unless METH_GET\n"
             "  http-error status 503 content-type application/json hdr Retry-After 5 string "
             "\"{\\\"code\\\": \\\"ServiceUnavailable\\\", \\\"description\\\": \\\"no dimos node "
             "is up; try again shortly\\\"}\"\n"
