@@ -12,6 +12,7 @@ from xml.etree import ElementTree
 from flask import Blueprint, Response, current_app, g, json, jsonify, request
 from shapely.geometry import Point
 
+from dimos import idempotency
 from dimos.logs import log_refusal
 from dimos.metrics import SUBMITTED
 from dimos.open311_openapi import open311_openapi
@@ -71,20 +72,29 @@ def make_open311_blueprint(settings: Settings) -> Blueprint:
     @bp.post("/requests.<fmt>")
     def post_request(fmt):
         _check_format(fmt)
+        key = idempotency.request_key()  # sent again with it (no answer came): filed once
         new = _new_request()
         with pooled_cursor(url, commit=True, actor=_actor("citizen")) as cur:
+            if key is not None:
+                first = idempotency.first_answer(cur, key, _actor("citizen"))
+                if first is not None:
+                    return first
             jurisdiction = request_jurisdiction(cur)
             act_in(cur, [jurisdiction])  # anyone may report anywhere: filed in its municipality
             if new.location is None:
                 new.location = sr.geocode(cur, jurisdiction, new.address_string or "")
             made = sr.submit(cur, jurisdiction, new, actor=_actor("citizen"))
+            notice = (f"Αναμενόμενη ολοκλήρωση / expected by "
+                      f"{made['expected_datetime']:%Y-%m-%d %H:%M} UTC "
+                      f"({made['agency_responsible']})")
+            answer = {"service_request_id": made["service_request_id"], "token": made["token"],
+                      "service_notice": notice, "account_id": None,
+                      "possible_duplicates": [_duplicate(d) for d in made["possible_duplicates"]]}
+            response = _render(fmt, "requests", [answer], status=201)
+            if key is not None:
+                idempotency.keep(cur, key, response)
         SUBMITTED.inc()  # after the commit: counts what is stored
-        notice = (f"Αναμενόμενη ολοκλήρωση / expected by "
-                  f"{made['expected_datetime']:%Y-%m-%d %H:%M} UTC ({made['agency_responsible']})")
-        answer = {"service_request_id": made["service_request_id"], "token": made["token"],
-                  "service_notice": notice, "account_id": None,
-                  "possible_duplicates": [_duplicate(d) for d in made["possible_duplicates"]]}
-        return _render(fmt, "requests", [answer], status=201)
+        return response
 
     @bp.get("/requests.<fmt>")
     def get_requests(fmt):

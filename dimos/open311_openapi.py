@@ -53,6 +53,15 @@ CREATED = {"type": "array", "items": {"type": "object", "properties": {
     "token": NULLABLE_TEXT, "service_notice": NULLABLE_TEXT, "account_id": NULLABLE_TEXT}}}
 
 
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": "A key of the client's own, one per report (a UUID): the report sent again "
+                   "with it, after no answer came, is filed once and answered as the first time "
+                   "(header Idempotent-Replayed: true); the key sent with another report: 422. "
+                   "Kept 24 hours.",
+    "schema": {"type": "string", "pattern": '^"?[\\x21\\x23-\\x7e]{1,255}"?$'}}
+
+
 def _ok(description: str, schema: dict, status: str = "200") -> dict:
     return {status: {"description": description,
                      "content": {"application/json": {"schema": schema}}},
@@ -153,7 +162,8 @@ def open311_openapi(server_url: str) -> dict:
                     JURISDICTION],
                     "responses": _ok("Requests, public fields only.",
                                      {**list_of, "items": REQUEST})},
-                "post": {"requestBody": {"required": True, "content": {
+                "post": {"parameters": [IDEMPOTENCY_KEY],
+                         "requestBody": {"required": True, "content": {
                     "application/x-www-form-urlencoded": {"schema": {
                         "type": "object", "required": ["service_code"],
                         "properties": {"service_code": {"type": "string"},

@@ -96,3 +96,11 @@ class PreconditionFailed(DimosError):
     def __init__(self, message: str, *, state=None):
         super().__init__(message)
         self.state = state
+
+
+class IdempotencyKeyReused(DimosError):
+    """An Idempotency-Key already used for another request (another body, place or sender):
+    nothing was done."""
+
+    status = 422
+    code = "InvalidParameterValue"

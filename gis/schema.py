@@ -407,6 +407,21 @@ shared_secrets = Table(
     comment="Secrets every node reads (the session-signing key), each made once",
 )
 
+# An Idempotency-Key of a report and the answer it got (migration 0028): a repeat gets that
+# answer back instead of filing the report again.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("fingerprint", Text, nullable=False,
+           comment="SHA-256 of who sent what where: a key reused for another request is refused"),
+    Column("status", Integer, comment="the first answer's HTTP status"),
+    Column("content_type", Text),
+    Column("body", LargeBinary, comment="the first answer's body"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    comment="Idempotency-Key of each report sent with one, and the answer it got",
+)
+
 feature_changes = Table(
     "feature_changes",
     metadata,

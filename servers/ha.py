@@ -346,11 +346,13 @@ class HACluster:
             "  option forwardfor\n  default_backend dimos\n\n"
             "backend dimos\n  mode http\n"
             # a request that met a dead node (refused, or closed without an answer) is tried on
-            # the other; with no node up, a 503 that says when to come back. Only a read is
-            # sent again once it reached a node: that node may have stored a report before it
-            # died, and a second copy would be a second report (a POST gets HAProxy's 502)
+            # the other; with no node up, a 503 that says when to come back. Once it reached a
+            # node, only a read, or a write with an Idempotency-Key (dimos/idempotency.py), is
+            # sent again: that node may have stored a report before it died, and a second copy
+            # would be a second report (a write without a key gets HAProxy's 502)
             "  retries 3\n  option redispatch 1\n  retry-on conn-failure empty-response\n"
-            "  http-request disable-l7-retry unless METH_GET\n"
+            "  http-request disable-l7-retry unless METH_GET"
+            " || { req.hdr(idempotency-key) -m found }\n"
             "  http-error status 503 content-type application/json hdr Retry-After 5 string "
             "\"{\\\"code\\\": \\\"ServiceUnavailable\\\", \\\"description\\\": \\\"no dimos node "
             "is up; try again shortly\\\"}\"\n"

@@ -51,8 +51,9 @@ def cluster():
         shutil.rmtree(state_dir, ignore_errors=True)
 
 
-def _report(base: str, session=requests) -> requests.Response:
-    return session.post(f"{base}/open311/v2/requests.json", timeout=15, data={
+def _report(base: str, session=requests, keyed: bool = False) -> requests.Response:
+    headers = {"Idempotency-Key": str(uuid.uuid4())} if keyed else {}
+    return session.post(f"{base}/open311/v2/requests.json", timeout=15, headers=headers, data={
         "service_code": "pothole", "lat": str(OLD_TOWN[1]), "long": str(OLD_TOWN[0]),
         "description": f"Λακκούβα {uuid.uuid4().hex[:8]}"})
 
@@ -169,15 +170,17 @@ def test_the_live_map_on_one_node_hears_a_reading_posted_on_the_other(cluster):
         rows(_replica_url(ha), "SELECT pg_wal_replay_resume()")
 
 
-def _load(base: str, stop: threading.Event, answers: list, read: str | None = None) -> None:
-    """Requests in a loop until ``stop``, reports filed or ``read`` (a path) read: (time
-    answered, status, Retry-After, report number or None, time sent) of each."""
+def _load(base: str, stop: threading.Event, answers: list, read: str | None = None,
+          keyed: bool = False) -> None:
+    """Requests in a loop until ``stop``, reports filed (each with an Idempotency-Key if
+    ``keyed``) or ``read`` (a path) read: (time answered, status, Retry-After, report number or
+    None, time sent) of each."""
     session = requests.Session()
     while not stop.is_set():
         sent = time.monotonic()
         try:
             if read is None:
-                response = _report(base, session)
+                response = _report(base, session, keyed)
             else:
                 response = session.get(f"{base}{read}", timeout=15)
         except requests.RequestException as exc:
@@ -198,11 +201,11 @@ def _a_report_to_read(base: str) -> str:
 def test_killing_an_app_node_under_load_fails_no_read_and_stores_no_report_twice(cluster):
     ha, env = cluster
     base = f"http://127.0.0.1:{HTTP_PORT}"
-    stop, reads, reports = threading.Event(), [], []
+    stop, reads, keyed, reports = threading.Event(), [], [], []
     read = _a_report_to_read(base)
-    workers = [threading.Thread(target=_load, args=(base, stop, answers, path))
-               for answers, path in ((reads, read), (reads, read),
-                                     (reads, "/open311/v2/services.json"), (reports, None))]
+    workers = [threading.Thread(target=_load, args=(base, stop, *load))
+               for load in ((reads, read), (reads, read), (reads, "/open311/v2/services.json"),
+                            (keyed, None, True), (reports, None))]
     try:
         for worker in workers:
             worker.start()
@@ -215,17 +218,18 @@ def test_killing_an_app_node_under_load_fails_no_read_and_stores_no_report_twice
         for worker in workers:
             worker.join(30)
         _restore(ha, env)
-    # a read that met the dead node is answered by the other (HAProxy retries it)
-    wrong = [a for a in reads if not (isinstance(a[1], int) and (
+    # a read, or a report with an Idempotency-Key, that met the dead node is answered by the
+    # other (HAProxy sends it again; a report the dead node had stored is not filed twice)
+    wrong = [a for a in reads + keyed if not (isinstance(a[1], int) and (
         200 <= a[1] < 300 or (a[1] == 503 and a[2])))]
-    # a report is never sent twice (the dead node may have stored it before dying): one in
+    # a report without a key is never sent twice (the dead node may have stored it): one in
     # flight at the kill may get HAProxy's 502, and the citizen looks before sending again
     wrong += [a for a in reports if not (isinstance(a[1], int) and (
         200 <= a[1] < 300 or (a[1] == 503 and a[2])
         or (a[1] == 502 and a[4] <= killed <= a[0])))]
     assert not wrong, wrong[:5]
     assert any(a[0] > killed + 1 and isinstance(a[1], int) and 200 <= a[1] < 300
-               for a in reads + reports), "nothing was answered after the kill"
+               for a in reads + keyed + reports), "nothing was answered after the kill"
     twice = rows(f"postgresql://postgres@127.0.0.1:{ha.ports.read_write}/dimos",
                  "SELECT description FROM service_requests WHERE description LIKE 'Λακκούβα %%' "
                  "GROUP BY description HAVING count(*) > 1")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import socket
+import uuid
 import xml.etree.ElementTree as ElementTree
+from concurrent.futures import ThreadPoolExecutor
 
 import mapbox_vector_tile
 import pytest
@@ -377,3 +379,62 @@ def test_metrics_count_requests_and_submissions_without_personal_data(api, live_
     assert "dimos_db_pool_connections_in_use" in after
     assert "metrics.person" not in after and "Μετρικός" not in after
     assert made.json()[0]["service_request_id"] not in after
+
+
+def _keyed(api, key, description, place, files=None):
+    data = {"service_code": "pothole", "lat": str(place[1]), "long": str(place[0]),
+            "description": description}
+    return requests.post(f"{api}/requests.json", data=data, files=files, timeout=30,
+                         headers={"Idempotency-Key": f'"{key}"'})
+
+
+def _filed(demo_url, description) -> int:
+    (count,), = rows(demo_url, "SELECT count(*) FROM service_requests WHERE description = %s",
+                     (description,))
+    return count
+
+
+def test_a_report_sent_again_with_its_idempotency_key_is_filed_once(inland, api, demo_url):
+    key, description = uuid.uuid4(), f"Σπασμένο φανάρι {uuid.uuid4().hex[:8]}"
+    photo = {"media": ("photo.jpg", jpeg_with_gps(), "image/jpeg")}
+    first = _keyed(api, key, description, inland[5], photo)
+    assert first.status_code == 201, first.text
+    again = _keyed(api, key, description, inland[5], photo)
+    assert again.status_code == 201 and again.content == first.content
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.headers["Content-Type"] == first.headers["Content-Type"]
+    assert _filed(demo_url, description) == 1
+    (photos,), = rows(demo_url, "SELECT count(*) FROM service_request_media m "
+                                "JOIN service_requests r ON r.id = m.request_id "
+                                "WHERE r.description = %s", (description,))
+    assert photos == 1
+    # without a key, the same report is a second one
+    assert submit(api, *inland[5], description=description).status_code == 201
+    assert _filed(demo_url, description) == 2
+
+
+def test_copies_sent_at_once_with_one_key_are_filed_once(inland, api, demo_url):
+    key, description = uuid.uuid4(), f"Πεσμένο δέντρο {uuid.uuid4().hex[:8]}"
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: _keyed(api, key, description, inland[6]), range(8)))
+    assert [a.status_code for a in answers] == [201] * 8, [a.text for a in answers]
+    assert len({a.json()[0]["service_request_id"] for a in answers}) == 1
+    assert _filed(demo_url, description) == 1
+
+
+def test_a_key_sent_again_with_another_report_is_422_and_files_nothing(inland, api, demo_url):
+    key, description = uuid.uuid4(), f"Σκουπίδια {uuid.uuid4().hex[:8]}"
+    assert _keyed(api, key, description, inland[7]).status_code == 201
+    other = _keyed(api, key, description + " και μπάζα", inland[7])
+    assert other.status_code == 422 and "Idempotency-Key" in other.json()[0]["description"]
+    assert _filed(demo_url, description + " και μπάζα") == 0
+
+
+@pytest.mark.parametrize("key", ['""', "x" * 256, "κλειδί".encode(), '"two words"'])
+def test_a_malformed_idempotency_key_is_400_and_files_nothing(api, inland, demo_url, key):
+    description = f"Λακκούβα {uuid.uuid4().hex[:8]}"
+    answer = requests.post(f"{api}/requests.json", timeout=30, headers={"Idempotency-Key": key},
+                           data={"service_code": "pothole", "lat": str(inland[8][1]),
+                                 "long": str(inland[8][0]), "description": description})
+    assert answer.status_code == 400 and "Idempotency-Key" in answer.json()[0]["description"]
+    assert _filed(demo_url, description) == 0

@@ -93,7 +93,10 @@ def test_every_table_carries_its_jurisdiction(migrated_url):
                                           -- it; rate limits count clients, not towns
                                           'sessions', 'rate_limit_hits',
                                           -- the installation's, every municipality's
-                                          'shared_secrets')
+                                          'shared_secrets',
+                                          -- a client's keys: the request they answer
+                                          -- (a report) carries its municipality
+                                          'idempotency_keys')
                   -- readings belong to a sensor, which carries the jurisdiction
                   AND t.tablename NOT LIKE 'sensor\\_readings%'
                   AND NOT EXISTS (SELECT 1 FROM information_schema.columns c

@@ -145,6 +145,41 @@ def test_a_citizen_reports_a_problem_with_a_photo_after_seeing_requests_nearby(v
     page.screenshot("citizen-report")
 
 
+def test_a_report_whose_answer_was_lost_is_filed_once_when_sent_again(visit, demo_url):
+    (lon, lat), = rows(demo_url, """
+        SELECT ST_X(ST_Transform(geom, 4326)), ST_Y(ST_Transform(geom, 4326))
+        FROM service_requests WHERE service_code = 'pothole' ORDER BY id DESC LIMIT 1""")
+    description = f"Σπασμένο παγκάκι {uuid.uuid4().hex[:8]}"
+    page = visit()
+    keys = []
+
+    def lose_the_first_answer(route):
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        keys.append(route.request.headers.get("idempotency-key"))
+        if len(keys) == 1:
+            route.fetch()  # the server files the report; its answer never reaches the map
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.page.route(lambda url: url.endswith("/open311/v2/requests.json"), lose_the_first_answer)
+    page.page.click("#tab-citizen")
+    page.page.select_option("#service", "pothole")
+    page.click_map_at(lon + 0.0003, lat)
+    page.page.fill("#description", description)
+    page.page.click("#report-form button[type=submit]")
+    page.page.wait_for_function("document.querySelector('#report-result').textContent.length > 0")
+    assert page.page.locator("#report-result .request-id").count() == 0  # no answer: an error
+    page.page.click("#report-form button[type=submit]")  # the citizen sends it again
+    made = page.page.locator("#report-result .request-id")
+    made.wait_for(timeout=15_000)
+    assert len(keys) == 2 and keys[0] and keys[0] == keys[1]
+    assert rows(demo_url, "SELECT service_request_id FROM service_requests WHERE description = %s",
+                (description,)) == [(made.inner_text(),)]
+
+
 def test_a_citizen_finds_the_nearest_free_bays_on_foot(visit, demo_url):
     from shapely.geometry import Point
 

@@ -50,7 +50,17 @@ export function initCitizen({ map, views }) {
       target.textContent = `${t("error")}: ${error.message}`;
     }
   };
+
+  // one key per report: sent again after an error (no answer, a node lost), it is filed once;
+  // any change to the report makes it a new one (getRandomValues: randomUUID needs https)
+  let reportKey = null;
+  const newKey = () => [...crypto.getRandomValues(new Uint8Array(16))]
+    .map((b) => b.toString(16).padStart(2, "0")).join("");
+  for (const type of ["input", "change"]) {
+    document.getElementById("report-form").addEventListener(type, () => { reportKey = null; });
+  }
   const place = (latlng) => {
+    reportKey = null;  // another place: another report
     pin?.remove();
     pin = L.marker(latlng, { keyboard: true, title: t("pin-set") }).addTo(map);
     document.getElementById("pin").textContent =
@@ -70,6 +80,7 @@ export function initCitizen({ map, views }) {
     event.preventDefault();
     const result = document.getElementById("report-result");
     if (!pin) { result.textContent = t("need-pin"); return; }
+    reportKey ??= newKey();
     const form = new FormData(event.target);
     const { lat, lng } = pin.getLatLng();
     form.set("lat", lat); form.set("long", lng);
@@ -77,7 +88,9 @@ export function initCitizen({ map, views }) {
     for (const [key, value] of Object.entries(inJurisdiction())) form.set(key, value);
     for (const key of [...form.keys()]) if (form.get(key) === "") form.delete(key);
     try {
-      const [made] = await getJSON(`${OPEN311}/requests.json`, { method: "POST", body: form });
+      const [made] = await getJSON(`${OPEN311}/requests.json`, {
+        method: "POST", body: form, headers: { "Idempotency-Key": `"${reportKey}"` } });
+      reportKey = null;
       result.innerHTML = `${t("sent")}: <strong class="request-id">${escapeHtml(made.service_request_id)}</strong>.
         ${escapeHtml(made.service_notice)}`;
       event.target.reset();
