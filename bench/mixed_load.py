@@ -76,7 +76,7 @@ def client(base: str, until: float, seed: int, spots, results: list, lock) -> No
         try:
             kind, status, number = one_request(session, base, rng, spots)
         except requests.RequestException as exc:
-            kind, status, number = "?", f"error {type(exc).__name__}", None
+            kind, status, number = "?", f"error {type(exc).__name__}: {exc}"[:160], None
         with lock:
             results.append((kind, status, started, time.monotonic(), number))
 
