@@ -29,6 +29,7 @@ import requests
 
 from bench.servers import start_dimos, stop
 from gis import db, migrate, sensors
+from servers import broker_accounts
 from servers.broker import LocalBroker
 from settings import Settings
 
@@ -93,7 +94,8 @@ def _payload(kind: str, moment: datetime, n: int) -> str:
     return json.dumps({"ts": ts, "up": True, "clients": n % 40})
 
 
-def publish(port: int, devices: list[tuple], rate: float, seconds: float, result: dict) -> None:
+def publish(port: int, auth: tuple, devices: list[tuple], rate: float, seconds: float,
+            result: dict) -> None:
     """Offer ``rate`` readings/s round-robin over ``devices`` for ``seconds`` (QoS 1)."""
     acked = [0]
     lock = threading.Lock()
@@ -103,6 +105,7 @@ def publish(port: int, devices: list[tuple], rate: float, seconds: float, result
             acked[0] += 1
 
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="")
+    client.username_pw_set(*auth)
     client.max_inflight_messages_set(5000)
     client.max_queued_messages_set(0)
     client.on_publish = on_publish
@@ -157,7 +160,7 @@ class LatencyProbe(threading.Thread):
         conn.close()
 
 
-def _naive_subscriber(url: str, port: int, ids: dict, ready, stop) -> None:
+def _naive_subscriber(url: str, port: int, auth: tuple, ids: dict, ready, stop) -> None:
     conn = db.connect(url)
     conn.autocommit = True
     cur = conn.cursor()
@@ -175,6 +178,7 @@ def _naive_subscriber(url: str, port: int, ids: dict, ready, stop) -> None:
 
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-naive",
                          clean_session=True)
+    client.username_pw_set(*auth)
     client.on_message = on_message
     client.on_subscribe = lambda *args: ready.set()
     client.connect("127.0.0.1", port)
@@ -195,12 +199,13 @@ def _stored(url: str, first: datetime, last: datetime) -> int:
     return count
 
 
-def sustained(url: str, port: int, devices: list[tuple], rate: float, seconds: float) -> dict:
+def sustained(url: str, port: int, auth: tuple, devices: list[tuple], rate: float,
+              seconds: float) -> dict:
     """Offer the load, wait for the backlog to drain; rates, counts and latency."""
     probe = LatencyProbe(url)
     probe.start()
     result: dict = {}
-    publish(port, devices, rate, seconds, result)
+    publish(port, auth, devices, rate, seconds, result)
     # the backlog: how long after the offer ended until everything acknowledged is stored
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -263,28 +268,34 @@ def main(argv=None) -> int:
     shutil.rmtree(folder / "sensors-broker", ignore_errors=True)
     broker = LocalBroker(folder / "sensors-broker", free_port())
     print(broker.up())
+    # every client signs in (the broker's own accounts): readings as the simulator, the naive
+    # peer as the ingest worker, dimos's worker from the broker's folder
+    accounts = settings.model_copy(update={"state_dir": broker.state_dir, "mqtt_url": None})
+    publisher = broker_accounts.credentials(accounts, broker_accounts.SIMULATOR)
+    subscriber = broker_accounts.credentials(accounts, broker_accounts.INGEST)
     lines = [f"# sensors benchmark ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)", "",
              f"- sensors: {len(devices)}; offered {args.rate:,.0f} readings/s", ""]
     try:
         # (a, peer) the naive subscriber alone on the broker
         ready, stop_naive = multiprocessing.Event(), multiprocessing.Event()
         naive = multiprocessing.Process(target=_naive_subscriber,
-                                        args=(url, broker.port, ids, ready, stop_naive))
+                                        args=(url, broker.port, subscriber, ids, ready, stop_naive))
         naive.start()
         ready.wait(10)
         print(f"(a) naive peer: {args.rate:,.0f}/s for {args.peer_seconds:.0f} s …", flush=True)
-        peer = sustained(url, broker.port, devices, args.rate, args.peer_seconds)
+        peer = sustained(url, broker.port, publisher, devices, args.rate, args.peer_seconds)
         stop_naive.set()
         naive.join(30)
 
         # (a) dimos as deployed: `dimos serve` with its ingest worker
         server = start_dimos(url, folder, name="dimos-sensors", extra_env={
             "DIMOS_SENSORS_INGEST": "1", "DIMOS_MQTT_PORT": str(broker.port),
-            "DIMOS_SENSOR_SILENT_AFTER_S": "3600"})
+            "DIMOS_SENSOR_SILENT_AFTER_S": "3600",
+            "DIMOS_STATE_DIR": str(broker.state_dir)})  # where the ingest account is
         try:
             time.sleep(3)  # the ingest worker subscribes
             print(f"(a) dimos: {args.rate:,.0f}/s for {args.seconds:.0f} s …", flush=True)
-            ours = sustained(url, broker.port, devices, args.rate, args.seconds)
+            ours = sustained(url, broker.port, publisher, devices, args.rate, args.seconds)
 
             # (b) + (c): 1 reading/s per sensor, nearest queries meanwhile
             print(f"(b) live feed 1/s per sensor for {args.live_seconds:.0f} s, (c) nearest "
@@ -299,7 +310,8 @@ def main(argv=None) -> int:
                     stop_queries, straight))]
             for thread in queries:
                 thread.start()
-            live = sustained(url, broker.port, devices, len(devices), args.live_seconds)
+            live = sustained(url, broker.port, publisher, devices, len(devices),
+                             args.live_seconds)
             stop_queries.set()
             for thread in queries:
                 thread.join(30)
