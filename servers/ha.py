@@ -349,7 +349,7 @@ class HACluster:
             # the other; with no node up, a 503 that says when to come back. Once it reached a
             # node, only a read, or a write with an Idempotency-Key (dimos/idempotency.py), is
             # sent again: that node may have stored a report before it died, and a second copy
-            # would be a second report (a write without a key gets HAProxy's 502)
+            # would be a second report (a write without a key gets no answer, or a 502)
             "  retries 3\n  option redispatch 1\n  retry-on conn-failure empty-response\n"
             "  http-request disable-l7-retry unless METH_GET"
             " || { req.hdr(idempotency-key) -m found }\n"
