@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Computed,
     Date,
     DateTime,
     Float,
@@ -33,6 +34,8 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 import layers
 from gis.roles import ROLES
 from layers.model import STORAGE_SRID, Field, Layer
+
+WEB_MERCATOR = 3857
 
 # Constraint names follow one pattern so errors name the table and the rule broken.
 metadata = MetaData(
@@ -100,6 +103,13 @@ def _column(f: Field) -> Column:
 def geometry_column(layer: Layer) -> Column:
     return Column("geom", Geometry(layer.geometry_type.upper(), srid=layer.srid, spatial_index=True),
                   nullable=False)
+
+
+def mercator_column() -> Column:
+    """The geometry in Web Mercator, transformed once on write, for vector tiles (0029)."""
+    return Column("geom_mercator", Geometry("GEOMETRY", srid=WEB_MERCATOR, spatial_index=True),
+                  Computed(f"ST_Transform(geom, {WEB_MERCATOR})", persisted=True),
+                  comment="geom in Web Mercator, for vector tiles (derived)")
 
 
 # Every import of a file (importers/): what, by whom, when, with what outcome. Each feature an
@@ -204,6 +214,7 @@ def _layer_table(layer: Layer) -> Table:
         Column("jurisdiction_id", Text, ForeignKey(jurisdictions.c.id), nullable=False),
         *(_column(f) for f in layer.public_fields),
         geometry_column(layer),
+        mercator_column(),
         Column("import_id", BigInteger, ForeignKey(imports.c.id),
                comment="the import that last wrote this feature (NULL: not imported)"),
         *_modified_column(layer),

@@ -1,7 +1,7 @@
 """Mapbox Vector Tiles on WebMercatorQuad, built by PostGIS (ST_AsMVT), cached per data version.
 
-Tiles are cut from the storage CRS with integer SRIDs (a text SRID costs ~13 ms a row, as
-measured on PostGIS 3.3) and simplified to the tile's resolution. At low zooms (and in a tile
+Tiles are cut from each feature's stored Web Mercator geometry (``geom_mercator``, transformed
+once on write) and simplified to the tile's resolution. At low zooms (and in a tile
 over its budget) features are thinned, visibly and deterministically: one dot per pixel
 carrying ``dimos:count``, the number of features it stands for, so low-zoom tiles stay small
 and no feature is dropped without a trace.
@@ -24,11 +24,12 @@ MAX_ZOOM = 22
 TILE_BUDGET = 20_000
 TILE_PIXELS = 256  # a tile's width in screen pixels: thinning keeps one dot per pixel
 WORLD_M = 40_075_016.68  # EPSG:3857 world width
-# Greek Grid metres per Web Mercator metre at Rethymno's latitude (cos 35.37°)
-GREEK_GRID_PER_MERCATOR = 0.8154
 DETAIL_ZOOM = 14  # from this zoom on, every feature is kept whole (up to TILE_BUDGET a tile)
 TILE_FIELD_TYPES = ("integer", "bigint", "real", "boolean", "date", "timestamptz", "text")
 LONG_TEXT_FIELDS = ("description",)
+
+ENVELOPE = sql.SQL("ST_TileEnvelope(%(z)s, %(x)s, %(y)s)")
+BUFFERED = sql.SQL("ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s)")
 
 CHANGES_SQL = "SELECT version, changed_at FROM layer_changes WHERE layer_id = %s"
 
@@ -48,86 +49,73 @@ def tile_fields(layer: Layer) -> list[str]:
 
 
 def _tile_query(layer: Layer) -> sql.Composable:
-    """The SQL of one tile. Below DETAIL_ZOOM, or above TILE_BUDGET features, the tile is
-    thinned, never cut: points, and lines or polygons smaller than a pixel (as points on
-    their surface), are kept one per pixel of a 256-pixel tile — the lowest id, with
-    ``dimos:count`` the number of features it stands for — and larger shapes whole. The
-    same data gives the same tile every time."""
+    """The SQL of one tile, on the stored Web Mercator geometry (``geom_mercator``, 0029).
+    Below DETAIL_ZOOM, or above TILE_BUDGET features, the tile is thinned, never cut: points,
+    and lines or polygons smaller than a pixel (as points on their surface), are kept one per
+    pixel of a 256-pixel tile — the lowest id, with ``dimos:count`` the number of features it
+    stands for — and larger shapes whole. The same data gives the same tile every time."""
     points_only = "point" in layer.geometry_type.lower()
     # a line or polygon whose bounding box is under a pixel would be drawn as a dot anyway
     tiny = sql.SQL("true") if points_only else sql.SQL(
-        "ST_Dimension(t.geom) = 0 OR greatest(ST_XMax(t.geom) - ST_XMin(t.geom), "
-        "ST_YMax(t.geom) - ST_YMin(t.geom)) < %(pixel)s")
+        "(ST_Dimension(t.geom_mercator) = 0 OR greatest("
+        "ST_XMax(t.geom_mercator) - ST_XMin(t.geom_mercator), "
+        "ST_YMax(t.geom_mercator) - ST_YMin(t.geom_mercator)) < %(pixel_m)s)")
     one_type = geometry_type_clause(layer, "t.geom")
     type_filter = sql.SQL("") if one_type is None else sql.SQL(" AND ") + one_type
-    simplified = sql.SQL("candidates.shape") if points_only else \
-        sql.SQL("ST_SimplifyPreserveTopology(candidates.shape, %(unit)s)")
-    dot = sql.SQL("candidates.shape") if points_only else \
-        sql.SQL("ST_PointOnSurface(candidates.shape)")
+    simplified = sql.SQL("t.geom_mercator") if points_only else \
+        sql.SQL("ST_SimplifyPreserveTopology(t.geom_mercator, %(unit_m)s)")
+    dot = sql.SQL("t.geom_mercator") if points_only else \
+        sql.SQL("ST_PointOnSurface(t.geom_mercator)")
+    # a dot outside the tile and its buffer is not drawn, nor counted (a point's is inside)
+    dot_inside = sql.SQL("") if points_only else sql.SQL(" AND dots.dot && {}").format(BUFFERED)
     names = [sql.Identifier(name) for name in tile_fields(layer)]
-    source_columns = sql.SQL("").join(sql.SQL(", t.{}").format(name) for name in names)
-    columns = sql.SQL("").join(sql.SQL(", {}").format(name) for name in names)
-    # the CTEs are MATERIALIZED so that ST_AsMVTGeom and ST_Transform run once a row, not
-    # again in each filter the planner would inline them into
-    whole_geom = sql.SQL("ST_AsMVTGeom(ST_Transform({}, 3857), bounds.mercator, {}, {}, true)"
-                         ).format(simplified, sql.Literal(EXTENT), sql.Literal(BUFFER))
-    dot_geom = sql.SQL("ST_AsMVTGeom(pixels.mercator, bounds.mercator, {}, {}, true)").format(
-        sql.Literal(EXTENT), sql.Literal(BUFFER))
+    columns = sql.SQL("").join(sql.SQL(", t.{}").format(name) for name in names)
+    in_tile = sql.SQL("t.geom_mercator && {}").format(BUFFERED) + type_filter
+    # the tile's envelope is written out, not taken from a CTE: on constants, the planner
+    # folds it and estimates the rows in the tile (a hash, not an on-disk sort, of the pixels)
     return sql.SQL("""
-        WITH bounds AS (
-            SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS mercator,
-                   ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s) AS buffered,
-                   ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s),
-                                {srid}) AS native
-        ), candidates AS MATERIALIZED (
-            SELECT t.id{source_columns}, t.geom AS shape, ({tiny}) AS tiny
-            FROM {table} AS t, bounds
-            WHERE t.geom && bounds.native{type_filter}
-        ), thinning AS (
-            SELECT %(z)s < {detail_zoom} OR count(*) > {budget} AS thinned FROM candidates
-        ), whole AS MATERIALIZED (
-            SELECT id{columns}, NULL::bigint AS "dimos:count", {whole_geom} AS geom
-            FROM candidates, thinning, bounds
-            WHERE NOT (thinning.thinned AND candidates.tiny)
-        ), dots AS MATERIALIZED (
-            SELECT id{columns}, ST_Transform({dot}, 3857) AS mercator
-            FROM candidates, thinning
-            WHERE thinning.thinned AND candidates.tiny
-        ), placed AS MATERIALIZED (
-            -- the pixel of a dot, in tile coordinates (256 to a side); a dot outside the
-            -- tile and its buffer is not drawn, nor counted
-            SELECT dots.*,
-                   floor((ST_X(dots.mercator) - ST_XMin(bounds.mercator)) / %(pixel_m)s) AS px,
-                   floor((ST_YMax(bounds.mercator) - ST_Y(dots.mercator)) / %(pixel_m)s) AS py
-            FROM dots, bounds
-            WHERE dots.mercator && bounds.buffered
-        ), pixels AS MATERIALIZED (
-            SELECT DISTINCT ON (px, py) id{columns},
-                   count(*) OVER (PARTITION BY px, py) AS "dimos:count", mercator
-            FROM placed
-            ORDER BY px, py, id
+        WITH thinning AS MATERIALIZED (
+            -- counting stops at the budget: a detail tile's count costs at most that many rows
+            SELECT %(z)s < {detail_zoom} OR (
+                SELECT count(*) FROM (SELECT FROM {table} AS t WHERE {in_tile}
+                                      LIMIT {budget} + 1) AS capped) > {budget} AS thinned
+        ), pixels AS (
+            -- the pixel of a dot, in tile coordinates (256 to a side), and the lowest id in it
+            SELECT min(dots.id) AS id, count(*) AS "dimos:count"
+            FROM (SELECT t.id, {dot} AS dot FROM {table} AS t
+                  WHERE (SELECT thinned FROM thinning) AND {in_tile} AND {tiny}) AS dots
+            WHERE true{dot_inside}
+            GROUP BY floor((ST_X(dots.dot) - ST_XMin({envelope})) / %(pixel_m)s),
+                     floor((ST_YMax({envelope}) - ST_Y(dots.dot)) / %(pixel_m)s)
         ), features AS (
-            (SELECT * FROM whole WHERE geom IS NOT NULL ORDER BY id)
+            (SELECT t.id{columns}, NULL::bigint AS "dimos:count",
+                    ST_AsMVTGeom({simplified}, {envelope}, {extent}, {buffer}, true) AS geom
+             FROM {table} AS t
+             WHERE {in_tile} AND NOT ((SELECT thinned FROM thinning) AND {tiny})
+             ORDER BY t.id)
             UNION ALL
-            (SELECT id{columns}, "dimos:count", {dot_geom} AS geom
-             FROM pixels, bounds ORDER BY id)
+            (SELECT t.id{columns}, pixels."dimos:count",
+                    ST_AsMVTGeom({dot}, {envelope}, {extent}, {buffer}, true) AS geom
+             -- one lookup by key a pixel (LIMIT 1 keeps it one: the planner, which cannot
+             -- guess how many pixels there are, would otherwise walk the whole key)
+             FROM pixels, LATERAL (SELECT * FROM {table} AS t WHERE t.id = pixels.id LIMIT 1) AS t
+             ORDER BY t.id)
         )
         SELECT ST_AsMVT(features, {name}, {extent}, 'geom', 'id') FROM features
-    """).format(srid=sql.Literal(int(layer.srid)), source_columns=source_columns,
-                columns=columns, tiny=tiny, table=sql.Identifier(layer.table),
-                type_filter=type_filter, detail_zoom=sql.Literal(DETAIL_ZOOM),
-                budget=sql.Literal(TILE_BUDGET), whole_geom=whole_geom, dot=dot,
-                dot_geom=dot_geom, name=sql.Literal(layer.id),
-                extent=sql.Literal(EXTENT))
+        WHERE geom IS NOT NULL
+    """).format(table=sql.Identifier(layer.table), in_tile=in_tile, tiny=tiny, dot=dot,
+                dot_inside=dot_inside, simplified=simplified, columns=columns,
+                envelope=ENVELOPE, detail_zoom=sql.Literal(DETAIL_ZOOM),
+                budget=sql.Literal(TILE_BUDGET), name=sql.Literal(layer.id),
+                extent=sql.Literal(EXTENT), buffer=sql.Literal(BUFFER))
 
 
 def render_tile(cur, layer: Layer, z: int, x: int, y: int) -> bytes:
     """The MVT of one tile (empty bytes when no feature falls in it)."""
     check_tile(z, x, y)
     tile_m = WORLD_M / 2 ** z
-    unit = tile_m / EXTENT * GREEK_GRID_PER_MERCATOR  # one MVT unit, in storage metres
     cur.execute(_tile_query(layer), {"z": z, "x": x, "y": y, "margin": BUFFER / EXTENT,
-                                     "unit": unit, "pixel": unit * EXTENT / TILE_PIXELS,
+                                     "unit_m": tile_m / EXTENT,  # one MVT unit
                                      "pixel_m": tile_m / TILE_PIXELS})
     return bytes(cur.fetchone()[0] or b"")
 

@@ -497,10 +497,12 @@ def test_a_bulk_load_leaves_indexes_keys_and_the_row_audit_as_they_were(url, dim
     pyogrio.write_dataframe(permits_frame(12, start=6000), path)
     code, out, err = dimos("import", path, "--layer", "building_permits", *PERMIT_MAP)
     assert code == 0 and "12 added" in out, err
-    # every secondary index, the search's trigram ones (migration 0020) too, dropped and rebuilt
+    # every secondary index, the search's trigram ones (migration 0020) and the tiles' Web
+    # Mercator one (0029) too, dropped and rebuilt
     assert [sorted(name for name, _ in a.indexes) for a in bulk] == [
         ["building_permits_jurisdiction_id_idx", "building_permits_kaek_search_idx",
-         "building_permits_permit_number_search_idx", "idx_building_permits_geom"]]
+         "building_permits_permit_number_search_idx", "idx_building_permits_geom",
+         "idx_building_permits_geom_mercator"]]
     assert table_definition(url) == definition
     import_id = import_id_of(out)
     assert query(url, "SELECT count(*) FROM building_permits WHERE import_id = %s", (import_id,)) == [(12,)]
