@@ -16,7 +16,8 @@ from psycopg2 import sql
 from gis.cql import cql_to_sql
 from layers.model import Layer
 
-#: Pages of tables larger than this carry no numberMatched unless the page shows it exactly.
+#: A page carries numberMatched, counted, when its query is expected (by the planner) to match
+#: at most this many features; above it, only when the page shows it exactly.
 EXACT_COUNT_LIMIT = 100_000
 
 
@@ -42,6 +43,9 @@ class FeatureQuery:
     after: list | None = None
     #: whether numberMatched may be counted (one feature by id, an export: no)
     count: bool = True
+    #: the most features a page's query may be expected to match for it to be counted
+    #: (0: never, but for resulttype=hits); the setting DIMOS_COUNT_LIMIT
+    count_limit: int = EXACT_COUNT_LIMIT
 
 
 def geometry_type_clause(layer: Layer, column: str = "geom") -> sql.Composable | None:
@@ -251,31 +255,45 @@ def _number_matched(cur, q: FeatureQuery, where, params, returned: int,
                     exhausted: bool) -> int | None:
     """numberMatched, exact or None (the count policy, README "Paging and numberMatched"):
     known from the page when an offset page reaches the end; else a count(*), for a
-    ``resulttype=hits`` request always, for a page only on a table of at most
-    EXACT_COUNT_LIMIT rows (the planner's estimate), and then once per query and data
-    version for COUNT_TTL_S, not again on every page."""
+    ``resulttype=hits`` request always, for a page only when the query is expected to match
+    at most ``q.count_limit`` features (the table's size, or if larger the planner's estimate
+    of the query), and then once per query and data version for COUNT_TTL_S, not again on
+    every page."""
     if exhausted and q.after is None and q.limit > 0 and (returned or not q.offset):
         return q.offset + returned  # this page reaches the end (a page past it shows nothing)
-    if not q.count or (q.limit > 0 and _row_estimate(cur, q.layer.table) > EXACT_COUNT_LIMIT):
+    if not q.count or (q.limit > 0 and q.count_limit == 0):
         return None
     cur.execute("SELECT version FROM layer_changes WHERE layer_id = %s", (q.layer.table,))
     version = cur.fetchone()
     key = (cur.connection.dsn, q.layer.id, version and version[0], where.as_string(cur),
-           repr(params))
+           repr(params), q.limit > 0 and q.count_limit)
     now = time.monotonic()
     with _COUNTS_LOCK:
         known = _COUNTS.get(key)
     if known is not None and now - known[0] <= COUNT_TTL_S:
         return known[1]
-    cur.execute(sql.SQL("SELECT count(*) FROM {}{}").format(sql.Identifier(q.layer.table), where),
-                params)
-    count = cur.fetchone()[0]
+    count_sql = sql.SQL("SELECT count(*) FROM {}{}").format(sql.Identifier(q.layer.table), where)
+    count = None
+    # a table never analysed has no size yet (-1): then the planner's estimate decides
+    if q.limit == 0 or 0 <= _row_estimate(cur, q.layer.table) <= q.count_limit \
+            or _match_estimate(cur, count_sql, params) <= q.count_limit:
+        cur.execute(count_sql, params)
+        count = cur.fetchone()[0]
     with _COUNTS_LOCK:
         _COUNTS[key] = (now, count)
         _COUNTS.move_to_end(key)
         while len(_COUNTS) > COUNT_CACHE_SIZE:
             _COUNTS.popitem(last=False)
     return count
+
+
+def _match_estimate(cur, count_sql: sql.Composable, params: list) -> float:
+    """The planner's estimate of the rows a count would read (its plan, not run)."""
+    cur.execute(sql.SQL("EXPLAIN (FORMAT JSON) ") + count_sql, params)
+    plan = cur.fetchone()[0][0]["Plan"]
+    while plan.get("Plans") and plan["Node Type"] == "Aggregate":
+        plan = plan["Plans"][0]
+    return plan["Plan Rows"]
 
 
 def get_feature(cur, layer: Layer, feature_id: int, out_srid: int = 4326,

@@ -130,6 +130,9 @@ class Settings(BaseSettings):
     workers: int = Field(default=4, ge=1, le=64)
     #: per-worker memory for rendered vector tiles (0 turns the cache off, e.g. to benchmark)
     tile_cache_mb: int = Field(default=64, ge=0, le=4096)
+    #: numberMatched is counted for an items query expected to match at most this many
+    #: features (0: only for resulttype=hits)
+    count_limit: int = Field(default=100_000, ge=0)
     #: public POSTs per client address and minute (0: no limit); signed-in staff are not limited
     rate_limit_reports_per_min: int = Field(default=10, ge=0)
     rate_limit_processes_per_min: int = Field(default=120, ge=0)

@@ -30,7 +30,7 @@ from gis.errors import (
     StorageFull,
 )
 from gis.feature_versions import feature_state
-from gis.features import FeatureQuery, get_feature, query_page
+from gis.features import EXACT_COUNT_LIMIT, FeatureQuery, get_feature, query_page
 from gis.jurisdictions import jurisdiction_ids
 from gis.page_cursor import decode_cursor, encode_cursor
 from gis.roles import Principal
@@ -87,6 +87,7 @@ class DimosFeatures(BaseProvider):
         self.database_url = provider_def["data"]["database_url"]
         #: the public URL of the collection's items, where next links point (ogc/config.py)
         self.items_url = provider_def["data"].get("items_url")
+        self.count_limit = int(provider_def["data"].get("count_limit", EXACT_COUNT_LIMIT))
         self._fields = field_schema(self.layer)
 
     def get_fields(self):
@@ -103,7 +104,8 @@ class DimosFeatures(BaseProvider):
             offset=int(offset), bbox=self._bbox(bbox), datetime_=_interval(datetime_),
             equals=list(properties or []), cql=filterq, sortby=order,
             properties=list(select_properties) if select_properties else None,
-            skip_geometry=bool(skip_geometry), out_srid=out_srid, swap_axes=swap)
+            skip_geometry=bool(skip_geometry), out_srid=out_srid, swap_axes=swap,
+            count_limit=self.count_limit)
         with self._errors():
             query.after = _cursor_key(self.layer, order)
         with self._errors(), pooled_cursor(self.database_url) as cur:
