@@ -72,15 +72,18 @@ clean-db:
 	-$(DIMOS) db down
 	rm -rf .dimos
 
-# dimos against tipg (its own venv: FastAPI/asyncpg stay out of ours) and stock pygeoapi
+# dimos against MapServer, tipg (its own venv: FastAPI/asyncpg stay out of ours) and stock
+# pygeoapi; its crew plans against VROOM and OR-Tools (bench/README.md)
 bench: demo $(BENCH_STAMP) system-packages
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.crews
 	$(BIN)/python -m bench.sensors
 	$(BIN)/python -m bench.imports
 	$(BIN)/python -m bench.mixed_load
 
-$(BENCH_STAMP): bench/requirements-tipg.txt
+$(BENCH_STAMP): bench/requirements-tipg.txt bench/requirements-solvers.txt
 	@python=$$(scripts/find-python) && echo "using $$python" && \
 	  { [ -x $(BENCH_VENV)/bin/python ] || $$python -m venv $(BENCH_VENV); }
 	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r bench/requirements-tipg.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r bench/requirements-solvers.txt
 	touch $@

@@ -1,12 +1,17 @@
-"""The benchmark database: the Rethymno demo with `building_permits` grown to 1,000,000 points."""
+"""The benchmark databases: the Rethymno demo with `building_permits` grown to 1,000,000 points,
+and a copy of it whose ids follow space (as one bulk import of a district leaves a table)."""
 from __future__ import annotations
 
 import time
 
-from gis.db import connect, create_database, describe_url, with_database
+from psycopg2 import sql
+
+from gis.db import connect, create_database, describe_url, drop_database, with_database
 from gis.migrate import upgrade
 
 BENCH_DATABASE = "dimos_bench"
+#: the same rows, numbered and stored in the order of their geohash (BENCH_DATABASE + this)
+SORTED_SUFFIX = "_sorted"
 TARGET_ROWS = 1_000_000
 JITTER_M = 25  # a copy lands within ±25 m (EPSG:2100 metres) of the permit it copies
 
@@ -68,6 +73,72 @@ def grow_permits(url: str) -> float:
     return time.perf_counter() - started
 
 
+# Every server under test gets the same session settings: JIT off for the database (dimos's own
+# connections set it too), so that no server's median times the JIT compiler.
+JIT_OFF_SQL = "ALTER DATABASE {} SET jit = off"
+
+# The rows renumbered in the order of their geohash, then stored in that order (CLUSTER): a
+# box of the town is then a run of consecutive ids, not ids spread over the whole table.
+RENUMBER_SQL = (
+    "ALTER TABLE building_permits DISABLE TRIGGER USER",
+    "UPDATE building_permits SET id = -id",
+    "UPDATE building_permits AS b SET id = s.n FROM (SELECT id, row_number() OVER (ORDER BY "
+    "ST_GeoHash(ST_Transform(geom, 4326)), id) AS n FROM building_permits) AS s "
+    "WHERE b.id = s.id",
+    "ALTER TABLE building_permits ENABLE TRIGGER USER",
+    "CLUSTER building_permits USING building_permits_pkey",
+)
+SORTED_MARK = "ids follow space"
+MARK_SQL = "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s"
+
+
+def _set_jit_off(url: str, name: str) -> None:
+    conn = connect(url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL(JIT_OFF_SQL).format(sql.Identifier(name)))
+    finally:
+        conn.close()
+
+
+def prepare_sorted_database(server_url: str, source: str = BENCH_DATABASE) -> str:
+    """The URL of ``source`` + SORTED_SUFFIX: a copy of the benchmark database (nobody may be
+    connected to ``source``) whose permits' ids and storage follow space; reused once made."""
+    name = source + SORTED_SUFFIX
+    url = with_database(server_url, name)
+    conn = connect(server_url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(MARK_SQL, (name,))
+            found = cur.fetchone()
+    finally:
+        conn.close()
+    if found and found[0] == SORTED_MARK:
+        upgrade(url)
+        print(f"reusing {describe_url(url)}: its permits' ids follow space")
+        return url
+    started = time.perf_counter()
+    if found:  # a copy left half made
+        drop_database(server_url, name)
+    create_database(server_url, name, template=source)
+    conn = connect(url)
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            for statement in RENUMBER_SQL:
+                cur.execute(statement)
+            cur.execute("ANALYZE building_permits")
+            cur.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                sql.Identifier(name), sql.Literal(SORTED_MARK)))
+    finally:
+        conn.close()
+    _set_jit_off(url, name)
+    print(f"copied {source} to {name}, its permits numbered and stored by geohash, in "
+          f"{time.perf_counter() - started:.1f} s")
+    return url
+
+
 def prepare_database(server_url: str, name: str = BENCH_DATABASE) -> str:
     """The URL of the benchmark database ``name`` on ``server_url``'s server, ready to measure.
 
@@ -78,6 +149,7 @@ def prepare_database(server_url: str, name: str = BENCH_DATABASE) -> str:
     if create_database(server_url, name):
         print(f"created database {name}")
     upgrade(url)
+    _set_jit_off(url, name)
     if _count(url) == TARGET_ROWS and _count(url, SOURCES_SQL) == 0:
         print(f"reusing {describe_url(url)}: building_permits has {TARGET_ROWS:,} points")
         return url

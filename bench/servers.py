@@ -1,7 +1,7 @@
-"""Starting and stopping the servers under test: dimos, tipg and stock pygeoapi, 2 workers each."""
+"""Starting and stopping the servers under test: dimos, tipg, stock pygeoapi and MapServer,
+2 workers (processes) each."""
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -11,14 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
-import yaml
 from sqlalchemy.engine import make_url
 
 from gis.tiles import BUFFER, TILE_BUDGET
-from ogc.config import CRS_URIS, build_config
 from settings import PROJECT_DIR, Settings
 
 WORKERS = 2
+#: threads per worker: dimos's default (DIMOS_THREADS), given to every threaded peer alike
+THREADS = Settings.model_fields["threads"].default
+PYGEOAPI_YAML = Path(__file__).resolve().parent / "pygeoapi-stock.yml"
 START_TIMEOUT_S = 90
 VENV_BIN = PROJECT_DIR / ".venv" / "bin"
 BENCH_VENV_BIN = PROJECT_DIR / ".bench-venv" / "bin"
@@ -82,7 +83,7 @@ def start_dimos(database_url: str, folder: Path, tile_cache_mb: int = 0,
                          "--workers", str(WORKERS)], env, "/health", port, folder)
 
 
-def start_tipg(database_url: str, folder: Path) -> Server:
+def start_tipg(database_url: str, folder: Path, name: str = "tipg") -> Server:
     """tipg from PyPI under uvicorn, publishing our one table and no functions.
 
     Its tiles are set to dimos's buffer and feature cap, so both cut the same tiles.
@@ -97,52 +98,36 @@ def start_tipg(database_url: str, folder: Path) -> Server:
            "TIPG_MAX_FEATURES_PER_TILE": str(TILE_BUDGET)}
     args = [str(BENCH_VENV_BIN / "uvicorn"), "tipg.main:app", "--host", "127.0.0.1",
             "--port", str(port), "--workers", str(WORKERS), "--no-access-log"]
-    # cwd: tipg reads a .env file from its working directory; give it an empty one
-    return _start("tipg", args, env, "/healthz", port, folder, cwd=folder)
+    # cwd: tipg reads a .env file from its working directory; give it an empty one of its own
+    home = folder / name
+    home.mkdir(exist_ok=True)
+    return _start(name, args, env, "/healthz", port, folder, cwd=home)
 
 
-def stock_pygeoapi_config(database_url: str, public_url: str) -> dict:
-    """pygeoapi's config with one collection on its stock `PostgreSQL` provider."""
-    db = make_url(database_url)
-    config = build_config(Settings(database_url=database_url), public_url, [-180, -90, 180, 90])
-    config["server"]["url"] = public_url
-    del config["server"]["templates"]  # pygeoapi's own templates (JSON is measured)
-    config["resources"] = {"building_permits": {
-        "type": "collection",
-        "title": "Building permits",
-        "description": "Building permits, stock PostgreSQL provider",
-        "keywords": ["permit"],
-        "extents": {"spatial": {"bbox": [-180, -90, 180, 90], "crs": CRS_URIS["CRS84"]}},
-        "links": [],
-        "providers": [{
-            "type": "feature",
-            "name": "PostgreSQL",
-            "data": {"host": db.host, "port": db.port or 5432, "dbname": db.database,
-                     "user": db.username, "password": db.password or "",
-                     "search_path": ["public"]},
-            "id_field": "id",
-            "table": "building_permits",
-            "geom_field": "geom",
-            "storage_crs": CRS_URIS[2100],
-        }],
-    }}
-    return config
-
-
-def start_stock_pygeoapi(database_url: str, folder: Path) -> Server:
-    """pygeoapi 0.24's own Flask app under gunicorn, stock PostgreSQL provider."""
-    from pygeoapi.openapi import get_oas
-
+def start_stock_pygeoapi(database_url: str, folder: Path, count: bool = True,
+                         name: str = "pygeoapi-stock") -> Server:
+    """pygeoapi 0.24's own Flask app, configured by its own YAML (bench/pygeoapi-stock.yml),
+    under gunicorn with dimos's concurrency: WORKERS gthread workers of THREADS threads.
+    ``count``: the provider's count switch (numberMatched on every request, or none)."""
     port = free_port()
-    config = stock_pygeoapi_config(database_url, f"http://127.0.0.1:{port}")
-    config_path = folder / "pygeoapi-stock.yml"
-    config_path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
-    openapi_path = folder / "pygeoapi-stock-openapi.json"
-    openapi_path.write_text(json.dumps(get_oas(config), default=str))
-    env = {"PYGEOAPI_CONFIG": str(config_path), "PYGEOAPI_OPENAPI": str(openapi_path)}
+    db = make_url(database_url)
+    env = {"PYGEOAPI_PORT": str(port), "PYGEOAPI_URL": f"http://127.0.0.1:{port}",
+           "PG_HOST": db.host, "PG_PORT": str(db.port or 5432), "PG_DATABASE": db.database,
+           "PG_USER": db.username, "PG_PASSWORD": db.password or "",
+           "PYGEOAPI_COUNT": "true" if count else "false"}
+    # the OpenAPI document, as pygeoapi's own command writes it from the same YAML
+    openapi_path = folder / f"{name}-openapi.json"
+    generated = subprocess.run([str(VENV_BIN / "pygeoapi"), "openapi", "generate",
+                                str(PYGEOAPI_YAML), "--format", "json", "--output-file",
+                                str(openapi_path)], env={**os.environ, **env},
+                               capture_output=True, text=True)
+    if generated.returncode != 0:
+        raise BenchError(f"pygeoapi openapi generate: {generated.stderr[-500:]}")
+    env |= {"PYGEOAPI_CONFIG": str(PYGEOAPI_YAML), "PYGEOAPI_OPENAPI": str(openapi_path)}
     args = [str(VENV_BIN / "python"), "-m", "gunicorn", "--workers", str(WORKERS),
+            "--worker-class", "gthread", "--threads", str(THREADS),
             "--bind", f"127.0.0.1:{port}", "pygeoapi.flask_app:APP"]
-    return _start("pygeoapi-stock", args, env, "/collections?f=json", port, folder)
+    return _start(name, args, env, "/collections?f=json", port, folder)
 
 
 def stop(server: Server) -> None:

@@ -1,4 +1,4 @@
-"""Crew routing as a vehicle routing problem, solved by OR-Tools under a hard time limit.
+"""Crew routing as a vehicle routing problem, solved by PyVRP under a hard time limit.
 
 Pure computation, no database: a travel-time matrix (seconds, asymmetric: one-way streets),
 jobs with service times, skills and priorities, crews with depots, shifts and skills. Jobs
@@ -7,12 +7,15 @@ so a plan always comes back, with what it could not do.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from pyvrp import Model
+from pyvrp.stop import MaxRuntime
 
 UNREACHABLE = 10 ** 7  # seconds: an arc no route may take
 PRIORITY_PENALTY_S = 4 * 3600  # leaving out a priority-1 job costs as much as 4 h of driving
+MIN_SEARCH_S = 0.1  # the search's own time when building the model took the whole limit
 
 
 @dataclass(frozen=True)
@@ -50,65 +53,59 @@ class Route:
 
 def solve(matrix: list[list[int]], jobs: list[Job], crews: list[Crew],
           time_limit_s: float) -> tuple[list[Route], list[str]]:
-    """Routes per crew and the keys of the jobs left out (the caller says why)."""
-    nodes = [crew.node for crew in crews] + [job.node for job in jobs]
-    size = len(nodes)
-    manager = pywrapcp.RoutingIndexManager(size, len(crews), list(range(len(crews))),
-                                           list(range(len(crews))))
-    routing = pywrapcp.RoutingModel(manager)
-    service = [0] * len(crews) + [job.service_s for job in jobs]
+    """Routes per crew and the keys of the jobs left out (the caller says why).
 
-    def drive(i: int, j: int) -> int:
-        return min(matrix[nodes[i]][nodes[j]], UNREACHABLE)
+    PyVRP's hybrid genetic search: drive seconds are the cost, every job is optional with
+    PRIORITY_PENALTY_S × its priority as the prize of serving it, each crew's shift is its
+    vehicle's time window, and a crew without a job's skill drives on a routing profile of its
+    own in which that job cannot be reached. The time limit covers building the model too."""
+    started = time.perf_counter()
+    model = Model()
+    depot_nodes = list(dict.fromkeys(crew.node for crew in crews))
+    places = [(node, model.add_location(x=0, y=0), None) for node in depot_nodes] + [
+        (job.node, model.add_location(x=0, y=0), job) for job in jobs]
+    depots = {node: model.add_depot(location) for node, location, _ in places[:len(depot_nodes)]}
+    for _, location, job in places[len(depot_nodes):]:
+        model.add_client(location, service_duration=job.service_s, required=False,
+                         prize=PRIORITY_PENALTY_S * max(1, job.priority))
+    profiles = {skills: model.add_profile() for skills in dict.fromkeys(c.skills for c in crews)}
+    for crew in crews:
+        model.add_vehicle_type(num_available=1, start_depot=depots[crew.node],
+                               end_depot=depots[crew.node], tw_early=crew.shift_start_s,
+                               tw_late=crew.shift_end_s, profile=profiles[crew.skills])
+    for skills, profile in profiles.items():
+        for frm_node, frm, _ in places:
+            for to_node, to, job in places:
+                if frm is to:
+                    continue
+                drive_s = UNREACHABLE if job is not None and job.skill not in skills \
+                    else min(matrix[frm_node][to_node], UNREACHABLE)
+                model.add_edge(frm, to, distance=drive_s, duration=drive_s, profile=profile)
+    left_s = max(MIN_SEARCH_S, time_limit_s - (time.perf_counter() - started))
+    best = model.solve(stop=MaxRuntime(left_s), display=False).best
+    stops: dict[int, list[Job]] = {number: [] for number in range(len(crews))}
+    if best.is_feasible():  # else serve none: an empty plan always fits the shifts
+        for route in best.routes():
+            stops[route.vehicle_type()] = [jobs[visit.idx] for visit in route.schedule()
+                                           if visit.is_client()]
+    served = {job.key for route in stops.values() for job in route}
+    return ([route_through(matrix, crew, stops[number]) for number, crew in enumerate(crews)],
+            [job.key for job in jobs if job.key not in served])
 
-    def drive_callback(from_index: int, to_index: int) -> int:
-        return drive(manager.IndexToNode(from_index), manager.IndexToNode(to_index))
 
-    def time_callback(from_index: int, to_index: int) -> int:
-        i = manager.IndexToNode(from_index)
-        return drive(i, manager.IndexToNode(to_index)) + service[i]
-
-    routing.SetArcCostEvaluatorOfAllVehicles(routing.RegisterTransitCallback(drive_callback))
-    horizon = max(crew.shift_end_s for crew in crews)
-    routing.AddDimension(routing.RegisterTransitCallback(time_callback), 0, horizon, False, "time")
-    clock = routing.GetDimensionOrDie("time")
-    for v, crew in enumerate(crews):
-        clock.CumulVar(routing.Start(v)).SetRange(crew.shift_start_s, crew.shift_end_s)
-        clock.CumulVar(routing.End(v)).SetRange(crew.shift_start_s, crew.shift_end_s)
-    for offset, job in enumerate(jobs):
-        index = manager.NodeToIndex(len(crews) + offset)
-        routing.AddDisjunction([index], PRIORITY_PENALTY_S * max(1, job.priority))
-        # skills: crews without the job's skill are taken out of its vehicle domain
-        # (SetAllowedVehiclesForIndex's binding rejects Python lists in OR-Tools 9.15)
-        unskilled = [v for v, crew in enumerate(crews) if job.skill not in crew.skills]
-        if unskilled:
-            routing.VehicleVar(index).RemoveValues(unskilled)
-
-    parameters = pywrapcp.DefaultRoutingSearchParameters()
-    parameters.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
-    parameters.local_search_metaheuristic = (
-        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH)
-    parameters.time_limit.FromMilliseconds(max(100, int(time_limit_s * 1000)))
-    solution = routing.SolveWithParameters(parameters)
-    if solution is None:
-        return [Route(c.key, [], 0, 0, c.shift_start_s) for c in crews], [j.key for j in jobs]
-
-    routes, served = [], set()
-    for v, crew in enumerate(crews):
-        index, visits, drive_s, work_s = routing.Start(v), [], 0, 0
-        while not routing.IsEnd(index):
-            following = solution.Value(routing.NextVar(index))
-            node = manager.IndexToNode(index)
-            if node >= len(crews):
-                job = jobs[node - len(crews)]
-                visits.append(Visit(job.key, solution.Value(clock.CumulVar(index))))
-                served.add(job.key)
-                work_s += job.service_s
-            drive_s += drive(node, manager.IndexToNode(following))
-            index = following
-        routes.append(Route(crew.key, visits, drive_s, work_s,
-                            solution.Value(clock.CumulVar(index))))
-    return routes, [job.key for job in jobs if job.key not in served]
+def route_through(matrix: list[list[int]], crew: Crew, stops: list[Job]) -> Route:
+    """A crew's route through ``stops`` in order, from its shift's start: arrivals, drive
+    (home included), work."""
+    clock, at, visits, drive_s, work_s = crew.shift_start_s, crew.node, [], 0, 0
+    for job in stops:
+        drive_s += matrix[at][job.node]
+        clock += matrix[at][job.node]
+        visits.append(Visit(job.key, clock))
+        clock += job.service_s
+        work_s += job.service_s
+        at = job.node
+    home = matrix[at][crew.node] if stops else 0
+    return Route(crew.key, visits, drive_s + home, work_s, clock + home)
 
 
 def nearest_neighbour(matrix: list[list[int]], jobs: list[Job],

@@ -50,7 +50,7 @@ PLAN_METADATA = {
               "βάρδια και με τις δεξιότητες κάθε συνεργείου.",
         "en": "Assigns open requests to crews and orders their visits on the road network, "
               "within each crew's shift and skills; drive times from pgRouting, the plan from "
-              "OR-Tools under a hard time limit."},
+              "PyVRP under a hard time limit."},
     "jobControlOptions": ["sync-execute", "async-execute"], "outputTransmission": ["value"],
     "keywords": ["routing", "crews", "VRP"], "links": [],
     "inputs": {
