@@ -10,7 +10,9 @@ without them the planner guessed that 0.5 % of a tile's rows had the collection'
 sorted a million points on disk where a hash of their pixels fits in memory.
 
 It is derived data: the audit trail and the change events leave it out (the functions of 0007
-and 0021, with ``- 'geom_mercator'``), and no write names it.
+and 0021, with ``- 'geom_mercator'``), and no write names it. A BEFORE trigger sees it NULL in
+the new row (it is computed after), so 0026's test of "the same row stored again" compares the
+rows without it.
 
 Revision ID: 0029_mercator_geometry
 Revises: 0028_idempotency_keys
@@ -93,6 +95,28 @@ END
 $$
 """
 
+# 0026's function: a write that stores the same row keeps the time (NEW.geom_mercator is NULL
+# before the row is stored, OLD's is not)
+NOTE_MODIFIED = """
+CREATE OR REPLACE FUNCTION dimos_note_modified() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        NEW.modified_at := OLD.modified_at;  -- only this trigger sets it
+        IF {same_row} THEN
+            RETURN NEW;
+        END IF;
+        NEW.modified_at := greatest(date_trunc('second', clock_timestamp()),
+                                    OLD.modified_at + interval '1 second');
+    ELSE
+        NEW.modified_at := date_trunc('second', clock_timestamp());
+    END IF;
+    RETURN NEW;
+END
+$$
+"""
+SAME_ROW = "to_jsonb(NEW) - 'geom_mercator' = to_jsonb(OLD) - 'geom_mercator'"
+SAME_ROW_0026 = "NEW IS NOT DISTINCT FROM OLD"
+
 DERIVED = " - 'geom_mercator'"
 
 
@@ -108,9 +132,11 @@ def upgrade() -> None:
         op.execute(f"ANALYZE {table}")
     op.execute(AUDIT_FUNCTION)
     op.execute(NOTE_FEATURE_CHANGE)
+    op.execute(NOTE_MODIFIED.replace("{same_row}", SAME_ROW))
 
 
 def downgrade() -> None:
+    op.execute(NOTE_MODIFIED.replace("{same_row}", SAME_ROW_0026))
     for table in SHARED_TABLES:
         op.execute(f"DROP STATISTICS IF EXISTS {table}_geometry_type")
     op.execute(AUDIT_FUNCTION.replace(DERIVED, ""))
