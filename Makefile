@@ -75,6 +75,7 @@ clean-db:
 # dimos against MapServer, tipg (its own venv: FastAPI/asyncpg stay out of ours) and stock
 # pygeoapi; its crew plans against VROOM and OR-Tools (bench/README.md)
 bench: demo $(BENCH_STAMP) system-packages
+	scripts/install-bench-packages
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.crews
 	$(BIN)/python -m bench.sensors

@@ -83,7 +83,7 @@ DEEP = 500_000
 TILES = {10: [(581, 404)], 12: [(2326, 1617)], 14: [(9305, 6469), (9306, 6469)],
          16: [(37222, 25876), (37223, 25876), (37222, 25877), (37223, 25877)]}
 #: sequential requests per tile row (2n concurrent): a z10 tile of a million points is slow
-TILE_REQUESTS = {10: 12, 12: 12, 14: 40, 16: 80}
+TILE_REQUESTS = {10: 8, 12: 8, 14: 16, 16: 40}
 REPORT_INPUTS = {"inputs": {"location": {"type": "Point", "coordinates": [24.4735, 35.3695]},
                             "radius": 100}}
 # Same for every server: a fresh connection per request (keep-alive against uvicorn costs
@@ -91,6 +91,9 @@ REPORT_INPUTS = {"inputs": {"location": {"type": "Point", "coordinates": [24.473
 HEADERS = {"Connection": "close", "Accept-Encoding": "identity"}
 #: ogr2ogr's full copies: Debian's GDAL 3.6 pages by 10 unless told
 OGR_TIMEOUT_S = 180
+#: kinds of server whose offset paging does not work (Debian's MapServer 8.0.0 ignores offset:
+#: fixed in 8.0.1), left out of deep pages and full copies
+NO_OFFSET = {"mapserver"}
 
 
 @dataclass
@@ -223,6 +226,9 @@ def deep_url(server: Server, kind: str, cursors: dict[str, str]) -> str:
 
 # --- tiles ---------------------------------------------------------------------------------
 
+EVERY_PERMIT = "every permit in the tile, whole"
+THINNED = "every permit: dots per pixel with dimos:count"
+
 def tile_features(content: bytes) -> tuple[int, int]:
     """Features in a tile, and the permits they stand for (a thinned dot its dimos:count)."""
     tile = mapbox_vector_tile.decode(content)
@@ -231,12 +237,12 @@ def tile_features(content: bytes) -> tuple[int, int]:
 
 
 def tile_work(kind: str, features: int, stands_for: int, in_tile: int) -> str:
-    if kind == "dimos":
-        return "every permit: dots per pixel with dimos:count" if stands_for != features \
-            else "every permit, whole"
-    if features < in_tile:
+    """What a tile holds: every permit in it (whole, or some as counted dots), or a cut."""
+    if stands_for < in_tile:
         return f"cut: {features:,} of {in_tile:,}"
-    return "every permit, whole"
+    if kind == "dimos" and stands_for != features:
+        return THINNED
+    return EVERY_PERMIT
 
 
 def raw_tile_call(database_url: str, z: int):
@@ -260,8 +266,9 @@ def permits_in_tile(database_url: str, z: int, x: int, y: int) -> int:
     conn = psycopg2.connect(database_url)
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT count(*) FROM building_permits "
-                        "WHERE geom_mercator && ST_TileEnvelope(%s, %s, %s)", (z, x, y))
+            # exactly: the index's boxes are float4, and && counts points a little outside
+            cur.execute("SELECT count(*) FROM building_permits, ST_TileEnvelope(%s, %s, %s) AS e "
+                        "WHERE geom_mercator && e AND ST_Intersects(geom_mercator, e)", (z, x, y))
             return cur.fetchone()[0]
     finally:
         conn.close()
@@ -325,14 +332,12 @@ def ogr_rows(servers: dict[str, tuple[Server, str]], folder: Path) -> list[Row]:
     print("  ogr2ogr copies …", flush=True)
     seconds, copied = ogr_copy(f"{dimos.url}/ogc", "service_requests", folder, None)
     rows.append(_ogr_row("ogr2ogr service_requests, 10 a page", "dimos", seconds, copied))
-    for name in ("dimos", "MapServer", "tipg"):
+    for name in ("dimos", "tipg"):  # tipg: the fastest peer whose paging works
         if name not in servers:
             continue
         server, kind = servers[name]
-        base = f"{server.url}/ogc" if kind == "dimos" else (
-            f"{server.url}/ogcapi" if kind == "mapserver" else server.url)
-        layer = {"dimos": DIMOS_COLLECTION, "tipg": "public.building_permits"}.get(
-            kind, "building_permits")
+        base = f"{server.url}/ogc" if kind == "dimos" else server.url
+        layer = DIMOS_COLLECTION if kind == "dimos" else "public.building_permits"
         seconds, copied = ogr_copy(base, layer, folder, 1000)
         rows.append(_ogr_row("ogr2ogr 1,000,000 permits, 1,000 a page", name, seconds, copied))
     return rows
@@ -363,8 +368,11 @@ def _row(rows: list[Row], case: str, server: str) -> Row | None:
 
 
 def _fastest_peer(rows: list[Row], case: str, work: str | None, mode: str) -> Row | None:
+    """The peer row of ``case`` with the lowest median in ``mode``, of ``work`` if given
+    (a thinned dimos tile and a whole one both account for every permit)."""
+    same = {work, THINNED} if work == EVERY_PERMIT else {work}
     peers = [r for r in rows if r.case == case and r.server not in DIMOS_ROWS
-             and r.server != RAW and (work is None or r.work == work)
+             and r.server != RAW and (work is None or r.work in same)
              and getattr(r, mode) is not None]
     return min(peers, key=lambda r: getattr(r, mode).median_ms, default=None)
 
@@ -389,13 +397,18 @@ def targets(rows: list[Row]) -> list[Target]:
                 mine = _row(rows, case, dimos)
                 if mine is None:
                     continue
-                # items: the fastest peer doing the same work; tiles: the fastest peer
-                work = mine.work if case.startswith("items") else None
                 for mode in modes:
-                    peer = _fastest_peer(rows, case, work, mode)
+                    # the fastest peer doing the same work: on items, counted or not; on
+                    # tiles, a tile that accounts for every permit in it (not one cut short)
+                    peer = _fastest_peer(rows, case, mine.work if case.startswith("items")
+                                         else EVERY_PERMIT, mode)
                     if peer is not None:
                         add(case, f"{dimos} / fastest peer ({peer.server}, {peer.work})", mine,
                             peer, "≤ 1.0", lambda v: v <= 1.0, (mode,))
+                    cut = _fastest_peer(rows, case, None, mode)
+                    if case.startswith("tile") and cut is not None and cut.work != EVERY_PERMIT:
+                        add(case, f"{dimos} / {cut.server} ({cut.work}): other work", mine, cut,
+                            "none", lambda v: True, (mode,))
         if case.startswith("tile"):
             add(case, "dimos / its SQL", _row(rows, case, "dimos"), _row(rows, case, RAW),
                 "≤ 1.2", lambda v: v <= 1.2, ("sequential",))
@@ -527,9 +540,11 @@ def bbox_cases(servers: dict[str, tuple[Server, str]], label: str = "") -> list[
 def paging_cases(servers: dict[str, tuple[Server, str]]) -> list[Row]:
     cursors = {server.name: cursor_after(server, DEEP)
                for server, kind in servers.values() if kind == "dimos"}
+    # Debian's MapServer 8.0.0 ignores offset (every page is page 1): not asked for a deep one
+    paging = {name: entry for name, entry in servers.items() if entry[1] not in NO_OFFSET}
     return [*items_case(servers, "items page 1",
                         lambda s, kind, i: items_url(kind, s.url, LIMIT), LIMIT, 100),
-            *items_case(servers, "items page after 500,000",
+            *items_case(paging, "items page after 500,000",
                         lambda s, kind, i: deep_url(s, kind, cursors), LIMIT, 20, warmup=2)]
 
 

@@ -43,7 +43,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start(name: str, args: list[str], env: dict, ready_path: str, port: int, folder: Path,
+def start_process(name: str, args: list[str], env: dict, ready_path: str, port: int, folder: Path,
            cwd: Path = PROJECT_DIR) -> Server:
     log = folder / f"{name}.log"
     # a session of its own: stop() signals the whole group (master and workers)
@@ -79,7 +79,7 @@ def start_dimos(database_url: str, folder: Path, tile_cache_mb: int = 0,
            "DIMOS_RATE_LIMIT_PROCESSES_PER_MIN": "0",
            # no sensors' worker unless the benchmark feeds one (bench/sensors.py)
            "DIMOS_SENSORS_INGEST": "0", **(extra_env or {})}
-    return _start(name, [str(VENV_BIN / "dimos"), "serve", "--port", str(port),
+    return start_process(name, [str(VENV_BIN / "dimos"), "serve", "--port", str(port),
                          "--workers", str(WORKERS)], env, "/health", port, folder)
 
 
@@ -101,7 +101,7 @@ def start_tipg(database_url: str, folder: Path, name: str = "tipg") -> Server:
     # cwd: tipg reads a .env file from its working directory; give it an empty one of its own
     home = folder / name
     home.mkdir(exist_ok=True)
-    return _start(name, args, env, "/healthz", port, folder, cwd=home)
+    return start_process(name, args, env, "/healthz", port, folder, cwd=home)
 
 
 def start_stock_pygeoapi(database_url: str, folder: Path, count: bool = True,
@@ -127,18 +127,22 @@ def start_stock_pygeoapi(database_url: str, folder: Path, count: bool = True,
     args = [str(VENV_BIN / "python"), "-m", "gunicorn", "--workers", str(WORKERS),
             "--worker-class", "gthread", "--threads", str(THREADS),
             "--bind", f"127.0.0.1:{port}", "pygeoapi.flask_app:APP"]
-    return _start(name, args, env, "/collections?f=json", port, folder)
+    return start_process(name, args, env, "/collections?f=json", port, folder)
 
 
 def stop(server: Server) -> None:
-    """Stop a server's process group: TERM, then KILL after 10 s."""
-    if server.process.poll() is not None:
+    """Stop a server's process group: TERM, then KILL after 10 s; then KILL what is left of
+    the group (an idle FastCGI mapserv heeds TERM only at its next request)."""
+    try:
+        if server.process.poll() is None:
+            os.killpg(server.process.pid, signal.SIGTERM)
+            server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+    except ProcessLookupError:
         return
     try:
-        os.killpg(server.process.pid, signal.SIGTERM)
-        server.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
         os.killpg(server.process.pid, signal.SIGKILL)
-        server.process.wait()
     except ProcessLookupError:
         pass
+    server.process.wait()
