@@ -68,6 +68,13 @@ FROM sensors s LEFT JOIN parking_lots l ON s.kind = 'lot' AND l.id = s.feature_i
 # of removed sensors would store readings under them
 REGISTRY_VERSION_SQL = "SELECT count(*), coalesce(max(id), 0) FROM sensors"
 
+# Two workers of a shared subscription may store readings of one sensor at once. Each takes its
+# sensors' rows first (in id order: no deadlock), so the statement below starts with a snapshot
+# holding the other's commit: its test "has the bay's state changed" reads the bay as the other
+# left it. Without it, a newer reading whose worker waited on the sensor row compared against
+# the bay before the older reading's update, found no change, and the older state stayed.
+LOCK_SENSORS_SQL = "SELECT id FROM sensors WHERE id = ANY(%(sensor)s) ORDER BY id FOR UPDATE"
+
 # One statement: store the new readings, move each sensor's current state forward when a
 # reading is newer, and carry changes into the public layers. Public state changes come back
 # for the live map.
@@ -487,6 +494,7 @@ def store_readings(cur, registry: Registry, readings: list[tuple[str, Reading]],
             known_months |= months
         # the readings are their own history: no audit row per bay update
         cur.execute("SET LOCAL dimos.audit = 'off'")
+        cur.execute(LOCK_SENSORS_SQL, {"sensor": sorted(set(rows["sensor"]))})
         cur.execute(STORE_SQL, {**rows, "battery_low": battery_low_pct})
         for layer, jurisdiction, feature, state, value, since, battery_low in cur.fetchall():
             if layer == "count":
