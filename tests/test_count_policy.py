@@ -3,10 +3,7 @@
 count limit but for resulttype=hits, and DIMOS_COUNT_LIMIT reaches every collection."""
 from __future__ import annotations
 
-import pytest
-
 import layers
-from gis import db
 from gis.features import FeatureQuery, query_page
 from ogc.config import build_config
 from settings import Settings
@@ -16,57 +13,46 @@ LIMIT = 50
 REQUESTS = layers.collection("service_requests")
 
 
-@pytest.fixture()
-def cur(demo_url):
-    conn = db.connect(demo_url)
-    try:
-        with conn.cursor() as cursor:
-            yield cursor
-    finally:
-        conn.rollback()
-        conn.close()
-
-
-def _street_box(cur) -> tuple[tuple[float, float, float, float], int]:
+def _street_box(cursor) -> tuple[tuple[float, float, float, float], int]:
     """A 40 m box (storage CRS) around a request, holding more than a page of 2 requests and
     fewer than LIMIT (the one holding nearest 10), and the requests it holds."""
-    cur.execute("""
+    cursor.execute("""
         SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b), held
         FROM (SELECT b, (SELECT count(*) FROM service_requests AS o WHERE o.geom && b) AS held
               FROM (SELECT ST_Expand(ST_Envelope(r.geom), 20) AS b
                     FROM service_requests AS r) AS boxes) AS counted
         ORDER BY abs(held - 10), 1, 2 LIMIT 1""")
-    *box, held = cur.fetchone()
+    *box, held = cursor.fetchone()
     assert 2 < held < LIMIT, held
     return tuple(box), held
 
 
-def test_a_query_expected_to_match_few_features_of_a_large_table_is_counted(cur):
-    box, held = _street_box(cur)
-    page = query_page(cur, FeatureQuery(layer=REQUESTS, limit=2, bbox=box, count_limit=LIMIT))
+def test_a_query_expected_to_match_few_features_of_a_large_table_is_counted(cursor):
+    box, held = _street_box(cursor)
+    page = query_page(cursor, FeatureQuery(layer=REQUESTS, limit=2, bbox=box, count_limit=LIMIT))
     assert len(page.features) == 2 and page.next_key is not None
     assert page.number_matched == held
 
 
-def test_a_query_expected_to_match_more_than_the_limit_carries_no_count(cur):
-    page = query_page(cur, FeatureQuery(layer=REQUESTS, limit=2, count_limit=LIMIT))
+def test_a_query_expected_to_match_more_than_the_limit_carries_no_count(cursor):
+    page = query_page(cursor, FeatureQuery(layer=REQUESTS, limit=2, count_limit=LIMIT))
     assert len(page.features) == 2 and page.number_matched is None
-    cur.execute("SELECT count(*) FROM service_requests")
-    (total,) = cur.fetchone()
+    cursor.execute("SELECT count(*) FROM service_requests")
+    (total,) = cursor.fetchone()
     assert total > LIMIT
     # asked for the number alone, it is counted whatever the limit
-    hits = query_page(cur, FeatureQuery(layer=REQUESTS, limit=0, count_limit=LIMIT))
+    hits = query_page(cursor, FeatureQuery(layer=REQUESTS, limit=0, count_limit=LIMIT))
     assert hits.number_matched == total
 
 
-def test_a_count_limit_of_zero_counts_for_resulttype_hits_only(cur):
-    box, held = _street_box(cur)
-    page = query_page(cur, FeatureQuery(layer=REQUESTS, limit=2, bbox=box, count_limit=0))
+def test_a_count_limit_of_zero_counts_for_resulttype_hits_only(cursor):
+    box, held = _street_box(cursor)
+    page = query_page(cursor, FeatureQuery(layer=REQUESTS, limit=2, bbox=box, count_limit=0))
     assert len(page.features) == 2 and page.number_matched is None
-    hits = query_page(cur, FeatureQuery(layer=REQUESTS, limit=0, bbox=box, count_limit=0))
+    hits = query_page(cursor, FeatureQuery(layer=REQUESTS, limit=0, bbox=box, count_limit=0))
     assert hits.number_matched == held
     # a page that reaches the end shows the number without counting
-    whole = query_page(cur, FeatureQuery(layer=REQUESTS, limit=LIMIT, bbox=box, count_limit=0))
+    whole = query_page(cursor, FeatureQuery(layer=REQUESTS, limit=LIMIT, bbox=box, count_limit=0))
     assert whole.number_matched == held == len(whole.features)
 
 
