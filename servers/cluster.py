@@ -55,6 +55,25 @@ def _run(args: list[str], what: str, check: bool = True) -> subprocess.Completed
     return proc
 
 
+def reachable_by_postgres(link: Path, parent: Path) -> Path:
+    """``link`` itself if the postgres user can reach ``parent``, else a folder under
+    FALLBACK_ROOT with ``link`` made a symlink to it (only root can need this)."""
+    if not _is_root() or _postgres_can_traverse(parent):
+        return link
+    target = FALLBACK_ROOT / hashlib.sha1(str(link.absolute()).encode()).hexdigest()[:12]
+    target.mkdir(parents=True, exist_ok=True)
+    os.chmod(target, 0o755)
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(target)
+    return target
+
+
+def _postgres_can_traverse(path: Path) -> bool:
+    return _run(["runuser", "-u", "postgres", "--", "test", "-x", str(path)],
+                "checking folder permissions", check=False).returncode == 0
+
+
 def packages_missing() -> list[str]:
     """Debian packages of PostgreSQL/PostGIS/pgRouting not yet on this machine."""
     needed = {
@@ -170,21 +189,7 @@ class LocalCluster:
             f.write("\n# dimos: project-local cluster\n" + conf)
 
     def _choose_data_dir(self) -> Path:
-        """``.dimos/pg`` if the postgres user can reach it, else a folder under /var/lib/dimos."""
-        if not _is_root() or self._postgres_can_traverse(self.state_dir):
-            return self.link
-        digest = hashlib.sha1(str(self.state_dir).encode()).hexdigest()[:12]
-        target = FALLBACK_ROOT / digest
-        FALLBACK_ROOT.mkdir(parents=True, exist_ok=True)
-        if self.link.is_symlink() or self.link.exists():
-            self.link.unlink()
-        self.link.symlink_to(target)
-        return target
-
-    @staticmethod
-    def _postgres_can_traverse(path: Path) -> bool:
-        return _run(["runuser", "-u", "postgres", "--", "test", "-x", str(path)],
-                    "checking folder permissions", check=False).returncode == 0
+        return reachable_by_postgres(self.link, self.state_dir)
 
     def _check_port_free(self) -> None:
         with socket.socket() as s:

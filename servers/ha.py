@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gis.errors import SetupError
-from servers.cluster import PG_BIN, _is_root
+from servers.cluster import PG_BIN, _is_root, reachable_by_postgres
 from servers.processes import alive
 
 #: how long each member may take to come up before `up` fails with its log's tail
@@ -93,12 +93,18 @@ class HACluster:
 
     def __init__(self, state_dir: Path, base_port: int = 5600, http_port: int = 5000,
                  python: str | None = None):
-        self.root = state_dir / "cluster"
+        self.state_dir = state_dir
+        self.link = state_dir / "cluster"
         self.ports = Layout(base_port)
         self.http_port = http_port
         self.python = python or sys.executable
 
     # ---- where things are
+    @property
+    def root(self) -> Path:
+        """``state_dir/cluster``, or where it points when the checkout is closed to postgres."""
+        return self.link.resolve() if self.link.is_symlink() else self.link
+
     def _dir(self, member: str) -> Path:
         return self.root / member
 
@@ -136,7 +142,9 @@ class HACluster:
         if missing:
             raise SetupError(f"{', '.join(missing)} not installed: run scripts/install-system-"
                              "packages (Debian: patroni etcd-server etcd-client haproxy)")
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        if not self.link.exists():  # Patroni runs as postgres: its folders must be in reach
+            reachable_by_postgres(self.link, self.state_dir).mkdir(exist_ok=True)
         os.chmod(self.root, 0o755)
         done = [self._start_etcd()]
         done += [self._start_patroni(node) for node in DB_NODES]
@@ -164,6 +172,14 @@ class HACluster:
                 self._stop(postmaster, group=False)
                 done.append(f"stopped {member}'s PostgreSQL")
         return done or ["the cluster is not running"]
+
+    def remove(self) -> None:
+        """Stop every member and delete the cluster's folders: for throw-away clusters."""
+        self.down()
+        root = self.root
+        if self.link.is_symlink():
+            self.link.unlink()
+        shutil.rmtree(root, ignore_errors=True)
 
     def _postmaster_pid(self, member: str) -> int | None:
         """The PostgreSQL server of a Patroni member, if it runs (from its postmaster.pid)."""

@@ -34,7 +34,6 @@ MARK_DOWN_S = 1.0
 
 @pytest.fixture(scope="module")
 def cluster():
-    # under the checkout, not /tmp's 0700 folders: Patroni runs as postgres and must reach it
     state_dir = PROJECT / ".dimos" / f"test-cluster-{uuid.uuid4().hex[:8]}"
     env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "DIMOS_STATE_DIR": str(state_dir),
            "DIMOS_CLUSTER_PORT_BASE": str(PORT_BASE), "DIMOS_PORT": str(HTTP_PORT),
@@ -50,7 +49,7 @@ def cluster():
         assert demo.returncode == 0, demo.stderr
         yield ha, env
     finally:
-        subprocess.run([DIMOS, "cluster", "down"], env=env, capture_output=True, timeout=120)
+        ha.remove()  # its folders too (under /var/lib/dimos when the checkout is closed)
         shutil.rmtree(state_dir, ignore_errors=True)
 
 
