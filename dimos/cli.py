@@ -15,6 +15,7 @@ from pydantic_settings import SettingsError
 
 from accounts import tokens
 from accounts.secret_key import secret_key
+from dimos.layer_cli import add_layer_commands
 from gis import db
 from gis.errors import DimosError, InvalidParameter, SetupError
 from gis.jurisdictions import jurisdiction_ids
@@ -700,6 +701,7 @@ def build_parser() -> argparse.ArgumentParser:
                            "natural key, keep their geometry (e.g. census figures from points onto "
                            "settlement boundaries); features not stored are left out")
     importing.set_defaults(func=import_file)
+    add_layer_commands(commands)
 
     exporting = commands.add_parser("export", help="export a layer or a selection to a file")
     exporting.add_argument("layer")

@@ -10,7 +10,7 @@ from alembic.script import ScriptDirectory
 from geoalchemy2 import alembic_helpers
 
 from gis.db import make_engine
-from gis.schema import READINGS_PARTITION_PREFIX
+from gis.schema import PUBLISHED_TABLE_COMMENT, READINGS_PARTITION_PREFIX
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -26,6 +26,10 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:
     # monthly partitions of the readings are made at run time (gis/sensors.py), not migrated
     if type_ == "table" and reflected and compare_to is None and name.startswith(
             READINGS_PARTITION_PREFIX):
+        return False
+    # a published layer's tables are made by `dimos layer publish`, not by a migration
+    if type_ == "table" and reflected and compare_to is None and (
+            getattr(obj, "comment", None) or "").startswith(PUBLISHED_TABLE_COMMENT):
         return False
     # the search's trigram indexes are on expressions the catalogue does not declare
     # (migration 0020_search, gis/search.py)

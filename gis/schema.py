@@ -189,7 +189,7 @@ def _modified_column(layer: Layer) -> tuple[Column, ...]:
                            "If-Unmodified-Since)"),)
 
 
-def _layer_table(layer: Layer) -> Table:
+def _layer_table(layer: Layer, md: MetaData = metadata, comment_prefix: str = "") -> Table:
     name = layer.table
     constraints = [
         CheckConstraint("ST_IsValid(geom)", name=f"{name}_geom_valid"),
@@ -209,7 +209,7 @@ def _layer_table(layer: Layer) -> Table:
         constraints.append(UniqueConstraint("id", "jurisdiction_id", name=f"{name}_id_jurisdiction"))
     return Table(
         name,
-        metadata,
+        md,
         Column("id", BigInteger, Identity(), primary_key=True),
         Column("jurisdiction_id", Text, ForeignKey(jurisdictions.c.id), nullable=False),
         *(_column(f) for f in layer.public_fields),
@@ -220,15 +220,15 @@ def _layer_table(layer: Layer) -> Table:
         *_modified_column(layer),
         Index(f"{name}_jurisdiction_id_idx", "jurisdiction_id"),
         *constraints,
-        comment=f"{layer.title_en} / {layer.title_el}",
+        comment=f"{comment_prefix}{layer.title_en} / {layer.title_el}",
     )
 
 
-def _private_table(layer: Layer) -> Table:
+def _private_table(layer: Layer, md: MetaData = metadata, comment_prefix: str = "") -> Table:
     name = layer.private_table
     return Table(
         name,
-        metadata,
+        md,
         Column("feature_id", BigInteger, primary_key=True),
         Column("jurisdiction_id", Text, nullable=False),
         *(_column(f) for f in layer.private_fields),
@@ -236,8 +236,17 @@ def _private_table(layer: Layer) -> Table:
                              [f"{layer.table}.id", f"{layer.table}.jurisdiction_id"],
                              ondelete="CASCADE", name=f"{name}_feature_fkey"),
         *(check for f in layer.private_fields for check in _field_checks(name, f)),
-        comment=f"Personal data of {layer.id}: staff only, never published",
+        comment=f"{comment_prefix}Personal data of {layer.id}: staff only, never published",
     )
+
+
+def published_layer_tables(layer: Layer) -> list[Table]:
+    """The tables of a layer published as data (its private one second, if it has private
+    fields): as a declared layer's, in a metadata of their own (no migration compares them)."""
+    md = MetaData(naming_convention=metadata.naming_convention)
+    prefix = PUBLISHED_TABLE_COMMENT
+    return [_layer_table(layer, md, prefix)] + (
+        [_private_table(layer, md, prefix)] if layer.private_fields else [])
 
 
 TABLES: dict[str, Table] = {layer.id: _layer_table(layer) for layer in layers.CATALOGUE}
@@ -454,6 +463,36 @@ feature_changes = Table(
     Index("feature_changes_pending_idx", "id", postgresql_where=text("published_at IS NULL")),
     comment="Outbox of feature changes, published as CloudEvents by the relay",
 )
+
+# The layers published from files as data (dimos layer publish, gis/published_layers.py):
+# their tables are made at publishing, not here, and marked by PUBLISHED_TABLE_COMMENT.
+published_layers = Table(
+    "published_layers",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("spec", JSONB, nullable=False,
+           comment="the layer in the catalogue's vocabulary (layers/spec.py)"),
+    Column("retired_at", DateTime(timezone=True),
+           comment="when it was retired (served nowhere, data kept); NULL: published"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Column("created_by", Text, nullable=False),
+    CheckConstraint("id ~ '^[a-z][a-z0-9_]*$'", name="published_layers_id_format"),
+    comment="Layers published from files as data (dimos layer publish), not declared in code",
+)
+catalogue_version = Table(
+    "catalogue_version",
+    metadata,
+    Column("one", Boolean, primary_key=True, server_default=text("true")),
+    Column("version", BigInteger, nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("one", name="catalogue_version_one"),
+    comment="Bumped by every change of published_layers: workers rebuild their collections",
+)
+#: how the table of a published layer (and its private table) begins its comment: what the
+#: migrations' comparison leaves alone (gis/migrate.py)
+PUBLISHED_TABLE_COMMENT = "published layer: "
+
 
 # Public POSTs per client, one row a hit (rate limits shared by every worker): a sliding window
 # counts the hits of the last minute, whatever the clock says.

@@ -41,7 +41,7 @@ def schema_differences(cur) -> list[str]:
     cur.execute(GEOMETRY_COLUMNS_SQL)
     found = {table: (gtype, srid) for table, gtype, srid in cur.fetchall()}
     problems = []
-    for layer in layers.CATALOGUE:
+    for layer in layers.catalogue():
         expected = (layer.geometry_type.upper(), layer.srid)
         if layer.table not in found:
             problems.append(f"layer {layer.id}: table {layer.table} with a geom column is missing")
@@ -54,7 +54,7 @@ def layer_counts(cur) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
     """Rows per layer, in total and per municipality (identifiers from the catalogue only)."""
     totals: dict[str, int] = {}
     by_jurisdiction: dict[str, dict[str, int]] = {}
-    for layer in layers.CATALOGUE:
+    for layer in layers.catalogue():
         cur.execute(sql.SQL("SELECT jurisdiction_id, count(*) FROM {} GROUP BY 1").format(
             sql.Identifier(layer.table)))
         totals[layer.id] = 0

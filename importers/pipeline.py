@@ -20,7 +20,7 @@ import psycopg2
 import psycopg2.errors
 
 import layers
-from gis import db
+from gis import catalogue, db, published_layers
 from gis import imports as sqlio
 from gis.db import connect
 from gis.errors import DimosError, ImportRefused, StorageFull
@@ -36,6 +36,7 @@ from importers.rasters import is_raster
 from importers.report import REJECTED, REPAIRED, SKIPPED, Finding, summary, write_report
 from importers.sources import CHUNK_SIZE, ROW, SHAPEFILE_PARTS, file_kind, make_workdir, open_source
 from importers.writer import ChunkWriter
+from layers.model import Layer
 
 MODES = ("append", "upsert", "replace")
 #: the kernel's ways of saying there is no room (as dimos/app.py answers them: 507)
@@ -75,6 +76,9 @@ class ImportOptions:
     #: who imports over the web: the municipalities PostgreSQL lets the import write in
     #: (row-level security); None for the command line, which connects as the owner
     principal: Principal | None = None
+    #: a layer to publish (importers/publish.py): its table and catalogue entry are made in
+    #: the import's transaction, so a refused file leaves no layer behind
+    new_layer: Layer | None = None
 
 
 @dataclass
@@ -123,12 +127,25 @@ def _jurisdiction(cur, asked: str | None) -> str:
     return known[0]
 
 
-def run_import(url: str, options: ImportOptions) -> ImportResult:
-    """Import ``options.path`` into ``options.layer_id``; ImportRefused (nothing written) if not."""
+def _layer(url: str, layer_id: str) -> Layer:
+    """The layer ``layer_id``: declared, or published (read from the database if this process
+    has not seen it yet); ImportRefused naming the known ids otherwise."""
     try:
-        layer = layers.get(options.layer_id) if options.layer_id != SCANS else None
+        return layers.get(layer_id)
+    except KeyError:
+        with connect(url) as conn, conn.cursor() as cur:
+            catalogue.refresh(cur, force=True)
+        conn.close()
+    try:
+        return layers.get(layer_id)
     except KeyError as exc:
         raise ImportRefused(f"{exc.args[0]}, {SCANS}") from None
+
+
+def run_import(url: str, options: ImportOptions) -> ImportResult:
+    """Import ``options.path`` into ``options.layer_id``; ImportRefused (nothing written) if not."""
+    layer = options.new_layer or (_layer(url, options.layer_id) if options.layer_id != SCANS
+                                  else None)
     if options.mode not in MODES:
         raise ImportRefused(f"--mode {options.mode}: one of {', '.join(MODES)}")
     if options.attributes_only and options.mode != "upsert":
@@ -204,6 +221,9 @@ def _import_vectors(cur, conn, layer, path: Path, kind: str, workdir: Path,
     the report. Upserts, layers with private fields and uploads through the web app (whose
     role row-level security confines: COPY into the table is refused) go the careful way.
     """
+    if options.new_layer is not None:  # again after a rollback (the careful way, below)
+        published_layers.create_tables(cur, layer)
+        published_layers.insert_entry(cur, layer, options.actor)
     streaming = streaming and options.mode in ("append", "replace") and not layer.private_fields
     streaming = streaming and not options.attributes_only and sqlio.copies_straight_into(cur, layer)
     if kind == "OSM":

@@ -1,4 +1,9 @@
-"""The layer catalogue: every layer declared once, in the order the map lists them."""
+"""The layer catalogue: every layer declared once, in the order the map lists them.
+
+The layers declared here (with behaviour: workflows, sensors, routing) come first; the layers
+a GIS officer published (stored in the database, layers/spec.py) follow, as the process last
+read them (gis/catalogue.py keeps :func:`set_published` up to date).
+"""
 from layers import (
     building_permits,
     buildings,
@@ -42,24 +47,57 @@ COLLECTIONS: tuple[Layer, ...] = tuple(
 
 _BY_ID = {layer.id: layer for layer in CATALOGUE}
 _COLLECTION_BY_ID = {layer.id: layer for layer in COLLECTIONS}
+#: the layers published as data, in publishing order (each is its own one collection)
+_published: dict[str, Layer] = {}
+
+
+def set_published(entries: tuple[Layer, ...]) -> None:
+    """Make ``entries`` the layers published as data (replacing those before)."""
+    clash = [layer.id for layer in entries if layer.id in _BY_ID or layer.id in _COLLECTION_BY_ID]
+    if clash:
+        raise ValueError(f"published layers {', '.join(clash)} have the id of a declared one")
+    global _published
+    _published = {layer.id: layer for layer in entries}
+
+
+def published() -> tuple[Layer, ...]:
+    """The layers published as data (not declared in code), in publishing order."""
+    return tuple(_published.values())
+
+
+def catalogue() -> tuple[Layer, ...]:
+    """Every layer: the declared ones, then the published ones."""
+    return CATALOGUE + published()
+
+
+def collections() -> tuple[Layer, ...]:
+    """Every collection served (OGC API, tiles, the legend): the declared layers' collections,
+    then the published layers."""
+    return COLLECTIONS + published()
+
+
+def declared(layer_id: str) -> bool:
+    """Whether ``layer_id`` is a layer or collection declared in code (not published as data)."""
+    return layer_id in _BY_ID or layer_id in _COLLECTION_BY_ID
 
 
 def get(layer_id: str) -> Layer:
-    """The declared layer ``layer_id``; KeyError naming the known ids otherwise."""
-    try:
-        return _BY_ID[layer_id]
-    except KeyError:
-        raise KeyError(f"unknown layer {layer_id!r}; known: {', '.join(_BY_ID)}") from None
+    """The layer ``layer_id``; KeyError naming the known ids otherwise."""
+    found = _BY_ID.get(layer_id) or _published.get(layer_id)
+    if found is None:
+        raise KeyError(f"unknown layer {layer_id!r}; known: "
+                       f"{', '.join([*_BY_ID, *_published])}")
+    return found
 
 
 def collection(collection_id: str) -> Layer:
-    """The published collection ``collection_id`` (a layer, or one geometry type of a layer's
-    table); KeyError naming the known ids otherwise."""
-    try:
-        return _COLLECTION_BY_ID[collection_id]
-    except KeyError:
+    """The collection ``collection_id`` (a layer, or one geometry type of a layer's table);
+    KeyError naming the known ids otherwise."""
+    found = _COLLECTION_BY_ID.get(collection_id) or _published.get(collection_id)
+    if found is None:
         raise KeyError(f"unknown collection {collection_id!r}; known: "
-                       f"{', '.join(_COLLECTION_BY_ID)}") from None
+                       f"{', '.join([*_COLLECTION_BY_ID, *_published])}")
+    return found
 
 
 def legend() -> list[dict]:
@@ -75,7 +113,7 @@ def legend() -> list[dict]:
             "fields": {f.name: {"el": f.title_el, "en": f.title_en} for f in layer.public_fields},
             "style": {k: v for k, v in vars(layer.style).items() if v is not None},
         }
-        for layer in COLLECTIONS
+        for layer in collections()
     ]
 
 
@@ -87,9 +125,10 @@ def vocabulary() -> dict[str, dict[str, dict[str, dict[str, str]]]]:
             f.name: {c.code: {"el": c.title_el, "en": c.title_en} for c in f.choices}
             for f in layer.fields if f.choices
         }
-        for layer in COLLECTIONS if any(f.choices for f in layer.fields)
+        for layer in collections() if any(f.choices for f in layer.fields)
     }
 
 
 __all__ = ["CATALOGUE", "COLLECTIONS", "LANGUAGES", "STORAGE_SRID", "Choice", "Field", "Layer", "Style",
-           "Temporal", "collection", "get", "legend", "vocabulary"]
+           "Temporal", "catalogue", "collection", "collections", "declared", "get", "legend",
+           "published", "set_published", "vocabulary"]

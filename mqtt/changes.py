@@ -42,7 +42,7 @@ EVENT_TYPE = "gr.dimos.feature.{operation}"
 
 def collection_of(table: str, geometry_type: str | None) -> Layer | None:
     """The published collection a row of ``table`` with ``geometry_type`` belongs to."""
-    for layer in layers.COLLECTIONS:
+    for layer in layers.collections():
         if layer.table == table and layer.geometry_filter in (None, geometry_type):
             return layer
     return None

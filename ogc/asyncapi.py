@@ -106,7 +106,7 @@ def asyncapi_document(public_url: str, broker: tuple[str, int],
     base = public_url.rstrip("/")
     host, port = broker
     reader = SERVICES[READER][0]
-    collections = layers.COLLECTIONS
+    collections = layers.collections()
     messages: dict = {}
     for layer in collections:
         messages.update(_messages(layer))

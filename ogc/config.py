@@ -142,7 +142,7 @@ def build_config(settings: Settings, public_url: str, extent_crs84: list[float])
         },
         "resources": {
             **{layer.id: _resource(layer, settings, extent_crs84, f"{public_url.rstrip('/')}/ogc")
-               for layer in layers.COLLECTIONS},
+               for layer in layers.collections()},
             **{process_id: {"type": "process",
                             "processor": {"name": processor,
                                           "database_url": settings.effective_app_database_url}}

@@ -29,7 +29,7 @@ def check_items_filter() -> None:
     from gis.cql_parse import check_filter_geometries
 
     match = ITEMS.match(request.path)
-    if match is None or match[1] not in {layer.id for layer in layers.COLLECTIONS}:
+    if match is None or match[1] not in {layer.id for layer in layers.collections()}:
         return  # not a collection's items: pygeoapi answers (404)
     if request.method == "POST" and request.mimetype == "application/query-cql-json":
         node = parse_cql2_json(request.get_data(cache=True))

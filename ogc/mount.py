@@ -19,6 +19,7 @@ from flask import Flask, g, jsonify, request
 from pygeoapi.error import GenericError
 from werkzeug.datastructures import Headers
 
+from gis import catalogue
 from gis.db import ping, pooled_cursor
 from gis.errors import DimosError, InvalidParameter
 from gis.jurisdictions import jurisdiction_ids, municipalities_extent_crs84
@@ -30,6 +31,7 @@ from ogc.exception_types import processes_exception_types
 from ogc.feature_etags import register_feature_etags
 from ogc.filters import check_items_filter
 from ogc.job_documents import register_job_documents
+from ogc.live_catalogue import register_live_catalogue
 from ogc.logs import quiet_client_errors
 from ogc.openapi import offline_document
 from ogc.paging import register_paging
@@ -73,6 +75,15 @@ def _remove_files_of_dead_processes(folder: Path) -> None:
             path.unlink(missing_ok=True)
 
 
+def _read_catalogue(settings: Settings) -> None:
+    """The published layers, for the first configuration (ogc/live_catalogue.py follows them)."""
+    try:
+        with pooled_cursor(settings.effective_app_database_url) as cur:
+            catalogue.refresh(cur, force=True)
+    except Exception:  # start without the database (health says 503), never fail to start
+        pass
+
+
 def _jurisdiction_ids(settings: Settings) -> list[str]:
     """The municipalities the database holds, or none while it is unreachable."""
     try:
@@ -101,6 +112,7 @@ def write_configuration(settings: Settings) -> tuple[Path, Path, Path]:
     folder = settings.state_dir / "ogc"
     folder.mkdir(parents=True, exist_ok=True)
     _remove_files_of_dead_processes(folder)
+    _read_catalogue(settings)
     config = build_config(settings, settings.effective_public_url, _extent_crs84(settings))
     write_offline_templates(Path(config["server"]["templates"]["path"]), CSP_MARKER)
     Path(config["server"]["manager"]["output_dir"]).mkdir(parents=True, exist_ok=True)
@@ -200,6 +212,7 @@ def register_ogc(app: Flask, settings: Settings) -> None:
 
     quiet_client_errors()  # tracebacks for bad input: logging filters, not patches
     app.register_blueprint(BLUEPRINT, url_prefix="/ogc")
+    register_live_catalogue(app, settings, lambda: _extent_crs84(settings))
     register_cache_headers(app, settings)
     app.register_error_handler(GenericError, _provider_error)
     database_url = settings.effective_app_database_url

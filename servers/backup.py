@@ -27,19 +27,30 @@ def _run(args: list[str], what: str) -> subprocess.CompletedProcess:
     return proc
 
 
-def backup(url: str, target: Path) -> int:
-    """Dump the database at ``url`` to ``target``; the file's size in bytes."""
+def _dump(url: str, target: Path, *options: str) -> int:
+    """pg_dump's custom format to ``target`` (never left half written); its size in bytes."""
     target = Path(target)
     if target.exists():
         raise InvalidParameter(f"{target} exists; give a new file name")
     partial = target.with_name(target.name + ".partial")
     try:
-        _run([str(PG_BIN / "pg_dump"), "--format=custom", "--compress=6", "--no-owner",
+        _run([str(PG_BIN / "pg_dump"), "--format=custom", "--compress=6", "--no-owner", *options,
               f"--file={partial}", f"--dbname={url}"], "pg_dump")
         partial.rename(target)  # a file under the final name is always complete
     finally:
         partial.unlink(missing_ok=True)
     return target.stat().st_size
+
+
+def backup(url: str, target: Path) -> int:
+    """Dump the database at ``url`` to ``target``; the file's size in bytes."""
+    return _dump(url, target)
+
+
+def backup_tables(url: str, target: Path, tables: list[str]) -> int:
+    """Dump ``tables`` (rows, definitions, triggers, policies) to ``target``; its size in
+    bytes (``pg_restore --table`` brings them back)."""
+    return _dump(url, target, *(f"--table=public.{table}" for table in tables))
 
 
 def restore(url: str, source: Path) -> None:

@@ -143,7 +143,7 @@ def make_web_map_blueprint(settings: Settings) -> Blueprint:
             layer = layers.collection(request.args.get("layer", ""))
         except KeyError:
             raise InvalidParameter("layer: not a collection of the catalogue; the collections: "
-                                   + ", ".join(c.id for c in layers.COLLECTIONS)) from None
+                                   + ", ".join(c.id for c in layers.collections())) from None
         text = request.args.get("filter")
         cql = parse_filter_crs84(text, layer) if text else None
         bbox = _bbox_2100(request.args.get("bbox"))

@@ -1,0 +1,204 @@
+"""Publishing a file as a new layer: its fields inferred, named and checked, then the layer's
+table made and the file imported in one transaction (importers/pipeline.py, ``new_layer``).
+
+A refused file (every row failing its checks, no geometry, a bad name) leaves no layer
+behind: the table, the catalogue entry and the features are one transaction's.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import unicodedata
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pyogrio
+
+import layers
+from gis import published_layers
+from gis.db import connect
+from gis.errors import ImportRefused
+from importers.pipeline import ImportOptions, ImportResult, run_import
+from importers.sources import make_workdir, open_source
+from layers.model import Field, FieldType, Layer, Style
+
+#: PostgreSQL's limit is 63 bytes; the constraint names built from a layer's id and a field's
+#: name (``<id>_<field>_unique``) must fit in it
+MAX_NAME = 30
+NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+#: the columns every layer table has (gis/schema.py), and its private table's
+SYSTEM_COLUMNS = frozenset({"id", "jurisdiction_id", "geom", "geom_mercator", "import_id",
+                            "modified_at", "feature_id"})
+#: GDAL's field types (``ogr_types``, with the boolean subtype) and the catalogue's
+OGR_TYPES: dict[str, FieldType] = {
+    "OFTString": "text", "OFTInteger": "integer", "OFTInteger64": "bigint", "OFTReal": "real",
+    "OFTDate": "date", "OFTDateTime": "timestamptz", "OFTStringList": "text[]",
+}
+#: a shapefile's "Polygon" may hold several parts: the layer takes both
+PROMOTED = {"Polygon": "MultiPolygon", "LineString": "MultiLineString"}
+GEOMETRY_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon")
+# ELOT 743, simplified: a Greek column name as a Latin identifier
+GREEK = dict(zip("αβγδεζηθικλμνξοπρσςτυφχψω",
+                 ["a", "v", "g", "d", "e", "z", "i", "th", "i", "k", "l", "m", "n", "x", "o",
+                  "p", "r", "s", "s", "t", "y", "f", "ch", "ps", "o"], strict=True))
+COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+RESERVED_KEYWORDS_SQL = "SELECT word FROM pg_get_keywords() WHERE catcode <> 'U'"
+
+
+@dataclass
+class PublishOptions:
+    path: Path
+    layer_id: str
+    title_el: str
+    title_en: str
+    key: str  # the field (as named after normalising) that identifies a feature
+    description_el: str = ""
+    description_en: str = ""
+    private: tuple[str, ...] = ()
+    rename: dict[str, str] = field(default_factory=dict)  # source column → field name
+    leave_out: tuple[str, ...] = ()  # source columns not published
+    color: str = "#3182bd"
+    editable: bool = False
+    editors: tuple[str, ...] = ()
+    import_options: ImportOptions | None = None  # jurisdiction, CRS, encoding, actor...
+
+
+def field_name(column: str) -> str:
+    """A column's name as a field's: lower case, Greek transliterated, other signs as ``_``."""
+    plain = "".join(c for c in unicodedata.normalize("NFD", column.lower())
+                    if unicodedata.category(c) != "Mn")
+    latin = "".join(GREEK.get(c, c) for c in plain)
+    name = re.sub(r"[^a-z0-9]+", "_", latin).strip("_")
+    return f"f_{name}" if name[:1].isdigit() else name
+
+
+def _check_name(cur, name: str, what: str, keywords: set[str]) -> None:
+    if not NAME.match(name):
+        raise ImportRefused(f"{what} {name!r}: lower-case Latin letters, digits and _, "
+                            "starting with a letter")
+    if len(name) > MAX_NAME:
+        raise ImportRefused(f"{what} {name!r}: {len(name)} characters, at most {MAX_NAME}")
+    if name in keywords:
+        raise ImportRefused(f"{what} {name!r} is an SQL keyword: choose another")
+
+
+def check_layer_id(cur, layer_id: str) -> None:
+    """A new layer's id: a name, no SQL keyword, not the id or table of any layer."""
+    keywords = _keywords(cur)
+    _check_name(cur, layer_id, "--id", keywords)
+    if layer_id.endswith("_private"):
+        raise ImportRefused(f"--id {layer_id}: _private ends the name of a layer's private table")
+    if layers.declared(layer_id) or published_layers.entry_for_update(cur, layer_id):
+        raise ImportRefused(f"--id {layer_id}: a layer of that id exists already")
+    for table in (layer_id, f"{layer_id}_private"):
+        if published_layers.table_exists(cur, table):
+            raise ImportRefused(f"--id {layer_id}: the database has a table {table} already")
+
+
+def _keywords(cur) -> set[str]:
+    cur.execute(RESERVED_KEYWORDS_SQL)
+    return {row[0] for row in cur.fetchall()}
+
+
+def _field_type(column: str, ogr_type: str, subtype: str) -> FieldType:
+    if ogr_type == "OFTInteger" and subtype == "OFSTBoolean":
+        return "boolean"
+    try:
+        return OGR_TYPES[ogr_type]
+    except KeyError:
+        raise ImportRefused(f"column {column}: type {ogr_type.removeprefix('OFT')} cannot be "
+                            f"published (text, numbers, dates and lists of text can); leave it "
+                            f"out with --leave-out {column}") from None
+
+
+def infer_fields(cur, info: dict, options: PublishOptions) -> tuple[tuple[Field, ...], dict[str, str]]:
+    """The fields of the file's columns (named, typed, checked; the key required), and the
+    column of each field."""
+    keywords = _keywords(cur)
+    columns = [str(c) for c in info["fields"]]
+    unknown = sorted((set(options.rename) | set(options.leave_out)) - set(columns))
+    if unknown:
+        raise ImportRefused(f"--rename/--leave-out {', '.join(unknown)}: the file has no such "
+                            f"column; its columns: {', '.join(columns)}")
+    made: dict[str, str] = {}
+    fields = []
+    for column, ogr_type, subtype in zip(columns, info["ogr_types"], info["ogr_subtypes"],
+                                         strict=True):
+        if column in options.leave_out:
+            continue
+        name = options.rename.get(column) or field_name(column)
+        _check_name(cur, name, f"column {column!r} as field", keywords)
+        if name in SYSTEM_COLUMNS:
+            raise ImportRefused(f"column {column!r}: {name} is a column every layer has; name "
+                                f"the field with --rename {column}=NAME")
+        if name in made:
+            raise ImportRefused(f"columns {made[name]!r} and {column!r} are both named {name} "
+                                f"as fields: name one with --rename {column}=NAME")
+        made[name] = column
+        fields.append(Field(name, _field_type(column, ogr_type, subtype), title_el=column,
+                            title_en=column, required=name == options.key,
+                            private=name in options.private))
+    names = [f.name for f in fields]
+    for asked, what in ((options.private, "--private"), ((options.key,), "--key")):
+        missing = [name for name in asked if name not in names]
+        if missing:
+            raise ImportRefused(f"{what} {', '.join(missing)}: no such field; the fields: "
+                                f"{', '.join(names)}")
+    if options.key in options.private:
+        raise ImportRefused(f"--key {options.key}: the key is public (it names the feature in "
+                            "every output): it cannot be --private")
+    return tuple(fields), made
+
+
+def _geometry_type(info: dict, file_name: str) -> str:
+    written = re.sub(r"^3D | (Z|M|ZM)$", "", info.get("geometry_type") or "")
+    if written not in GEOMETRY_TYPES:
+        raise ImportRefused(f"{file_name}: geometry type {written or 'none'}: a layer holds one "
+                            f"of {', '.join(GEOMETRY_TYPES)}")
+    return PROMOTED.get(written, written)
+
+
+def layer_of_file(cur, options: PublishOptions) -> tuple[Layer, dict[str, str]]:
+    """The layer ``options`` describe (its fields and geometry from the file), and the file's
+    column of each field."""
+    check_layer_id(cur, options.layer_id)
+    base = options.import_options or ImportOptions(options.path, options.layer_id)
+    workdir = make_workdir()
+    try:
+        source = open_source(Path(options.path), workdir, layer=base.source_layer,
+                             encoding=base.encoding, limits=base.archive_limits)
+        info = pyogrio.read_info(source.read_path, layer=source.layer, encoding=source.encoding,
+                                 **source.open_options)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    fields, columns = infer_fields(cur, info, options)
+    try:
+        return Layer(
+            id=options.layer_id, title_el=options.title_el, title_en=options.title_en,
+            description_el=options.description_el, description_en=options.description_en,
+            geometry_type=_geometry_type(info, Path(options.path).name), fields=fields,
+            natural_key=(options.key,),
+            style=Style(color=options.color, fill_color=options.color, fill_opacity=0.4,
+                        radius=5 if "Point" in (info.get("geometry_type") or "") else None),
+            editable=options.editable or bool(options.editors), editors=options.editors), columns
+    except ValueError as exc:
+        raise ImportRefused(str(exc)) from None
+
+
+def publish(url: str, options: PublishOptions) -> tuple[Layer, ImportResult]:
+    """Publish the file as a new layer: the layer, and the import that filled it."""
+    if not options.title_el.strip() or not options.title_en.strip():
+        raise ImportRefused("--title-el and --title-en: a layer has a title in Greek and English")
+    if not COLOUR.fullmatch(options.color):
+        raise ImportRefused(f"--color {options.color[:20]!r}: a colour as #rrggbb")
+    conn = connect(url)
+    try:
+        with conn.cursor() as cur:
+            layer, columns = layer_of_file(cur, options)
+    finally:
+        conn.rollback()
+        conn.close()
+    base = options.import_options or ImportOptions(options.path, layer.id)
+    result = run_import(url, replace(base, path=Path(options.path), layer_id=layer.id,
+                                     new_layer=layer, mode="append", mapping=columns))
+    return layer, result
