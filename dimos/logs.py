@@ -3,12 +3,13 @@
 A request's line holds what operations need and no personal data: method, path without its
 query string (which can carry an api_key, an e-mail or a plate) and with its private segments
 replaced by their name (an Open311 request's token is its reporter's key to it), status, size and
-time; not the client's address nor its user agent.
+time, and the worker's process id; not the client's address nor its user agent.
 """
 from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 from datetime import datetime, timezone
 
@@ -61,7 +62,8 @@ class JsonLogger(Logger):
                  "level": "INFO", "logger": "access", "method": environ.get("REQUEST_METHOD"),
                  "path": loggable_path(environ.get("PATH_INFO")), "status": resp.status_code,
                  "bytes": getattr(resp, "sent", None),
-                 "ms": round(request_time.total_seconds() * 1000, 1)}
+                 "ms": round(request_time.total_seconds() * 1000, 1),
+                 "pid": os.getpid()}  # which worker answered
         self.access_log.info(json.dumps(entry, ensure_ascii=False))
 
 

@@ -17,7 +17,7 @@ from gis import published_layers
 REFRESH_EVERY_S = 1.0
 
 _lock = threading.Lock()
-_seen_version: int | None = None
+_seen_version: tuple | None = None
 _checked_at = 0.0
 
 

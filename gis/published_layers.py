@@ -23,7 +23,8 @@ from layers.spec import layer_from_spec, layer_to_spec
 
 TABLE = "published_layers"
 
-VERSION_SQL = "SELECT version FROM catalogue_version"
+# with its time: a restored backup may bring back a number this process saw with other entries
+VERSION_SQL = "SELECT version, changed_at FROM catalogue_version"
 ENTRIES_SQL = ("SELECT id, spec, retired_at, created_at, updated_at, created_by "
                "FROM published_layers ORDER BY created_at, id")
 ENTRY_SQL = ("SELECT id, spec, retired_at, created_at, updated_at, created_by "
@@ -78,9 +79,9 @@ def _entry(row) -> Entry:
     return Entry(layer_from_spec(row[1]), row[2], row[3], row[4], row[5])
 
 
-def catalogue_version(cur) -> int:
+def catalogue_version(cur) -> tuple:
     cur.execute(VERSION_SQL)
-    return cur.fetchone()[0]
+    return cur.fetchone()
 
 
 def entries(cur) -> list[Entry]:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from gis.errors import ImportRefused
+from importers.names import field_name
 from importers.report import Finding
 from importers.sources import ROW
 from importers.values import convert, printable
@@ -31,7 +32,9 @@ def column_plan(layer: Layer, columns: list[str], mapping: Mapping[str, str],
         if target not in names:
             raise ImportRefused(f"--map/--set {target}: {layer.id} has no such field; its fields: "
                                 f"{', '.join(f.name for f in layer.fields)}")
-    by_lower = {c.lower(): c for c in columns}
+    # a column of the field's name in any case, or one named so once normalised (a published
+    # layer's "Κωδικός" is its field kodikos: importers/names.py)
+    by_lower = {**{field_name(c): c for c in columns}, **{c.lower(): c for c in columns}}
     plan: dict[str, str | None] = {}
     for f in layer.fields:
         if f.name in constants:

@@ -199,7 +199,8 @@ def _run(conn, layer, path: Path, kind: str, sha256: str, workdir: Path,
         layer_id = layer.id if layer else SCANS
         result = ImportResult(None, jurisdiction_id, layer_id, sha256, dry_run=options.dry_run)
         done = sqlio.committed_import(cur, jurisdiction_id, layer_id, sha256, options.mode)
-        if done and not options.dry_run:
+        # a layer of this id deleted after an import of this file: publishing imports it anew
+        if done and not options.dry_run and options.new_layer is None:
             result.import_id, result.already_imported = done[0], True
             return result
         if kind == "raster":

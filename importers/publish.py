@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import layers
 from gis import published_layers
 from gis.db import connect
 from gis.errors import ImportRefused
+from importers.names import field_name
 from importers.pipeline import ImportOptions, ImportResult, run_import
 from importers.sources import make_workdir, open_source
 from layers.model import Field, FieldType, Layer, Style
@@ -37,10 +37,6 @@ OGR_TYPES: dict[str, FieldType] = {
 #: a shapefile's "Polygon" may hold several parts: the layer takes both
 PROMOTED = {"Polygon": "MultiPolygon", "LineString": "MultiLineString"}
 GEOMETRY_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon")
-# ELOT 743, simplified: a Greek column name as a Latin identifier
-GREEK = dict(zip("αβγδεζηθικλμνξοπρσςτυφχψω",
-                 ["a", "v", "g", "d", "e", "z", "i", "th", "i", "k", "l", "m", "n", "x", "o",
-                  "p", "r", "s", "s", "t", "y", "f", "ch", "ps", "o"], strict=True))
 COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 RESERVED_KEYWORDS_SQL = "SELECT word FROM pg_get_keywords() WHERE catcode <> 'U'"
 
@@ -61,15 +57,6 @@ class PublishOptions:
     editable: bool = False
     editors: tuple[str, ...] = ()
     import_options: ImportOptions | None = None  # jurisdiction, CRS, encoding, actor...
-
-
-def field_name(column: str) -> str:
-    """A column's name as a field's: lower case, Greek transliterated, other signs as ``_``."""
-    plain = "".join(c for c in unicodedata.normalize("NFD", column.lower())
-                    if unicodedata.category(c) != "Mn")
-    latin = "".join(GREEK.get(c, c) for c in plain)
-    name = re.sub(r"[^a-z0-9]+", "_", latin).strip("_")
-    return f"f_{name}" if name[:1].isdigit() else name
 
 
 def _check_name(cur, name: str, what: str, keywords: set[str]) -> None:

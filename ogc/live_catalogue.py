@@ -10,6 +10,8 @@ the catalogue and puts them in that object's place.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from copy import deepcopy
 
 from flask import Flask
@@ -40,19 +42,28 @@ def reconfigure(settings: Settings, extent_crs84: list[float]) -> None:
 
 def register_live_catalogue(app: Flask, settings: Settings, extent_crs84) -> None:
     """Before each request (first of all its checks, which look layers up), at most once a
-    second: the catalogue as the database has it."""
+    second: the catalogue as the database has it. A request that comes while another thread
+    rebuilds the collections waits for them, so no worker answers from the old ones after it
+    has seen the new version."""
     url = settings.effective_app_database_url
+    rebuilding = threading.Lock()
 
     def follow_the_catalogue():
-        if not catalogue.refresh_due():
+        if not catalogue.refresh_due() and not rebuilding.locked():
             return
-        try:
-            with pooled_cursor(url) as cur:
-                changed = catalogue.refresh(cur)
-        except Exception:  # the database is down: the request meets it (503), not this check
-            log.debug("catalogue not read", exc_info=True)
-            return
-        if changed:
-            reconfigure(settings, extent_crs84())
+        with rebuilding:
+            if not catalogue.refresh_due():
+                return  # another thread read it meanwhile, and rebuilt what changed
+            try:
+                with pooled_cursor(url) as cur:
+                    changed = catalogue.refresh(cur)
+            except Exception:  # the database is down: the request meets it (503), not this
+                log.debug("catalogue not read", exc_info=True)
+                return
+            if changed:
+                started = time.monotonic()
+                reconfigure(settings, extent_crs84())
+                log.info("catalogue changed: collections rebuilt in %.0f ms",
+                         (time.monotonic() - started) * 1000)
 
     app.before_request_funcs.setdefault(None, []).insert(0, follow_the_catalogue)

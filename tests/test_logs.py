@@ -57,7 +57,7 @@ def test_server_logs_are_json_lines_without_personal_data(live_server, live_serv
 
     text, records = wait_until(logged, 20, f"access log lines for {sorted(expected)}")
     access = [r for r in records if r["logger"] == "access"]
-    assert all({"time", "method", "status", "ms"} <= set(r) for r in access)
+    assert all({"time", "method", "status", "ms", "pid"} <= set(r) for r in access)
     assert any(r["level"] == "WARNING" and r["logger"] != "access" and unknown_field in r["message"]
                for r in records), text
     for secret in (key, request_token, EMAIL, "6912345678", "127.0.0.1 -", "python-requests"):
