@@ -36,6 +36,8 @@ RETIRE_SQL = ("UPDATE published_layers SET retired_at = CASE WHEN %s THEN now() 
 DELETE_SQL = "DELETE FROM published_layers WHERE id = %s"
 AUDIT_SQL = ("INSERT INTO audit_log (jurisdiction_id, actor, table_name, operation, before, after) "
              "VALUES (NULL, %s, 'published_layers', %s, %s, %s)")
+# the words PostgreSQL reserves (or reserves in places): no layer or field is named so
+KEYWORDS_SQL = "SELECT word FROM pg_get_keywords() WHERE catcode <> 'U'"
 TABLE_EXISTS_SQL = "SELECT to_regclass(%s) IS NOT NULL"
 
 # what every layer table has (0002, 0007, 0021; 0026 for editable layers)
@@ -95,6 +97,11 @@ def entry_for_update(cur, layer_id: str) -> Entry | None:
     cur.execute(ENTRY_SQL, (layer_id,))
     row = cur.fetchone()
     return _entry(row) if row else None
+
+
+def sql_keywords(cur) -> set[str]:
+    cur.execute(KEYWORDS_SQL)
+    return {row[0] for row in cur.fetchall()}
 
 
 def table_exists(cur, name: str) -> bool:

@@ -38,7 +38,6 @@ OGR_TYPES: dict[str, FieldType] = {
 PROMOTED = {"Polygon": "MultiPolygon", "LineString": "MultiLineString"}
 GEOMETRY_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon")
 COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
-RESERVED_KEYWORDS_SQL = "SELECT word FROM pg_get_keywords() WHERE catcode <> 'U'"
 
 
 @dataclass
@@ -59,7 +58,7 @@ class PublishOptions:
     import_options: ImportOptions | None = None  # jurisdiction, CRS, encoding, actor...
 
 
-def _check_name(cur, name: str, what: str, keywords: set[str]) -> None:
+def _check_name(name: str, what: str, keywords: set[str]) -> None:
     if not NAME.match(name):
         raise ImportRefused(f"{what} {name!r}: lower-case Latin letters, digits and _, "
                             "starting with a letter")
@@ -71,8 +70,8 @@ def _check_name(cur, name: str, what: str, keywords: set[str]) -> None:
 
 def check_layer_id(cur, layer_id: str) -> None:
     """A new layer's id: a name, no SQL keyword, not the id or table of any layer."""
-    keywords = _keywords(cur)
-    _check_name(cur, layer_id, "--id", keywords)
+    keywords = published_layers.sql_keywords(cur)
+    _check_name(layer_id, "--id", keywords)
     if layer_id.endswith("_private"):
         raise ImportRefused(f"--id {layer_id}: _private ends the name of a layer's private table")
     if layers.declared(layer_id) or published_layers.entry_for_update(cur, layer_id):
@@ -80,11 +79,6 @@ def check_layer_id(cur, layer_id: str) -> None:
     for table in (layer_id, f"{layer_id}_private"):
         if published_layers.table_exists(cur, table):
             raise ImportRefused(f"--id {layer_id}: the database has a table {table} already")
-
-
-def _keywords(cur) -> set[str]:
-    cur.execute(RESERVED_KEYWORDS_SQL)
-    return {row[0] for row in cur.fetchall()}
 
 
 def _field_type(column: str, ogr_type: str, subtype: str) -> FieldType:
@@ -101,7 +95,7 @@ def _field_type(column: str, ogr_type: str, subtype: str) -> FieldType:
 def infer_fields(cur, info: dict, options: PublishOptions) -> tuple[tuple[Field, ...], dict[str, str]]:
     """The fields of the file's columns (named, typed, checked; the key required), and the
     column of each field."""
-    keywords = _keywords(cur)
+    keywords = published_layers.sql_keywords(cur)
     columns = [str(c) for c in info["fields"]]
     unknown = sorted((set(options.rename) | set(options.leave_out)) - set(columns))
     if unknown:
@@ -114,7 +108,7 @@ def infer_fields(cur, info: dict, options: PublishOptions) -> tuple[tuple[Field,
         if column in options.leave_out:
             continue
         name = options.rename.get(column) or field_name(column)
-        _check_name(cur, name, f"column {column!r} as field", keywords)
+        _check_name(name, f"column {column!r} as field", keywords)
         if name in SYSTEM_COLUMNS:
             raise ImportRefused(f"column {column!r}: {name} is a column every layer has; name "
                                 f"the field with --rename {column}=NAME")

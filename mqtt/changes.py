@@ -23,7 +23,7 @@ import psycopg2
 import psycopg2.extensions
 
 import layers
-from gis import changes, db
+from gis import catalogue, changes, db
 from gis.errors import DatabaseUnavailable, DimosError
 from layers.model import Layer
 from servers import broker_accounts
@@ -176,6 +176,7 @@ class ChangeRelay:
             db.act_in(cur, "*")  # dimos's own worker: every municipality's changes
             if not changes.take_relay_turn(cur):
                 return 0  # another server's relay is publishing
+            catalogue.refresh(cur)  # a layer published since: its changes have a topic
             pending = changes.pending_changes(cur, BATCH)
             sent = [self._publish(change) for change in pending]
             for info in sent:

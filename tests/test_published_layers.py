@@ -359,3 +359,35 @@ def test_it_survives_a_backup_a_restore_and_a_restart(demo_url, tmp_path):
         assert answer.status_code == 200, answer.text
         assert answer.json()["numberMatched"] == 50
     assert rows(demo_url, "SELECT count(*) FROM bins_private") == [(50,)]
+
+
+def test_an_update_retitles_restyles_and_adds_a_field_on_every_worker(server, demo_url, tmp_path):
+    base, _ = server
+    publish_points(demo_url, tmp_path, "trees", 10, seed=11)
+    for wrong, said in ((("--add-field", "geom:text"), "not a column every layer has"),
+                        (("--add-field", "height:float"), "TYPE one of"),
+                        (("--field-title", "nosuch=Α|B"), "trees has no such field"),
+                        (("--field-title", "code=Κωδικός"), "NAME=Ελληνικά|English")):
+        refused = dimos("layer", "update", "trees", *wrong, url=demo_url)
+        assert refused.returncode == 1 and said in refused.stderr, refused.stderr
+    made = dimos("layer", "update", "trees", "--title-el", "Δέντρα", "--title-en", "Town trees",
+                 "--color", "#228b22", "--field-title", "code=Αριθμός δέντρου|Tree number",
+                 "--add-field", "species:text", "--editors", "planner", url=demo_url)
+    assert made.returncode == 0, made.stderr
+    time.sleep(LIVE_WITHIN_S)
+    for _ in range(3 * WORKERS):
+        entry = next(e for e in requests.get(f"{base}/api/legend", timeout=30).json()["layers"]
+                     if e["id"] == "trees")
+        assert entry["title"] == {"el": "Δέντρα", "en": "Town trees"}
+        assert entry["style"]["color"] == "#228b22"
+        assert entry["fields"]["code"] == {"el": "Αριθμός δέντρου", "en": "Tree number"}
+        queryables = requests.get(f"{base}/ogc/collections/trees/queryables?f=json",
+                                  timeout=30).json()["properties"]
+        assert "species" in queryables and "note" not in queryables
+    # a planner may now edit it: an editable layer's table keeps each feature's change time
+    assert rows(demo_url, "SELECT count(*) FROM information_schema.columns WHERE table_name = "
+                          "'trees' AND column_name IN ('species', 'modified_at')") == [(2,)]
+    assert rows(demo_url, "SELECT operation, before -> 'title_en', after -> 'title_en' FROM "
+                          "audit_log WHERE table_name = 'published_layers' AND after ->> 'id' = "
+                          "'trees' ORDER BY id") == [("PUBLISH", None, "trees"),
+                                                     ("UPDATE", "trees", "Town trees")]

@@ -98,7 +98,10 @@ def test_every_table_carries_its_jurisdiction(migrated_url):
                                           'shared_secrets',
                                           -- a client's keys: the request they answer
                                           -- (a report) carries its municipality
-                                          'idempotency_keys')
+                                          'idempotency_keys',
+                                          -- the installation's catalogue: a published
+                                          -- layer's features carry their municipality
+                                          'published_layers', 'catalogue_version')
                   -- readings belong to a sensor, which carries the jurisdiction
                   AND t.tablename NOT LIKE 'sensor\\_readings%'
                   AND NOT EXISTS (SELECT 1 FROM information_schema.columns c
