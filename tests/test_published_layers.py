@@ -244,7 +244,7 @@ def _nothing_made(url: str, layer_id: str) -> None:
     ("zoning", "a layer of that id exists already"),
     ("Street Lights", "lower-case Latin letters"),
     ("a" * 31, "at most 30"),
-    ("trees_private", "private table"),
+    ("lamps_private", "private table"),
 ])
 def test_a_bad_layer_id_is_refused_with_nothing_created(demo_url, tmp_path, layer_id, said):
     before = rows(demo_url, "SELECT version FROM catalogue_version")
@@ -391,3 +391,30 @@ def test_an_update_retitles_restyles_and_adds_a_field_on_every_worker(server, de
                           "audit_log WHERE table_name = 'published_layers' AND after ->> 'id' = "
                           "'trees' ORDER BY id") == [("PUBLISH", None, "trees"),
                                                      ("UPDATE", "trees", "Town trees")]
+    shown = json.loads(dimos("layer", "show", "trees", url=demo_url).stdout)
+    assert (shown["status"], shown["spec"]["title_en"]) == ("published", "Town trees")
+    assert shown["spec"]["editors"] == ["planner"]
+    listed = json.loads(dimos("layer", "list", "--json", url=demo_url).stdout)
+    assert {"id": "trees", "status": "published"}.items() <= next(
+        e for e in listed if e["id"] == "trees").items()
+
+
+def test_db_migrate_leaves_a_published_layer_alone(lights, demo_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from gis import db
+    from gis.migrate import include_object
+    from gis.schema import metadata
+
+    migrated = dimos("db", "migrate", url=demo_url, timeout=120)
+    assert migrated.returncode == 0, migrated.stderr
+    assert rows(demo_url, "SELECT count(*) FROM street_lights") == [(LIGHTS,)]
+    engine = db.make_engine(demo_url)
+    try:
+        with engine.connect() as conn:  # what a migration would compare: no published table
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": True, "include_object": include_object})
+            assert compare_metadata(context, metadata) == []
+    finally:
+        engine.dispose()
