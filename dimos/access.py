@@ -104,6 +104,9 @@ RULES = (
     # file imports: staff upload into the layers through the importers' pipeline
     _one("imports.upload", {"POST"}, STAFF),
     _one("imports.recent", {"GET"}, STAFF),
+    # publishing a file as a layer (its preview first): staff, into their municipality
+    _one("published_layers.preview", {"POST"}, STAFF),
+    _one("published_layers.publish", {"POST"}, STAFF),
     # own rows (the row-level rules below say which): a person's requests, a crew's work
     _one("own_rows.my_requests", {"GET"}, PEOPLE),
     _one("own_rows.crew_assignments", {"GET"}, STAFF | {"crew"}),

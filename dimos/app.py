@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 from dimos.access import register_access_rules
 from dimos.health import make_health_blueprint
 from dimos.imports_api import make_imports_blueprint
+from dimos.layers_api import make_layers_blueprint
 from dimos.limits import register_rate_limits
 from dimos.live import make_live_blueprint
 from dimos.logs import log_refusal
@@ -68,6 +69,7 @@ def register_blueprints(app: Flask, settings: Settings, with_ogc: bool) -> None:
     register_single_sign_on(app, settings)
     app.register_blueprint(make_own_rows_blueprint(settings))
     app.register_blueprint(make_imports_blueprint(settings))
+    app.register_blueprint(make_layers_blueprint(settings))
     app.register_blueprint(make_scans_blueprint(settings))
     app.register_blueprint(make_search_blueprint(settings))
     if with_ogc:

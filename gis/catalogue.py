@@ -43,3 +43,9 @@ def refresh(cur, force: bool = False) -> bool:
 def refresh_due() -> bool:
     """Whether :func:`refresh` would ask the database now."""
     return time.monotonic() - _checked_at >= REFRESH_EVERY_S
+
+
+def expire() -> None:
+    """Have the next :func:`refresh` ask the database (this process changed the catalogue)."""
+    global _checked_at
+    _checked_at = 0.0

@@ -6,6 +6,7 @@ behind: the table, the catalogue entry and the features are one transaction's.
 """
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from dataclasses import dataclass, field, replace
@@ -17,9 +18,10 @@ import layers
 from gis import published_layers
 from gis.db import connect
 from gis.errors import ImportRefused
+from importers import crs as crsmod
 from importers.names import field_name
 from importers.pipeline import ImportOptions, ImportResult, run_import
-from importers.sources import make_workdir, open_source
+from importers.sources import ROW, make_workdir, open_source
 from layers.model import Field, FieldType, Layer, Style
 
 #: PostgreSQL's limit is 63 bytes; the constraint names built from a layer's id and a field's
@@ -120,7 +122,8 @@ def infer_fields(cur, info: dict, options: PublishOptions) -> tuple[tuple[Field,
                             title_en=column, required=name == options.key,
                             private=name in options.private))
     names = [f.name for f in fields]
-    for asked, what in ((options.private, "--private"), ((options.key,), "--key")):
+    for asked, what in ((options.private, "--private"), ((options.key,) if options.key else (),
+                                                          "--key")):
         missing = [name for name in asked if name not in names]
         if missing:
             raise ImportRefused(f"{what} {', '.join(missing)}: no such field; the fields: "
@@ -139,19 +142,27 @@ def _geometry_type(info: dict, file_name: str) -> str:
     return PROMOTED.get(written, written)
 
 
+def _base(options: PublishOptions) -> ImportOptions:
+    return options.import_options or ImportOptions(options.path, options.layer_id)
+
+
+def _file_info(options: PublishOptions) -> dict:
+    """What GDAL says of the file: its columns and their types, geometry type, count."""
+    workdir = make_workdir()
+    try:
+        source = open_source(Path(options.path), workdir, layer=_base(options).source_layer,
+                             encoding=_base(options).encoding, limits=_base(options).archive_limits)
+        return pyogrio.read_info(source.read_path, layer=source.layer, encoding=source.encoding,
+                                 **source.open_options)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def layer_of_file(cur, options: PublishOptions) -> tuple[Layer, dict[str, str]]:
     """The layer ``options`` describe (its fields and geometry from the file), and the file's
     column of each field."""
     check_layer_id(cur, options.layer_id)
-    base = options.import_options or ImportOptions(options.path, options.layer_id)
-    workdir = make_workdir()
-    try:
-        source = open_source(Path(options.path), workdir, layer=base.source_layer,
-                             encoding=base.encoding, limits=base.archive_limits)
-        info = pyogrio.read_info(source.read_path, layer=source.layer, encoding=source.encoding,
-                                 **source.open_options)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    info = _file_info(options)
     fields, columns = infer_fields(cur, info, options)
     try:
         return Layer(
@@ -166,10 +177,38 @@ def layer_of_file(cur, options: PublishOptions) -> tuple[Layer, dict[str, str]]:
         raise ImportRefused(str(exc)) from None
 
 
+def preview_file(cur, options: PublishOptions, features: int) -> dict:
+    """What publishing the file would make, before any name is chosen: each column's field
+    name and type, the geometry type, the CRS, the count, and its first ``features`` features
+    as GeoJSON in CRS84 (for the staff view's preview map)."""
+    workdir = make_workdir()
+    try:
+        source = open_source(Path(options.path), workdir, layer=_base(options).source_layer,
+                             encoding=_base(options).encoding, limits=_base(options).archive_limits)
+        info = pyogrio.read_info(source.read_path, layer=source.layer, encoding=source.encoding,
+                                 **source.open_options)
+        fields, columns = infer_fields(cur, info, replace(options, key="", private=()))
+        first = next(iter(source.chunks(features)), None)
+        crs = crsmod.resolve_crs(Path(options.path).name, source.crs, _base(options).crs)
+        sample = first.head(features).drop(columns=[ROW]).set_crs(crs, allow_override=True) \
+            .to_crs(4326) if first is not None else None
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return {
+        "fields": [{"column": columns[f.name], "name": f.name, "type": f.type} for f in fields],
+        "geometry_type": _geometry_type(info, Path(options.path).name),
+        "crs": crsmod.describe(crs), "features": int(info["features"]),
+        "sample": json.loads(sample.to_json(drop_id=True)) if sample is not None else None,
+    }
+
+
 def publish(url: str, options: PublishOptions) -> tuple[Layer, ImportResult]:
     """Publish the file as a new layer: the layer, and the import that filled it."""
     if not options.title_el.strip() or not options.title_en.strip():
         raise ImportRefused("--title-el and --title-en: a layer has a title in Greek and English")
+    if not options.key:
+        raise ImportRefused("--key: name the field that identifies a feature (later files "
+                            "upsert by it)")
     if not COLOUR.fullmatch(options.color):
         raise ImportRefused(f"--color {options.color[:20]!r}: a colour as #rrggbb")
     conn = connect(url)

@@ -418,3 +418,57 @@ def test_db_migrate_leaves_a_published_layer_alone(lights, demo_url):
             assert compare_metadata(context, metadata) == []
     finally:
         engine.dispose()
+
+
+def test_staff_publish_a_layer_in_the_browser_and_every_worker_serves_it(server, demo_url,
+                                                                         browser, tmp_path):
+    from tests.helpers import token
+    from tests.test_web_map import Visit
+
+    base, log = server
+    path = street_lights(demo_url, tmp_path / "park-lights.gpkg")
+    page = Visit(browser, base)
+    try:
+        page.page.click("#tab-staff")
+        page.page.click("#token-sign-in summary")
+        page.page.fill("#token", token(demo_url, "publisher", "staff"))
+        page.page.click("#signin-token button[type=submit]")
+        page.page.wait_for_selector("#publish-layer:not([hidden])", timeout=30_000)
+        page.page.click("#publish-layer summary")
+        page.page.set_input_files("#publish-file", str(path))
+        page.page.click("#publish-preview")
+        page.page.wait_for_selector("#publish-fields table", timeout=30_000)
+        assert page.page.locator("#publish-fields tbody tr").evaluate_all(
+            "rows => rows.map(r => r.dataset.field)") == ["kodikos", "ischys_w", "contractor_phone"]
+        assert f"{LIGHTS}" in page.page.inner_text("#publish-summary")
+        assert page.page.evaluate("dimos.map.getBounds().isValid()")
+        page.page.check("#publish-fields tr[data-field=contractor_phone] input[name=private]")
+        page.page.fill("#publish-id", "park_lights")
+        page.page.fill("#publish-title-el", "Φωτισμός πάρκων")
+        page.page.fill("#publish-title-en", "Park lights")
+        page.page.click("#publish-details button[type=submit]")
+        page.page.wait_for_function(
+            "document.getElementById('publish-result').textContent.includes('park_lights')",
+            timeout=60_000)
+        published_at = time.time()
+        # listed in the layers panel and drawn, without reloading the page
+        page.page.wait_for_selector("#layers li[data-layer=park_lights] input:checked",
+                                    timeout=15_000)
+        page.screenshot("staff-published-layer")
+        assert page.axe_violations() == []
+        assert page.errors == []
+    finally:
+        page.context.close()
+    time.sleep(max(0.0, published_at + LIVE_WITHIN_S - time.time()))
+    lon, lat = land_points(demo_url, LIGHTS, seed=20)[0].coords[0]
+    z, x, y = tile_of(lon, lat, 14)
+    paths = ["/ogc/collections/park_lights/items",
+             f"/ogc/collections/park_lights/tiles/WebMercatorQuad/{z}/{y}/{x}"]
+    lines = _ask_every_worker(base, paths, log, published_at + LIVE_WITHIN_S)
+    assert [r for r in lines if "park_lights" in r["path"] and r["status"] != 200] == []
+    answer = requests.get(f"{base}/ogc/collections/park_lights/items", timeout=30,
+                          params={"limit": 5000}).json()
+    assert answer["numberMatched"] == LIGHTS
+    assert "contractor_phone" not in answer["features"][0]["properties"]
+    assert rows(demo_url, "SELECT created_by FROM published_layers WHERE id = 'park_lights'"
+                ) == [("staff:publisher",)]

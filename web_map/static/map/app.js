@@ -109,7 +109,16 @@ function buildLayerPanel(map, legend) {
   }
   render();
   document.addEventListener("languagechange", render);
-  return { toggle: (id, on) => toggle(legend.find((e) => e.id === id), on), state };
+  // a layer published meanwhile (the staff view): listed, and shown at once
+  const add = (entry) => {
+    if (!state[entry.id]) {
+      legend.push(entry);
+      state[entry.id] = { on: false, opacity: 100, layer: null };
+    }
+    toggle(entry, true);
+    render();
+  };
+  return { toggle: (id, on) => toggle(legend.find((e) => e.id === id), on), add, state };
 }
 
 function initTabs(views) {

@@ -2,6 +2,7 @@
 // filtered, and counted per community; parking bays and access points coloured by state.
 import { currentSession, escapeHtml, execute, getJSON, items, signInLinks, textNode, withCsrf } from "./api.js";
 import { currentLanguage, t } from "./i18n.js";
+import { initPublish } from "./publish.js";
 import { choiceTitle } from "./vocabulary.js";
 
 export function initStaff({ map, panel, config }) {
@@ -46,6 +47,7 @@ export function initStaff({ map, panel, config }) {
       document.getElementById("signout").hidden = false;
       document.getElementById("staff-filters").hidden = false;
       document.getElementById("crew-tools").hidden = false;
+      initPublish({ map, panel, authHeaders, actingIn });
       await loadChoices();
       panel.toggle("parking_bays", true);
       panel.toggle("wifi_access_points", true);
