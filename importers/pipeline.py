@@ -223,8 +223,7 @@ def _import_vectors(cur, conn, layer, path: Path, kind: str, workdir: Path,
     role row-level security confines: COPY into the table is refused) go the careful way.
     """
     if options.new_layer is not None:  # again after a rollback (the careful way, below)
-        published_layers.create_tables(cur, layer)
-        published_layers.insert_entry(cur, layer, options.actor)
+        _create_layer(cur, layer, options.actor)
     streaming = streaming and options.mode in ("append", "replace") and not layer.private_fields
     streaming = streaming and not options.attributes_only and sqlio.copies_straight_into(cur, layer)
     if kind == "OSM":
@@ -301,6 +300,15 @@ def _import_vectors(cur, conn, layer, path: Path, kind: str, workdir: Path,
         result.import_id = None
     else:
         conn.commit()
+
+
+def _create_layer(cur, layer, actor: str) -> None:
+    """A published layer's table and catalogue entry, in the import's transaction."""
+    try:
+        published_layers.create_tables(cur, layer)
+        published_layers.insert_entry(cur, layer, actor)
+    except (psycopg2.errors.DuplicateTable, psycopg2.errors.UniqueViolation):
+        raise ImportRefused(f"--id {layer.id}: a layer of that id was published meanwhile") from None
 
 
 def _write(cur, conn, layer, path: Path, options: ImportOptions, result: ImportResult,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -142,18 +143,17 @@ def _geometry_type(info: dict, file_name: str) -> str:
     return PROMOTED.get(written, written)
 
 
-def _base(options: PublishOptions) -> ImportOptions:
-    return options.import_options or ImportOptions(options.path, options.layer_id)
-
-
-def _file_info(options: PublishOptions) -> dict:
-    """What GDAL says of the file: its columns and their types, geometry type, count."""
+@contextmanager
+def _opened(options: PublishOptions):
+    """The file opened for reading (a zip unpacked meanwhile), and what GDAL says of it: its
+    columns and their types, geometry type, count."""
+    base = options.import_options or ImportOptions(options.path, options.layer_id)
     workdir = make_workdir()
     try:
-        source = open_source(Path(options.path), workdir, layer=_base(options).source_layer,
-                             encoding=_base(options).encoding, limits=_base(options).archive_limits)
-        return pyogrio.read_info(source.read_path, layer=source.layer, encoding=source.encoding,
-                                 **source.open_options)
+        source = open_source(Path(options.path), workdir, layer=base.source_layer,
+                             encoding=base.encoding, limits=base.archive_limits)
+        yield source, pyogrio.read_info(source.read_path, layer=source.layer,
+                                        encoding=source.encoding, **source.open_options)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -162,8 +162,8 @@ def layer_of_file(cur, options: PublishOptions) -> tuple[Layer, dict[str, str]]:
     """The layer ``options`` describe (its fields and geometry from the file), and the file's
     column of each field."""
     check_layer_id(cur, options.layer_id)
-    info = _file_info(options)
-    fields, columns = infer_fields(cur, info, options)
+    with _opened(options) as (_, info):
+        fields, columns = infer_fields(cur, info, options)
     try:
         return Layer(
             id=options.layer_id, title_el=options.title_el, title_en=options.title_en,
@@ -181,19 +181,13 @@ def preview_file(cur, options: PublishOptions, features: int) -> dict:
     """What publishing the file would make, before any name is chosen: each column's field
     name and type, the geometry type, the CRS, the count, and its first ``features`` features
     as GeoJSON in CRS84 (for the staff view's preview map)."""
-    workdir = make_workdir()
-    try:
-        source = open_source(Path(options.path), workdir, layer=_base(options).source_layer,
-                             encoding=_base(options).encoding, limits=_base(options).archive_limits)
-        info = pyogrio.read_info(source.read_path, layer=source.layer, encoding=source.encoding,
-                                 **source.open_options)
+    with _opened(options) as (source, info):
         fields, columns = infer_fields(cur, info, replace(options, key="", private=()))
         first = next(iter(source.chunks(features)), None)
-        crs = crsmod.resolve_crs(Path(options.path).name, source.crs, _base(options).crs)
+        crs = crsmod.resolve_crs(Path(options.path).name, source.crs,
+                                 options.import_options and options.import_options.crs)
         sample = first.head(features).drop(columns=[ROW]).set_crs(crs, allow_override=True) \
             .to_crs(4326) if first is not None else None
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
     return {
         "fields": [{"column": columns[f.name], "name": f.name, "type": f.type} for f in fields],
         "geometry_type": _geometry_type(info, Path(options.path).name),
