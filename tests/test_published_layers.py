@@ -472,3 +472,37 @@ def test_staff_publish_a_layer_in_the_browser_and_every_worker_serves_it(server,
     assert "contractor_phone" not in answer["features"][0]["properties"]
     assert rows(demo_url, "SELECT created_by FROM published_layers WHERE id = 'park_lights'"
                 ) == [("staff:publisher",)]
+
+
+def test_its_editors_edit_it_through_the_ogc_api_within_their_municipality(server, demo_url,
+                                                                           tmp_path):
+    from tests.helpers import add_municipality, token
+
+    base, _ = server
+    path = tmp_path / "hydrants.gpkg"
+    gpd.GeoDataFrame({"code": ["H-1", "H-2"]}, geometry=land_points(demo_url, 2, seed=12),
+                     crs="EPSG:4326").to_file(path)
+    made = dimos("layer", "publish", path, "--id", "hydrants", "--title-el", "Κρουνοί",
+                 "--title-en", "Hydrants", "--key", "code", "--editors", "planner",
+                 "--jurisdiction", "rethymno", url=demo_url, timeout=120)
+    assert made.returncode == 0, made.stderr
+    time.sleep(LIVE_WITHIN_S)
+    lon, lat = land_points(demo_url, 1, seed=13)[0].coords[0]
+    feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+               "properties": {"code": "H-3"}}
+    items = f"{base}/ogc/collections/hydrants/items"
+
+    def post(role_token):
+        return requests.post(items, json=feature, timeout=30, headers={
+            "Authorization": f"Bearer {role_token}", "Content-Type": "application/geo+json"})
+
+    assert post(token(demo_url, "hydrant-crew", "crew")).status_code == 403
+    add_municipality(demo_url, "hydrant_town", "Hydrant town", 0, 0)
+    other = post(token(demo_url, "hydrant-planner-away", "planner", "hydrant_town"))
+    assert other.status_code in (400, 403), other.text  # a Rethymno point, another's planner
+    created = post(token(demo_url, "hydrant-planner", "planner"))
+    assert created.status_code == 201, created.text
+    assert rows(demo_url, "SELECT jurisdiction_id, modified_at IS NOT NULL FROM hydrants "
+                          "WHERE code = 'H-3'") == [("rethymno", True)]
+    assert rows(demo_url, "SELECT count(*) FROM audit_log WHERE table_name = 'hydrants' "
+                          "AND operation = 'INSERT' AND actor LIKE 'planner:%%'") == [(1,)]
