@@ -258,6 +258,13 @@ def test_killing_an_app_node_under_load_is_routed_around_and_files_no_report_twi
     assert twice == []
 
 
+def _app_errors(ha: HACluster) -> str:
+    """The error lines of both app nodes' logs (a 500's traceback among them)."""
+    return "\n".join(line[:3000] for node in (0, 1)
+                     for line in ha._tail(f"app-{node}", 4000).splitlines()
+                     if '"level": "ERROR"' in line)[-12000:]
+
+
 def test_killing_the_primary_loses_no_accepted_report_and_service_resumes(cluster):
     ha, env = cluster
     base = f"http://127.0.0.1:{HTTP_PORT}"
@@ -300,7 +307,8 @@ def test_killing_the_primary_loses_no_accepted_report_and_service_resumes(cluste
     assert promoted - killed < 60
     wrong = [a for a in answers if a[1] != 201 and not (a[1] == 503 and a[2])]
     wrong += [a for a in reads if a[1] != 200 and not (a[1] == 503 and a[2])]
-    assert not wrong, wrong[:5]
+    assert not wrong, (f"{wrong[:5]} (killed at {killed:.2f}, promoted at {promoted:.2f}); the "
+                       f"apps' errors:\n{_app_errors(ha)}")
     refused = [a[0] for a in answers + reads if a[1] == 503]
     print(f"{len(refused)} requests answered 503, the last "
           f"{max(refused, default=killed) - killed:.1f} s after the kill")

@@ -332,7 +332,10 @@ def test_retired_it_is_gone_from_every_public_output_and_restored_it_is_back(ser
         assert shown() == set(outputs)
 
 
-def test_it_survives_a_backup_a_restore_and_a_restart(demo_url, tmp_path):
+def test_it_survives_a_backup_a_restore_and_a_restart(make_database, demo_template, tmp_path):
+    # a database of its own: a restore under the module's running server would leave its
+    # pooled connections with PostGIS's types of before (restart a server after a restore)
+    demo_url = make_database("dimos_test_publish_restore", template=demo_template)
     publish_points(demo_url, tmp_path, "bins", 50, seed=9)
     backup = tmp_path / "with-bins.dump"
     made = dimos("db", "backup", backup, url=demo_url, timeout=300)
