@@ -50,6 +50,8 @@ def publish(settings: Settings, args) -> None:
         key=args.key, description_el=args.description_el or "",
         description_en=args.description_en or "", private=tuple(args.private or ()),
         rename=_pairs(args.rename, "--rename"), leave_out=tuple(args.leave_out or ()),
+        types=_pairs(args.type, "--type"), units=_pairs(args.unit, "--unit"),
+        time=tuple(part.strip() for part in (args.time or "").split(",") if part.strip()),
         color=args.color, editors=_roles(args.editors) or (), import_options=base))
     verb = "would publish" if result.dry_run else "published"
     fields = ", ".join(f"{f.name} ({f.type}{', private' if f.private else ''})"
@@ -179,6 +181,13 @@ def add_layer_commands(commands) -> None:
                              "Latin)")
     making.add_argument("--leave-out", action="append", metavar="COLUMN",
                         help="a column not to publish (repeatable)")
+    making.add_argument("--type", action="append", metavar="FIELD=TYPE",
+                        help=f"a field's type instead of the file's ({', '.join(FIELD_TYPES)}), "
+                             "e.g. installed=date for dates written as text")
+    making.add_argument("--unit", action="append", metavar="FIELD=UNIT",
+                        help="a field's unit, shown in the legend and schemas (m, W, EUR...)")
+    making.add_argument("--time", metavar="START[,END]",
+                        help="the date or timestamptz field(s) of a feature's time (OGC datetime)")
     making.add_argument("--color", default="#3182bd", help="the map's colour (#rrggbb)")
     making.add_argument("--editors", help="roles besides staff that may edit its features "
                         "(comma-separated); staff edit every editable layer")

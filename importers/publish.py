@@ -23,7 +23,8 @@ from importers import crs as crsmod
 from importers.names import field_name
 from importers.pipeline import ImportOptions, ImportResult, run_import
 from importers.sources import ROW, make_workdir, open_source
-from layers.model import Field, FieldType, Layer, Style
+from layers.model import Field, FieldType, Layer, Style, Temporal
+from layers.spec import FIELD_TYPES
 
 #: PostgreSQL's limit is 63 bytes; the constraint names built from a layer's id and a field's
 #: name (``<id>_<field>_unique``) must fit in it
@@ -55,6 +56,10 @@ class PublishOptions:
     private: tuple[str, ...] = ()
     rename: dict[str, str] = field(default_factory=dict)  # source column → field name
     leave_out: tuple[str, ...] = ()  # source columns not published
+    types: dict[str, str] = field(default_factory=dict)  # field → type, over the file's
+    units: dict[str, str] = field(default_factory=dict)  # field → unit (m, kW, EUR...)
+    #: the fields of a feature's time: an instant (start), or an interval (start, end)
+    time: tuple[str, ...] = ()
     color: str = "#3182bd"
     editable: bool = False
     editors: tuple[str, ...] = ()
@@ -119,16 +124,25 @@ def infer_fields(cur, info: dict, options: PublishOptions) -> tuple[tuple[Field,
             raise ImportRefused(f"columns {made[name]!r} and {column!r} are both named {name} "
                                 f"as fields: name one with --rename {column}=NAME")
         made[name] = column
-        fields.append(Field(name, _field_type(column, ogr_type, subtype), title_el=column,
-                            title_en=column, required=name == options.key,
+        kind = options.types.get(name) or _field_type(column, ogr_type, subtype)
+        if kind not in FIELD_TYPES:
+            raise ImportRefused(f"--type {name}={kind}: one of {', '.join(FIELD_TYPES)}")
+        fields.append(Field(name, kind, title_el=column, title_en=column,
+                            unit=options.units.get(name), required=name == options.key,
                             private=name in options.private))
     names = [f.name for f in fields]
     for asked, what in ((options.private, "--private"), ((options.key,) if options.key else (),
-                                                          "--key")):
+                                                          "--key"),
+                        (tuple(options.types), "--type"), (tuple(options.units), "--unit"),
+                        (options.time, "--time")):
         missing = [name for name in asked if name not in names]
         if missing:
             raise ImportRefused(f"{what} {', '.join(missing)}: no such field; the fields: "
                                 f"{', '.join(names)}")
+    timed = [f for f in fields if f.name in options.time and f.type not in ("date", "timestamptz")]
+    if timed:
+        raise ImportRefused(f"--time {timed[0].name}: a {timed[0].type} field; a feature's time "
+                            f"is a date or timestamptz field (--type {timed[0].name}=date)")
     if options.key in options.private:
         raise ImportRefused(f"--key {options.key}: the key is public (it names the feature in "
                             "every output): it cannot be --private")
@@ -170,6 +184,7 @@ def layer_of_file(cur, options: PublishOptions) -> tuple[Layer, dict[str, str]]:
             description_el=options.description_el, description_en=options.description_en,
             geometry_type=_geometry_type(info, Path(options.path).name), fields=fields,
             natural_key=(options.key,),
+            temporal=Temporal(*options.time[:2]) if options.time else None,
             style=Style(color=options.color, fill_color=options.color, fill_opacity=0.4,
                         radius=5 if "Point" in (info.get("geometry_type") or "") else None),
             editable=options.editable or bool(options.editors), editors=options.editors), columns
@@ -203,6 +218,8 @@ def publish(url: str, options: PublishOptions) -> tuple[Layer, ImportResult]:
     if not options.key:
         raise ImportRefused("--key: name the field that identifies a feature (later files "
                             "upsert by it)")
+    if len(options.time) > 2:
+        raise ImportRefused("--time: one field (an instant) or two, START,END (an interval)")
     if not COLOUR.fullmatch(options.color):
         raise ImportRefused(f"--color {options.color[:20]!r}: a colour as #rrggbb")
     conn = connect(url)

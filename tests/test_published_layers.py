@@ -509,3 +509,28 @@ def test_its_editors_edit_it_through_the_ogc_api_within_their_municipality(serve
                           "WHERE code = 'H-3'") == [("rethymno", True)]
     assert rows(demo_url, "SELECT count(*) FROM audit_log WHERE table_name = 'hydrants' "
                           "AND operation = 'INSERT' AND actor LIKE 'planner:%%'") == [(1,)]
+
+
+def test_types_units_and_time_given_at_publishing_are_served(server, demo_url, tmp_path):
+    base, _ = server
+    path = tmp_path / "dated.gpkg"
+    gpd.GeoDataFrame({"code": ["D-1", "D-2", "D-3"], "watts": [40, 60, 90],
+                      "installed": ["2021-05-01", "2022-06-15", "2023-07-30"]},
+                     geometry=land_points(demo_url, 3, seed=14), crs="EPSG:4326").to_file(path)
+    common = ("layer", "publish", path, "--id", "dated_lights", "--title-el", "Φωτιστικά",
+              "--title-en", "Lights", "--key", "code", "--jurisdiction", "rethymno")
+    refused = dimos(*common, "--time", "installed", url=demo_url)
+    assert refused.returncode == 1
+    assert "--time installed: a text field" in refused.stderr, refused.stderr
+    made = dimos(*common, "--type", "installed=date", "--time", "installed", "--unit", "watts=W",
+                 url=demo_url, timeout=120)
+    assert made.returncode == 0, made.stderr
+    time.sleep(LIVE_WITHIN_S)
+    schema = requests.get(f"{base}/ogc/collections/dated_lights/schema?f=json",
+                          timeout=30).json()["properties"]
+    assert schema["installed"]["format"] == "date"
+    assert schema["watts"]["x-ogc-unit"] == "W"
+    found = requests.get(f"{base}/ogc/collections/dated_lights/items", timeout=30,
+                         params={"datetime": "2022-01-01/2023-12-31"}).json()
+    assert sorted(f["properties"]["code"] for f in found["features"]) == ["D-2", "D-3"]
+    assert rows(demo_url, "SELECT pg_typeof(installed)::text FROM dated_lights LIMIT 1") == [("date",)]
