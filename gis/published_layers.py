@@ -21,8 +21,6 @@ from gis.schema import published_layer_tables
 from layers.model import Field, Layer
 from layers.spec import layer_from_spec, layer_to_spec
 
-TABLE = "published_layers"
-
 # with its time: a restored backup may bring back a number this process saw with other entries
 VERSION_SQL = "SELECT version, changed_at FROM catalogue_version"
 ENTRIES_SQL = ("SELECT id, spec, retired_at, created_at, updated_at, created_by "
