@@ -349,3 +349,18 @@ def listen(conn, channel: str) -> None:
 def ping(conn) -> None:
     """A round trip: raises psycopg2.Error on a connection whose server has gone."""
     conn.cursor().execute("SELECT 1")
+
+
+# A restore recreates PostGIS (pg_restore --clean drops and creates the extension): sessions
+# opened before it keep the old types' ids and fail spatial queries ("no spatial operator
+# found": filing a report) until they reconnect. Ending them makes their servers' pools reconnect.
+END_OTHER_SESSIONS_SQL = """
+SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid()
+"""
+
+
+def end_other_sessions(cur) -> int:
+    """End every other session of the connected database; how many were ended."""
+    cur.execute(END_OTHER_SESSIONS_SQL)
+    return cur.fetchone()[0]

@@ -6,8 +6,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import psycopg2.errors
+
 from gis.app_role import ensure_app_role
-from gis.db import connect
+from gis.db import connect, end_other_sessions
 from gis.errors import DimosError, InvalidParameter
 from gis.sensors import DROP_PARTITIONS_SQL
 from servers.cluster import PG_BIN
@@ -76,6 +78,21 @@ def restore(url: str, source: Path) -> None:
         _run([str(PG_BIN / "psql"), "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1",
               "--single-transaction", f"--command={DROP_PARTITIONS_SQL}", f"--file={script}",
               f"--dbname={url}"], "restore")
+    _end_other_sessions(url)
+
+
+def _end_other_sessions(url: str) -> None:
+    """Running servers' sessions reconnect (gis/db.py END_OTHER_SESSIONS_SQL): a server that
+    was serving during the restore answers from the restored database, not with 500s."""
+    conn = connect(url)
+    try:
+        with conn, conn.cursor() as cur:
+            end_other_sessions(cur)
+    except psycopg2.errors.InsufficientPrivilege as exc:
+        raise BackupFailed("restored; other sessions of the database could not be ended: "
+                           "restart the servers using it", detail=str(exc)) from None
+    finally:
+        conn.close()
 
 
 def _ensure_app_role(url: str) -> None:

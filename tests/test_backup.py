@@ -82,3 +82,32 @@ def test_bad_backup_and_restore_calls_change_nothing(original, tmp_path):
     assert "exists" in dimos("db", "backup", str(existing), url=original).stderr
     assert existing.read_text() == "x"
     assert fingerprint(original) == before
+
+
+def test_a_server_running_during_a_restore_answers_from_the_restored_database(
+        original, make_database, tmp_path):
+    """A restore recreates PostGIS: sessions opened before it failed spatial queries (filing
+    a report: "no spatial operator found", a 500) until their server restarted. The restore
+    ends them, so the server reconnects and files reports again."""
+    import requests
+
+    dump = tmp_path / "dimos.dump"
+    assert dimos("db", "backup", str(dump), url=original).returncode == 0
+    copy = make_database("dimos_restore_served", template=None)
+    assert dimos("db", "restore", str(dump), url=copy).returncode == 0
+    (tmp_path / "state").mkdir()
+    report = {"service_code": "pothole", "lat": "35.3676", "long": "24.4747",
+              "description": "a pothole"}  # filing one checks its point in the municipality
+
+    def file_one(base):
+        return requests.post(f"{base}/open311/v2/requests.json", data=report, timeout=30)
+
+    with helpers.serving(copy, tmp_path / "state", workers=1,
+                         rate_limit_reports_per_min=0) as base:
+        for _ in range(4):  # its worker's pooled connections opened, PostGIS's types read
+            assert file_one(base).status_code == 201
+        restored = dimos("db", "restore", str(dump), url=copy)
+        assert restored.returncode == 0, restored.stderr
+        statuses = [file_one(base).status_code for _ in range(8)]
+    assert 500 not in statuses, statuses
+    assert statuses[-4:] == [201] * 4, statuses
