@@ -8,23 +8,17 @@ counts, or (422) the one-line reason and every rejected row. A staff token is re
 """
 from __future__ import annotations
 
-import re
-import shutil
-import tempfile
 from dataclasses import asdict
-from pathlib import Path
 
 from flask import Blueprint, current_app, g, jsonify, request
 
+from dimos.uploads import saved_upload
 from gis.access_rules import check_acts_in
-from gis.errors import ImportRefused, InvalidParameter, PayloadTooLarge
+from gis.errors import ImportRefused, InvalidParameter
 from gis.roles import Principal
 from settings import Settings
 
-# an upload's suffixes say its format (.zip, .gpkg, .osm.pbf...): kept, the rest of the name not
-SUFFIXES = re.compile(r"((?:\.[A-Za-z0-9]{1,8}){1,2})$")
 TRUE = {"1", "true", "yes", "on"}
-
 
 
 def _pairs(values: list[str], name: str) -> dict[str, str]:
@@ -54,7 +48,6 @@ def _import_jurisdiction(principal: Principal, asked: str | None) -> str | None:
 def make_imports_blueprint(settings: Settings) -> Blueprint:
     blueprint = Blueprint("imports", __name__)
     url = settings.effective_app_database_url
-    limit = settings.import_max_mb * 2 ** 20
 
     @blueprint.post("/api/imports")
     def upload():
@@ -63,23 +56,11 @@ def make_imports_blueprint(settings: Settings) -> Blueprint:
         from importers.dxf import parse_entity_types
         from importers.pipeline import ImportOptions, run_import
 
-        if request.content_length is not None and request.content_length > limit:
-            raise PayloadTooLarge(f"the upload is larger than {settings.import_max_mb} MB; import it "
-                           "with `dimos import` on the server")
-        upload = request.files.get("file")
-        if upload is None or not upload.filename:
-            raise InvalidParameter("file: send the file as multipart/form-data field 'file'")
-        suffix = SUFFIXES.search(upload.filename)
-        if suffix is None:
-            raise InvalidParameter(f"file: {upload.filename!r} has no file type suffix")
         form = request.form
-        jurisdiction = _import_jurisdiction(g.principal, form.get("jurisdiction") or None)
-        folder = Path(tempfile.mkdtemp(prefix="dimos-upload-"))
-        try:
-            path = folder / f"upload{suffix.group(1).lower()}"
-            upload.save(path)
-            if path.stat().st_size > limit:
-                raise PayloadTooLarge(f"the upload is larger than {settings.import_max_mb} MB")
+        with saved_upload(settings.import_max_mb, "import it with `dimos import` on the server",
+                          "dimos-upload-") as saved:
+            jurisdiction = _import_jurisdiction(g.principal, form.get("jurisdiction") or None)
+            folder, path, file_name = saved.folder, saved.path, saved.file_name
             options = ImportOptions(
                 path=path, layer_id=form.get("layer", ""), crs=form.get("crs") or None,
                 mapping=_pairs(form.getlist("map"), "map"), constants=_pairs(form.getlist("set"), "set"),
@@ -92,7 +73,7 @@ def make_imports_blueprint(settings: Settings) -> Blueprint:
                 attributes_only=form.get("attributes_only", "").lower() in TRUE,
                 actor=f"{g.principal.role}:{g.principal.name}", fallback_report_dir=folder / "reports",
                 raster_work_dir=settings.state_dir / "rasters", archive_limits=limits_from(settings),
-                file_name=upload.filename, principal=g.principal)
+                file_name=file_name, principal=g.principal)
             try:
                 result = run_import(url, options)
             except ImportRefused as error:
@@ -101,7 +82,7 @@ def make_imports_blueprint(settings: Settings) -> Blueprint:
                 findings = [asdict(f) for f in getattr(error, "findings", [])]
                 # the message names the saved copy: say the name the user knows
                 description = error.message.replace(str(folder) + "/", "").replace(
-                    path.name, upload.filename)
+                    path.name, file_name)
                 return jsonify(code=error.code, description=description,
                                rejects=findings), error.status
             return jsonify(import_id=result.import_id, layer=result.layer_id,
@@ -110,8 +91,6 @@ def make_imports_blueprint(settings: Settings) -> Blueprint:
                            dry_run=result.dry_run, read=result.read, **asdict(result.counts),
                            repaired=result.repaired, skipped=result.skipped,
                            not_selected=result.not_selected, labels=result.labels)
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
 
     @blueprint.get("/api/imports")
     def recent():

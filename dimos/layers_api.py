@@ -8,17 +8,16 @@ publishing connects with the owner's URL, after the role and the municipality ar
 """
 from __future__ import annotations
 
-import shutil
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Blueprint, g, jsonify, request
 
-from dimos.imports_api import SUFFIXES, TRUE, _import_jurisdiction
+from dimos.imports_api import TRUE, _import_jurisdiction
+from dimos.uploads import saved_upload
 from gis import catalogue
 from gis.db import connect
-from gis.errors import ImportRefused, InvalidParameter, PayloadTooLarge
+from gis.errors import ImportRefused
 from settings import Settings
 
 #: features of the file drawn on the preview map
@@ -48,34 +47,18 @@ def _options(form, path: Path, jurisdiction: str | None, settings: Settings, act
 def make_layers_blueprint(settings: Settings) -> Blueprint:
     blueprint = Blueprint("published_layers", __name__)
     owner_url = settings.effective_database_url
-    limit = settings.import_max_mb * 2 ** 20
 
     @contextmanager
     def uploaded():
-        if request.content_length is not None and request.content_length > limit:
-            raise PayloadTooLarge(f"the upload is larger than {settings.import_max_mb} MB; "
-                                  "publish it with `dimos layer publish` on the server")
-        upload = request.files.get("file")
-        if upload is None or not upload.filename:
-            raise InvalidParameter("file: send the file as multipart/form-data field 'file'")
-        suffix = SUFFIXES.search(upload.filename)
-        if suffix is None:
-            raise InvalidParameter(f"file: {upload.filename!r} has no file type suffix")
-        folder = Path(tempfile.mkdtemp(prefix="dimos-publish-"))
-        try:
-            path = folder / f"upload{suffix.group(1).lower()}"
-            upload.save(path)
-            if path.stat().st_size > limit:
-                raise PayloadTooLarge(f"the upload is larger than {settings.import_max_mb} MB")
+        with saved_upload(settings.import_max_mb, "publish it with `dimos layer publish` on "
+                          "the server", "dimos-publish-") as saved:
             try:
-                yield path, upload.filename
+                yield saved.path, saved.file_name
             except ImportRefused as error:
                 # the message names the saved copy: say the name the user knows
-                error.message = error.message.replace(str(folder) + "/", "").replace(
-                    path.name, upload.filename)
+                error.message = error.message.replace(str(saved.folder) + "/", "").replace(
+                    saved.path.name, saved.file_name)
                 raise
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
 
     @blueprint.post("/api/layers/preview")
     def preview():
@@ -100,8 +83,9 @@ def make_layers_blueprint(settings: Settings) -> Blueprint:
         ``private`` (repeatable), ``color``, ``editors``, ``jurisdiction``."""
         from importers.publish import publish as publish_file
 
-        jurisdiction = _import_jurisdiction(g.principal, request.form.get("jurisdiction") or None)
         with uploaded() as (path, name):
+            jurisdiction = _import_jurisdiction(g.principal,
+                                                request.form.get("jurisdiction") or None)
             options = _options(request.form, path, jurisdiction, settings,
                                f"{g.principal.role}:{g.principal.name}", name)
             layer, result = publish_file(owner_url, options)
