@@ -9,6 +9,7 @@ import layers
 from gis import published_layers
 from gis.errors import InvalidParameter
 from gis.published_layers import Entry
+from gis.roles import editor_roles
 from layers.model import Field, Layer, Style
 
 
@@ -73,7 +74,7 @@ def update(cur, layer_id: str, actor: str, *, title_el: str | None = None,
     try:
         changed = replace(layer, title_el=title_el or layer.title_el,
                           title_en=title_en or layer.title_en, style=style, fields=tuple(fields),
-                          editors=layer.editors if editors is None else editors,
+                          editors=layer.editors if editors is None else editor_roles(editors),
                           editable=layer.editable or bool(editors))
     except ValueError as exc:
         raise InvalidParameter(str(exc)) from None

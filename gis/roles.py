@@ -14,6 +14,23 @@ PEOPLE = ("citizen", "crew", "planner", "staff", "admin")
 STAFF = ("staff", "admin")
 
 
+#: who a layer may name as its editors besides staff: the roles people hold
+EDITOR_ROLES = tuple(role for role in PEOPLE if role not in STAFF)
+
+
+def editor_roles(roles) -> tuple[str, ...]:
+    """``roles`` as a layer's editors, each once; InvalidParameter naming one that is not a
+    person's role below staff (staff and admin edit every editable layer)."""
+    from gis.errors import InvalidParameter
+
+    chosen = tuple(dict.fromkeys(roles))
+    for role in chosen:
+        if role not in EDITOR_ROLES:
+            raise InvalidParameter(f"editors: {role[:30]!r} is not one of "
+                                   f"{', '.join(EDITOR_ROLES)} (staff edit every editable layer)")
+    return chosen
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who a request acts for, and the municipalities its role holds in."""

@@ -19,6 +19,7 @@ import layers
 from gis import published_layers
 from gis.db import connect
 from gis.errors import ImportRefused
+from gis.roles import editor_roles
 from importers import crs as crsmod
 from importers.names import field_name
 from importers.pipeline import ImportOptions, ImportResult, run_import
@@ -67,11 +68,12 @@ class PublishOptions:
 
 
 def _check_name(name: str, what: str, keywords: set[str]) -> None:
+    if len(name) > MAX_NAME:
+        raise ImportRefused(f"{what} {name[:MAX_NAME]!r}…: {len(name)} characters, at most "
+                            f"{MAX_NAME}")
     if not NAME.match(name):
         raise ImportRefused(f"{what} {name!r}: lower-case Latin letters, digits and _, "
                             "starting with a letter")
-    if len(name) > MAX_NAME:
-        raise ImportRefused(f"{what} {name!r}: {len(name)} characters, at most {MAX_NAME}")
     if name in keywords:
         raise ImportRefused(f"{what} {name!r} is an SQL keyword: choose another")
 
@@ -222,6 +224,7 @@ def publish(url: str, options: PublishOptions) -> tuple[Layer, ImportResult]:
         raise ImportRefused("--time: one field (an instant) or two, START,END (an interval)")
     if not COLOUR.fullmatch(options.color):
         raise ImportRefused(f"--color {options.color[:20]!r}: a colour as #rrggbb")
+    options = replace(options, editors=editor_roles(options.editors))
     conn = connect(url)
     try:
         with conn.cursor() as cur:

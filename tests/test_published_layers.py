@@ -299,6 +299,10 @@ def test_bad_files_are_refused_naming_the_problem_with_nothing_created(demo_url,
         assert said in made.stderr, (path.name, made.stderr)
         assert "Traceback" not in made.stderr and "psycopg2" not in made.stderr
         _nothing_made(demo_url, "bad_layer")
+    # editors are people's roles below staff, each named once
+    made = publish(demo_url, at_sea, "bad_layer", "--key", "code", "--editors", "planner,wizard")
+    assert made.returncode == 1 and "editors: 'wizard' is not one of" in made.stderr, made.stderr
+    _nothing_made(demo_url, "bad_layer")
 
 
 def test_retired_it_is_gone_from_every_public_output_and_restored_it_is_back(server, demo_url,
@@ -370,12 +374,13 @@ def test_an_update_retitles_restyles_and_adds_a_field_on_every_worker(server, de
     for wrong, said in ((("--add-field", "geom:text"), "not a column every layer has"),
                         (("--add-field", "height:float"), "TYPE one of"),
                         (("--field-title", "nosuch=Α|B"), "trees has no such field"),
-                        (("--field-title", "code=Κωδικός"), "NAME=Ελληνικά|English")):
+                        (("--field-title", "code=Κωδικός"), "NAME=Ελληνικά|English"),
+                        (("--editors", "gateway"), "editors: 'gateway' is not one of")):
         refused = dimos("layer", "update", "trees", *wrong, url=demo_url)
         assert refused.returncode == 1 and said in refused.stderr, refused.stderr
     made = dimos("layer", "update", "trees", "--title-el", "Δέντρα", "--title-en", "Town trees",
                  "--color", "#228b22", "--field-title", "code=Αριθμός δέντρου|Tree number",
-                 "--add-field", "species:text", "--editors", "planner", url=demo_url)
+                 "--add-field", "species:text", "--editors", "planner,planner", url=demo_url)
     assert made.returncode == 0, made.stderr
     time.sleep(LIVE_WITHIN_S)
     for _ in range(3 * WORKERS):
