@@ -107,6 +107,8 @@ RULES = (
     # publishing a file as a layer (its preview first): staff, into their municipality
     _one("published_layers.preview", {"POST"}, STAFF),
     _one("published_layers.publish", {"POST"}, STAFF),
+    # the staff view's charts: the municipality's figures, its staff's
+    _one("charts.table", {"GET"}, STAFF),
     # own rows (the row-level rules below say which): a person's requests, a crew's work
     _one("own_rows.my_requests", {"GET"}, PEOPLE),
     _one("own_rows.crew_assignments", {"GET"}, STAFF | {"crew"}),

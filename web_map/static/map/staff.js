@@ -2,6 +2,7 @@
 // filtered, and counted per community; parking bays and access points coloured by state.
 import { currentSession, escapeHtml, execute, getJSON, items, signInLinks, textNode, withCsrf } from "./api.js";
 import { currentLanguage, t } from "./i18n.js";
+import { initCharts } from "./charts.js";
 import { initPublish } from "./publish.js";
 import { choiceTitle } from "./vocabulary.js";
 
@@ -14,6 +15,7 @@ export function initStaff({ map, panel, config }) {
   let heat = null;
   let districts = null;
   let me = null;
+  let charts = null;
   const authHeaders = () => (token ? { Authorization: `Bearer ${token}` } : {});
   // staff work in their own municipalities whatever the map shows: the shown one when their
   // role holds there, else their first (a Chania clerk on Rethymno's map lists Chania's)
@@ -53,6 +55,8 @@ export function initStaff({ map, panel, config }) {
       panel.toggle("wifi_access_points", true);
       await load();
       await loadUnpaid();
+      charts = initCharts({ authHeaders, actingIn });
+      await charts.drawAll();
     } catch (error) {
       who.textContent = `${t("error")}: ${error.message}`;
     }
@@ -252,6 +256,7 @@ export function initStaff({ map, panel, config }) {
     await loadChoices();
     await load();
     await loadUnpaid();
+    await charts?.drawAll();
   });
   listProviders();
   signIn({ quiet: !token });  // a token kept for this tab, or a session cookie: signed in already
