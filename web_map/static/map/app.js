@@ -2,6 +2,7 @@
 import { escapeHtml, getJSON } from "./api.js";
 import { currentLanguage, setLanguage, t } from "./i18n.js";
 import { initPlanner } from "./planner.js";
+import { initHistory } from "./history.js";
 import { initCitizen } from "./citizen.js";
 import { initStaff } from "./staff.js";
 import { initSearch } from "./search.js";
@@ -183,6 +184,7 @@ async function main() {
   showMunicipality(app, config, { move: false });  // before the views ask the APIs
   app.live = initLive(app);
   app.planner = initPlanner(app);
+  await initHistory(app).catch((error) => console.warn("plan history unavailable", error));
   initCitizen(app);
   initStaff(app);
   app.search = initSearch(app);

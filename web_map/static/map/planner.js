@@ -1,5 +1,5 @@
 // Planner view: the planning report at a click, and selections by area and condition.
-import { escapeHtml, execute, items, textNode } from "./api.js";
+import { escapeHtml, execute, inJurisdiction, items, textNode } from "./api.js";
 import { currentLanguage, t } from "./i18n.js";
 import { choiceTitle } from "./vocabulary.js";
 
@@ -103,7 +103,12 @@ export function initPlanner({ map, views }) {
     inForce?.remove();
     inForce = null;
     if (!document.getElementById("plan-in-force").checked || !date.value) return;
-    const zones = await items("zoning", { datetime: date.value, limit: 10000 });
+    // the shown municipality's plan (the history's versions are its own), in force as the
+    // planning report reads it: from valid_from, until the day before valid_to (OGC API's
+    // datetime would take in the zones an amendment ends on its first day too)
+    const day = `DATE('${date.value}')`;
+    const zones = await items("zoning", inJurisdiction({ limit: 10000,
+      filter: `valid_from <= ${day} AND (valid_to IS NULL OR valid_to > ${day})` }));
     inForce = L.geoJSON(zones, { style: { color: "#6a3d9a", weight: 2, fillOpacity: 0.15 } })
       // a function returning a string would be read as HTML: the zone's own text is only text
       .bindTooltip((layer) => textNode(`${layer.feature.properties.zone_code} (${layer.feature.properties.plan_id})`))
@@ -150,5 +155,11 @@ export function initPlanner({ map, views }) {
       output.textContent = `${t("error")}: ${error.message}`;
     }
   });
-  return { reportAt };  // the search box opens the report where it flew to
+  // the plan history's slider shows the zones in force from a version's day
+  const showInForceOn = async (day) => {
+    date.value = day;
+    document.getElementById("plan-in-force").checked = true;
+    await showInForce();
+  };
+  return { reportAt, showInForceOn };  // the search box opens the report where it flew to
 }
