@@ -30,6 +30,7 @@ from photos.reencode import MAX_BYTES, MAX_PHOTOS
 from settings import Settings
 from web_map import make_web_map_blueprint
 from web_map.charts import make_charts_blueprint
+from web_map.offline import make_offline_blueprint
 from web_map.plan_history import make_plan_history_blueprint
 from web_map.scans import make_scans_blueprint
 from web_map.search import make_search_blueprint
@@ -76,6 +77,7 @@ def register_blueprints(app: Flask, settings: Settings, with_ogc: bool) -> None:
     app.register_blueprint(make_search_blueprint(settings))
     app.register_blueprint(make_charts_blueprint(settings))
     app.register_blueprint(make_plan_history_blueprint(settings))
+    app.register_blueprint(make_offline_blueprint())
     if with_ogc:
         register_ogc(app, settings)
 

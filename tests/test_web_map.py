@@ -145,7 +145,7 @@ def test_a_citizen_reports_a_problem_with_a_photo_after_seeing_requests_nearby(v
     page.screenshot("citizen-report")
 
 
-def test_a_report_whose_answer_was_lost_is_filed_once_when_sent_again(visit, demo_url):
+def test_a_report_whose_answer_was_lost_waits_in_the_outbox_and_is_filed_once(visit, demo_url):
     (lon, lat), = rows(demo_url, """
         SELECT ST_X(ST_Transform(geom, 4326)), ST_Y(ST_Transform(geom, 4326))
         FROM service_requests WHERE service_code = 'pothole' ORDER BY id DESC LIMIT 1""")
@@ -170,11 +170,11 @@ def test_a_report_whose_answer_was_lost_is_filed_once_when_sent_again(visit, dem
     page.click_map_at(lon + 0.0003, lat)
     page.page.fill("#description", description)
     page.page.click("#report-form button[type=submit]")
-    page.page.wait_for_function("document.querySelector('#report-result').textContent.length > 0")
-    assert page.page.locator("#report-result .request-id").count() == 0  # no answer: an error
-    page.page.click("#report-form button[type=submit]")  # the citizen sends it again
-    made = page.page.locator("#report-result .request-id")
-    made.wait_for(timeout=15_000)
+    # no answer: the report waits on the device, and the outbox sends it again by itself
+    page.page.locator("#outbox li[data-state=waiting]").wait_for(timeout=15_000)
+    assert page.page.locator("#report-result .request-id").count() == 0
+    made = page.page.locator("#outbox li[data-state=sent] .request-id")
+    made.wait_for(timeout=30_000)
     assert len(keys) == 2 and keys[0] and keys[0] == keys[1]
     assert rows(demo_url, "SELECT service_request_id FROM service_requests WHERE description = %s",
                 (description,)) == [(made.inner_text(),)]

@@ -56,7 +56,7 @@ ASSETS = {
     "leaflet": "leaflet", "swagger-ui-dist": "swagger-ui-dist", "bootstrap": "bootstrap",
     "leaflet.vectorgrid": "leaflet.vectorgrid", "leaflet.markercluster": "leaflet.markercluster",
     "leaflet.heat": "leaflet.heat", "leaflet-geoman": "@geoman-io/leaflet-geoman-free",
-    "chart.js": "chart.js",
+    "chart.js": "chart.js", "idb": "idb",
 }
 FALLBACK_CENTRE = [35.368, 24.475]  # Rethymno's old town
 

@@ -1,5 +1,5 @@
 // The map application: base map, layer panel from the catalogue, views, language.
-import { escapeHtml, getJSON } from "./api.js";
+import { currentJurisdiction, escapeHtml, getJSON } from "./api.js";
 import { currentLanguage, setLanguage, t } from "./i18n.js";
 import { initPlanner } from "./planner.js";
 import { initHistory } from "./history.js";
@@ -160,12 +160,30 @@ async function addScannedPlans(layersControl) {
   }
 }
 
+const VIEW_KEY = "dimos-last-view";
+function lastView(jurisdiction) {
+  try {
+    const view = JSON.parse(localStorage.getItem(VIEW_KEY));
+    return view && view.jurisdiction === jurisdiction ? view : null;
+  } catch (error) {
+    return null;
+  }
+}
+function keepView(map, jurisdiction) {
+  const { lat, lng } = map.getCenter();
+  localStorage.setItem(VIEW_KEY, JSON.stringify({ jurisdiction, lat, lng, zoom: map.getZoom() }));
+}
+
 async function main() {
   const config = await loadConfig(jurisdictionInPath());
   setVocabulary(config.vocabulary);
   labelChoiceOptions();
   document.addEventListener("languagechange", () => labelChoiceOptions());
-  const map = L.map("map", { zoomControl: true, keyboard: true }).setView(config.centre, config.zoom);
+  // the area last viewed of this municipality (the map opens there, offline too)
+  const last = lastView(config.jurisdiction?.id ?? null);
+  const map = L.map("map", { zoomControl: true, keyboard: true })
+    .setView(last ? [last.lat, last.lng] : config.centre, last?.zoom ?? config.zoom);
+  map.on("moveend", () => keepView(map, currentJurisdiction()));
   const attribution = config.attributions.join(" · ");
   const base = municipalBasemap(config.legend, attribution).addTo(map);
   const bases = { [t("basemap")]: base };
@@ -195,6 +213,8 @@ async function main() {
     event.target.textContent = next === "el" ? "English" : "Ελληνικά";
     event.target.lang = next === "el" ? "en" : "el";
   });
+  // installable, and opens offline (web_map/offline.py)
+  navigator.serviceWorker?.register("/sw.js").catch((error) => console.warn("no offline map", error));
   window.dimos = app;  // for the browser tests and the console
   document.body.dataset.ready = "true";
 }

@@ -2,6 +2,7 @@
 // the nearest free bay, car park, WiFi hotspot or refuge area.
 import { currentSession, escapeHtml, execute, getJSON, inJurisdiction, signInLinks } from "./api.js";
 import { currentLanguage, t } from "./i18n.js";
+import { asForm, forget, keep, waiting } from "./outbox.js";
 import { choiceTitle } from "./vocabulary.js";
 
 const statusTitle = (code) => choiceTitle("service_requests", "status", code);
@@ -10,6 +11,7 @@ const OPEN311 = "/open311/v2";
 // the municipality's requests of the last days, newest first, listed and drawn
 const RECENT_DAYS = 30;
 const RECENT_SHOWN = 10;
+const RETRY_MS = 5000;  // the outbox tries again this soon after a failed send
 const query = (params = {}) => new URLSearchParams(inJurisdiction(params));
 // bays by walking distance along the streets (live state); the rest as the crow flies
 const NEAREST = {
@@ -76,9 +78,56 @@ export function initCitizen({ map, views }) {
       (error) => { document.getElementById("pin").textContent = `${t("error")}: ${error.message}`; });
   });
 
+  const result = document.getElementById("report-result");
+  const outbox = document.getElementById("outbox");
+  const sent = [];  // reports the outbox sent in this visit: {title, number}
+  const showOutbox = async () => {
+    const kept = await waiting();
+    outbox.innerHTML = [
+      ...kept.map((r) => `<li data-state="waiting">${escapeHtml(r.title)} (${escapeHtml(new Date(r.created).toLocaleString(currentLanguage()))}) — ${t("outbox-waiting")}</li>`),
+      ...sent.map((r) => `<li data-state="${r.number ? "sent" : "refused"}">${escapeHtml(r.title)} — ${r.number
+        ? `${t("outbox-sent")} <strong class="request-id">${escapeHtml(r.number)}</strong>`
+        : `${t("outbox-refused")}: ${escapeHtml(r.reason)}`}</li>`)].join("");
+    document.getElementById("outbox-title").hidden = !outbox.children.length;
+  };
+  const send = (report) => getJSON(`${OPEN311}/requests.json`, {
+    method: "POST", body: asForm(report), headers: { "Idempotency-Key": `"${report.key}"` } });
+  const filed = (made) => {
+    document.getElementById("follow-id").value = made.service_request_id;
+    follow(made.service_request_id);  // the citizen sees it appear, with its status
+    showMine();
+    showRecent();
+  };
+  // the reports kept offline, sent one by one while the connection holds; a refused one is
+  // shown with the reason and dropped (sending it again would not change the answer)
+  let flushing = false;
+  const flush = async () => {
+    if (flushing || !navigator.onLine) return;
+    flushing = true;
+    try {
+      for (const report of await waiting()) {
+        try {
+          const [made] = await send(report);
+          sent.push({ title: report.title, number: made.service_request_id });
+          await forget(report.key);
+          filed(made);
+        } catch (error) {
+          if (error instanceof TypeError) break;  // no connection after all: later
+          sent.push({ title: report.title, reason: error.message });
+          await forget(report.key);
+        }
+      }
+    } finally {
+      flushing = false;
+      await showOutbox();
+    }
+  };
+  window.addEventListener("online", flush);
+  setInterval(flush, RETRY_MS * 6);
+  showOutbox().then(flush);
+
   document.getElementById("report-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    const result = document.getElementById("report-result");
     if (!pin) { result.textContent = t("need-pin"); return; }
     reportKey ??= newKey();
     const form = new FormData(event.target);
@@ -87,20 +136,33 @@ export function initCitizen({ map, views }) {
     // the server refuses a point outside the municipality named here
     for (const [key, value] of Object.entries(inJurisdiction())) form.set(key, value);
     for (const key of [...form.keys()]) if (form.get(key) === "") form.delete(key);
+    const report = {
+      key: reportKey, created: new Date().toISOString(),
+      title: services.selectedOptions[0]?.textContent ?? services.value,
+      fields: [...form.entries()].filter(([, value]) => typeof value === "string"),
+      photos: form.getAll("media").filter((file) => file.size > 0),
+    };
+    const keepForLater = async () => {
+      await keep(report);
+      reportKey = null;
+      result.textContent = t("kept-offline");
+      event.target.reset();
+      loadServices();
+      await showOutbox();
+      setTimeout(flush, RETRY_MS);  // a connection that only dropped an answer comes back soon
+    };
+    if (!navigator.onLine) { await keepForLater(); return; }
     try {
-      const [made] = await getJSON(`${OPEN311}/requests.json`, {
-        method: "POST", body: form, headers: { "Idempotency-Key": `"${reportKey}"` } });
+      const [made] = await send(report);
       reportKey = null;
       result.innerHTML = `${t("sent")}: <strong class="request-id">${escapeHtml(made.service_request_id)}</strong>.
         ${escapeHtml(made.service_notice)}`;
       event.target.reset();
       loadServices();
-      document.getElementById("follow-id").value = made.service_request_id;
-      follow(made.service_request_id);  // the citizen sees it appear, with its status
-      showMine();
-      showRecent();
+      filed(made);
     } catch (error) {
-      result.textContent = `${t("error")}: ${error.message}`;
+      if (error instanceof TypeError) await keepForLater();  // the network failed, not the report
+      else result.textContent = `${t("error")}: ${error.message}`;
     }
   });
 
