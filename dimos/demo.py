@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import layers
 from gis.db import act_as, connect
-from gis.demo_history import add_demo_history
+from gis.demo_history import add_demo_history, add_demo_payments
 from gis.errors import Conflict
 from gis.load import (
     count_features,
@@ -74,9 +74,9 @@ def load_demo(url: str, demo, *, reset: bool = False) -> LoadResult:
     Into a municipality holding features only with ``reset``: then every feature of the demo's
     layers, its services and the records of imports into those layers are replaced. All or
     nothing, one transaction: it upserts the municipality, writes every layer, rebuilds the
-    road topology, the sensor registry and a week of the sensors' hourly history
-    (gis/demo_history.py: the week before the load). Loading the same demo twice gives the
-    same features.
+    road topology, the sensor registry, a week of the sensors' hourly history and the
+    occupied bays' paid sessions (gis/demo_history.py: as of the load). Loading the same demo
+    twice gives the same features.
     """
     jurisdiction_id = demo.jurisdiction["id"]
     order = [layer_id for layer_id in CATALOGUE_LAYERS if layer_id in demo.layers]
@@ -99,6 +99,7 @@ def load_demo(url: str, demo, *, reset: bool = False) -> LoadResult:
             vertices = build_topology(cur, jurisdiction_id)
             register_sensors(cur, jurisdiction_id)
             add_demo_history(cur, jurisdiction_id)
+            add_demo_payments(cur, jurisdiction_id)
     finally:
         conn.close()
     return LoadResult(jurisdiction_id, counts, vertices, held)

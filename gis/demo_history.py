@@ -1,13 +1,19 @@
-"""The demo's past week of sensor aggregates, so the staff view's charts have a history on the
-first day: bays and car parks fuller by day and in the evening (the old town's restaurants),
-weekend mornings quieter, WiFi busiest at noon and at night; each sensor a little apart from
-the others, each hour a little apart from the curve. Deterministic (a hash of the sensor and the
-hour, no random state), and never over an hour the sensors themselves aggregated.
+"""The demo's past and its paid parking.
+
+A week of sensor aggregates, so the staff view's charts have a history on the first day: bays
+and car parks fuller by day and in the evening (the old town's restaurants), weekend mornings
+quieter, WiFi busiest at noon and at night; each sensor a little apart from the others, each
+hour a little apart from the curve. Deterministic (a hash of the sensor and the hour, no random
+state), and never over an hour the sensors themselves aggregated. And the sessions the drivers
+paid: most occupied paying bays have one running, so the wardens' list holds the few that do
+not (PAID_SHARE).
 """
 from __future__ import annotations
 
 DAYS = 7
 READINGS_PER_HOUR = 12  # a reading every 5 minutes
+#: the share of drivers in a paying bay who paid (the simulator's too)
+PAID_SHARE = 0.95
 
 # the share occupied, and the clients of an access point, by local hour 0–23
 BAY_CURVE = (0.35, 0.30, 0.28, 0.27, 0.27, 0.30, 0.40, 0.55, 0.70, 0.80, 0.86, 0.90,
@@ -54,4 +60,25 @@ def add_demo_history(cur, jurisdiction: str, days: int = DAYS) -> int:
     added; an hour already aggregated is kept as it is)."""
     cur.execute(HISTORY_SQL, {"j": jurisdiction, "days": days, "readings": READINGS_PER_HOUR,
                               "bay_curve": list(BAY_CURVE), "ap_curve": list(AP_CURVE)})
+    return cur.rowcount
+
+
+# each occupied paying bay (PAID_SHARE of them, by a hash of its id) paid from when it was
+# taken until 1–3 hours from now; no plate (the demo holds nobody's)
+PAYMENTS_SQL = """
+INSERT INTO parking_sessions (jurisdiction_id, session_ref, bay_id, plate, starts_at, ends_at)
+SELECT b.jurisdiction_id, 'demo-' || b.bay_id, b.bay_id, NULL,
+       least(coalesce(b.state_since, now()), now()),
+       now() + make_interval(mins => 60 + abs(hashtext(b.bay_id || 'stay')) %% 120)
+FROM parking_bays b
+WHERE b.jurisdiction_id = %(j)s AND b.occupancy_state = 'occupied' AND b.tariff_eur_h > 0
+  AND b.bay_type = 'regular' AND abs(hashtext(b.bay_id)) %% 1000 < %(paid)s * 1000
+ON CONFLICT ON CONSTRAINT parking_sessions_natural_key DO UPDATE
+  SET starts_at = excluded.starts_at, ends_at = excluded.ends_at
+"""
+
+
+def add_demo_payments(cur, jurisdiction: str) -> int:
+    """A running paid session for most occupied paying bays of a municipality (rows added)."""
+    cur.execute(PAYMENTS_SQL, {"j": jurisdiction, "paid": PAID_SHARE})
     return cur.rowcount

@@ -586,7 +586,8 @@ END $$"""
 
 SIMULATED_SENSORS_SQL = """
 SELECT s.jurisdiction_id, s.kind, s.sensor_id, coalesce(l.capacity, 0),
-       coalesce(b.occupancy_state = 'occupied', false)
+       coalesce(b.occupancy_state = 'occupied', false), b.bay_id,
+       coalesce(b.tariff_eur_h > 0 AND b.bay_type = 'regular', false)
 FROM sensors s
 LEFT JOIN parking_lots l ON s.kind = 'lot' AND l.id = s.feature_id
 LEFT JOIN parking_bays b ON s.kind = 'bay' AND b.id = s.feature_id
@@ -596,7 +597,8 @@ ORDER BY s.kind, s.sensor_id
 
 
 def simulated_sensors(cur, jurisdiction: str | None) -> list[tuple]:
-    """(municipality, kind, sensor id, capacity, occupied) of every sensor the simulator drives."""
+    """(municipality, kind, sensor id, capacity, occupied, bay id, paying bay) of every sensor
+    the simulator drives."""
     cur.execute(SIMULATED_SENSORS_SQL, {"j": jurisdiction})
     return cur.fetchall()
 

@@ -3,7 +3,9 @@
 Bays fill and empty around a daily cycle (busy late morning and evening, quiet at night) with
 arrivals and departures of ~45 min stays; each sensor reports on change and every
 ``heartbeat_s``; a few sensors drop out for a while; batteries run down. Car parks count free
-spaces on the same cycle; APs report clients and, now and then, go down.
+spaces on the same cycle; APs report clients and, now and then, go down. Most drivers taking a
+paying bay pay for a session (PAID_SHARE, written as the payment app's would be), so the
+wardens' list holds the few who did not.
 """
 from __future__ import annotations
 
@@ -14,11 +16,14 @@ import random
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import paho.mqtt.client as mqtt
+import psycopg2
 
-from gis import db, sensors
+from gis import db, parking, sensors
+from gis.demo_history import PAID_SHARE
+from gis.errors import DatabaseUnavailable
 from servers import broker_accounts
 from settings import Settings
 
@@ -27,6 +32,7 @@ log = logging.getLogger("dimos.sensors")
 MEAN_STAY_S = 45 * 60
 DROPOUT_PER_HOUR = 0.01
 DROPOUT_S = (10 * 60, 60 * 60)
+PAID_MINUTES = (30, 150)  # what a driver pays for
 
 
 def demand(moment: datetime) -> float:
@@ -48,6 +54,8 @@ class Device:
     next_heartbeat: float
     silent_until: float = 0.0
     up: bool = True
+    bay_id: str | None = None
+    pays: bool = False  # a paying bay (regular, with a tariff)
 
     @property
     def topic(self) -> str:
@@ -64,6 +72,8 @@ class Simulator:
         self.dropouts = dropouts
         self.published = 0
         self.acknowledged = 0
+        self.paid = 0  # sessions recorded
+        self._payments = None  # the connection they are written on
         self._ack_lock = threading.Lock()
         self._stop = threading.Event()
         self.devices = self._devices()
@@ -75,8 +85,9 @@ class Simulator:
         start = time.monotonic()
         return [Device(j, kind, sensor_id, capacity, occupied,
                        battery=self.random.uniform(12, 100),
-                       next_heartbeat=start + self.random.uniform(0, self.heartbeat_s))
-                for j, kind, sensor_id, capacity, occupied in rows]
+                       next_heartbeat=start + self.random.uniform(0, self.heartbeat_s),
+                       bay_id=bay_id, pays=pays)
+                for j, kind, sensor_id, capacity, occupied, bay_id, pays in rows]
 
     def _on_publish(self, client, userdata, mid, reason_code, properties):
         with self._ack_lock:
@@ -101,15 +112,43 @@ class Simulator:
         try:
             while not self._stop.is_set() and (deadline is None or time.monotonic() < deadline):
                 started = time.monotonic()
+                arrived = []
                 for device in self.devices:
+                    was_occupied = device.occupied
                     payload = self._step(device, started, tick_s)
                     if payload is not None:
                         client.publish(device.topic, json.dumps(payload), qos=1)
                         self.published += 1
+                    if device.occupied and not was_occupied and device.pays:
+                        arrived.append(device)
+                self.record_payments(arrived)
                 self._stop.wait(max(0.0, tick_s - (time.monotonic() - started)))
         finally:
+            if self._payments is not None:
+                self._payments.close()
             client.loop_stop()
             client.disconnect()
+
+    def record_payments(self, arrived: list[Device]) -> None:
+        """The sessions the drivers who just took paying bays paid for (most of them); with the
+        database away, none (the readings go on)."""
+        paying = [d for d in arrived if self.random.random() < PAID_SHARE]
+        if not paying:
+            return
+        now = datetime.now(UTC)
+        try:
+            if self._payments is None:
+                self._payments = db.connect(self.settings.effective_database_url)
+            with self._payments, self._payments.cursor() as cur:
+                for device in paying:
+                    minutes = self.random.randint(*PAID_MINUTES)
+                    parking.record_session(cur, device.jurisdiction,
+                                           f"sim-{device.bay_id}-{int(now.timestamp() * 1000)}",
+                                           device.bay_id, None, now, now + timedelta(minutes=minutes))
+            self.paid += len(paying)
+        except (psycopg2.Error, DatabaseUnavailable) as error:
+            log.warning("the simulator's parking payments were not recorded: %s", error)
+            self._payments = None
 
     def stop(self) -> None:
         self._stop.set()

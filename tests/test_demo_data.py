@@ -184,3 +184,32 @@ def _counts(url: str) -> dict[str, dict[str, int]]:
             return layer_counts(cur)[1]
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize("jurisdiction", FIGURES)
+def test_no_demo_permit_links_to_a_document_that_is_not_there(both_cursor, jurisdiction):
+    # the demo has no scanned permits: a link would be a 404
+    both_cursor.execute("SELECT count(*), count(document_urls) FROM building_permits "
+                        "WHERE jurisdiction_id = %s", (jurisdiction,))
+    permits, linked = both_cursor.fetchone()
+    assert permits > 1000 and linked == 0
+
+
+@pytest.mark.parametrize("jurisdiction", FIGURES)
+def test_most_occupied_paying_bays_are_paid_so_the_wardens_list_is_a_few_percent(
+        both_cursor, jurisdiction):
+    from gis.demo_history import PAID_SHARE
+    from gis.parking import violations
+
+    both_cursor.execute("""
+        SELECT count(*), count(*) FILTER (WHERE b.occupancy_state = 'occupied'
+                                            AND b.tariff_eur_h > 0 AND b.bay_type = 'regular'),
+               count(*) FILTER (WHERE EXISTS (
+                 SELECT 1 FROM parking_sessions p WHERE p.jurisdiction_id = b.jurisdiction_id
+                   AND p.bay_id = b.bay_id AND p.starts_at <= now() AND p.ends_at > now()))
+        FROM parking_bays b WHERE b.jurisdiction_id = %s""", (jurisdiction,))
+    bays, occupied_paying, paid = both_cursor.fetchone()
+    assert occupied_paying > 50
+    assert 0.9 * PAID_SHARE < paid / occupied_paying <= 1
+    offenders = len(violations(both_cursor, jurisdiction))
+    assert 0 < offenders <= 0.05 * bays  # a few percent of the bays, not 251 of 600

@@ -588,3 +588,28 @@ def test_wifi_alerts_list_aps_down_or_saturated(demo_url, live_server, own):
         assert sorted(f["id"] for f in answer.json()["features"]) == alerts, saturated_at
     assert requests.get(f"{live_server}/api/wifi/alerts", timeout=30,
                         params={"jurisdiction_id": J, "saturated_at": "x"}).status_code == 400
+
+
+def test_the_simulator_records_a_paid_session_for_most_drivers_taking_a_paying_bay(demo_url):
+    from gis.demo_history import PAID_SHARE
+    from mqtt.simulator import Simulator
+    from settings import Settings
+
+    simulator = Simulator(Settings(database_url=demo_url), jurisdiction="rethymno")
+    arrived = [d for d in simulator.devices if d.kind == "bay" and d.pays][:300]
+    assert len(arrived) == 300
+    conn = db.connect(demo_url)
+    try:
+        simulator.record_payments(arrived)
+        with conn, conn.cursor() as cur:
+            cur.execute("""SELECT count(DISTINCT bay_id), bool_and(ends_at > now())
+                           FROM parking_sessions WHERE jurisdiction_id = 'rethymno'
+                             AND session_ref LIKE 'sim-%%' AND bay_id = ANY(%s)""",
+                        ([d.bay_id for d in arrived],))
+            paid, running = cur.fetchone()
+            assert paid == simulator.paid and running
+            assert 0.9 * PAID_SHARE * 300 <= paid < 300  # most, not all: some never pay
+    finally:
+        with conn, conn.cursor() as cur:
+            cur.execute("DELETE FROM parking_sessions WHERE session_ref LIKE 'sim-%%'")
+        conn.close()

@@ -77,7 +77,8 @@ def build_permits(buildings: gpd.GeoDataFrame, roads: gpd.GeoDataFrame,
                 "permit_type": permit_type, "status": status, "kaek": _kaek(kaek_prefecture, rng),
                 "address": address, "built_area_m2": round(float(area), 1),
                 "floors": 0 if permit_type == "demolition" else floors,
-                "document_urls": [f"/documents/permits/{year}/{number}.pdf"],
+                # the demo has no scans: no link that would lead nowhere
+                "document_urls": None,
                 "geometry": geometry,
             })
     return layer_frame("building_permits", records)
