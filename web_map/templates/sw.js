@@ -28,7 +28,13 @@ function kept(request) {
     && !request.headers.has("Authorization") && KEPT.some((path) => path.test(url.pathname));
 }
 
+// the oldest entries past MAX_ENTRIES go, looked at every TRIM_EVERY writes (listing the keys
+// of a full cache on each write would cost more than the write)
+const TRIM_EVERY = 200;
+let writes = 0;
 async function trim(cache) {
+  writes += 1;
+  if (writes % TRIM_EVERY) return;
   const keys = await cache.keys();
   await Promise.all(keys.slice(0, Math.max(0, keys.length - MAX_ENTRIES)).map((k) => cache.delete(k)));
 }
