@@ -92,3 +92,25 @@ def test_staff_sign_in_see_the_charts_and_plan_crews_with_the_keyboard(page, dem
     with page.expect_download() as download:
         page.keyboard.press("Enter")
     assert download.value.suggested_filename.startswith("occupancy-")
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (390, 844)])
+@pytest.mark.parametrize("view", ["planner", "citizen", "staff"])
+def test_each_view_fits_its_screen_passes_axe_and_is_saved_for_review(browser, live_server, view,
+                                                                      size):
+    from tests.test_web_map import ARTIFACTS
+
+    width, height = size
+    visit = Visit(browser, live_server, viewport={"width": width, "height": height})
+    try:
+        _open_view(visit.page, view)
+        visit.page.wait_for_load_state("networkidle")
+        overflow = visit.page.evaluate("""[document.documentElement, document.getElementById('panel')]
+            .filter(el => el.scrollWidth > el.clientWidth + 1).map(el => el.id || el.tagName)""")
+        assert overflow == []  # nothing wider than the screen or the side panel
+        assert visit.axe_violations() == []
+        ARTIFACTS.mkdir(exist_ok=True)
+        visit.page.screenshot(path=str(ARTIFACTS / f"view-{view}-{width}x{height}.png"))
+        assert visit.errors == []
+    finally:
+        visit.context.close()
