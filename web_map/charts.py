@@ -16,16 +16,7 @@ from gis.stats import TIME_ZONE, chart, chart_table
 from layers import LANGUAGES
 from settings import Settings
 from web_common.jurisdiction import acting_jurisdiction
-
-
-def _day(name: str, default: date) -> date:
-    value = request.args.get(name)
-    if value is None:
-        return default
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidParameter(f"{name}: {value[:20]!r} is not a date (YYYY-MM-DD)") from None
+from web_common.query_dates import query_date
 
 
 def _cell(value):
@@ -53,8 +44,8 @@ def make_charts_blueprint(settings: Settings) -> Blueprint:
         if lang not in LANGUAGES:
             raise InvalidParameter(f"lang: {lang[:20]!r}; one of {', '.join(LANGUAGES)}")
         today = datetime.now(UTC).date()
-        end = _day("end", today)
-        start = _day("start", end - timedelta(days=shown.default_days - 1))
+        end = query_date("end", today)
+        start = query_date("start", end - timedelta(days=shown.default_days - 1))
         with pooled_cursor(url) as cur:
             jurisdiction = acting_jurisdiction(cur, "the staff view's charts")
             columns, rows = chart_table(cur, name, jurisdiction, start, end, lang)

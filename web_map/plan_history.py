@@ -2,7 +2,7 @@
 changed" mode (gis/plan_history.py); public, as the plans are."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, jsonify, request
 
@@ -11,16 +11,7 @@ from gis.errors import InvalidParameter
 from gis.plan_history import plan_changes, plan_start, plan_versions
 from settings import Settings
 from web_common.jurisdiction import request_jurisdiction
-
-
-def _date(name: str) -> date | None:
-    value = request.args.get(name)
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidParameter(f"{name}: {value[:20]!r} is not a date (YYYY-MM-DD)") from None
+from web_common.query_dates import query_date
 
 
 def make_plan_history_blueprint(settings: Settings) -> Blueprint:
@@ -39,7 +30,7 @@ def make_plan_history_blueprint(settings: Settings) -> Blueprint:
     def changes():
         """The zones added, removed or changed from ``from`` to ``to`` (dates), or by plan
         ``plan_id`` (the day before it came into force to that day), as GeoJSON."""
-        plan, before, after = request.args.get("plan_id"), _date("from"), _date("to")
+        plan, before, after = request.args.get("plan_id"), query_date("from"), query_date("to")
         if plan is None and (before is None or after is None):
             raise InvalidParameter("plan_id: required, or both from and to (YYYY-MM-DD)")
         with pooled_cursor(url) as cur:
