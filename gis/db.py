@@ -233,6 +233,14 @@ def pooled_cursor(url: str, commit: bool = False, actor: str | None = None,
         conn.rollback()
         raise StorageFull("the database's disk is full: nothing was stored; try again once "
                           "the administrators have made room") from None
+    except psycopg2.errors.ReadOnlySqlTransaction as exc:
+        # a write that met a standby: the primary's address leads to a server still being
+        # promoted, or one just demoted (a failover under way). Drop the connection (the next
+        # one goes where the address leads then) and say 503: the write was not made
+        broken = True
+        raise DatabaseUnavailable(f"the database at {describe_url(url)} takes no writes for "
+                                  "the moment (a failover under way); try again shortly",
+                                  detail=str(exc)) from None
     except psycopg2.OperationalError as exc:
         # the server went away mid-request: drop the connection, say 503, retry later works
         broken = True

@@ -18,7 +18,7 @@ import requests
 
 from gis import db, migrate
 from servers.cluster import LocalCluster
-from tests.helpers import free_port, serving
+from tests.helpers import add_municipality, free_port, rows, serving, wait_until
 
 PATHS = [
     ("GET", "/health", None),
@@ -79,6 +79,55 @@ def test_an_outage_is_503_with_retry_after_and_service_resumes_by_itself(own_dat
     # and it stays back: no stale pooled connection fails a later request
     for method, path, body in PATHS * 3:
         assert call(base, method, path, body).status_code < 500, path
+    assert "Traceback" not in log.read_text()
+
+
+def _set_read_only(url: str, on: bool) -> None:
+    """Every session of the server takes no writes (or takes them again), as a standby."""
+    conn = db.connect(url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f"ALTER SYSTEM SET default_transaction_read_only = {'on' if on else 'off'}")
+        cur.execute("SELECT pg_reload_conf()")
+    conn.close()
+
+
+def _file_a_report(base: str) -> requests.Response:
+    return requests.post(f"{base}/open311/v2/requests.json", timeout=30, data={
+        "jurisdiction_id": "faultton", "service_code": "pothole", "lat": "35.3676",
+        "long": "24.4747", "description": "Λακκούβα στη γωνία"})
+
+
+def test_a_write_that_meets_a_server_taking_none_is_503_and_stores_nothing(own_database, server):
+    """What the primary's address leads to during a failover: a standby still being promoted
+    (or one just demoted) answers reads and refuses writes."""
+    _, url = own_database
+    base, log = server
+    x, y = 542_900, 3_913_600  # the report's point (24.4747, 35.3676) in EPSG:2100
+    add_municipality(url, "faultton", "Faultton", x - 500, y - 500, 1000)
+    conn = db.connect(url)
+    with conn, conn.cursor() as cur:
+        cur.execute("""INSERT INTO services (jurisdiction_id, service_code, name_el, name_en,
+                       sla_hours, department) VALUES ('faultton', 'pothole', 'Λακκούβα',
+                       'Pothole', 48, 'Τεχνική')""")
+    conn.close()
+    assert _file_a_report(base).status_code == 201  # warm: the workers hold connections
+    _set_read_only(url, True)
+    try:
+        wait_until(lambda: rows(url, "SHOW default_transaction_read_only") == [("on",)], 5,
+                   "the setting to reach new sessions")
+        for _ in range(4):  # each worker's pooled connections, reloaded
+            refused = _file_a_report(base)
+            assert refused.status_code == 503, refused.text
+            assert refused.headers["Retry-After"] == "5"
+            assert "takes no writes" in refused.json()[0]["description"]
+            assert "Traceback" not in refused.text and "read-only" not in refused.text
+        assert requests.get(f"{base}/open311/v2/services.json", timeout=30,
+                            params={"jurisdiction_id": "faultton"}).status_code == 200
+    finally:
+        _set_read_only(url, False)
+    assert rows(url, "SELECT count(*) FROM service_requests") == [(1,)]
+    wait_until(lambda: _file_a_report(base).status_code == 201, 5, "writes taken again")
     assert "Traceback" not in log.read_text()
 
 
