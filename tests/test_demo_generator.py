@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import re
 
+import geopandas as gpd
 import pandas as pd
 import pytest
+from shapely.geometry import Point
 
 import layers
-from data.demo import build_municipality
+from data.demo import DEFAULT_SOURCES, build_municipality
+from data.demo.common import SRID
 from data.demo.municipality import CHANIA, RETHYMNO
-from data.demo.zoning import old_town_centre
+from data.demo.zoning import old_town_centre, street_blocks
+from importers import osm
 
 MUNICIPALITIES = {m.id: m for m in (RETHYMNO, CHANIA)}
 
@@ -93,3 +97,35 @@ def test_the_seat_and_the_old_town_are_each_municipalitys_own(built):
     town = settlements[settlements["settlement_code"].str.endswith("010101")]
     assert list(town["name"]) == [municipality.town_name]
     assert set(built.layers["parking_bays"]["bay_id"].str[:3]) == {f"{municipality.bay_prefix}-"}
+
+
+def test_the_town_zones_are_whole_street_blocks(built):
+    """A zone's edge runs along a street (a block's edge), never through a block."""
+    municipality = MUNICIPALITIES[built.jurisdiction["id"]]
+    streets = osm.read_osm_roads(DEFAULT_SOURCES / municipality.osm_file).to_crs(SRID)
+    zoning = built.layers["zoning"]
+    town = zoning[zoning["plan_id"] == "GPS-2004"]
+    green = town[town["land_use"] == "green"].geometry.union_all()
+    zoned = town.geometry.union_all().difference(green)
+    blocks = [piece for piece in (b.intersection(zoned) for b in street_blocks(streets.geometry))
+              if piece.area > 1]
+    assert len(blocks) > 150
+    split = [b for b in blocks if max(town.geometry.intersection(b).area) < 0.999 * b.area]
+    assert split == []
+
+
+def test_rethymnos_historic_centre_is_its_walled_old_town_and_the_fortezza(demo):
+    zoning = demo.layers["zoning"]
+    historic = zoning[zoning["land_use"] == "historic_centre"].geometry.union_all()
+
+    def inside(lon, lat):
+        return historic.contains(gpd.GeoSeries([Point(lon, lat)], crs=4326).to_crs(SRID).iloc[0])
+
+    streets = osm.read_osm_roads(DEFAULT_SOURCES / RETHYMNO.osm_file).to_crs(SRID)
+    walls = streets[streets["name"].isin(RETHYMNO.old_town_walls)].geometry.union_all()
+    assert walls.length > 900  # Dimakopoulou and Gerakari, from the Porta Guora both ways
+    assert historic.boundary.buffer(1).covers(walls)
+    assert inside(24.4720, 35.3722)  # the Fortezza's hill
+    assert inside(24.4760, 35.3697)  # the Rimondi fountain
+    assert inside(24.4746, 35.3680)  # Ethnikis Antistaseos, inside the Porta Guora
+    assert not inside(24.4722, 35.3664)  # the Municipal Garden, outside the walls

@@ -81,7 +81,8 @@ def build_municipality(m: Municipality, sources: Path = DEFAULT_SOURCES,
     parks = [g for g, kind in zip(osm.read_osm_open_spaces(osm_file).to_crs(SRID).geometry,
                                   osm.read_osm_open_spaces(osm_file)["kind"]) if kind == "park"]
     coastline = boundary.boundary
-    plans, zoning = build_plans_and_zoning(m, settlements, districts, coastline, parks, land, rng)
+    plans, zoning = build_plans_and_zoning(m, settlements, districts, coastline, parks,
+                                           osm_roads.to_crs(SRID), land, rng)
     centre = old_town_centre(m)
     bus_stops, stops_dropped = build_bus_stops(osm.read_osm_bus_stops(osm_file), land,
                                                m.scaled(SMART_STOPS))

@@ -50,6 +50,9 @@ class Municipality:
     town_request_share: float
     #: the real car parks taken from OSM
     car_parks: int
+    #: the streets laid along the old town's land walls, from one end to the other (the
+    #: historic centre is the land between them and the sea, to the north); none: a circle
+    old_town_walls: tuple[str, ...] = ()
 
     @property
     def scale(self) -> float:
@@ -69,6 +72,10 @@ RETHYMNO = Municipality(
     plan_feks=("ΦΕΚ 561/Δ/2004", "ΦΕΚ 112/ΑΑΠ/2015", "ΦΕΚ 181/Δ/1987", "ΦΕΚ 45/Δ/1995"),
     town_zones=14, uplands_below_y=3904000, water_utility="ΔΕΥΑ Ρεθύμνου", kaek_prefecture="49",
     bay_prefix="RB", town_request_share=0.72, car_parks=7,
+    # the old town lies between the Fortezza and Dimakopoulou and Gerakari streets, the line
+    # of the Venetian walls (1540-1570) whose one gate left standing, the Porta Guora, is where
+    # they meet
+    old_town_walls=("Ι. Δημακοπούλου", "Γερακάρη"),
 )
 
 CHANIA = Municipality(

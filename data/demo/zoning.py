@@ -3,6 +3,10 @@ delimitation, and the rural ΖΟΕ, with realistic Greek building terms.
 
 The amendment supersedes some town zones: their 2004 rows end on the amendment's date and new
 rows start on it, so "what applied on a date" has different answers before and after.
+
+Where OpenStreetMap maps the streets, the town's zones are whole street blocks (the faces the
+streets' centrelines enclose), as a town plan draws them; the historic centre is the walled old
+town where the walls' streets are known.
 """
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ from datetime import date
 import geopandas as gpd
 import numpy as np
 import shapely
-from shapely.geometry import MultiPoint, Point
+from shapely.geometry import MultiPoint, Point, Polygon
+from shapely.ops import linemerge, nearest_points
 
 from data.demo.common import SRID, Land, layer_frame
 from data.demo.municipality import RETHYMNO, Municipality
@@ -67,10 +72,60 @@ def old_town_centre(m: Municipality) -> Point:
     return gpd.GeoSeries([Point(m.old_town)], crs=4326).to_crs(SRID).iloc[0]
 
 
+#: the historic centre's radius where a town's walls are not known
+HISTORIC_RADIUS_M = 380
+#: how far to the north (out to sea) the walled town's outline runs from the walls' two ends
+#: before the land clips it
+SEAWARD_M = 2000
+
+
+def street_blocks(streets: gpd.GeoSeries) -> list:
+    """The blocks the streets enclose: the faces of their centrelines, noded (EPSG:2100)."""
+    lines = shapely.get_parts(shapely.union_all(list(streets)))
+    return list(shapely.get_parts(shapely.polygonize(lines)))
+
+
+def walled_old_town(streets: gpd.GeoDataFrame, wall_streets: tuple[str, ...],
+                    coastline) -> Polygon:
+    """The land within the streets that follow a town's walls, the walls run on from each end
+    to the nearest shore, and the sea north of them."""
+    wall = linemerge(shapely.union_all(
+        list(streets[streets["name"].isin(wall_streets)].geometry)))
+    if wall.geom_type != "LineString":
+        raise ValueError(f"the streets {wall_streets} do not make one line")
+
+    def to_sea(end: Point) -> list[tuple[float, float]]:
+        shore = nearest_points(coastline, end)[0]
+        dx, dy = shore.x - end.x, shore.y - end.y
+        scale = SEAWARD_M / max(np.hypot(dx, dy), 1.0)
+        return [(shore.x, shore.y), (shore.x + dx * scale, shore.y + dy * scale)]
+
+    start, end = to_sea(Point(wall.coords[0])), to_sea(Point(wall.coords[-1]))
+    north = max(y for _, y in start + end) + SEAWARD_M
+    ring = [*start[::-1], *wall.coords, *end, (end[1][0], north), (start[1][0], north)]
+    return shapely.make_valid(Polygon(ring))
+
+
+def follow_blocks(parts: list, blocks: list) -> list:
+    """``parts`` (of one area, not overlapping) redrawn along the street blocks: each block goes
+    whole to the part that holds most of it; away from the blocks the parts stay as they are."""
+    covered = shapely.union_all(blocks)
+    tree = shapely.STRtree(parts)
+    owners = []
+    for block in blocks:
+        near = tree.query(block)
+        owners.append(int(near[np.argmax([parts[i].intersection(block).area for i in near])]))
+    return [shapely.union_all([part.difference(covered)]
+                              + [b for b, owner in zip(blocks, owners) if owner == i])
+            for i, part in enumerate(parts)]
+
+
 def town_zones(town, centre: Point, seeds: int, coastline, parks, land: Land,
-               rng: np.random.Generator) -> list[dict]:
-    """The town's 2004 zones, and the 2015 versions of the seafront and one residential zone."""
-    historic = town.intersection(centre.buffer(380))
+               rng: np.random.Generator, blocks: list, walled: Polygon | None) -> list[dict]:
+    """The town's 2004 zones, and the 2015 versions of the seafront and one residential zone,
+    along the street ``blocks``; the historic centre is ``walled`` (or a circle)."""
+    historic = town.intersection(walled if walled is not None
+                                 else centre.buffer(HISTORIC_RADIUS_M))
     green = shapely.union_all([p.intersection(town) for p in parks]).difference(historic)
     seafront = town.intersection(coastline.buffer(160)).difference(historic).difference(green)
     rest = town.difference(historic).difference(green).difference(seafront)
@@ -80,7 +135,12 @@ def town_zones(town, centre: Point, seeds: int, coastline, parks, land: Land,
         p = Point(rng.uniform(minx, maxx), rng.uniform(miny, maxy))
         if rest.contains(p):
             points.append(p)
-    cells = shapely.voronoi_polygons(MultiPoint(points), extend_to=town.envelope.buffer(100))
+    cells = list(shapely.voronoi_polygons(MultiPoint(points),
+                                          extend_to=town.envelope.buffer(100)).geoms)
+    town_blocks = [b for b in (block.intersection(town).difference(green) for block in blocks)
+                   if b.area > 0]
+    historic, seafront, *parts = follow_blocks(
+        [historic, seafront, *(cell.intersection(rest) for cell in cells)], town_blocks)
     start = PLANS["GPS-2004"]["valid_from"]
     amended = PLANS["GPS-2015"]["valid_from"]
     zones, n = [], 0
@@ -104,14 +164,16 @@ def town_zones(town, centre: Point, seeds: int, coastline, parks, land: Land,
     add("green", green)
     # the amendment lowered the seafront's coefficient to protect the coast
     add("tourism", seafront, amend_terms=(0.6, 35, 9.0, 2, 2000, 25))
-    for i, cell in enumerate(cells.geoms):
-        distance = cell.centroid.distance(centre)
+    for i, part in enumerate(parts):
+        if part.is_empty:
+            continue
+        distance = part.representative_point().distance(centre)
         land_use = ("town_centre" if distance < 700 else
                     "general_residential" if distance < 1400 else "pure_residential")
         # ... and raised one residential zone's coefficient (a densification)
         amend = (1.8, 60, 14.0, 4, 250, 10) if land_use == "general_residential" and i % 5 == 0 \
             else None
-        add(land_use, cell.intersection(rest), amend_terms=amend)
+        add(land_use, part, amend_terms=amend)
     return zones
 
 
@@ -142,11 +204,13 @@ def rural_zones(districts: gpd.GeoDataFrame, built_up, uplands_below_y: float,
 
 
 def build_plans_and_zoning(m: Municipality, settlements, districts, coastline, parks,
-                           land: Land, rng: np.random.Generator):
-    """The ``plans`` and ``zoning`` layers."""
+                           streets: gpd.GeoDataFrame, land: Land, rng: np.random.Generator):
+    """The ``plans`` and ``zoning`` layers (``streets``: OpenStreetMap's, in EPSG:2100)."""
     town = settlements[settlements["name"] == m.town_name].geometry.iloc[0]
     built_up = shapely.union_all(list(settlements.geometry))
-    zones = (town_zones(town, old_town_centre(m), m.town_zones, coastline, parks, land, rng)
+    walled = walled_old_town(streets, m.old_town_walls, coastline) if m.old_town_walls else None
+    zones = (town_zones(town, old_town_centre(m), m.town_zones, coastline, parks, land, rng,
+                        street_blocks(streets.geometry), walled)
              + settlement_zones(settlements, m.town_name)
              + rural_zones(districts, built_up, m.uplands_below_y, land))
     plans = []
