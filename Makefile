@@ -81,6 +81,7 @@ bench: demo $(BENCH_STAMP) system-packages
 	$(BIN)/python -m bench.sensors
 	$(BIN)/python -m bench.imports
 	$(BIN)/python -m bench.mixed_load
+	$(BIN)/python -m bench.map_tools
 
 $(BENCH_STAMP): bench/requirements-tipg.txt bench/requirements-solvers.txt
 	@python=$$(scripts/find-python) && echo "using $$python" && \
