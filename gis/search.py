@@ -2,9 +2,10 @@
 
 Both sides go through dimos_search_key() (migration 0020_search: no accents, Greek
 transliterated, Greeklish spellings folded), so `Arkadiou`, `ARKADIOY` and `αρκαδιου` find
-Αρκαδίου. Each source column has a GIN trigram index on that key: a prefix (LIKE 'key%') or a
+Αρκαδίου. Each name column has a GIN trigram index on that key: a prefix (LIKE 'key%') or a
 close word (pg_trgm's <%, word similarity) is found in the live table, so a permit written a
-second ago is found now. Only public layers are searched (no citizens' requests).
+second ago is found now. Codes (permit numbers, ΚΑΕΚ) are found by their beginning only, from a
+B-tree. Only public layers are searched (no citizens' requests).
 """
 from __future__ import annotations
 
@@ -31,14 +32,17 @@ class Source:
     grouped: bool = False
     #: shown after the label (a permit's address)
     detail: str | None = None
+    #: a code (permit number, ΚΑΕΚ): found by its beginning only, never by likeness (one
+    #: character off is another permit or parcel); a B-tree serves it (migration 0031)
+    code: bool = False
 
 
 SOURCES = (
     Source("street", "roads", "name", grouped=True),
     Source("address", "buildings", "address"),
     Source("place", "buildings", "name"),
-    Source("permit", "building_permits", "permit_number", detail="address"),
-    Source("parcel", "building_permits", "kaek", detail="address"),
+    Source("permit", "building_permits", "permit_number", detail="address", code=True),
+    Source("parcel", "building_permits", "kaek", detail="address", code=True),
     Source("settlement", "settlements", "name"),
     Source("community", "districts", "name"),
     Source("refuge_area", "refuge_areas", "name"),
@@ -90,13 +94,14 @@ def _branch(source: Source) -> sql.Composed:
         columns = sql.SQL("id, jurisdiction_id, {col}, {detail}, geom").format(
             col=sql.Identifier(source.column), detail=detail)
         group = sql.SQL("")
+    alike = sql.SQL("") if source.code else sql.SQL(" OR %(key)s <%% {}").format(key)
     return sql.SQL("""
         SELECT {kind} AS kind, {collection} AS collection, {columns}, {key} AS key
         FROM {table}
-        WHERE {key} LIKE %(prefix)s OR %(key)s <%% {key}{group}""").format(
+        WHERE {key} LIKE %(prefix)s{alike}{group}""").format(
         kind=sql.Literal(source.kind), collection=collection if not source.grouped
         else sql.Literal(source.table), columns=columns, key=key,
-        table=sql.Identifier(source.table), group=group)
+        table=sql.Identifier(source.table), alike=alike, group=group)
 
 
 def _query() -> sql.Composed:

@@ -110,6 +110,20 @@ def test_a_permit_is_found_by_its_number_and_its_parcel_by_its_kaek_with_labels_
     assert parcel["properties"]["municipality"] == "Municipality of Rethymno"
 
 
+def test_a_code_one_character_off_finds_no_other_parcel_or_permit(live_server, demo_url):
+    """A ΚΑΕΚ or permit number is found by its beginning, never by likeness: one digit off
+    names another parcel, and the search must not offer this one as if it were it."""
+    number, kaek = f"{_unique()}/2026", f"4910{_unique()}"
+    feature_id = _write(demo_url, PERMIT, town="rethymno", number=number, kaek=kaek)
+    assert _first(live_server, kaek[:8])["properties"]["feature_id"] == feature_id  # a prefix
+    for typo in (kaek[:-1] + str((int(kaek[-1]) + 1) % 10),
+                 str((int(number[0]) + 1) % 10) + number[1:]):
+        answer = _search(live_server, typo)
+        assert answer.status_code == 200, answer.text
+        assert feature_id not in [f["properties"]["feature_id"] for f in answer.json()["features"]
+                                  if f["properties"]["kind"] in ("permit", "parcel")], typo
+
+
 @pytest.mark.parametrize("spelling", ["Arkadiou", "ARKADIOY", "αρκαδιου", "Αρκαδίου", "Αρκαδιος",
                                       "arkad"])
 def test_a_street_is_found_in_greek_greeklish_without_accents_or_misspelled(
@@ -209,9 +223,10 @@ def test_only_punctuation_finds_nothing(live_server):
     assert answer.json() == {"type": "FeatureCollection", "features": []}
 
 
-def test_every_source_is_matched_through_its_trigram_index(cursor):
+def test_every_source_is_matched_through_its_index(cursor):
     """With sequential scans priced out, the search's own query reads each source column's
-    trigram index (so the index is there and its expression is the one the query uses)."""
+    index (trigram, or a B-tree for codes: so the index is there and its expression is the
+    one the query uses)."""
     cursor.execute("SET LOCAL enable_seqscan = off")
     cursor.execute("EXPLAIN " + _query().as_string(cursor.connection),
                    {"key": "arkadiou", "prefix": "arkadiou%", "word_prefix": "% arkadiou%",
