@@ -122,7 +122,7 @@ def follow_blocks(parts: list, blocks: list) -> list:
 
 def town_zones(town, centre: Point, seeds: int, coastline, parks, land: Land,
                rng: np.random.Generator, blocks: list, walled: Polygon | None) -> list[dict]:
-    """The town's 2004 zones, and the 2015 versions of the seafront and one residential zone,
+    """The town's 2004 zones, and the 2015 versions of the seafront and some residential zones,
     along the street ``blocks``; the historic centre is ``walled`` (or a circle)."""
     historic = town.intersection(walled if walled is not None
                                  else centre.buffer(HISTORIC_RADIUS_M))
