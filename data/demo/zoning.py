@@ -170,7 +170,7 @@ def town_zones(town, centre: Point, seeds: int, coastline, parks, land: Land,
         distance = part.representative_point().distance(centre)
         land_use = ("town_centre" if distance < 700 else
                     "general_residential" if distance < 1400 else "pure_residential")
-        # ... and raised one residential zone's coefficient (a densification)
+        # ... and raised the coefficient of every fifth residential zone (a densification)
         amend = (1.8, 60, 14.0, 4, 250, 10) if land_use == "general_residential" and i % 5 == 0 \
             else None
         add(land_use, part, amend_terms=amend)
