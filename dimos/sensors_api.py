@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, Response, g, jsonify, request
 
@@ -19,6 +19,7 @@ from gis.errors import Forbidden, InvalidParameter
 from gis.roles import Principal
 from settings import Settings
 from web_common.jurisdiction import acting_jurisdiction, request_jurisdiction
+from web_common.query_dates import query_date
 
 MAX_SESSION = timedelta(hours=24)
 DEFAULT_SATURATED_AT = 60
@@ -71,16 +72,6 @@ def _time(name: str, value) -> datetime:
     from gis.parameters import parse_instant  # one reading of instants for every API
 
     return parse_instant(name, value, dates=False)
-
-
-def _day(name: str, default: date) -> str:
-    value = request.args.get(name)
-    if value is None:
-        return default.isoformat()
-    try:
-        return date.fromisoformat(value).isoformat()
-    except ValueError:
-        raise InvalidParameter(f"{name}: {value[:20]!r} is not a date (YYYY-MM-DD)") from None
 
 
 def make_sensors_blueprint(settings: Settings) -> Blueprint:
@@ -179,7 +170,8 @@ def make_sensors_blueprint(settings: Settings) -> Blueprint:
     @blueprint.get("/api/parking/usage.csv")
     def get_usage():
         today = datetime.now(UTC).date()
-        start, end = _day("start", today - timedelta(days=30)), _day("end", today)
+        start = query_date("start", today - timedelta(days=30)).isoformat()
+        end = query_date("end", today).isoformat()
         if end < start:
             raise InvalidParameter("end: before start")
         with db.pooled_cursor(url) as cur:
