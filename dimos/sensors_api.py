@@ -16,6 +16,7 @@ from accounts.tokens import BOUND_ROLES
 from gis import bounded_json, db, parking, sensors
 from gis.csv_cells import neutral_cell
 from gis.errors import Forbidden, InvalidParameter
+from gis.local_time import local_today
 from gis.roles import Principal
 from settings import Settings
 from web_common.jurisdiction import acting_jurisdiction, request_jurisdiction
@@ -169,7 +170,7 @@ def make_sensors_blueprint(settings: Settings) -> Blueprint:
 
     @blueprint.get("/api/parking/usage.csv")
     def get_usage():
-        today = datetime.now(UTC).date()
+        today = local_today()
         start = query_date("start", today - timedelta(days=30)).isoformat()
         end = query_date("end", today).isoformat()
         if end < start:

@@ -12,6 +12,7 @@ from psycopg2 import sql
 from shapely.geometry import Point
 
 from gis.errors import InvalidParameter
+from gis.local_time import TIME_ZONE
 from gis.routing import snap_to_vertices
 
 #: roads nobody walks along
@@ -214,7 +215,7 @@ def violations(cur, jurisdiction: str, grace_min: int = VIOLATION_GRACE_MIN) -> 
 
 
 def usage_by_zone_day(cur, jurisdiction: str, start: str, end: str,
-                      tz: str = "Europe/Athens") -> list[tuple]:
+                      tz: str = TIME_ZONE) -> list[tuple]:
     """(zone, day, bays, readings, occupancy share) per zone and local day."""
     cur.execute(USAGE_SQL, {"j": jurisdiction, "start": start, "end": end, "tz": tz})
     return cur.fetchall()

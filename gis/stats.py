@@ -13,9 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from gis.errors import InvalidParameter
-
-#: the municipalities' local time: weeks, days and hours are theirs
-TIME_ZONE = "Europe/Athens"
+from gis.local_time import TIME_ZONE
 
 # the period's bounds are local dates, the end included
 _PERIOD = """h.hour >= (%(start)s::date::timestamp AT TIME ZONE %(tz)s)

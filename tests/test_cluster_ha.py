@@ -364,12 +364,29 @@ def test_metrics_give_the_replicas_lag(cluster):
     rows(_replica_url(ha), "SELECT pg_wal_replay_pause()")
     try:
         # a write the paused replica receives but does not replay: its lag grows past zero
-        assert _report(_node(ha, 0)).status_code == 201
-        lag = wait_until(lambda: _lag_bytes(_node(ha, 1)) > 0, 10, "the lag to show")
+        made = _report(_node(ha, 0))
+        assert made.status_code == 201, made.text
+        try:
+            wait_until(lambda: _received(ha, made.headers["X-Dimos-LSN"]), 30,
+                       "the replica to receive the write")
+        except AssertionError as late:
+            raise AssertionError(f"{late}; its WAL receiver: {_wal_receiver(ha)}") from None
+        lag = _lag_bytes(_node(ha, 1))  # measured as /metrics is asked
     finally:
         rows(_replica_url(ha), "SELECT pg_wal_replay_resume()")
     assert lag > 0
     wait_until(lambda: _lag_bytes(_node(ha, 1)) == 0, 10, "the lag back at zero")
+
+
+def _received(ha: HACluster, lsn: str) -> bool:
+    ((received,),) = rows(_replica_url(ha), "SELECT coalesce(pg_last_wal_receive_lsn() >= %s::pg_lsn, "
+                                            "false)", (lsn,))
+    return received
+
+
+def _wal_receiver(ha: HACluster) -> str:
+    return repr(rows(_replica_url(ha), "SELECT status, sender_host, sender_port, flushed_lsn "
+                                       "FROM pg_stat_wal_receiver"))
 
 
 def _lag_bytes(base: str) -> float:

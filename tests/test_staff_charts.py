@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import geopandas as gpd
@@ -18,6 +18,7 @@ import layers
 from gis import db, sensors
 from gis.demo_history import DAYS
 from gis.load import insert_features
+from gis.local_time import local_today
 from tests.helpers import add_municipality, rows, token
 from tests.test_web_map import Visit
 
@@ -129,6 +130,23 @@ def test_occupancy_is_the_share_of_bays_and_spaces_occupied_by_local_hour_of_the
     assert table["rows"] == [[1, 12, 0.75, 0.6]]
     first_week = _table(server, staff, "occupancy", start="2026-03-01", end="2026-03-08")
     assert first_week["rows"] == [[1, 12, 0.5, 0.8]]
+
+
+def test_the_usual_period_ends_on_the_municipalitys_today_not_utcs(server, staff):
+    # between 22:00 and 24:00 UTC it is already the next day in Rethymno: a period ending on
+    # UTC's date left out the last local hours (the occupancy chart missed an hour of its week)
+    before = local_today()
+    table = _table(server, staff, "occupancy")
+    assert table["end"] in {before.isoformat(), local_today().isoformat()}
+    assert date.fromisoformat(table["end"]) - date.fromisoformat(table["start"]) == timedelta(27)
+
+
+def test_the_local_day_turns_at_local_midnight():
+    assert local_today(datetime(2026, 12, 3, 21, 59, tzinfo=UTC)) == date(2026, 12, 3)
+    assert local_today(datetime(2026, 12, 3, 22, 0, tzinfo=UTC)) == date(2026, 12, 4)
+    # summer time: UTC+3
+    assert local_today(datetime(2026, 7, 3, 20, 59, tzinfo=UTC)) == date(2026, 7, 3)
+    assert local_today(datetime(2026, 7, 3, 21, 0, tzinfo=UTC)) == date(2026, 7, 4)
 
 
 def test_requests_per_week_and_category_titled_in_the_readers_language(server, staff):

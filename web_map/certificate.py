@@ -14,7 +14,6 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import shapely
 from flask import render_template
@@ -23,6 +22,7 @@ from shapely.geometry.base import BaseGeometry
 
 from gis.errors import InvalidParameter, NotFound
 from gis.geometry import transformed
+from gis.local_time import LOCAL_TIME
 from gis.parameters import parse_number, read_json
 from gis.planning import MAX_PERMITS, MAX_RADIUS_M, planning_report
 from gis.planning_map import extent_around, map_shapes, municipality_at
@@ -37,7 +37,6 @@ LISTED_PERMITS = 8
 #: Debian's fonts-dejavu-core: Greek glyphs, on the machine, never fetched
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FONTS = {"regular": "DejaVuSans.ttf", "bold": "DejaVuSans-Bold.ttf"}
-LOCAL_TIME = ZoneInfo("Europe/Athens")
 BODY_INPUTS = {"location", "parcel", "crs", "date", "lang", "radius"}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from flask import Blueprint, Response, jsonify, request
@@ -12,7 +12,8 @@ from flask import Blueprint, Response, jsonify, request
 from gis.csv_cells import neutral_cell
 from gis.db import pooled_cursor
 from gis.errors import InvalidParameter
-from gis.stats import TIME_ZONE, chart, chart_table
+from gis.local_time import TIME_ZONE, local_today
+from gis.stats import chart, chart_table
 from layers import LANGUAGES
 from settings import Settings
 from web_common.jurisdiction import acting_jurisdiction
@@ -43,8 +44,7 @@ def make_charts_blueprint(settings: Settings) -> Blueprint:
         lang = request.args.get("lang", "el")
         if lang not in LANGUAGES:
             raise InvalidParameter(f"lang: {lang[:20]!r}; one of {', '.join(LANGUAGES)}")
-        today = datetime.now(UTC).date()
-        end = query_date("end", today)
+        end = query_date("end", local_today())
         start = query_date("start", end - timedelta(days=shown.default_days - 1))
         with pooled_cursor(url) as cur:
             jurisdiction = acting_jurisdiction(cur, "the staff view's charts")

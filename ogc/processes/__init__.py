@@ -19,6 +19,7 @@ from shapely.geometry.base import BaseGeometry
 from gis.db import pooled_cursor
 from gis.errors import DatabaseUnavailable, Forbidden, InvalidParameter
 from gis.geometry import transformed
+from gis.local_time import local_today
 from layers.model import STORAGE_SRID
 from ogc.config import CRS_URIS
 from ogc.principal import current_principal
@@ -76,9 +77,9 @@ def to_storage(cur, geometry: BaseGeometry, srid: int) -> BaseGeometry:
 
 
 def read_date(name: str, value) -> date:
-    """An ISO date input (today when absent)."""
+    """An ISO date input (the municipalities' today when absent)."""
     if value is None:
-        return date.today()
+        return local_today()
     try:
         return date.fromisoformat(str(value))
     except ValueError:
