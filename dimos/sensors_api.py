@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from flask import Blueprint, Response, g, jsonify, request
 
 from accounts.tokens import BOUND_ROLES
-from gis import bounded_json, db, parking, sensors
+from gis import bounded_json, car_parks, db, parking, sensors
 from gis.csv_cells import neutral_cell
 from gis.errors import Forbidden, InvalidParameter
 from gis.local_time import local_today
@@ -24,6 +24,8 @@ from web_common.query_dates import query_date
 
 MAX_SESSION = timedelta(hours=24)
 DEFAULT_SATURATED_AT = 60
+#: the signs' feed may be this old: a car park's counter reports about as often
+SIGNS_MAX_AGE_S = 10
 #: a batch is {"jurisdiction_id", "readings": [{...}, ...]}: three levels, ~100 bytes a reading
 BATCH_MAX_DEPTH = 3
 BATCH_MAX_BYTES = 2 * 2 ** 20
@@ -153,6 +155,19 @@ def make_sensors_blueprint(settings: Settings) -> Blueprint:
         with db.pooled_cursor(url) as cur:
             return jsonify(parking.free_spaces(cur, request_jurisdiction(cur),
                                                request.args.get("by", "street")))
+
+    @blueprint.get("/api/parking/signs")
+    def get_signs():
+        """What each free-space sign shows (``sign_id``: one sign), its texts in ``lang``: small,
+        polled every few seconds by each sign, so cacheable for as long as a counter's period."""
+        with db.pooled_cursor(url) as cur:
+            jurisdiction = request_jurisdiction(cur)
+            shown = car_parks.signs(cur, jurisdiction, request.args.get("sign_id"),
+                                    request.args.get("lang", "el"))
+        response = jsonify(jurisdiction_id=jurisdiction, signs=shown)
+        response.headers["Cache-Control"] = f"public, max-age={SIGNS_MAX_AGE_S}"
+        response.add_etag()
+        return response.make_conditional(request)
 
     @blueprint.get("/api/parking/occupancy")
     def get_occupancy():

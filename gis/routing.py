@@ -52,6 +52,36 @@ CROSS JOIN LATERAL (
 """
 
 
+# A one-way stub's end may lead nowhere: a destination (or start) on a directed network is
+# reached through any end of the few streets nearest it, whichever the network connects best
+NEARBY_VERTICES_SQL = """
+SELECT input.key, v.id, ST_Distance(p.geom, v.geom)
+FROM unnest(%(keys)s::text[], %(wkbs)s::bytea[]) AS input(key, wkb)
+CROSS JOIN LATERAL (SELECT ST_GeomFromWKB(input.wkb, 2100) AS geom) AS p
+CROSS JOIN LATERAL (
+  SELECT DISTINCT ends.vertex FROM (
+    SELECT r.source, r.target FROM roads r
+    WHERE r.jurisdiction_id = %(jurisdiction)s AND NOT (r.road_class = ANY(%(excluded)s))
+    ORDER BY r.geom <-> p.geom LIMIT %(streets)s) AS e
+  CROSS JOIN LATERAL (VALUES (e.source), (e.target)) AS ends(vertex)) AS near
+JOIN road_vertices v ON v.id = near.vertex
+ORDER BY input.key, 3
+"""
+
+
+def nearby_vertices(cur, jurisdiction: str, places: dict[str, bytes], excluded_classes,
+                    streets: int = 3) -> dict[str, list[tuple[int, float]]]:
+    """Each place (key → WKB in EPSG:2100) → the ends of the ``streets`` usable streets nearest
+    it, as (vertex, metres to it), nearest first."""
+    cur.execute(NEARBY_VERTICES_SQL, {"keys": list(places), "wkbs": list(places.values()),
+                                      "jurisdiction": jurisdiction,
+                                      "excluded": list(excluded_classes), "streets": streets})
+    found: dict[str, list[tuple[int, float]]] = {}
+    for key, vertex, metres in cur.fetchall():
+        found.setdefault(key, []).append((vertex, float(metres)))
+    return found
+
+
 def snap_to_vertices(cur, jurisdiction: str, places: dict[str, bytes],
                      excluded_classes) -> dict[str, tuple[int, float]]:
     """Each place (key → WKB in EPSG:2100) → (nearest usable vertex, metres to it)."""

@@ -17,6 +17,7 @@ PROCESSES = {
     "request-clusters": "ogc.processes.crews.RequestClustersProcessor",
     "plan-crew-routes": "ogc.processes.crews.PlanCrewRoutesProcessor",
     "parking-nearest-free": "ogc.processes.parking.ParkingNearestFreeProcessor",
+    "parking-drive-to-car-park": "ogc.processes.parking.ParkingDriveToCarParkProcessor",
 }
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 10_000

@@ -16,10 +16,12 @@ from gis.status import layer_counts
 FIGURES = {
     "rethymno": dict(residents=57_216, area_km2=394, elstat="7301", ypes="9318",
                      settlements=99, service_requests=5600, building_permits=3660,
-                     parking_bays=600, parking_lots=7, wifi_access_points=110, traffic_cameras=12),
+                     parking_bays=600, parking_lots=7, parking_signs=10, wifi_access_points=110,
+                     traffic_cameras=12),
     "chania": dict(residents=111_375, area_km2=351, elstat="7401", ypes="9325",
                    settlements=53, service_requests=10_901, building_permits=7120,
-                   parking_bays=1168, parking_lots=8, wifi_access_points=214, traffic_cameras=23),
+                   parking_bays=1168, parking_lots=8, parking_signs=11, wifi_access_points=214,
+                   traffic_cameras=23),
 }
 MUNICIPALITIES = {m.id: m for m in (RETHYMNO, CHANIA)}
 #: layers whose counts scale with the residents
@@ -38,7 +40,7 @@ def test_demo_has_the_municipalitys_real_scale(demos, jurisdiction):
     figures, data = FIGURES[jurisdiction], demos[jurisdiction]
     counts = {layer_id: len(frame) for layer_id, frame in data.layers.items()}
     for layer_id in ("settlements", "service_requests", "building_permits", "parking_bays",
-                     "parking_lots", "wifi_access_points", "traffic_cameras"):
+                     "parking_lots", "parking_signs", "wifi_access_points", "traffic_cameras"):
         assert counts[layer_id] == figures[layer_id], layer_id
     # the census counts communities: theirs add up to the municipality's residents
     assert data.layers["districts"]["population_2021"].sum() == figures["residents"]

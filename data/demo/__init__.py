@@ -28,7 +28,7 @@ from data.demo.amenities import (
 from data.demo.buildings import build_buildings
 from data.demo.common import SRID, Land
 from data.demo.municipality import CHANIA, MUNICIPALITIES, RETHYMNO, Municipality
-from data.demo.parking import BAY_COUNT, build_bays, build_lots
+from data.demo.parking import BAY_COUNT, build_bays, build_lots, build_signs
 from data.demo.permits import build_permits
 from data.demo.places import build_districts, build_settlements
 from data.demo.requests import COUNT as REQUEST_COUNT
@@ -108,6 +108,7 @@ def build_municipality(m: Municipality, sources: Path = DEFAULT_SOURCES,
         "traffic_cameras": build_cameras(roads, rng, m.scaled(CAMERA_COUNT)),
         "buildings": buildings,
     }
+    layers["parking_signs"] = build_signs(layers["parking_lots"], roads, centre)
     notes = [f"{m.id}: dropped off the land polygon: {roads_dropped} street segments, "
              f"{buildings_dropped} buildings, {stops_dropped} bus stops"]
     for note in notes:

@@ -8,6 +8,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from shapely.geometry import Point, Polygon
+from shapely.ops import nearest_points
 
 from data.demo.common import DEMO_NOW, SRID, Land, as_multipolygon, layer_frame
 
@@ -104,3 +105,42 @@ def build_lots(osm_parking: gpd.GeoDataFrame, land: Land, rng: np.random.Generat
     if len(records) < count:
         raise RuntimeError(f"only {len(records)} public car parks on land in the OSM extract")
     return layer_frame("parking_lots", records)
+
+
+ENTRANCE_SIGNS = 3
+#: the town's entrance signs stand where its main roads cross a ring this far from the old town
+ENTRANCE_RING_M = 1200.0
+ENTRANCE_ROADS = ("trunk", "primary", "secondary", "tertiary")
+NOT_DRIVABLE = ("pedestrian", "footway", "path", "steps", "cycleway", "bridleway", "corridor")
+
+
+def build_signs(lots: gpd.GeoDataFrame, roads: gpd.GeoDataFrame, centre: Point,
+                entrances: int = ENTRANCE_SIGNS) -> gpd.GeoDataFrame:
+    """A free-space sign at each car park's entrance (the point of its edge nearest a drivable
+    street) and ``entrances`` at the town's entrances: where its main roads cross a ring around
+    the old town, as far apart from one another as they can be."""
+    drivable = roads[~roads["road_class"].isin(NOT_DRIVABLE)].reset_index(drop=True)
+    streets = shapely.STRtree(drivable.geometry.to_numpy())
+    records = []
+    for lot in lots.itertuples():
+        street = drivable.geometry.iloc[int(streets.nearest(lot.geometry))]
+        at, _ = nearest_points(lot.geometry.boundary, street)
+        records.append({"sign_id": f"PS-{lot.lot_id}", "name": f"Είσοδος: {lot.name}",
+                        "sign_type": "car_park", "lot_id": lot.lot_id, "geometry": at})
+    ring = centre.buffer(ENTRANCE_RING_M).boundary
+    crossings = []
+    for road in roads[roads["road_class"].isin(ENTRANCE_ROADS)].itertuples():
+        for point in shapely.get_parts(road.geometry.intersection(ring)):
+            if isinstance(point, Point):
+                crossings.append((ENTRANCE_ROADS.index(road.road_class), round(point.x, 1),
+                                  round(point.y, 1), road.name if isinstance(road.name, str)
+                                  else None))
+    chosen = sorted(crossings)[:1]  # on the main road first, then the farthest from those chosen
+    while len(chosen) < min(entrances, len(crossings)):
+        chosen.append(max((c for c in crossings if c not in chosen), key=lambda c: (
+            min(math.dist(c[1:3], o[1:3]) for o in chosen), -c[0], c[1:3])))
+    for n, (_, x, y, street_name) in enumerate(chosen, 1):
+        records.append({"sign_id": f"PS-E{n}", "name": "Είσοδος πόλης"
+                        + (f": {street_name}" if street_name else f" {n}"),
+                        "sign_type": "entrance", "geometry": Point(x, y)})
+    return layer_frame("parking_signs", records)

@@ -97,11 +97,11 @@ def read_number(name: str, value, default: float, low: float, high: float) -> fl
     return value
 
 
-def read_count(value, default: int, maximum: int) -> int:
-    """The ``count`` input: a whole number in 1–maximum."""
-    count = read_number("count", value, default, 1, maximum)
+def read_count(value, default: int, maximum: int, name: str = "count") -> int:
+    """The ``count`` input (or another named ``name``): a whole number in 1–maximum."""
+    count = read_number(name, value, default, 1, maximum)
     if int(count) != count:
-        raise InvalidParameter(f"count: a whole number, not {count}")
+        raise InvalidParameter(f"{name}: a whole number, not {count}")
     return int(count)
 
 

@@ -1,6 +1,8 @@
-"""The `parking-nearest-free` process: free bays nearest a place on foot, along the streets."""
+"""The parking processes: `parking-nearest-free`, free bays nearest a place on foot along the
+streets; `parking-drive-to-car-park`, the car parks with free spaces nearest by car."""
 from __future__ import annotations
 
+from gis.car_parks import MAX_ROUTES, drive_to_car_parks
 from gis.errors import InvalidParameter
 from gis.parking import MAX_COUNT, nearest_free_bays
 from ogc.processes import DimosProcessor, read_count, read_location
@@ -57,5 +59,60 @@ class ParkingNearestFreeProcessor(DimosProcessor):
                                       or any(t not in BAY_TYPES for t in bay_types)):
             raise InvalidParameter(f"bay_types: a list of {', '.join(BAY_TYPES)}")
         features = nearest_free_bays(cur, point, count, bay_types)
+        return "application/geo+json", {"type": "FeatureCollection", "features": features,
+                                        "numberReturned": len(features)}
+
+
+DEFAULT_ROUTES = 3
+MAX_MIN_FREE = 10_000
+
+DRIVE_METADATA = {
+    "version": "1.0.0",
+    "id": "parking-drive-to-car-park",
+    "title": {"el": "Διαδρομή προς χώρο στάθμευσης με ελεύθερες θέσεις",
+              "en": "Drive to a car park with free spaces"},
+    "description": {
+        "el": "Οι χώροι στάθμευσης με ελεύθερες θέσεις που απέχουν λιγότερο οδηγώντας από ένα "
+              "σημείο (με τους μονόδρομους), ο καθένας με τη διαδρομή ως εκεί, τον χρόνο και "
+              "την απόσταση.",
+        "en": "The car parks with free spaces nearest a place by car (one-ways respected), "
+              "each with the route there, the driving time and distance (live free spaces)."},
+    "jobControlOptions": ["sync-execute"],
+    "outputTransmission": ["value"],
+    "keywords": ["parking", "car park", "pgRouting"],
+    "links": [],
+    "inputs": {
+        "location": {"title": "Where the driver is (GeoJSON Point, CRS84 unless crs says "
+                              "otherwise)", "minOccurs": 1, "maxOccurs": 1,
+                     "schema": {"$ref": "http://schemas.opengis.net/ogcapi/features/part1/1.0/"
+                                        "openapi/schemas/pointGeoJSON.yaml"}},
+        "crs": {"title": "CRS of location", "schema": {"type": "string"},
+                "minOccurs": 0, "maxOccurs": 1},
+        "count": {"title": "How many car parks", "minOccurs": 0, "maxOccurs": 1,
+                  "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ROUTES,
+                             "default": DEFAULT_ROUTES}},
+        "min_free": {"title": "At least this many free spaces", "minOccurs": 0, "maxOccurs": 1,
+                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_MIN_FREE,
+                                "default": 1}},
+    },
+    "outputs": {
+        "features": {"title": "GeoJSON FeatureCollection (CRS84) of routes, the nearest car "
+                              "park by car first: each route's car park, free spaces, drive_s "
+                              "and drive_m",
+                     "schema": {"type": "object", "contentMediaType": "application/geo+json"}},
+    },
+    "example": {"inputs": {"count": 2,
+                           "location": {"type": "Point", "coordinates": [24.4850, 35.3644]}}},
+}
+
+
+class ParkingDriveToCarParkProcessor(DimosProcessor):
+    METADATA = DRIVE_METADATA
+
+    def run(self, cur, data):
+        point = read_location(cur, data)
+        count = read_count(data.get("count"), DEFAULT_ROUTES, MAX_ROUTES)
+        min_free = read_count(data.get("min_free"), 1, MAX_MIN_FREE, "min_free")
+        features = drive_to_car_parks(cur, point, min_free, count)
         return "application/geo+json", {"type": "FeatureCollection", "features": features,
                                         "numberReturned": len(features)}

@@ -13,11 +13,13 @@ const RECENT_DAYS = 30;
 const RECENT_SHOWN = 10;
 const RETRY_MS = 5000;  // the outbox tries again this soon after a failed send
 const query = (params = {}) => new URLSearchParams(inJurisdiction(params));
-// bays by walking distance along the streets (live state); the rest as the crow flies
+// bays by walking distance along the streets, car parks with room by car, each with its route
+// (live state); the rest as the crow flies
 const NEAREST = {
   bays: { process: "parking-nearest-free", label: (p) => `${p.bay_id} ${p.street ?? ""}`,
           distance: (p) => `${p.walk_m} ${t("m")} ${t("on-foot")}` },
-  lots: { layer: "parking_lots", filter: "free_spaces > 0", label: (p) => `${p.name} (${p.free_spaces})` },
+  lots: { process: "parking-drive-to-car-park", label: (p) => `${p.name} (${p.free_spaces})`,
+          distance: (p) => `${Math.max(1, Math.round(p.drive_s / 60))} ${t("minutes")} ${t("by-car")}, ${p.drive_m} ${t("m")}` },
   wifi: { layer: "wifi_access_points", filter: "status = 'up'", label: (p) => p.name },
   refuge: { layer: "refuge_areas", filter: null, label: (p) => p.name },
 };
