@@ -24,6 +24,7 @@ from dimos.security_headers import register_security_headers
 from dimos.sensors_api import make_sensors_blueprint
 from dimos.sessions import configure_sessions, make_sessions_blueprint
 from dimos.sso import register_single_sign_on
+from dimos.traffic_api import make_traffic_blueprint
 from gis.errors import DimosError, StorageFull
 from ogc.mount import register_ogc
 from photos.reencode import MAX_BYTES, MAX_PHOTOS
@@ -67,6 +68,7 @@ def register_blueprints(app: Flask, settings: Settings, with_ogc: bool) -> None:
     app.register_blueprint(make_web_map_blueprint(settings))
     app.register_blueprint(make_open311_blueprint(settings))
     app.register_blueprint(make_sensors_blueprint(settings))
+    app.register_blueprint(make_traffic_blueprint(settings))
     app.register_blueprint(make_live_blueprint(settings))
     app.register_blueprint(make_sessions_blueprint(settings))
     register_single_sign_on(app, settings)

@@ -511,7 +511,7 @@ rate_limit_hits = Table(
 
 # Live sensors (gis/sensors.py): one row per device with its current state, written by the
 # ingest worker as readings arrive, so no query ever scans the history for "the latest".
-SENSOR_KINDS = ("bay", "lot", "ap")
+SENSOR_KINDS = ("bay", "lot", "ap", "camera")
 sensors = Table(
     "sensors",
     metadata,
@@ -520,11 +520,12 @@ sensors = Table(
     Column("sensor_id", Text, nullable=False, comment="the device's id in topics and payloads"),
     Column("kind", Text, nullable=False),
     Column("feature_id", BigInteger, nullable=False,
-           comment="the bay, car park or access point it reports on (by kind)"),
+           comment="the bay, car park, access point or traffic camera it reports on (by kind)"),
     Column("observed_at", DateTime(timezone=True), comment="time of the newest reading"),
     Column("state", Text, comment="free/occupied (bay), up/down (AP)"),
-    Column("value", Integer, comment="free spaces (car park), clients (AP)"),
+    Column("value", Integer, comment="free spaces (car park), clients (AP), vehicles (camera)"),
     Column("battery_pct", Float),
+    Column("detail", JSONB, comment="what a kind sends besides: a camera's interval and lanes"),
     UniqueConstraint("jurisdiction_id", "sensor_id", name="sensors_natural_key"),
     UniqueConstraint("kind", "feature_id", name="sensors_kind_feature_key"),
     CheckConstraint("kind IN (" + ", ".join(_sql_literal(k) for k in SENSOR_KINDS) + ")",
@@ -547,6 +548,7 @@ sensor_readings = Table(
     Column("state", Text),
     Column("value", Integer),
     Column("battery_pct", Float),
+    Column("detail", JSONB),
     postgresql_partition_by="RANGE (observed_at)",
     comment="Sensor readings (partitioned by month of observation)",
 )
@@ -562,6 +564,7 @@ sensor_hourly = Table(
     Column("occupied", Integer, nullable=False, comment="readings occupied (bay) or down (AP)"),
     Column("value_avg", Float, comment="mean free spaces (car park) or clients (AP)"),
     Column("value_max", Integer),
+    Column("value_sum", BigInteger, comment="vehicles counted in the hour (camera)"),
     Index("sensor_hourly_hour_idx", "hour"),
     comment="Hourly aggregates of sensor readings (kept beyond the raw readings' retention)",
 )

@@ -1,8 +1,12 @@
-"""Sensor readings: checked, stored once, and turned into the current state of bays, car parks
-and access points in the same transaction (so a query never scans history for "the latest").
+"""Sensor readings: checked, stored once, and turned into the current state of bays, car parks,
+access points and traffic cameras in the same transaction (so a query never scans history for
+"the latest").
 
 A reading is (jurisdiction, sensor id, time, fields). Bays send ``occupied`` (bool), car parks
-``free`` (spaces), access points ``up`` (bool) and ``clients``; any may send ``battery`` (%).
+``free`` (spaces), access points ``up`` (bool) and ``clients``, traffic cameras the vehicles of
+an interval per approach and lane (``interval_s`` and ``N1``, ``E2``…, ``ts`` its start); any
+may send ``battery`` (%). A camera's flow now is set against the usual flow of the hour and
+weekday (its hourly aggregates of the last weeks) on the camera's feature.
 A reading older than the sensor's newest goes into history without touching the current
 state; the same (sensor, time) twice is stored once. A reading from outside the window of
 months kept (``TimeWindow``) is refused before it can make a partition of its own.
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,13 +25,24 @@ from psycopg2 import sql
 
 from gis import bounded_json
 from gis.errors import Forbidden
+from gis.local_time import TIME_ZONE
 from gis.schema import READINGS_PARTITION_PREFIX
 
 #: the fields each kind of sensor sends, and the public state they turn into
-KIND_LAYERS = {"bay": "parking_bays", "lot": "parking_lots", "ap": "wifi_access_points"}
+KIND_LAYERS = {"bay": "parking_bays", "lot": "parking_lots", "ap": "wifi_access_points",
+               "camera": "traffic_cameras"}
 MAX_BATCH = 5000
 #: one reading over MQTT is a flat JSON object of a few fields: ~100 bytes
 MAX_PAYLOAD_BYTES = 4096
+#: a camera counts per approach (the junction's arm: N, E, S, W) and lane: N1, N2, E1…
+LANE_PATTERN = re.compile(r"^[NESW][1-9]$")
+MIN_INTERVAL_S, MAX_INTERVAL_S = 60, 3600
+#: a lane carries at most about one vehicle a second (~2,000 an hour in practice)
+MAX_LANE_VEHICLES_PER_S = 1.0
+#: the usual flow of an hour is the mean of the same local hour and weekday over these weeks
+USUAL_WEEKS = 8
+#: the flow now against the usual: below this share light traffic, above that heavy
+LIGHT_BELOW, HEAVY_ABOVE = 0.7, 1.3
 
 #: ``too_old``: before the months kept; ``wrong_jurisdiction``: the topic names another
 #: municipality than the one the sensor is registered in
@@ -44,7 +60,10 @@ DELETE FROM sensors s WHERE s.jurisdiction_id = %(j)s AND NOT EXISTS (
     AND l.lot_id = s.sensor_id
   UNION ALL
   SELECT 1 FROM wifi_access_points a WHERE s.kind = 'ap' AND a.jurisdiction_id = %(j)s
-    AND a.ap_id = s.sensor_id)
+    AND a.ap_id = s.sensor_id
+  UNION ALL
+  SELECT 1 FROM traffic_cameras t WHERE s.kind = 'camera' AND t.jurisdiction_id = %(j)s
+    AND t.camera_id = s.sensor_id)
 """
 
 REGISTER_SQL = """
@@ -55,6 +74,8 @@ UNION ALL
 SELECT jurisdiction_id, lot_id, 'lot', id FROM parking_lots WHERE jurisdiction_id = %(j)s
 UNION ALL
 SELECT jurisdiction_id, ap_id, 'ap', id FROM wifi_access_points WHERE jurisdiction_id = %(j)s
+UNION ALL
+SELECT jurisdiction_id, camera_id, 'camera', id FROM traffic_cameras WHERE jurisdiction_id = %(j)s
 ON CONFLICT ON CONSTRAINT sensors_natural_key DO UPDATE
   SET kind = excluded.kind, feature_id = excluded.feature_id
   WHERE (sensors.kind, sensors.feature_id) IS DISTINCT FROM (excluded.kind, excluded.feature_id)
@@ -82,22 +103,22 @@ STORE_SQL = """
 WITH incoming AS (
   SELECT DISTINCT ON (sensor, observed_at) *
   FROM unnest(%(sensor)s::bigint[], %(observed_at)s::timestamptz[], %(state)s::text[],
-              %(value)s::int[], %(battery)s::float8[])
-       AS t(sensor, observed_at, state, value, battery_pct)
+              %(value)s::int[], %(battery)s::float8[], %(detail)s::text[]::jsonb[])
+       AS t(sensor, observed_at, state, value, battery_pct, detail)
   ORDER BY sensor, observed_at
 ), stored AS (
-  INSERT INTO sensor_readings (sensor, observed_at, state, value, battery_pct)
-  SELECT sensor, observed_at, state, value, battery_pct FROM incoming
+  INSERT INTO sensor_readings (sensor, observed_at, state, value, battery_pct, detail)
+  SELECT sensor, observed_at, state, value, battery_pct, detail FROM incoming
   ON CONFLICT DO NOTHING
-  RETURNING sensor, observed_at, state, value, battery_pct
+  RETURNING sensor, observed_at, state, value, battery_pct, detail
 ), newest AS (
   SELECT DISTINCT ON (sensor) * FROM stored ORDER BY sensor, observed_at DESC
 ), current AS (
   UPDATE sensors s SET observed_at = n.observed_at, state = n.state, value = n.value,
-                       battery_pct = coalesce(n.battery_pct, s.battery_pct)
+                       battery_pct = coalesce(n.battery_pct, s.battery_pct), detail = n.detail
   FROM newest n
   WHERE s.id = n.sensor AND (s.observed_at IS NULL OR s.observed_at < n.observed_at)
-  RETURNING s.kind, s.feature_id, s.observed_at, s.state, s.value, s.battery_pct
+  RETURNING s.id, s.kind, s.feature_id, s.observed_at, s.state, s.value, s.battery_pct, s.detail
 ), bays AS (
   UPDATE parking_bays b
   SET occupancy_state = c.state,
@@ -125,6 +146,30 @@ WITH incoming AS (
     AND (a.status IS DISTINCT FROM c.state OR a.clients_now IS DISTINCT FROM c.value)
   RETURNING 'wifi_access_points', a.jurisdiction_id, a.ap_id, a.status, a.clients_now,
             a.status_since, NULL::boolean
+), flows AS (
+  -- vehicles an hour now, and the mean of the same local hour and weekday in the last weeks
+  SELECT c.feature_id, c.observed_at,
+         round(c.value * 3600.0 / (c.detail ->> 'interval_s')::numeric)::int AS flow,
+         (SELECT round(avg(h.value_sum))::int FROM sensor_hourly h
+          WHERE h.sensor = c.id AND h.value_sum IS NOT NULL
+            AND h.hour >= c.observed_at - make_interval(weeks => %(usual_weeks)s)
+            AND h.hour < date_trunc('hour', c.observed_at)
+            AND extract(isodow FROM h.hour AT TIME ZONE %(tz)s)
+                = extract(isodow FROM c.observed_at AT TIME ZONE %(tz)s)
+            AND extract(hour FROM h.hour AT TIME ZONE %(tz)s)
+                = extract(hour FROM c.observed_at AT TIME ZONE %(tz)s)) AS usual
+  FROM current c WHERE c.kind = 'camera'
+), cameras AS (
+  UPDATE traffic_cameras t
+  SET flow_veh_h = f.flow, usual_veh_h = f.usual, counted_at = f.observed_at,
+      flow_level = CASE WHEN f.usual IS NULL OR f.usual = 0 THEN 'unknown'
+                        WHEN f.flow < %(light_below)s * f.usual THEN 'light'
+                        WHEN f.flow > %(heavy_above)s * f.usual THEN 'heavy'
+                        ELSE 'usual' END
+  FROM flows f
+  WHERE t.id = f.feature_id
+  RETURNING 'traffic_cameras', t.jurisdiction_id, t.camera_id, t.flow_level, t.flow_veh_h,
+            t.counted_at, NULL::boolean
 )
 SELECT 'count'::text, NULL::text, NULL::text, NULL::text, (SELECT count(*) FROM stored)::int,
        NULL::timestamptz, NULL::boolean
@@ -133,6 +178,7 @@ UNION ALL SELECT 'stale', NULL, NULL, NULL,
   (SELECT count(*) FROM stored st JOIN sensors s ON s.id = st.sensor
    WHERE st.observed_at <= s.observed_at)::int, NULL, NULL
 UNION ALL SELECT * FROM bays UNION ALL SELECT * FROM lots UNION ALL SELECT * FROM aps
+UNION ALL SELECT * FROM cameras
 """
 
 COUNT_SQL = """
@@ -141,7 +187,7 @@ SELECT * FROM unnest(%s::text[], %s::bigint[])
 ON CONFLICT (outcome) DO UPDATE SET count = sensor_ingest_counts.count + excluded.count
 """
 
-# Sensors silent too long: their bay, car park or AP is no longer known
+# Sensors silent too long: their bay, car park, AP or camera's flow is no longer known
 SILENT_SQL = """
 WITH silent AS (
   SELECT kind, feature_id FROM sensors
@@ -163,21 +209,31 @@ WITH silent AS (
   FROM silent s WHERE s.kind = 'ap' AND a.id = s.feature_id AND a.status <> 'unknown'
   RETURNING 'wifi_access_points', a.jurisdiction_id, a.ap_id, a.status, NULL::int,
             a.status_since, NULL::boolean
+), cameras AS (
+  UPDATE traffic_cameras t SET flow_veh_h = NULL, flow_level = 'unknown', counted_at = now()
+  FROM silent s WHERE s.kind = 'camera' AND t.id = s.feature_id
+    AND t.flow_level IS DISTINCT FROM 'unknown'
+  RETURNING 'traffic_cameras', t.jurisdiction_id, t.camera_id, t.flow_level, NULL::int,
+            t.counted_at, NULL::boolean
 )
 SELECT * FROM bays UNION ALL SELECT * FROM lots UNION ALL SELECT * FROM aps
+UNION ALL SELECT * FROM cameras
 """
 
 # Whole hours, recounted from the raw readings (so late readings are folded in on the next run)
 AGGREGATE_SQL = """
-INSERT INTO sensor_hourly (sensor, hour, jurisdiction_id, readings, occupied, value_avg, value_max)
+INSERT INTO sensor_hourly (sensor, hour, jurisdiction_id, readings, occupied, value_avg,
+                           value_max, value_sum)
 SELECT r.sensor, date_trunc('hour', r.observed_at), s.jurisdiction_id, count(*),
-       count(*) FILTER (WHERE r.state IN ('occupied', 'down')), avg(r.value), max(r.value)
+       count(*) FILTER (WHERE r.state IN ('occupied', 'down')), avg(r.value), max(r.value),
+       CASE WHEN s.kind = 'camera' THEN sum(r.value) END
 FROM sensor_readings r JOIN sensors s ON s.id = r.sensor
 WHERE r.observed_at >= %(start)s AND r.observed_at < %(end)s
-GROUP BY r.sensor, date_trunc('hour', r.observed_at), s.jurisdiction_id
+GROUP BY r.sensor, date_trunc('hour', r.observed_at), s.jurisdiction_id, s.kind
 ON CONFLICT (sensor, hour) DO UPDATE
   SET readings = excluded.readings, occupied = excluded.occupied,
-      value_avg = excluded.value_avg, value_max = excluded.value_max
+      value_avg = excluded.value_avg, value_max = excluded.value_max,
+      value_sum = excluded.value_sum
 """
 
 PARTITIONS_SQL = """
@@ -271,11 +327,12 @@ def parse_time(value, window: TimeWindow) -> datetime:
 
 
 def parse_mqtt(topic: str, payload: bytes, window: TimeWindow) -> Reading:
-    """A reading from ``dimos/<jurisdiction>/<bay|lot|ap>/<sensor id>`` and its JSON payload
+    """A reading from ``dimos/<jurisdiction>/<bay|lot|ap|camera>/<sensor id>`` and its JSON payload
     (a flat object of at most ``MAX_PAYLOAD_BYTES``)."""
     parts = topic.split("/")
     if len(parts) != 4 or parts[0] != "dimos" or parts[2] not in KIND_LAYERS or not parts[3]:
-        raise RejectedReading("malformed", "topic: expected dimos/<jurisdiction>/<bay|lot|ap>/<id>")
+        raise RejectedReading("malformed", "topic: expected dimos/<jurisdiction>/"
+                                           f"<{'|'.join(KIND_LAYERS)}>/<id>")
     try:
         body = bounded_json.loads(payload, max_bytes=MAX_PAYLOAD_BYTES, max_depth=1)
     except bounded_json.JsonRefused as exc:
@@ -334,13 +391,39 @@ def _battery(fields: dict) -> float | None:
     return float(value)
 
 
-def state_of(kind: str, fields: dict, capacity: int | None) -> tuple[str | None, int | None]:
-    """(state, value) of a reading of this kind of sensor."""
+def _traffic_counts(fields: dict) -> tuple[int, dict]:
+    """(vehicles, detail) of a camera's interval: ``interval_s`` and a count per lane."""
+    interval = _count(fields, "interval_s", required=True)
+    if not MIN_INTERVAL_S <= interval <= MAX_INTERVAL_S:
+        raise RejectedReading("malformed", f"interval_s: {interval} outside "
+                                           f"{MIN_INTERVAL_S}–{MAX_INTERVAL_S} seconds")
+    lanes = sorted(name for name in fields if LANE_PATTERN.match(name))
+    others = sorted(set(fields) - set(lanes) - {"interval_s", "battery"})
+    if others:
+        raise RejectedReading("malformed", f"{others[0][:40]}: not a lane (N1, E2, S1, W3…) "
+                                           "nor interval_s")
+    if not lanes:
+        raise RejectedReading("malformed", "lanes: give each lane's vehicles, as N1, E2, S1…")
+    most = math.ceil(interval * MAX_LANE_VEHICLES_PER_S)
+    counts = {}
+    for lane in lanes:
+        counts[lane] = _count(fields, lane, required=True)
+        if counts[lane] > most:
+            raise RejectedReading("malformed", f"{lane}: {counts[lane]} vehicles is more than a "
+                                               f"lane carries in {interval} s")
+    return sum(counts.values()), {"interval_s": interval, "lanes": counts}
+
+
+def state_of(kind: str, fields: dict,
+             capacity: int | None) -> tuple[str | None, int | None, dict | None]:
+    """(state, value, detail) of a reading of this kind of sensor."""
     if kind == "bay":
-        return ("occupied" if _bool(fields, "occupied") else "free"), None
+        return ("occupied" if _bool(fields, "occupied") else "free"), None, None
     if kind == "lot":
-        return None, _count(fields, "free", required=True, maximum=capacity)
-    return ("up" if _bool(fields, "up") else "down"), _count(fields, "clients", required=False)
+        return None, _count(fields, "free", required=True, maximum=capacity), None
+    if kind == "camera":
+        return None, *_traffic_counts(fields)
+    return ("up" if _bool(fields, "up") else "down"), _count(fields, "clients", required=False), None
 
 
 class Registry:
@@ -460,7 +543,7 @@ def store_readings(cur, registry: Registry, readings: list[tuple[str, Reading]],
     commits. ``known_months`` remembers partitions already made."""
     registry.refresh(cur, readings)
     result = BatchResult(rejections=list(refused))
-    rows = {"sensor": [], "observed_at": [], "state": [], "value": [], "battery": []}
+    rows = {"sensor": [], "observed_at": [], "state": [], "value": [], "battery": [], "detail": []}
     for where, reading in readings:
         sensor = registry.get(reading.jurisdiction, reading.sensor_id)
         elsewhere = registry.jurisdictions_of(reading.sensor_id)
@@ -478,13 +561,14 @@ def store_readings(cur, registry: Registry, readings: list[tuple[str, Reading]],
             continue
         row_id, kind, capacity = sensor
         try:
-            state, value = state_of(kind, reading.fields, capacity)
+            state, value, detail = state_of(kind, reading.fields, capacity)
             battery = _battery(reading.fields)
         except RejectedReading as exc:
             result.rejections.append(Rejection(exc.outcome, where, str(exc)))
             continue
         for name, item in (("sensor", row_id), ("observed_at", reading.observed_at),
-                           ("state", state), ("value", value), ("battery", battery)):
+                           ("state", state), ("value", value), ("battery", battery),
+                           ("detail", None if detail is None else json.dumps(detail))):
             rows[name].append(item)
     result.counts.update(r.outcome for r in result.rejections)
     if rows["sensor"]:
@@ -495,7 +579,9 @@ def store_readings(cur, registry: Registry, readings: list[tuple[str, Reading]],
         # the readings are their own history: no audit row per bay update
         cur.execute("SET LOCAL dimos.audit = 'off'")
         cur.execute(LOCK_SENSORS_SQL, {"sensor": sorted(set(rows["sensor"]))})
-        cur.execute(STORE_SQL, {**rows, "battery_low": battery_low_pct})
+        cur.execute(STORE_SQL, {**rows, "battery_low": battery_low_pct, "tz": TIME_ZONE,
+                                "usual_weeks": USUAL_WEEKS, "light_below": LIGHT_BELOW,
+                                "heavy_above": HEAVY_ABOVE})
         for layer, jurisdiction, feature, state, value, since, battery_low in cur.fetchall():
             if layer == "count":
                 stored = value
@@ -520,13 +606,16 @@ def _change(layer, jurisdiction, feature, state, value, since, battery_low) -> d
         change.update(state=state, battery_low=battery_low)
     elif layer == "parking_lots":
         change.update(free_spaces=value)
+    elif layer == "traffic_cameras":
+        change.update(flow_level=state, flow_veh_h=value)
     else:
         change.update(status=state, clients_now=value)
     return change
 
 
 def mark_silent(cur, silent_after_s: int) -> list[dict]:
-    """Bays, car parks and APs whose sensor has been silent too long become unknown."""
+    """Bays, car parks, APs and cameras' flows whose sensor has been silent too long become
+    unknown."""
     cur.execute("SET LOCAL dimos.audit = 'off'")
     cur.execute(SILENT_SQL, {"after_s": silent_after_s})
     return [_change(*row) for row in cur.fetchall()]
@@ -627,7 +716,11 @@ SELECT json_build_object(
       ORDER BY lot_id), '[]') FROM parking_lots WHERE jurisdiction_id = %(j)s),
   'wifi_access_points', (SELECT coalesce(json_agg(json_build_object(
       'id', ap_id, 'status', status, 'clients_now', clients_now, 'since', status_since)
-      ORDER BY ap_id), '[]') FROM wifi_access_points WHERE jurisdiction_id = %(j)s))
+      ORDER BY ap_id), '[]') FROM wifi_access_points WHERE jurisdiction_id = %(j)s),
+  'traffic_cameras', (SELECT coalesce(json_agg(json_build_object(
+      'id', camera_id, 'flow_level', flow_level, 'flow_veh_h', flow_veh_h,
+      'usual_veh_h', usual_veh_h, 'since', counted_at)
+      ORDER BY camera_id), '[]') FROM traffic_cameras WHERE jurisdiction_id = %(j)s))
 """
 
 

@@ -1,9 +1,12 @@
-"""`dimos sensors simulate`: plausible readings of the demo's bays, car parks and APs over MQTT.
+"""`dimos sensors simulate`: plausible readings of the demo's bays, car parks, APs and traffic
+cameras over MQTT.
 
 Bays fill and empty around a daily cycle (busy late morning and evening, quiet at night) with
 arrivals and departures of ~45 min stays; each sensor reports on change and every
 ``heartbeat_s``; a few sensors drop out for a while; batteries run down. Car parks count free
-spaces on the same cycle; APs report clients and, now and then, go down. Most drivers taking a
+spaces on the same cycle; APs report clients and, now and then, go down; cameras count each
+lane's vehicles every five minutes on the junctions' daily curve (the demo history's: morning
+and evening peaks, summer weekends busier). Most drivers taking a
 paying bay pay for a session (PAID_SHARE, written as the payment app's would be), so the
 wardens' list holds the few who did not.
 """
@@ -22,8 +25,15 @@ import paho.mqtt.client as mqtt
 import psycopg2
 
 from gis import db, parking, sensors
-from gis.demo_history import PAID_SHARE
+from gis.demo_history import (
+    PAID_SHARE,
+    SUMMER_MONTHS,
+    SUMMER_WEEKEND,
+    TRAFFIC_CURVE,
+    WINTER_WEEKEND,
+)
 from gis.errors import DatabaseUnavailable
+from gis.local_time import LOCAL_TIME
 from servers import broker_accounts
 from settings import Settings
 
@@ -33,6 +43,7 @@ MEAN_STAY_S = 45 * 60
 DROPOUT_PER_HOUR = 0.01
 DROPOUT_S = (10 * 60, 60 * 60)
 PAID_MINUTES = (30, 150)  # what a driver pays for
+COUNT_INTERVAL_S = 300  # a camera sends its counts every five minutes
 
 
 def demand(moment: datetime) -> float:
@@ -41,6 +52,17 @@ def demand(moment: datetime) -> float:
     morning = math.exp(-((hour - 11.5) / 2.5) ** 2)
     evening = math.exp(-((hour - 20.0) / 2.0) ** 2)
     return min(0.95, 0.2 + 0.7 * max(morning, 0.95 * evening))
+
+
+def traffic(moment: datetime) -> float:
+    """Vehicles an hour through a junction at this moment (the demo history's local curve)."""
+    local = moment.astimezone(LOCAL_TIME)
+    hour = local.hour + local.minute / 60
+    now, then = TRAFFIC_CURVE[local.hour], TRAFFIC_CURVE[(local.hour + 1) % 24]
+    flow = now + (then - now) * (hour - local.hour)
+    if local.isoweekday() >= 6:
+        flow *= SUMMER_WEEKEND if local.month in SUMMER_MONTHS else WINTER_WEEKEND
+    return flow
 
 
 @dataclass
@@ -56,6 +78,7 @@ class Device:
     up: bool = True
     bay_id: str | None = None
     pays: bool = False  # a paying bay (regular, with a tariff)
+    lanes: tuple[str, ...] = ()  # a camera's approaches and lanes: N1, N2, E1…
 
     @property
     def topic(self) -> str:
@@ -86,8 +109,15 @@ class Simulator:
         return [Device(j, kind, sensor_id, capacity, occupied,
                        battery=self.random.uniform(12, 100),
                        next_heartbeat=start + self.random.uniform(0, self.heartbeat_s),
-                       bay_id=bay_id, pays=pays)
+                       bay_id=bay_id, pays=pays,
+                       lanes=self._lanes() if kind == "camera" else ())
                 for j, kind, sensor_id, capacity, occupied, bay_id, pays in rows]
+
+    def _lanes(self) -> tuple[str, ...]:
+        """A junction of three or four arms, each of one or two lanes."""
+        arms = "NESW" if self.random.random() < 0.6 else self.random.choice(("NES", "ESW", "NSW"))
+        return tuple(f"{arm}{lane}" for arm in arms
+                     for lane in range(1, self.random.choice((1, 1, 2)) + 1))
 
     def _on_publish(self, client, userdata, mid, reason_code, properties):
         with self._ack_lock:
@@ -161,6 +191,8 @@ class Simulator:
         if self.dropouts and self.random.random() < DROPOUT_PER_HOUR * tick_s / 3600:
             device.silent_until = now + self.random.uniform(*DROPOUT_S)
             return None
+        if device.kind == "camera":
+            return self._counts(device, now, wall)
         changed = False
         if device.kind == "bay":
             target = demand(wall)
@@ -184,3 +216,15 @@ class Simulator:
             return {"ts": ts, "free": round(device.capacity * (1 - share))}
         clients = round(self.random.expovariate(1 / (30 * demand(wall)))) if device.up else 0
         return {"ts": ts, "up": device.up, "clients": min(clients, 250)}
+
+    def _counts(self, device: Device, now: float, wall: datetime) -> dict | None:
+        """A camera's counts of the interval just ended, once an interval (``ts`` its start)."""
+        if now < device.next_heartbeat:
+            return None
+        device.next_heartbeat = now + COUNT_INTERVAL_S
+        per_lane = traffic(wall) * COUNT_INTERVAL_S / 3600 / len(device.lanes)
+        counts = {lane: max(0, round(self.random.gauss(per_lane, math.sqrt(per_lane) + 0.5)))
+                  for lane in device.lanes}
+        started = wall - timedelta(seconds=COUNT_INTERVAL_S)
+        return {"ts": started.isoformat(timespec="seconds"), "interval_s": COUNT_INTERVAL_S,
+                **counts}

@@ -8,7 +8,7 @@ const COLOURS = ["#3182bd", "#e6550d", "#31a354", "#756bb1", "#636363", "#d6616b
                  "#17becf", "#bcbd22", "#9467bd"];
 
 let loading = null;
-function loadChartJs() {
+export function loadChartJs() {
   loading ??= new Promise((resolve, reject) => {
     const script = Object.assign(document.createElement("script"), { src: CHART_SCRIPT });
     script.onload = () => resolve(window.Chart);

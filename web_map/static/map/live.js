@@ -1,18 +1,20 @@
-// Live state (Server-Sent Events from /api/live): bays and access points restyled on the map
-// as their sensors report, and a one-line summary for citizens. The stream opens with the
+// Live state (Server-Sent Events from /api/live): bays, access points and junctions' traffic
+// restyled on the map as their sensors report, and a one-line summary for citizens. The stream opens with the
 // current state of everything, then sends changes; the browser reconnects by itself.
 import { inJurisdiction } from "./api.js";
 import { t } from "./i18n.js";
 
 //: the attribute naming a feature in a live layer's tiles, and the state fields a change sets
-export const LIVE_IDS = { parking_bays: "bay_id", wifi_access_points: "ap_id" };
+export const LIVE_IDS = { parking_bays: "bay_id", wifi_access_points: "ap_id", traffic_cameras: "camera_id" };
 const FIELDS = {
   parking_bays: (c) => ({ occupancy_state: c.state }),
   wifi_access_points: (c) => ({ status: c.status, clients_now: c.clients_now }),
+  traffic_cameras: (c) => ({ flow_level: c.flow_level }),
 };
 
 export function initLive({ panel, styleFor }) {
-  const state = { parking_bays: new Map(), parking_lots: new Map(), wifi_access_points: new Map() };
+  const state = { parking_bays: new Map(), parking_lots: new Map(), wifi_access_points: new Map(),
+                  traffic_cameras: new Map() };
   const line = document.getElementById("live-status");
 
   const summarise = () => {

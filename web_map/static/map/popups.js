@@ -3,6 +3,7 @@
 // The feature comes from OGC API Features (a few pixels' box around the click), not the tiles.
 import { escapeHtml, items } from "./api.js";
 import { currentLanguage } from "./i18n.js";
+import { drawTrafficDay } from "./traffic.js";
 import { choiceFields, choiceTitle } from "./vocabulary.js";
 
 const PIXELS = 6;  // how near the click a feature counts as clicked
@@ -43,6 +44,9 @@ export function initPopups({ map, config, panel, views }) {
     const skip = views.active === "planner" ? REPORTED : [];
     const shown = config.legend.filter((e) => panel.state[e.id]?.on && !skip.includes(e.id));
     const hit = await featureAt(map, shown, event.latlng);
-    if (hit) L.popup({ maxWidth: 320 }).setLatLng(event.latlng).setContent(popupContent(...hit)).openOn(map);
+    if (!hit) return;
+    const popup = L.popup({ maxWidth: 320 }).setLatLng(event.latlng).setContent(popupContent(...hit)).openOn(map);
+    // a junction's camera: its day so far against the usual flow of each hour
+    if (hit[0].id === "traffic_cameras") drawTrafficDay(popup.getElement(), hit[1].camera_id);
   });
 }
