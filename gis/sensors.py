@@ -41,7 +41,7 @@ MIN_INTERVAL_S, MAX_INTERVAL_S = 60, 3600
 MAX_LANE_VEHICLES_PER_S = 1.0
 #: the usual flow of an hour is the mean of the same local hour and weekday over these weeks
 USUAL_WEEKS = 8
-#: the flow now against the usual: below this share light traffic, above that heavy
+#: the flow now against the usual: below this share lighter than usual, above it heavier
 LIGHT_BELOW, HEAVY_ABOVE = 0.7, 1.3
 
 #: ``too_old``: before the months kept; ``wrong_jurisdiction``: the topic names another
@@ -163,9 +163,9 @@ WITH incoming AS (
   UPDATE traffic_cameras t
   SET flow_veh_h = f.flow, usual_veh_h = f.usual, counted_at = f.observed_at,
       flow_level = CASE WHEN f.usual IS NULL OR f.usual = 0 THEN 'unknown'
-                        WHEN f.flow < %(light_below)s * f.usual THEN 'light'
-                        WHEN f.flow > %(heavy_above)s * f.usual THEN 'heavy'
-                        ELSE 'usual' END
+                        WHEN f.flow < %(light_below)s * f.usual THEN 'below_usual'
+                        WHEN f.flow > %(heavy_above)s * f.usual THEN 'above_usual'
+                        ELSE 'as_usual' END
   FROM flows f
   WHERE t.id = f.feature_id
   RETURNING 'traffic_cameras', t.jurisdiction_id, t.camera_id, t.flow_level, t.flow_veh_h,

@@ -4,9 +4,9 @@ from layers.model import Choice, Field, Layer, Style
 
 #: the flow now against the usual for the hour and weekday (gis/sensors.py decides)
 FLOW_LEVELS = (
-    Choice("light", "Αραιή κυκλοφορία", "Light traffic"),
-    Choice("usual", "Συνήθης κυκλοφορία", "Usual traffic"),
-    Choice("heavy", "Πυκνή κυκλοφορία", "Heavy traffic"),
+    Choice("below_usual", "Αραιότερη από τη συνήθη", "Lighter than usual"),
+    Choice("as_usual", "Η συνήθης", "As usual"),
+    Choice("above_usual", "Πυκνότερη από τη συνήθη", "Heavier than usual"),
     Choice("unknown", "Άγνωστη", "Unknown"),
 )
 

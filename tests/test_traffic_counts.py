@@ -27,6 +27,7 @@ from accounts.tokens import issue_token
 from gis import db, sensors
 from gis.load import insert_features, upsert_jurisdiction
 from gis.local_time import LOCAL_TIME
+from layers.traffic_cameras import FLOW_LEVELS
 from mqtt.ingest import IngestWorker
 from mqtt.simulator import COUNT_INTERVAL_S, Simulator, traffic
 from servers import broker_accounts
@@ -151,16 +152,16 @@ def test_counts_set_the_junctions_flow_against_its_usual_and_reach_the_live_map(
     # 80 vehicles in 5 minutes: 960 an hour, against the usual 500: heavy
     heavy_at = _interval(9)
     _count(camera, {"ts": heavy_at, "interval_s": 300, "N1": 50, "S1": 30})
-    wait_until(lambda: _camera_state(demo_url)[2] == "heavy", 10, "heavy traffic")
-    assert _camera_state(demo_url) == (960, USUAL, "heavy", datetime.fromisoformat(heavy_at))
+    wait_until(lambda: _camera_state(demo_url)[2] == "above_usual", 10, "heavy traffic")
+    assert _camera_state(demo_url) == (960, USUAL, "above_usual", datetime.fromisoformat(heavy_at))
     # 25 in 5 minutes: 300 an hour, light; 42: 504 an hour, as usual
     _count(camera, {"ts": _interval(7), "interval_s": 300, "N1": 15, "S1": 10})
-    wait_until(lambda: _camera_state(demo_url)[2] == "light", 10, "light traffic")
+    wait_until(lambda: _camera_state(demo_url)[2] == "below_usual", 10, "light traffic")
     _count(camera, {"ts": _interval(5), "interval_s": 300, "N1": 25, "S1": 17})
-    wait_until(lambda: _camera_state(demo_url)[2] == "usual", 10, "the usual traffic")
+    wait_until(lambda: _camera_state(demo_url)[2] == "as_usual", 10, "the usual traffic")
     assert _camera_state(demo_url)[0] == 504
     wait_until(lambda: [c for e in events if e[0] == "change" for c in e[1]
-                        if c["layer"] == "traffic_cameras" and c["flow_level"] == "usual"],
+                        if c["layer"] == "traffic_cameras" and c["flow_level"] == "as_usual"],
                5, "the change on the live stream")
     stream.close()
     stored = rows(demo_url, """SELECT r.value, r.detail FROM sensor_readings r
@@ -339,8 +340,9 @@ def test_the_map_colours_a_junction_by_its_flow_and_its_popup_draws_the_day(
         page.wait_for_selector("figure.traffic-day[data-hours]", timeout=15_000)
         hours = int(page.get_attribute("figure.traffic-day", "data-hours"))
         assert hours in (23, 24, 25)
+        heavier = next(c for c in FLOW_LEVELS if c.code == "above_usual").title("el")
         assert page.locator(".leaflet-popup-content table.feature").inner_text().count(
-            "Πυκνή κυκλοφορία") == 1
+            heavier) == 1
         assert visit.errors == []
     finally:
         visit.context.close()

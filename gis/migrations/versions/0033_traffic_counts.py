@@ -21,7 +21,7 @@ depends_on = None
 
 KINDS_BEFORE = ("bay", "lot", "ap")
 KINDS = KINDS_BEFORE + ("camera",)
-FLOW_LEVELS = ("light", "usual", "heavy", "unknown")
+FLOW_LEVELS = ("below_usual", "as_usual", "above_usual", "unknown")
 
 
 def _kinds(kinds) -> None:

@@ -17,7 +17,7 @@ const TILE_URL = "/ogc/collections/{layer}/tiles/WebMercatorQuad/{z}/{y}/{x}?f=m
 const STATE_COLOURS = {
   occupancy_state: { free: "#1a9850", occupied: "#d73027", closed: "#4d4d4d", unknown: "#999999" },
   status: { up: "#1a9850", down: "#d73027", unknown: "#999999" },
-  flow_level: { light: "#1a9850", usual: "#fee08b", heavy: "#d73027", unknown: "#999999" },
+  flow_level: { below_usual: "#1a9850", as_usual: "#fee08b", above_usual: "#d73027", unknown: "#999999" },
 };
 const DEFAULT_ON = new Set(["zoning", "settlements"]);
 const OPACITY_LAYERS = new Set(["zoning", "plans"]);
